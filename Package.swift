@@ -1,0 +1,88 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode (strict concurrency
+/// is part of it) and `any` spelled out for existentials.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "popsink-pg",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "popsink-pg", targets: ["popsink-pg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C system libraries: the only places C headers enter the build.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
+        .target(name: "PostgresWire", swiftSettings: swiftSettings),
+        // Pure pgoutput decoder and value conversion to JSON. No I/O.
+        .target(name: "PgOutput", dependencies: ["PostgresWire"], swiftSettings: swiftSettings),
+        // libpq connections, replication commands and the COPY BOTH loop.
+        .target(
+            name: "PostgresReplication",
+            dependencies: ["CLibPQ", "PostgresWire"],
+            swiftSettings: swiftSettings
+        ),
+        // The prerequisite report of `popsink-pg check` and the source check API.
+        .target(name: "SourceCheck", dependencies: ["PostgresReplication"], swiftSettings: swiftSettings),
+        // Durable event log and checkpoints in SQLite.
+        .target(name: "EventStore", dependencies: ["CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
+        // The pipeline engine: stream → events → store → flush LSN.
+        .target(
+            name: "CDC",
+            dependencies: [
+                "PgOutput", "PostgresReplication", "EventStore", "PostgresWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "popsink-pg",
+            dependencies: [
+                "CDC", "EventStore", "PostgresReplication", "SourceCheck",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: a throwaway Postgres cluster per test process.
+        .target(
+            name: "PostgresTestSupport", dependencies: ["PostgresReplication"], path: "Tests/PostgresTestSupport",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "PostgresWireTests", dependencies: ["PostgresWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PgOutputTests",
+            dependencies: ["PgOutput", "PostgresWire"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreTests",
+            dependencies: ["EventStore", "PostgresWire"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SourceCheckTests",
+            dependencies: ["SourceCheck", "PostgresReplication", "PostgresTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CDCTests",
+            dependencies: ["CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "popsink-pg"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,43 @@
+// A relation as the pipeline needs it: the columns pgoutput announced, how
+// each converts to JSON, which columns form the event's `key`, and whether
+// the filter captures the table at all.
+
+import PgOutput
+import PostgresReplication
+
+/// A relation resolved against the catalog and the pipeline's filter.
+struct TableSchema: Sendable {
+    let relation: Relation
+    /// Conversion of each column, in column order.
+    let kinds: [ValueKind]
+    /// Indexes of the key columns: the primary key, else the replica identity
+    /// index, else the columns pgoutput flags as key.
+    let keyIndexes: [Int]
+    /// Whether the filter selects this table.
+    let isCaptured: Bool
+
+    init(relation: Relation, kinds: [ValueKind], keyColumns: [String], isCaptured: Bool) {
+        self.relation = relation
+        self.kinds = kinds
+        let byName = keyColumns.compactMap { name in relation.columns.firstIndex { $0.name == name } }
+        keyIndexes = byName.isEmpty
+            ? relation.columns.indices.filter { relation.columns[$0].isKey }
+            : byName
+        self.isCaptured = isCaptured
+    }
+
+    /// Resolves key columns and user-defined types from the catalog; tables
+    /// the filter skips need neither.
+    init(relation: Relation, catalog: CatalogLookup, filter: TableFilter) throws(PostgresError) {
+        let captured = filter.selects(schema: relation.namespace, table: relation.name)
+        guard captured else {
+            self.init(relation: relation, kinds: [], keyColumns: [], isCaptured: false)
+            return
+        }
+        var kinds: [ValueKind] = []
+        for column in relation.columns { kinds.append(try catalog.kind(ofType: column.typeOID)) }
+        self.init(
+            relation: relation, kinds: kinds, keyColumns: try catalog.keyColumns(relationOID: relation.oid),
+            isCaptured: true)
+    }
+}

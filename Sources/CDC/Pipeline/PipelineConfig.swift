@@ -1,0 +1,98 @@
+// Everything one pipeline needs to run: where to read, what to capture,
+// where to store, and how eagerly to commit and report.
+
+import PostgresReplication
+import PostgresWire
+
+/// The configuration of one pipeline.
+public struct PipelineConfig: Sendable {
+    /// Stable identifier; names the store file and the default slot.
+    public var id: String
+    public var source: ConnectionSettings
+    public var publication: String
+    public var slot: SlotName
+    /// The pipeline's SQLite event store.
+    public var storePath: String
+    public var filter: TableFilter
+    /// Stop once everything up to here is durable (like `pg_recvlogical --endpos`).
+    public var endPosition: EndPosition?
+    public var groupCommit: GroupCommitPolicy
+    /// Longest silence before a standby status update (DESIGN §4 invariant 3).
+    public var statusInterval: Duration
+    public var retry: RetryPolicy
+    /// `synchronous=FULL` (the default) fsyncs every group commit.
+    public var durableFsync: Bool
+
+    public init(
+        id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,
+        storePath: String, filter: TableFilter = .all, endPosition: EndPosition? = nil,
+        groupCommit: GroupCommitPolicy = .init(), statusInterval: Duration = .seconds(10),
+        retry: RetryPolicy = .init(), durableFsync: Bool = true
+    ) throws(PipelineError) {
+        guard let slotName = slot ?? Self.defaultSlot(pipelineID: id) else {
+            throw PipelineError(
+                .invalidConfiguration,
+                "pipeline id '\(id)' does not make a valid slot name",
+                remediation: "Use a pipeline id of lower-case letters, digits and underscores, or give --slot.")
+        }
+        self.id = id
+        self.source = source
+        self.publication = publication
+        self.slot = slotName
+        self.storePath = storePath
+        self.filter = filter
+        self.endPosition = endPosition
+        self.groupCommit = groupCommit
+        self.statusInterval = statusInterval
+        self.retry = retry
+        self.durableFsync = durableFsync
+    }
+
+    /// `popsink_<id>`, with characters a slot name cannot hold replaced by `_`.
+    public static func defaultSlot(pipelineID: String) -> SlotName? {
+        let cleaned = String(pipelineID.lowercased().unicodeScalars.map { scalar in
+            (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") ? Character(scalar) : "_"
+        })
+        return SlotName(rawValue: String("popsink_\(cleaned)".prefix(63)))
+    }
+}
+
+/// Where a bounded run stops.
+public enum EndPosition: Sendable, Equatable {
+    case lsn(LSN)
+    /// The server's current WAL insert position when the pipeline starts.
+    case current
+}
+
+/// When a group of transactions is committed to the store.
+///
+/// A group is committed at a transaction boundary as soon as the socket has
+/// nothing more buffered (so an idle stream is durable at once and a busy one
+/// batches by itself), or when it reaches `maxEvents` or `maxDelay`.
+public struct GroupCommitPolicy: Sendable, Equatable {
+    public var maxEvents: Int
+    public var maxDelay: Duration
+
+    public init(maxEvents: Int = 20_000, maxDelay: Duration = .milliseconds(50)) {
+        self.maxEvents = maxEvents
+        self.maxDelay = maxDelay
+    }
+}
+
+/// Capped exponential backoff between reconnect attempts.
+public struct RetryPolicy: Sendable, Equatable {
+    public var initialDelay: Duration
+    public var maxDelay: Duration
+
+    public init(initialDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(30)) {
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// The delay before attempt `attempt` (1-based) of a run of failures.
+    public func delay(attempt: Int) -> Duration {
+        var delay = initialDelay
+        for _ in 1..<max(1, attempt) where delay < maxDelay { delay *= 2 }
+        return min(delay, maxDelay)
+    }
+}

@@ -1,0 +1,43 @@
+// What a running pipeline reports about itself. The worker thread publishes
+// it through `PipelineProgress`; readers (CLI, API, metrics) take snapshots.
+
+import Synchronization
+import PostgresWire
+
+/// Lifecycle states of a pipeline.
+public enum PipelineState: String, Sendable, Codable {
+    case created, starting, snapshotting, streaming, retrying, stopping, stopped, finished, failed
+}
+
+/// A snapshot of a pipeline's progress.
+public struct PipelineStatus: Sendable, Equatable {
+    public var state: PipelineState = .created
+    /// The furthest WAL position received from the server.
+    public var receivedLSN: LSN = .zero
+    /// The position confirmed to Postgres: everything before it is durable.
+    public var flushedLSN: LSN = .zero
+    /// The server's end of WAL as of its last message.
+    public var serverWALEnd: LSN = .zero
+    public var eventsStored: Int64 = 0
+    public var transactionsStored: Int64 = 0
+    /// Commit time of the last stored transaction.
+    public var lastCommitTime: PostgresTimestamp?
+    public var lastError: PipelineError?
+    /// Reconnect attempts since the last successful start.
+    public var retryAttempt: Int = 0
+
+    public init() {}
+}
+
+/// Shared, lock-protected status: written by the worker, read by anyone.
+public final class PipelineProgress: Sendable {
+    private let status = Mutex(PipelineStatus())
+
+    public init() {}
+
+    public var snapshot: PipelineStatus { status.withLock { $0 } }
+
+    func update(_ body: (inout PipelineStatus) -> Void) {
+        status.withLock { body(&$0) }
+    }
+}

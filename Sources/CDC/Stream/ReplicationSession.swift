@@ -1,0 +1,259 @@
+// One connection's worth of streaming: connect, check the slot against the
+// store, START_REPLICATION, then decode, store and confirm until stopped, the
+// end position is reached, or the connection fails (the worker reconnects).
+//
+// The replication invariants of DESIGN §4 live here:
+// 1. the flush LSN sent to Postgres is only ever the store's checkpoint;
+// 2. transactions at or below the checkpoint's commit LSN are skipped
+//    (`ChangeAssembler`);
+// 3. keepalives asking for a reply get one at once; otherwise a status update
+//    goes out at least every `statusInterval`, and a final one on stop;
+// 4. with no transaction in flight and everything durable, the server's WAL
+//    end is made durable as the new checkpoint and then confirmed;
+// 5. `SlotGuard` checks the slot before streaming.
+
+import EventStore
+import PgOutput
+import PostgresReplication
+import PostgresWire
+
+final class ReplicationSession {
+    enum End {
+        case stopped
+        case reachedEnd
+    }
+
+    private let config: PipelineConfig
+    private let store: EventStoreWriter
+    private let progress: PipelineProgress
+    private let wake: WakeSignal
+    private let shouldStop: () -> Bool
+    private let onDurable: (Int64) -> Void
+    private var endLSN: LSN?
+
+    private var stream: ReplicationStream!
+    private var checkpoint = Checkpoint(lastCommitLSN: .zero, flushLSN: .zero)
+    private var received = LSN.zero
+    private var serverWALEnd = LSN.zero
+    /// How far Postgres has decoded with nothing left for us: keepalive WAL
+    /// ends and the ends of transactions whose rows were all filtered out.
+    private var idleAdvanceTarget = LSN.zero
+    private let clock = ContinuousClock()
+    private var lastStatusSent: ContinuousClock.Instant
+    private var lastIdleAdvance: ContinuousClock.Instant
+
+    /// The group being built: open in the store, with the checkpoint its
+    /// completed transactions would give once committed.
+    private var groupIsOpen = false
+    private var groupEvents = 0
+    private var groupTransactions = 0
+    private var groupOpenedAt: ContinuousClock.Instant?
+    private var groupCheckpoint: Checkpoint?
+    private var groupLastCommitTime: PostgresTimestamp?
+    private var inTransaction = false
+
+    init(
+        config: PipelineConfig, store: EventStoreWriter, progress: PipelineProgress, wake: WakeSignal,
+        endLSN: LSN?, shouldStop: @escaping () -> Bool, onDurable: @escaping (Int64) -> Void
+    ) {
+        self.config = config
+        self.store = store
+        self.progress = progress
+        self.wake = wake
+        self.endLSN = endLSN
+        self.shouldStop = shouldStop
+        self.onDurable = onDurable
+        lastStatusSent = clock.now
+        lastIdleAdvance = clock.now
+    }
+
+    /// The end position, resolved on first connect when it is `current`.
+    var resolvedEndLSN: LSN? { endLSN }
+
+    func run() throws -> End {
+        let sql = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg catalog")
+        let replication = try PostgresConnection(settings: config.source, mode: .logicalReplication)
+        let identity = try replication.identifySystem()
+        try checkPublication(sql)
+        if endLSN == nil, config.endPosition == .current {
+            endLSN = try sql.query("SELECT pg_current_wal_insert_lsn()::text AS lsn").value("lsn").flatMap { LSN($0) }
+        } else if case .lsn(let lsn) = config.endPosition {
+            endLSN = lsn
+        }
+
+        let start = try SlotGuard.prepare(
+            slot: config.slot, store: store, sql: sql, replication: replication, identity: identity)
+        checkpoint = store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start)
+        received = start
+        if let endLSN, checkpoint.flushLSN >= endLSN { return .reachedEnd }
+
+        let version = PostgresConnection.pgoutputProtocolVersion(serverVersion: replication.serverVersion)
+        var decoder = PgOutputDecoder(protocolVersion: version)
+        var assembler = ChangeAssembler(
+            database: identity.database ?? "", filter: config.filter, lastStoredCommit: checkpoint.lastCommitLSN)
+        let catalog = CatalogLookup(connection: sql)
+        stream = try replication.startLogicalReplication(
+            slot: config.slot, start: start, protocolVersion: version, publications: [config.publication])
+        progress.update {
+            $0.state = .streaming
+            $0.flushedLSN = checkpoint.flushLSN
+            $0.receivedLSN = start
+            $0.retryAttempt = 0
+            $0.lastError = nil
+        }
+
+        streaming: while !shouldStop() {
+            switch try stream.next() {
+            case .frame(.xLogData(let data)):
+                received = max(received, data.walStart)
+                serverWALEnd = max(serverWALEnd, data.walEnd)
+                let message = try decoder.decode(data.data)
+                let outcome = try assembler.received(message, walStart: data.walStart) { record in
+                    try append(record)
+                }
+                try handle(outcome, assembler: &assembler, catalog: catalog)
+            case .frame(.keepalive(let keepalive)):
+                serverWALEnd = max(serverWALEnd, keepalive.walEnd)
+                idleAdvanceTarget = max(idleAdvanceTarget, keepalive.walEnd)
+                if keepalive.replyRequested {
+                    try advanceIfIdle(force: true)
+                    try sendStatus()
+                }
+            case .wouldBlock:
+                // Everything buffered is handled: make complete transactions durable now.
+                if !inTransaction { try commitGroup() }
+                try advanceIfIdle(force: false)
+                if let endLSN, checkpoint.flushLSN >= endLSN { break streaming }
+                if clock.now - lastStatusSent >= config.statusInterval { try sendStatus() }
+                _ = try stream.wait(timeoutMilliseconds: waitTimeout(), wake: wake)
+                continue
+            }
+            if let endLSN, checkpoint.flushLSN >= endLSN, !inTransaction { break streaming }
+        }
+        try finish()
+        if let endLSN, checkpoint.flushLSN >= endLSN { return .reachedEnd }
+        return .stopped
+    }
+
+    // MARK: - Decoded messages
+
+    private func handle(
+        _ outcome: ChangeAssembler.Outcome, assembler: inout ChangeAssembler, catalog: CatalogLookup
+    ) throws {
+        switch outcome {
+        case .none:
+            break
+        case .needsSchema(let relation):
+            assembler.register(try TableSchema(relation: relation, catalog: catalog, filter: config.filter))
+        case .began:
+            inTransaction = true
+        case .skipped:
+            inTransaction = false
+        case .committed(let transaction):
+            inTransaction = false
+            if transaction.events > 0 || groupIsOpen {
+                groupTransactions += 1
+                groupLastCommitTime = transaction.commitTime
+                groupCheckpoint = Checkpoint(
+                    lastCommitLSN: transaction.commitLSN, flushLSN: max(transaction.endLSN, checkpoint.flushLSN))
+            } else {
+                // Nothing captured (all rows filtered out): the position may
+                // still advance, the way an idle stream does.
+                idleAdvanceTarget = max(idleAdvanceTarget, transaction.endLSN)
+            }
+            let due = groupEvents >= config.groupCommit.maxEvents
+                || groupOpenedAt.map { clock.now - $0 >= config.groupCommit.maxDelay } ?? false
+            if due { try commitGroup() }
+        }
+    }
+
+    private func append(_ record: ChangeAssembler.Record) throws {
+        if !groupIsOpen {
+            try store.beginGroup()
+            groupIsOpen = true
+            groupOpenedAt = clock.now
+        }
+        _ = try store.append(commitLSN: record.commitLSN, ordinal: record.ordinal, body: record.body)
+        groupEvents += 1
+    }
+
+    // MARK: - Durability and confirmation
+
+    /// Commits the open group up to its last complete transaction and tells Postgres.
+    private func commitGroup() throws {
+        guard groupIsOpen, let pending = groupCheckpoint else { return }
+        try store.commitGroup(checkpoint: pending)
+        checkpoint = pending
+        let (events, transactions, commitTime) = (groupEvents, groupTransactions, groupLastCommitTime)
+        groupIsOpen = false
+        groupEvents = 0
+        groupTransactions = 0
+        groupOpenedAt = nil
+        groupCheckpoint = nil
+        progress.update {
+            $0.flushedLSN = pending.flushLSN
+            $0.eventsStored += Int64(events)
+            $0.transactionsStored += Int64(transactions)
+            $0.lastCommitTime = commitTime ?? $0.lastCommitTime
+        }
+        onDurable(store.lastSequence)
+        try sendStatus()
+    }
+
+    /// Invariant 4: when nothing is in flight, make the server's WAL end the
+    /// checkpoint, so an idle or filtered-out database does not pin WAL.
+    /// Saved at most once a second unless `force`d by a reply request.
+    private func advanceIfIdle(force: Bool) throws {
+        guard !inTransaction, !groupIsOpen, idleAdvanceTarget > checkpoint.flushLSN else { return }
+        let reachesEnd = endLSN.map { idleAdvanceTarget >= $0 } ?? false
+        guard force || reachesEnd || clock.now - lastIdleAdvance >= .seconds(1) else { return }
+        let advanced = Checkpoint(lastCommitLSN: checkpoint.lastCommitLSN, flushLSN: idleAdvanceTarget)
+        try store.saveCheckpoint(advanced)
+        checkpoint = advanced
+        lastIdleAdvance = clock.now
+        progress.update { $0.flushedLSN = advanced.flushLSN }
+        try sendStatus()
+    }
+
+    private func sendStatus() throws {
+        let now = PostgresTimestamp(unixMicroseconds: WallClock.unixMicroseconds())
+        try stream.send(StandbyStatusUpdate(
+            written: max(received, checkpoint.flushLSN), flushed: checkpoint.flushLSN,
+            applied: checkpoint.flushLSN, sendTime: now))
+        lastStatusSent = clock.now
+        progress.update {
+            $0.receivedLSN = max($0.receivedLSN, received)
+            $0.serverWALEnd = serverWALEnd
+        }
+    }
+
+    /// Stop: keep what is complete, drop a half-received transaction (Postgres
+    /// sends it again), and confirm the final position.
+    private func finish() throws {
+        if inTransaction {
+            store.rollbackGroup()
+            groupIsOpen = false
+        } else {
+            try commitGroup()
+        }
+        try advanceIfIdle(force: true)
+        try sendStatus()
+        stream.finish()
+    }
+
+    private func waitTimeout() -> Int32 {
+        let untilStatus = config.statusInterval - (clock.now - lastStatusSent)
+        let milliseconds = untilStatus.components.seconds * 1000 + untilStatus.components.attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(10, min(milliseconds, 1000)))
+    }
+
+    private func checkPublication(_ sql: PostgresConnection) throws {
+        let exists = try sql.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [config.publication])
+        guard !exists.rows.isEmpty else {
+            throw PipelineError(
+                .publicationMissing, "publication \(config.publication) does not exist in this database",
+                remediation: "Create it: CREATE PUBLICATION \(PostgresConnection.quoteIdentifier(config.publication)) "
+                    + "FOR ALL TABLES; (or FOR TABLE ...), then start again.")
+        }
+    }
+}

@@ -1,0 +1,119 @@
+// The store's tables and how a file is brought up to the current schema.
+//
+// The schema version lives in `PRAGMA user_version`; `migrations[n]` takes a
+// store from version n to n + 1 inside one transaction, so a store is never
+// half migrated. Later changes are added as new steps, never by editing old
+// ones. `PRAGMA application_id` marks the file as a popsink event store, so a
+// pipeline pointed at some other SQLite file refuses it instead of adding
+// tables to it.
+
+enum Schema {
+    /// "pops" in ASCII.
+    static let applicationID: Int64 = 0x706F_7073
+
+    static var latestVersion: Int64 { Int64(migrations.count) }
+
+    /// `migrations[n]` migrates version n to n + 1.
+    static let migrations: [String] = [
+        // 1: events, the checkpoint, group commit records, metadata.
+        """
+        -- One row per change event. seq is the rowid: gap-free, in commit order,
+        -- assigned by the writer from checkpoint.last_seq so it is never reused
+        -- after retention deletes old rows. body is last so the fixed-size
+        -- columns sit at the front of each record. No index on
+        -- (commit_lsn, ordinal): it cost a fifth of the append rate, and the
+        -- rare lookup by event id goes through `groups` instead.
+        CREATE TABLE events (
+            seq        INTEGER PRIMARY KEY,
+            commit_lsn INTEGER NOT NULL,
+            ordinal    INTEGER NOT NULL,
+            body       BLOB NOT NULL
+        );
+
+        -- The durable position, one row, written in the same transaction as the
+        -- events it covers. last_seq is the highest sequence ever assigned.
+        CREATE TABLE checkpoint (
+            id              INTEGER PRIMARY KEY CHECK (id = 1),
+            last_commit_lsn INTEGER NOT NULL,
+            flush_lsn       INTEGER NOT NULL,
+            last_seq        INTEGER NOT NULL,
+            updated_at_us   INTEGER NOT NULL
+        );
+
+        -- One row per committed group that stored events: its sequence range,
+        -- the range of commit LSNs in it, size and timing. Retention by age and
+        -- size reads it instead of the events, and so does finding an event by
+        -- id (the groups whose LSN range holds it, then their rows).
+        -- committed_at_us (when COMMIT was issued) is where commit-to-durable
+        -- latency is measured from.
+        CREATE TABLE groups (
+            last_seq        INTEGER PRIMARY KEY,
+            first_seq       INTEGER NOT NULL,
+            event_count     INTEGER NOT NULL,
+            body_bytes      INTEGER NOT NULL,
+            min_commit_lsn  INTEGER NOT NULL,
+            max_commit_lsn  INTEGER NOT NULL,
+            began_at_us     INTEGER NOT NULL,
+            committed_at_us INTEGER NOT NULL
+        );
+        CREATE INDEX groups_by_time ON groups (committed_at_us);
+        CREATE INDEX groups_by_commit_lsn ON groups (max_commit_lsn, min_commit_lsn, first_seq);
+
+        -- Small facts about the pipeline's slot and source (system id, timeline,
+        -- slot name, consistent point ...).
+        CREATE TABLE metadata (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ]
+
+    /// Brings a writable store to `latestVersion`, creating the tables in a new file.
+    static func migrate(_ connection: SQLiteConnection) throws(EventStoreError) {
+        var version = try check(connection, allowEmpty: true)
+        while version < latestVersion {
+            let operation = "migrate schema to version \(version + 1)"
+            try connection.execute("BEGIN IMMEDIATE", operation: operation)
+            do {
+                try connection.execute(migrations[Int(version)], operation: operation)
+                try connection.execute(
+                    "PRAGMA application_id = \(applicationID); PRAGMA user_version = \(version + 1)",
+                    operation: operation)
+                try connection.execute("COMMIT", operation: operation)
+            } catch {
+                try? connection.execute("ROLLBACK", operation: operation)
+                throw error
+            }
+            version += 1
+        }
+    }
+
+    /// Returns the file's schema version after making sure it is a store this
+    /// code can use. `allowEmpty` accepts a brand-new, empty file (version 0).
+    @discardableResult
+    static func check(_ connection: SQLiteConnection, allowEmpty: Bool) throws(EventStoreError) -> Int64 {
+        let operation = "check schema"
+        let applicationID = try connection.integer("PRAGMA application_id", operation: operation)
+        let version = try connection.integer("PRAGMA user_version", operation: operation)
+        if applicationID == 0 && version == 0 {
+            let objects = try connection.integer("SELECT count(*) FROM sqlite_schema", operation: operation)
+            if objects == 0 && allowEmpty { return 0 }
+            throw EventStoreError(
+                kind: .notAnEventStore, operation: operation, path: connection.path,
+                message: objects == 0
+                    ? "the file is empty: no pipeline has initialized this store yet"
+                    : "the file is a SQLite database without the popsink event store marker")
+        }
+        guard applicationID == Self.applicationID else {
+            throw EventStoreError(
+                kind: .notAnEventStore, operation: operation, path: connection.path,
+                message: "the file's application_id is \(applicationID), not popsink's \(Self.applicationID)")
+        }
+        guard version <= latestVersion else {
+            throw EventStoreError(
+                kind: .newerSchema, operation: operation, path: connection.path,
+                message: "the store has schema version \(version); this build knows up to \(latestVersion)")
+        }
+        return version
+    }
+}

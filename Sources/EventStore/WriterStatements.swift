@@ -1,0 +1,53 @@
+// The writer's prepared statements, compiled once when the store opens and
+// reused for every group, so the hot path never parses SQL.
+
+final class WriterStatements {
+    let begin: SQLiteStatement
+    let commit: SQLiteStatement
+    let rollback: SQLiteStatement
+    let insertEvent: SQLiteStatement
+    let insertGroup: SQLiteStatement
+    let upsertCheckpoint: SQLiteStatement
+    let upsertMetadata: SQLiteStatement
+    let deleteMetadata: SQLiteStatement
+    let deleteEvents: SQLiteStatement
+    let deleteGroups: SQLiteStatement
+
+    init(_ connection: SQLiteConnection) throws(EventStoreError) {
+        // IMMEDIATE takes the write lock at BEGIN, so a conflict shows up there
+        // and never half way through a group.
+        begin = try connection.prepare("BEGIN IMMEDIATE")
+        commit = try connection.prepare("COMMIT")
+        rollback = try connection.prepare("ROLLBACK")
+        insertEvent = try connection.prepare(
+            "INSERT INTO events (seq, commit_lsn, ordinal, body) VALUES (?1, ?2, ?3, ?4)")
+        insertGroup = try connection.prepare(
+            """
+            INSERT INTO groups (
+                last_seq, first_seq, event_count, body_bytes, min_commit_lsn, max_commit_lsn, began_at_us, committed_at_us)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            """)
+        upsertCheckpoint = try connection.prepare(
+            """
+            INSERT INTO checkpoint (id, last_commit_lsn, flush_lsn, last_seq, updated_at_us)
+            VALUES (1, ?1, ?2, ?3, ?4)
+            ON CONFLICT (id) DO UPDATE SET
+                last_commit_lsn = excluded.last_commit_lsn, flush_lsn = excluded.flush_lsn,
+                last_seq = excluded.last_seq, updated_at_us = excluded.updated_at_us
+            """)
+        upsertMetadata = try connection.prepare(
+            "INSERT INTO metadata (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        deleteMetadata = try connection.prepare("DELETE FROM metadata WHERE key = ?1")
+        deleteEvents = try connection.prepare("DELETE FROM events WHERE seq <= ?1")
+        deleteGroups = try connection.prepare("DELETE FROM groups WHERE last_seq <= ?1")
+    }
+
+    func finalize() {
+        for statement in [
+            begin, commit, rollback, insertEvent, insertGroup, upsertCheckpoint,
+            upsertMetadata, deleteMetadata, deleteEvents, deleteGroups,
+        ] {
+            statement.finalize()
+        }
+    }
+}

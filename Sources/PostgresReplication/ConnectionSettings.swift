@@ -1,0 +1,76 @@
+// How to reach a Postgres server, as libpq keyword/value pairs.
+//
+// A source is given the way libpq users know: a URI
+// (`postgres://user@host:5432/db?sslmode=require`) or a keyword string
+// (`host=... dbname=...`). libpq's own `PQconninfoParse` reads it, so quoting
+// and percent-encoding follow libpq exactly; connections are then opened with
+// `PQconnectdbParams` from the pairs, never by pasting strings together.
+
+import CLibPQ
+
+/// libpq connection parameters, parsed and validated.
+public struct ConnectionSettings: Sendable, Equatable {
+    /// Keyword/value pairs in libpq's order.
+    public private(set) var parameters: [(key: String, value: String)]
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.parameters.elementsEqual(rhs.parameters) { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public init(parameters: [(key: String, value: String)]) {
+        self.parameters = parameters
+    }
+
+    /// Parses a libpq URI or keyword string.
+    ///
+    /// - Parameter allowPassword: a password written in the source would be
+    ///   visible in `ps` and shell history; the CLI refuses it and takes the
+    ///   password from `PGPASSWORD`, `--password-file` or `~/.pgpass` instead.
+    public init(parsing source: String, allowPassword: Bool = false) throws(PostgresError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(source, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PostgresError(
+                kind: .connection, operation: "parsing the source",
+                message: message,
+                hint: "Give a libpq URI (postgres://user@host:5432/db) or keyword string (host=... dbname=...).")
+        }
+        defer { PQconninfoFree(options) }
+        var parameters: [(key: String, value: String)] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val {
+                parameters.append((String(cString: keyword), String(cString: value)))
+            }
+            option += 1
+        }
+        if !allowPassword, parameters.contains(where: { $0.key == "password" }) {
+            throw PostgresError(
+                kind: .connection, operation: "parsing the source",
+                message: "the source contains a password, which would be visible to other users of this machine",
+                hint: "Remove it from the source and set PGPASSWORD, use --password-file, or ~/.pgpass.")
+        }
+        self.parameters = parameters
+    }
+
+    public subscript(key: String) -> String? {
+        get { parameters.last { $0.key == key }?.value }
+        set {
+            parameters.removeAll { $0.key == key }
+            if let newValue { parameters.append((key, newValue)) }
+        }
+    }
+
+    /// The database name libpq will connect to (`dbname`, else `user`, else
+    /// the OS user, as libpq defaults it).
+    public var databaseName: String? { self["dbname"] ?? self["user"] }
+
+    /// The settings without secrets, for logs and error messages.
+    public var redacted: String {
+        parameters.map { pair in
+            let secret = ["password", "sslpassword"].contains(pair.key)
+            return "\(pair.key)=\(secret ? "********" : pair.value)"
+        }.joined(separator: " ")
+    }
+}

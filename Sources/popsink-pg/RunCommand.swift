@@ -1,0 +1,115 @@
+// `popsink-pg run`: one pipeline in the foreground.
+
+import ArgumentParser
+import CDC
+import EventStore
+import Foundation
+import Logging
+import PostgresReplication
+import PostgresWire
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one pipeline in the foreground: capture changes into the durable store and print them as JSON lines.",
+        discussion: """
+            Events are stored durably under --data-dir before Postgres is told it may forget them. Running again \
+            with the same --data-dir resumes where the last run stopped (also after kill -9): no change is lost, \
+            none is stored twice. SIGINT or SIGTERM stop cleanly with a final status update to Postgres.
+            """)
+
+    @OptionGroup var source: SourceOptions
+
+    @Option(help: ArgumentHelp("The publication that selects the tables to capture.", valueName: "name"))
+    var publication = "popsink"
+
+    @Option(help: ArgumentHelp("The pipeline's id: names its store and its default slot.", valueName: "id"))
+    var pipeline = "default"
+
+    @Option(help: ArgumentHelp(
+        "The replication slot to create or resume (default: popsink_<pipeline>).", valueName: "name"))
+    var slot: String?
+
+    @Option(help: ArgumentHelp("Where the event store and checkpoints live.", valueName: "path"))
+    var dataDir = "./popsink-data"
+
+    @Option(help: ArgumentHelp(
+        "Also write each stored event as a JSON line here: a file (appended to and resumed without gaps or repeats) "
+            + "or - for standard output.", valueName: "path|-"))
+    var output: String?
+
+    @Option(help: ArgumentHelp(
+        "Exit 0 once every change up to this LSN is durable; 'current' means the server's WAL insert position at start.",
+        valueName: "lsn|current"))
+    var endLSN: String?
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Capture only schemas matching these globs.", valueName: "glob"))
+    var includeSchemas: [String] = []
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip schemas matching these globs.", valueName: "glob"))
+    var excludeSchemas: [String] = []
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp(
+        "Capture only tables matching these globs (schema.table, or table in any schema).", valueName: "glob"))
+    var includeTables: [String] = []
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
+    var excludeTables: [String] = []
+
+    @Flag(help: "Log each state change and retry to standard error.")
+    var verbose = false
+
+    func validate() throws {
+        guard DataDirectory.isValidPipelineID(pipeline) else {
+            throw ValidationError("--pipeline must be 1 to 64 letters, digits, '_' or '-'.")
+        }
+        if let slot, SlotName(rawValue: slot) == nil {
+            throw ValidationError("--slot must be 1 to 63 lower-case letters, digits or '_' (a Postgres slot name).")
+        }
+        if let endLSN, endLSN != "current", LSN(endLSN) == nil {
+            throw ValidationError("--end-lsn must be an LSN like 0/16B3748, or 'current'.")
+        }
+    }
+
+    func run() async throws {
+        let logger = Logger(label: "popsink-pg")
+        let storePath = DataDirectory(path: dataDir).eventStorePath(pipelineID: pipeline)
+        let config = try PipelineConfig(
+            id: pipeline, source: try source.settings(), publication: publication,
+            slot: slot.flatMap { SlotName(rawValue: $0) }, storePath: storePath,
+            filter: TableFilter(
+                includeSchemas: includeSchemas, excludeSchemas: excludeSchemas,
+                includeTables: includeTables, excludeTables: excludeTables),
+            endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) })
+
+        let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
+        let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) {
+            Task { await pipeline.stop() }
+        }
+        defer { signals.cancel() }
+
+        await pipeline.start()
+        tailer?.start()
+        let reporter = verbose ? StateReporter(pipeline: pipeline, logger: logger) : nil
+        let outcome = await pipeline.waitUntilFinished()
+        reporter?.cancel()
+
+        let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
+        try tailer?.finish(upTo: finalSequence)
+        if case .failed(let error) = outcome {
+            FileHandle.standardError.write(Data("popsink-pg: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func makeTailer(output: String, storePath: String) throws -> OutputTailer {
+        // The store may not exist yet on a first run: then the output starts at the beginning.
+        var after: Int64 = 0
+        if FileManager.default.fileExists(atPath: storePath) {
+            let reader = try EventStoreReader(path: storePath)
+            after = try JSONLinesFile.resumePoint(path: output, store: reader) ?? reader.lastSequence()
+        }
+        return OutputTailer(storePath: storePath, sink: try JSONLinesFile(path: output, append: true), after: after)
+    }
+}

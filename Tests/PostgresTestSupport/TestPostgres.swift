@@ -1,0 +1,185 @@
+// A throwaway Postgres cluster for the tests of one test process.
+//
+// Started on first use: initdb into a temporary directory, a random free port
+// on 127.0.0.1, wal_level=logical. Postgres refuses to run as root, so as root
+// it runs as the `postgres` OS user. A watchdog shell stops the server when the
+// test process goes away, even after a crash; a normal exit stops it by process
+// id at once (atexit). Each test makes its own database and slot, so tests run
+// in parallel against one cluster.
+
+import Foundation
+import PostgresReplication
+
+/// The test process's Postgres server.
+public final class TestPostgres: Sendable {
+    public let port: Int
+    public let host = "127.0.0.1"
+    public let root: URL
+    public let dataDirectory: URL
+    public let binDirectory: URL
+    /// The postmaster's process id.
+    public let pid: Int32
+    public let superuser = "postgres"
+
+    /// The shared server, started on first use. A missing Postgres fails the
+    /// calling test with a message saying what to install.
+    public static func shared() throws -> TestPostgres {
+        try sharedServer.get()
+    }
+
+    private static let sharedServer: Result<TestPostgres, any Error> = Result { try TestPostgres() }
+
+    private init() throws {
+        let binDirectory = try Self.findBinaries()
+        self.binDirectory = binDirectory
+        root = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("popsink-test-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        dataDirectory = root.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let asUser = getuid() == 0 ? "postgres" : nil
+        if let asUser { try Self.run("/bin/chown", [asUser, root.path]) }
+        func command(_ tool: String, _ arguments: [String]) -> (String, [String]) {
+            let path = binDirectory.appendingPathComponent(tool).path
+            return asUser.map { ("/usr/sbin/runuser", ["-u", $0, "--", path] + arguments) } ?? (path, arguments)
+        }
+
+        let (initdb, initArguments) = command(
+            "initdb", ["-D", dataDirectory.path, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--locale=C"])
+        try Self.run(initdb, initArguments)
+
+        port = try Self.freePort()
+        let settings = [
+            "listen_addresses=127.0.0.1", "port=\(port)", "unix_socket_directories=\(root.path)",
+            "wal_level=logical", "max_wal_senders=60", "max_replication_slots=60", "max_connections=300",
+            "fsync=off", "full_page_writes=off", "shared_buffers=128MB", "wal_sender_timeout=60s",
+            "log_min_messages=warning", "logging_collector=off",
+        ]
+        let (postgres, serverArguments) = command(
+            "postgres", ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] })
+        // The watchdog keeps the server no longer than this test process lives.
+        let script = """
+            "$0" "$@" >>'\(root.path)/server.log' 2>&1 &
+            server=$!
+            alive() { [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
+            while alive \(getpid()) && kill -0 $server 2>/dev/null; do sleep 1; done
+            kill -INT $server 2>/dev/null
+            """
+        let watchdog = Process()
+        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watchdog.arguments = ["-c", script, postgres] + serverArguments
+        watchdog.standardInput = FileHandle.nullDevice
+        try watchdog.run()
+
+        var postmaster: Int32?
+        for _ in 0..<300 {
+            if let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+               text.split(separator: "\n").count >= 8, text.contains("ready"),
+               let first = text.split(separator: "\n").first, let number = Int32(first) {
+                postmaster = number
+                break
+            }
+            usleep(100_000)
+        }
+        guard let postmaster else {
+            let log = (try? String(contentsOf: root.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+            throw TestPostgresError("Postgres did not become ready within 30 s. Server log:\n\(log)")
+        }
+        pid = postmaster
+        Self.registerStop(pid: postmaster, root: root.path)
+    }
+
+    /// A libpq keyword string for `database` as the superuser.
+    public func connectionString(database: String = "postgres", user: String? = nil) -> String {
+        "host=\(host) port=\(port) user=\(user ?? superuser) dbname=\(database)"
+    }
+
+    public func settings(database: String = "postgres") throws -> ConnectionSettings {
+        try ConnectionSettings(parsing: connectionString(database: database))
+    }
+
+    public func connect(database: String = "postgres") throws -> PostgresConnection {
+        try PostgresConnection(settings: settings(database: database), mode: .sql)
+    }
+
+    /// Runs SQL (one or more statements) in `database`.
+    @discardableResult
+    public func execute(_ sql: String, database: String = "postgres") throws -> QueryResult {
+        try connect(database: database).query(sql)
+    }
+
+    /// Creates a database with a fresh name, for one test.
+    public func createDatabase(prefix: String = "t") throws -> String {
+        let name = "\(prefix)_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000_000)"
+        try execute("CREATE DATABASE \(name)")
+        return name
+    }
+
+    /// The path of a server binary such as `pgbench`.
+    public func tool(_ name: String) -> String { binDirectory.appendingPathComponent(name).path }
+
+    // MARK: - Helpers
+
+    private static func findBinaries() throws -> URL {
+        var candidates = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin",
+                          "/usr/lib/postgresql/14/bin"]
+        if let configured = ProcessInfo.processInfo.environment["POPSINK_TEST_PG_BIN"] { candidates.insert(configured, at: 0) }
+        for directory in candidates where FileManager.default.isExecutableFile(atPath: directory + "/postgres") {
+            return URL(fileURLWithPath: directory)
+        }
+        throw TestPostgresError(
+            "No Postgres server binaries found in \(candidates). Install them (apt-get install postgresql) "
+                + "or set POPSINK_TEST_PG_BIN to the directory holding `postgres` and `initdb`.")
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestPostgresError("socket() failed: \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestPostgresError("could not find a free port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestPostgresError(
+                "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): "
+                    + String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    private static func registerStop(pid: Int32, root: String) {
+        stopOnExit.withLock { $0 = (pid, root) }
+        atexit {
+            guard let (pid, root) = stopOnExit.withLock({ $0 }) else { return }
+            kill(pid, SIGINT)  // fast shutdown: ends sessions, no waiting for clients
+            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
+}
+
+private let stopOnExit = LockedValue<(Int32, String)?>(nil)
+
+public struct TestPostgresError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
