@@ -52,7 +52,9 @@ final class OutputTailer: @unchecked Sendable {
 
     private func run() {
         do {
-            let reader = try EventStoreReader(path: storePath)
+            // Opened on first use: on a first run the store does not exist
+            // until the pipeline has created its slot.
+            var reader: EventStoreReader?
             while true {
                 condition.lock()
                 while durableSequence <= written && !finishing { condition.wait() }
@@ -60,7 +62,8 @@ final class OutputTailer: @unchecked Sendable {
                 let done = finishing && durableSequence <= written
                 condition.unlock()
                 if done { break }
-                while written < target {
+                if reader == nil { reader = try EventStoreReader(path: storePath) }
+                while let reader, written < target {
                     let page = try reader.events(after: written, limit: 2000)
                     // Nothing there although the writer said so: retention
                     // removed it. Skip ahead rather than spin.
