@@ -20,6 +20,8 @@ public final class TestPostgres: Sendable {
     /// The postmaster's process id.
     public let pid: Int32
     public let superuser = "postgres"
+    /// Roles in this group must authenticate with a password (scram-sha-256).
+    public static let passwordGroup = "password_auth"
 
     /// The shared server, started on first use. A missing Postgres fails the
     /// calling test with a message saying what to install.
@@ -46,6 +48,19 @@ public final class TestPostgres: Sendable {
         let (initdb, initArguments) = command(
             "initdb", ["-D", dataDirectory.path, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--locale=C"])
         try Self.run(initdb, initArguments)
+
+        // Trust for everyone except members of `password_auth`, so tests can
+        // exercise real password authentication with roles they put there.
+        let hba = """
+            host all +\(Self.passwordGroup) 127.0.0.1/32 scram-sha-256
+            host replication +\(Self.passwordGroup) 127.0.0.1/32 scram-sha-256
+            host all all 127.0.0.1/32 trust
+            host replication all 127.0.0.1/32 trust
+            local all all trust
+            local replication all trust
+
+            """
+        try hba.write(to: dataDirectory.appendingPathComponent("pg_hba.conf"), atomically: false, encoding: .utf8)
 
         port = try Self.freePort()
         let settings = [
@@ -86,6 +101,7 @@ public final class TestPostgres: Sendable {
         }
         pid = postmaster
         Self.registerStop(pid: postmaster, root: root.path)
+        try execute("CREATE ROLE \(Self.passwordGroup) NOLOGIN")
     }
 
     /// A libpq keyword string for `database` as the superuser.

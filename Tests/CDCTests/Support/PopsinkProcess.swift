@@ -11,7 +11,7 @@ final class PopsinkProcess {
             .deletingLastPathComponent().appendingPathComponent("popsink-pg")
     }
 
-    private init(_ arguments: [String]) throws {
+    private init(_ arguments: [String], environment: [String: String?]) throws {
         outputFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("popsink-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: outputFile)
@@ -20,6 +20,9 @@ final class PopsinkProcess {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
     }
 
     deinit {
@@ -27,15 +30,17 @@ final class PopsinkProcess {
         try? FileManager.default.removeItem(at: outputFile)
     }
 
-    static func start(_ arguments: [String]) throws -> PopsinkProcess {
-        let popsink = try PopsinkProcess(arguments)
+    static func start(_ arguments: [String], environment: [String: String?] = [:]) throws -> PopsinkProcess {
+        let popsink = try PopsinkProcess(arguments, environment: environment)
         try popsink.process.run()
         return popsink
     }
 
     /// Runs to completion (or kills after `timeout` seconds).
-    static func run(_ arguments: [String], timeout: Double = 60) throws -> (status: Int32, output: String) {
-        let popsink = try start(arguments)
+    static func run(
+        _ arguments: [String], environment: [String: String?] = [:], timeout: Double = 60
+    ) throws -> (status: Int32, output: String) {
+        let popsink = try start(arguments, environment: environment)
         let deadline = Date().addingTimeInterval(timeout)
         while popsink.process.isRunning && Date() < deadline { usleep(20_000) }
         if popsink.process.isRunning { popsink.kill() }

@@ -1,0 +1,107 @@
+// The command line as a user meets it: passwords kept off the command line
+// and out of every message, `events`, `check`, and clear errors.
+
+import CDC
+import Foundation
+import PostgresTestSupport
+import Testing
+
+@Suite struct CLITests {
+    static let setup = """
+        CREATE TABLE t (id int PRIMARY KEY, v text);
+        ALTER TABLE t REPLICA IDENTITY FULL;
+        CREATE PUBLICATION popsink FOR TABLE t;
+        """
+
+    @Test func passwordComesFromTheEnvironmentOrAFileAndIsNeverPrinted() throws {
+        let harness = try CaptureHarness(setup: Self.setup)
+        defer { harness.cleanUp() }
+        let role = "pw\(harness.database)"
+        let secret = "s3cret-\(UUID().uuidString)"
+        try harness.execute("""
+            CREATE ROLE \(role) LOGIN REPLICATION PASSWORD '\(secret)' IN ROLE \(TestPostgres.passwordGroup);
+            GRANT SELECT ON t TO \(role);
+            """)
+        let source = harness.postgres.connectionString(database: harness.database, user: role)
+        let common = ["--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--end-lsn", "current"]
+
+        // No password: a clear, final authentication error, no retry loop.
+        let refused = try PopsinkProcess.run(["run", source] + common, environment: ["PGPASSWORD": nil], timeout: 30)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("password"), "\(refused.output)")
+
+        // A password in the source is refused before anything connects.
+        let inline = try PopsinkProcess.run(
+            ["run", "postgresql://\(role):\(secret)@127.0.0.1:\(harness.postgres.port)/\(harness.database)"] + common)
+        #expect(inline.status != 0)
+        #expect(inline.output.contains("PGPASSWORD"))
+
+        // PGPASSWORD works; so does --password-file.
+        let viaEnvironment = try PopsinkProcess.run(["run", source] + common, environment: ["PGPASSWORD": secret])
+        #expect(viaEnvironment.status == 0, "\(viaEnvironment.output)")
+        try harness.execute("INSERT INTO t VALUES (1, 'x')")
+        let file = harness.dataDirectory.appendingPathComponent("password")
+        try "\(secret)\n".write(to: file, atomically: true, encoding: .utf8)
+        let viaFile = try PopsinkProcess.run(
+            ["run", source, "--password-file", file.path, "--output", "-"] + common, environment: ["PGPASSWORD": nil])
+        #expect(viaFile.status == 0, "\(viaFile.output)")
+        #expect(viaFile.output.contains(#""after":{"id":1,"v":"x"}"#))
+
+        // A wrong password fails without echoing any password.
+        try "wrong-\(secret)\n".write(to: file, atomically: true, encoding: .utf8)
+        let wrong = try PopsinkProcess.run(
+            ["run", source, "--password-file", file.path] + common, environment: ["PGPASSWORD": nil], timeout: 30)
+        #expect(wrong.status == 1)
+        for run in [refused, inline, viaEnvironment, viaFile, wrong] {
+            #expect(!run.output.contains(secret), "the password was printed: \(run.output)")
+        }
+    }
+
+    @Test func eventsPrintsTheStoreFromACursor() throws {
+        let harness = try CaptureHarness(setup: Self.setup)
+        defer { harness.cleanUp() }
+        try harness.capture()
+        try harness.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 5) g")
+        try harness.capture()
+        let all = try PopsinkProcess.run(["events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID])
+        #expect(all.status == 0)
+        let lines = all.output.split(separator: "\n")
+        #expect(lines.count == 5)
+        let stored = try harness.events()
+        #expect(lines.compactMap { JSONLinesID(String($0)) } == stored.map(\.id))
+        let after = try PopsinkProcess.run(
+            ["events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--after", "3"])
+        let ids = after.output.split(separator: "\n").compactMap { JSONLinesID(String($0)) }
+        #expect(ids == stored.suffix(2).map(\.id))
+
+        let missing = try PopsinkProcess.run(["events", "--data-dir", harness.dataDirectory.path, "--pipeline", "nope"])
+        #expect(missing.status != 0)
+        #expect(missing.output.contains("No event store"))
+    }
+
+    @Test func checkExitsNonZeroAndPrintsTheFix() throws {
+        let harness = try CaptureHarness(setup: "CREATE TABLE t (id int PRIMARY KEY)")
+        defer { harness.cleanUp() }
+        let failing = try PopsinkProcess.run(["check", harness.connectionString])
+        #expect(failing.status == 1)
+        #expect(failing.output.contains("CREATE PUBLICATION"))
+        try harness.execute("ALTER TABLE t REPLICA IDENTITY FULL; CREATE PUBLICATION popsink FOR TABLE t;")
+        let passing = try PopsinkProcess.run(["check", harness.connectionString, "--json"])
+        #expect(passing.status == 0, "\(passing.output)")
+        let report = try JSONSerialization.jsonObject(with: Data(passing.output.utf8)) as? [String: Any]
+        #expect(report?["passed"] as? Bool == true)
+    }
+
+    @Test func badArgumentsAreExplained() throws {
+        let slot = try PopsinkProcess.run(["run", "host=127.0.0.1", "--slot", "Bad-Slot"])
+        #expect(slot.status != 0 && slot.output.contains("--slot"))
+        let lsn = try PopsinkProcess.run(["run", "host=127.0.0.1", "--end-lsn", "nonsense"])
+        #expect(lsn.status != 0 && lsn.output.contains("--end-lsn"))
+        let version = try PopsinkProcess.run(["version"])
+        #expect(version.status == 0 && version.output.hasPrefix("popsink-pg "))
+    }
+}
+
+private func JSONLinesID(_ line: String) -> String? {
+    (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+}
