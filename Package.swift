@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "SourceCheck", dependencies: ["PostgresReplication"], swiftSettings: swiftSettings),
         // Durable event log and checkpoints in SQLite.
         .target(name: "EventStore", dependencies: ["CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
+        // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
+        .target(name: "HTTPServer", swiftSettings: swiftSettings),
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
@@ -74,6 +76,7 @@ let package = Package(
             dependencies: ["EventStore", "PostgresWire"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SourceCheckTests",
             dependencies: ["SourceCheck", "PostgresReplication", "PostgresTestSupport"],

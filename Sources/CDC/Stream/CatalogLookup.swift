@@ -35,8 +35,14 @@ final class CatalogLookup {
     func kind(ofType oid: UInt32) throws(PostgresError) -> ValueKind {
         if let builtin = ValueKind.builtin(oid: oid) { return builtin }
         if let known = kinds[oid] { return known }
+        // An array's elements are split on the element type's delimiter
+        // (`;` for box and domains over it, `,` for everything else).
         let result = try connection.query(
-            "SELECT typtype, typbasetype, typelem, typcategory FROM pg_type WHERE oid = $1::oid", [String(oid)])
+            """
+            SELECT t.typtype, t.typbasetype, t.typelem, t.typcategory, e.typdelim
+            FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem
+            WHERE t.oid = $1::oid
+            """, [String(oid)])
         var kind = ValueKind.other
         if let type = result.value("typtype") {
             let base = result.value("typbasetype").flatMap { UInt32($0) } ?? 0
@@ -44,7 +50,8 @@ final class CatalogLookup {
             if type == "d" && base != 0 {
                 kind = try self.kind(ofType: base)
             } else if result.value("typcategory") == "A" && element != 0 {
-                kind = .array(element: try self.kind(ofType: element))
+                let delimiter = result.value("typdelim")?.utf8.first ?? UInt8(ascii: ",")
+                kind = .array(element: try self.kind(ofType: element), delimiter: delimiter)
             }
         }
         kinds[oid] = kind
