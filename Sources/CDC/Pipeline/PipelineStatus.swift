@@ -25,6 +25,9 @@ public struct PipelineStatus: Sendable, Equatable {
     public var lastError: PipelineError?
     /// Reconnect attempts since the last successful start.
     public var retryAttempt: Int = 0
+    /// Replication sessions that reached streaming in this run: more than one
+    /// means the pipeline reconnected.
+    public var sessionsStarted: Int = 0
 
     public init() {}
 }

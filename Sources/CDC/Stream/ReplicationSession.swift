@@ -51,6 +51,7 @@ final class ReplicationSession {
     private var groupCheckpoint: Checkpoint?
     private var groupLastCommitTime: PostgresTimestamp?
     private var inTransaction = false
+    private var framesSinceClockCheck: UInt = 0
 
     init(
         config: PipelineConfig, store: EventStoreWriter, progress: PipelineProgress, wake: WakeSignal,
@@ -100,6 +101,7 @@ final class ReplicationSession {
             $0.receivedLSN = start
             $0.retryAttempt = 0
             $0.lastError = nil
+            $0.sessionsStarted += 1
         }
 
         streaming: while !shouldStop() {
@@ -112,6 +114,12 @@ final class ReplicationSession {
                     try append(record)
                 }
                 try handle(outcome, assembler: &assembler, catalog: catalog)
+                // A long transaction never lets the socket drain: keep the
+                // status updates going from here too (invariant 3).
+                framesSinceClockCheck &+= 1
+                if framesSinceClockCheck & 0xFF == 0, clock.now - lastStatusSent >= config.statusInterval {
+                    try sendStatus()
+                }
             case .frame(.keepalive(let keepalive)):
                 serverWALEnd = max(serverWALEnd, keepalive.walEnd)
                 idleAdvanceTarget = max(idleAdvanceTarget, keepalive.walEnd)
