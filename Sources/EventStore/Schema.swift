@@ -66,6 +66,21 @@ enum Schema {
             value TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        """
+        -- Changes of streamed transactions that have not committed yet
+        -- (pgoutput protocol 2, streaming on), in arrival order. They become
+        -- events when the transaction commits and are dropped when it, or the
+        -- subtransaction that made them, aborts. Postgres streams an unfinished
+        -- transaction again from its start after a reconnect, so whatever is
+        -- here when a session starts is discarded.
+        CREATE TABLE staged_changes (
+            position INTEGER PRIMARY KEY,
+            xid      INTEGER NOT NULL,
+            subxid   INTEGER NOT NULL,
+            message  BLOB NOT NULL
+        );
+        CREATE INDEX staged_changes_by_xid ON staged_changes (xid, position);
+        """,
     ]
 
     /// Brings a writable store to `latestVersion`, creating the tables in a new file.

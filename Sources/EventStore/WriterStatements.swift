@@ -12,6 +12,11 @@ final class WriterStatements {
     let deleteMetadata: SQLiteStatement
     let deleteEvents: SQLiteStatement
     let deleteGroups: SQLiteStatement
+    let insertStaged: SQLiteStatement
+    let selectStaged: SQLiteStatement
+    let deleteStagedTransaction: SQLiteStatement
+    let deleteStagedSubtransaction: SQLiteStatement
+    let deleteAllStaged: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(EventStoreError) {
         // IMMEDIATE takes the write lock at BEGIN, so a conflict shows up there
@@ -40,12 +45,19 @@ final class WriterStatements {
         deleteMetadata = try connection.prepare("DELETE FROM metadata WHERE key = ?1")
         deleteEvents = try connection.prepare("DELETE FROM events WHERE seq <= ?1")
         deleteGroups = try connection.prepare("DELETE FROM groups WHERE last_seq <= ?1")
+        insertStaged = try connection.prepare("INSERT INTO staged_changes (xid, subxid, message) VALUES (?1, ?2, ?3)")
+        selectStaged = try connection.prepare(
+            "SELECT position, message FROM staged_changes WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3")
+        deleteStagedTransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1")
+        deleteStagedSubtransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1 AND subxid = ?2")
+        deleteAllStaged = try connection.prepare("DELETE FROM staged_changes")
     }
 
     func finalize() {
         for statement in [
             begin, commit, rollback, insertEvent, insertGroup, upsertCheckpoint,
             upsertMetadata, deleteMetadata, deleteEvents, deleteGroups,
+            insertStaged, selectStaged, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
         ] {
             statement.finalize()
         }

@@ -90,11 +90,15 @@ final class ReplicationSession {
 
         let version = PostgresConnection.pgoutputProtocolVersion(serverVersion: replication.serverVersion)
         var decoder = PgOutputDecoder(protocolVersion: version)
+        // Unfinished streamed transactions are streamed again from their start.
+        try store.discardAllStaged()
+        var staging = StreamStaging(protocolVersion: version)
         var assembler = ChangeAssembler(
             database: identity.database ?? "", filter: config.filter, lastStoredCommit: checkpoint.lastCommitLSN)
         let catalog = CatalogLookup(connection: sql)
         stream = try replication.startLogicalReplication(
-            slot: config.slot, start: start, protocolVersion: version, publications: [config.publication])
+            slot: config.slot, start: start, protocolVersion: version, publications: [config.publication],
+            streaming: version >= 2)
         progress.update {
             $0.state = .streaming
             $0.flushedLSN = checkpoint.flushLSN
@@ -110,10 +114,25 @@ final class ReplicationSession {
                 received = max(received, data.walStart)
                 serverWALEnd = max(serverWALEnd, data.walEnd)
                 let message = try decoder.decode(data.data)
-                let outcome = try assembler.received(message, walStart: data.walStart) { record in
-                    try append(record)
+                switch message {
+                case .streamStart(let start):
+                    staging.started(start)
+                case .streamStop:
+                    staging.stopped()
+                case .streamAbort(let abort):
+                    try openGroup()
+                    try store.discardStaged(transaction: abort.xid, subtransaction: abort.subtransactionXid)
+                case .streamCommit(let commit):
+                    try openGroup()
+                    try staging.replay(commit, store: store) { message, walStart in
+                        try receive(message, walStart: walStart, assembler: &assembler, catalog: catalog)
+                    }
+                default:
+                    if staging.currentTransaction != nil { try openGroup() }
+                    if try !staging.stageIfStreamed(message, raw: data.data, walStart: data.walStart, store: store) {
+                        try receive(message, walStart: data.walStart, assembler: &assembler, catalog: catalog)
+                    }
                 }
-                try handle(outcome, assembler: &assembler, catalog: catalog)
                 // A long transaction never lets the socket drain: keep the
                 // status updates going from here too (invariant 3).
                 framesSinceClockCheck &+= 1
@@ -145,6 +164,13 @@ final class ReplicationSession {
 
     // MARK: - Decoded messages
 
+    private func receive(
+        _ message: PgOutputMessage, walStart: LSN, assembler: inout ChangeAssembler, catalog: CatalogLookup
+    ) throws {
+        let outcome = try assembler.received(message, walStart: walStart) { record in try append(record) }
+        try handle(outcome, assembler: &assembler, catalog: catalog)
+    }
+
     private func handle(
         _ outcome: ChangeAssembler.Outcome, assembler: inout ChangeAssembler, catalog: CatalogLookup
     ) throws {
@@ -175,12 +201,15 @@ final class ReplicationSession {
         }
     }
 
+    private func openGroup() throws {
+        guard !groupIsOpen else { return }
+        try store.beginGroup()
+        groupIsOpen = true
+        groupOpenedAt = clock.now
+    }
+
     private func append(_ record: ChangeAssembler.Record) throws {
-        if !groupIsOpen {
-            try store.beginGroup()
-            groupIsOpen = true
-            groupOpenedAt = clock.now
-        }
+        try openGroup()
         _ = try store.append(commitLSN: record.commitLSN, ordinal: record.ordinal, body: record.body)
         groupEvents += 1
     }
