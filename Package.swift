@@ -2,10 +2,14 @@
 import PackageDescription
 
 /// One set of settings for every target: Swift 6 language mode (strict concurrency
-/// is part of it) and `any` spelled out for existentials.
+/// is part of it) and `any` spelled out for existentials. Release builds
+/// optimize across modules: the per-event path crosses PgOutput, CDC and
+/// EventStore, and without it generic helpers such as `JSONWriter.integer`
+/// stay unspecialized (bench/stream: 13.7% of the pipeline's CPU in that one call).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -22,6 +26,8 @@ let package = Package(
         // C system libraries: the only places C headers enter the build.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // epoll and eventfd, which Glibc's Swift module does not export.
+        .systemLibrary(name: "CHTTPShims"),
 
         // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
         .target(name: "PostgresWire", swiftSettings: swiftSettings),
@@ -38,7 +44,7 @@ let package = Package(
         // Durable event log and checkpoints in SQLite.
         .target(name: "EventStore", dependencies: ["CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
         // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
-        .target(name: "HTTPServer", swiftSettings: swiftSettings),
+        .target(name: "HTTPServer", dependencies: ["CHTTPShims"], swiftSettings: swiftSettings),
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",

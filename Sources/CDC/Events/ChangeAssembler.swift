@@ -50,11 +50,13 @@ struct ChangeAssembler {
         let begin: Begin
         let skip: Bool
         let context: EventEncoder.TransactionContext
-        var ordinal: Int32 = 0
     }
 
     private var schemas: [UInt32: TableSchema] = [:]
     private var transaction: OpenTransaction?
+    /// The next event's ordinal in the open transaction (kept out of
+    /// `OpenTransaction` so a change does not copy the context).
+    private var ordinal: Int32 = 0
     private var lastStoredCommit: LSN
     private var encoder: EventEncoder
 
@@ -74,9 +76,12 @@ struct ChangeAssembler {
         switch message {
         case .begin(let begin):
             guard transaction == nil else { throw Failure.unexpected("Begin inside transaction \(begin.xid)") }
+            let skip = begin.finalLSN <= lastStoredCommit
+            ordinal = 0
             transaction = OpenTransaction(
-                begin: begin, skip: begin.finalLSN <= lastStoredCommit,
-                context: EventEncoder.TransactionContext(begin: begin))
+                begin: begin, skip: skip,
+                // Nothing of a skipped transaction is encoded.
+                context: EventEncoder.TransactionContext(begin: skip ? Begin(finalLSN: .zero, commitTime: begin.commitTime, xid: 0) : begin))
             return transaction!.skip ? .none : .began
         case .commit(let commit):
             guard let open = transaction else { throw Failure.unexpected("Commit outside a transaction") }
@@ -85,7 +90,7 @@ struct ChangeAssembler {
             lastStoredCommit = commit.commitLSN
             return .committed(CommittedTransaction(
                 commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime,
-                events: Int(open.ordinal)))
+                events: Int(ordinal)))
         case .relation(let relation):
             return .needsSchema(relation)
         case .insert(let insert):
@@ -123,15 +128,14 @@ struct ChangeAssembler {
         relationOID: UInt32, walStart: LSN, emit: (Record) throws -> Void,
         encode: (inout EventEncoder, TableSchema, EventEncoder.TransactionContext, Int32) -> [UInt8]
     ) throws {
-        guard var open = transaction else { throw Failure.unexpected("a row change outside a transaction") }
+        guard let open = transaction else { throw Failure.unexpected("a row change outside a transaction") }
         guard !open.skip else { return }
         guard let schema = schemas[relationOID] else {
             throw Failure.unexpected("a change for relation \(relationOID) before its Relation message")
         }
         guard schema.isCaptured else { return }
-        let body = encode(&encoder, schema, open.context, open.ordinal)
-        try emit(Record(commitLSN: open.begin.finalLSN, ordinal: open.ordinal, body: body))
-        open.ordinal += 1
-        transaction = open
+        let body = encode(&encoder, schema, open.context, ordinal)
+        try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, body: body))
+        ordinal += 1
     }
 }
