@@ -56,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
     var excludeTables: [String] = []
 
-    @Flag(help: "Log each state change and retry to standard error.")
+    @Flag(help: "Log each state change and retry to standard error, and a summary (events stored, peak memory) at exit.")
     var verbose = false
 
     func validate() throws {
@@ -94,6 +94,13 @@ struct RunCommand: AsyncParsableCommand {
         let reporter = verbose ? StateReporter(pipeline: pipeline, logger: logger) : nil
         let outcome = await pipeline.waitUntilFinished()
         reporter?.cancel()
+        if verbose {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let status = pipeline.status
+            logger.info(
+                "pipeline \(config.id): \(status.state.rawValue); stored \(status.eventsStored) events in \(status.transactionsStored) transactions; flushed to \(status.flushedLSN); peak RSS \(usage.ru_maxrss / 1024) MiB")
+        }
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
         try tailer?.finish(upTo: finalSequence)

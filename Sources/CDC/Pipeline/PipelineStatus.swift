@@ -28,8 +28,20 @@ public struct PipelineStatus: Sendable, Equatable {
     /// Replication sessions that reached streaming in this run: more than one
     /// means the pipeline reconnected.
     public var sessionsStarted: Int = 0
+    /// From each transaction's commit on the server to its events being durable.
+    public var commitToDurable = LatencyHistogram()
 
     public init() {}
+
+    /// WAL the server has that is not yet durable here, in bytes.
+    public var lagBytes: UInt64 { serverWALEnd.bytes(after: flushedLSN) }
+
+    /// How far behind the stored stream is in time: zero when caught up,
+    /// else the age of the last stored transaction's commit.
+    public func lagSeconds(nowMicroseconds: Int64) -> Double {
+        guard lagBytes > 0, let lastCommitTime else { return 0 }
+        return max(0, Double(nowMicroseconds - lastCommitTime.unixMicroseconds) / 1_000_000)
+    }
 }
 
 /// Shared, lock-protected status: written by the worker, read by anyone.

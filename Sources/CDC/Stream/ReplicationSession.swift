@@ -49,7 +49,8 @@ final class ReplicationSession {
     private var groupTransactions = 0
     private var groupOpenedAt: ContinuousClock.Instant?
     private var groupCheckpoint: Checkpoint?
-    private var groupLastCommitTime: PostgresTimestamp?
+    /// Commit times of the transactions in the group, for the latency histogram.
+    private var groupCommitTimes: [PostgresTimestamp] = []
     private var inTransaction = false
     private var framesSinceClockCheck: UInt = 0
 
@@ -187,7 +188,7 @@ final class ReplicationSession {
             inTransaction = false
             if transaction.events > 0 || groupIsOpen {
                 groupTransactions += 1
-                groupLastCommitTime = transaction.commitTime
+                groupCommitTimes.append(transaction.commitTime)
                 groupCheckpoint = Checkpoint(
                     lastCommitLSN: transaction.commitLSN, flushLSN: max(transaction.endLSN, checkpoint.flushLSN))
             } else {
@@ -219,9 +220,9 @@ final class ReplicationSession {
     /// Commits the open group up to its last complete transaction and tells Postgres.
     private func commitGroup() throws {
         guard groupIsOpen, let pending = groupCheckpoint else { return }
-        try store.commitGroup(checkpoint: pending)
+        let receipt = try store.commitGroup(checkpoint: pending)
         checkpoint = pending
-        let (events, transactions, commitTime) = (groupEvents, groupTransactions, groupLastCommitTime)
+        let (events, transactions) = (groupEvents, groupTransactions)
         groupIsOpen = false
         groupEvents = 0
         groupTransactions = 0
@@ -231,8 +232,13 @@ final class ReplicationSession {
             $0.flushedLSN = pending.flushLSN
             $0.eventsStored += Int64(events)
             $0.transactionsStored += Int64(transactions)
-            $0.lastCommitTime = commitTime ?? $0.lastCommitTime
+            $0.lastCommitTime = groupCommitTimes.last ?? $0.lastCommitTime
+            for commitTime in groupCommitTimes {
+                $0.commitToDurable.observe(
+                    milliseconds: Double(receipt.durableAtMicros - commitTime.unixMicroseconds) / 1000)
+            }
         }
+        groupCommitTimes.removeAll(keepingCapacity: true)
         onDurable(store.lastSequence)
         try sendStatus()
     }
