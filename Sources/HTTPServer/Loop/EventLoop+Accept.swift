@@ -1,0 +1,60 @@
+// Accepting connections: admission against `maxConnections` (the extra ones get
+// 503 and are closed), and backing off when the process runs out of descriptors.
+
+extension EventLoop {
+    func acceptConnections() {
+        guard let listener else { return }
+        for _ in 0..<Self.acceptBatch {
+            switch listener.accept() {
+            case .accepted(let socket, let remote):
+                admit(socket, remote: remote)
+            case .wouldBlock:
+                return
+            case .skipped:
+                continue
+            case .outOfResources, .failed:
+                // The pending connection stays queued and the listener stays readable:
+                // polling it now would spin. Rest, and let closing connections free fds.
+                pauseListener()
+                return
+            }
+        }
+    }
+
+    private func admit(_ socket: Socket, remote: SocketAddress) {
+        let isRejection = connections.count - rejections >= configuration.maxConnections
+        if isRejection, rejections >= Self.maxRejections {
+            socket.close()
+            return
+        }
+        let connection = Connection(
+            id: nextID, socket: socket, remoteAddress: remote.description, limits: configuration.parserLimits,
+            isRejection: isRejection, now: now
+        )
+        nextID += 1
+        guard epoll.add(socket.fd, token: connection.id, events: .readable) else {
+            socket.close()
+            return
+        }
+        connection.interest = .readable
+        connections[connection.id] = connection
+        if isRejection {
+            rejections += 1
+            respondWithError(503, on: connection)
+        }
+        updateInterest(connection)
+        updateDeadline(connection)
+    }
+
+    private func pauseListener() {
+        guard let listener, listenerResumesAt == nil else { return }
+        epoll.remove(listener.fd)
+        listenerResumesAt = now + Self.acceptPause
+    }
+
+    func resumeListener() {
+        listenerResumesAt = nil
+        guard let listener else { return }
+        epoll.add(listener.fd, token: Self.listenerToken, events: .readable)
+    }
+}

@@ -1,0 +1,31 @@
+// Threads the server owns: the event loop's, and the worker that does file reads
+// for `StaticFiles`. Blocking calls run there and never on Swift's cooperative pool.
+import Glibc
+
+enum SystemThread {
+    private final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    /// Runs `body` on a new detached thread.
+    static func spawn(_ body: @escaping @Sendable () -> Void) throws(HTTPServerError) {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { argument in
+            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        guard status == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw HTTPServerError.system(.socketFailed, "pthread_create", status)
+        }
+        pthread_detach(thread)
+    }
+
+    /// A write to a closed socket must fail with EPIPE, not kill the process.
+    static func ignoreSIGPIPE() {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }
+}

@@ -1,0 +1,150 @@
+// Limits and timeouts on a live server: 408, idle close, 503 over maxConnections,
+// 413, 414, 431 and `Expect: 100-continue`.
+import HTTPServer
+import Testing
+
+@Suite("Live: limits and timeouts")
+struct LiveLimitsTests {
+    @Test func incompleteHeadTimesOutWith408() async throws {
+        try await withServer({ $0.headerTimeout = .milliseconds(200) }) { port, _ in
+            let start = ContinuousClock.now
+            let partial = try TestClient.connect(port: port)
+            try await partial.send("GET / HTTP/1.1\r\nHost: t\r\n")
+            let response = try await partial.readResponse()
+            #expect(response.status == 408)
+            #expect(response.headers["Connection"] == "close")
+            #expect(ContinuousClock.now - start >= .milliseconds(190))
+            #expect(try await partial.waitForClose())
+
+            // A connection that never sends anything gets the same.
+            let silent = try TestClient.connect(port: port)
+            #expect(try await silent.readResponse().status == 408)
+        }
+    }
+
+    @Test func headerTimeoutRestartsForEachRequest() async throws {
+        try await withServer({ $0.headerTimeout = .milliseconds(600) }) { port, _ in
+            let client = try TestClient.connect(port: port)
+            // Four requests spread over more than one header timeout.
+            for index in 0..<4 {
+                if index > 0 { try await Task.sleep(for: .milliseconds(250)) }
+                try await client.send(rawRequest("GET", "/\(index)"))
+                #expect(try await client.readResponse().status == 200, "request \(index)")
+            }
+        }
+    }
+
+    @Test func stalledBodyUploadTimesOut() async throws {
+        try await withServer({ $0.idleTimeout = .milliseconds(200) }) { port, _ in
+            let client = try TestClient.connect(port: port)
+            try await client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+            #expect(try await client.readResponse().status == 408)
+            #expect(try await client.waitForClose())
+        }
+    }
+
+    @Test func idleKeepAliveConnectionIsClosed() async throws {
+        try await withServer({ $0.idleTimeout = .milliseconds(200) }) { port, _ in
+            let client = try TestClient.connect(port: port)
+            let start = ContinuousClock.now
+            try await client.send(rawRequest())
+            #expect(try await client.readResponse().status == 200)
+            #expect(try await client.waitForClose(timeout: .seconds(2)))
+            // The idle clock starts once the response is out, after `start`.
+            #expect(ContinuousClock.now - start >= .milliseconds(190))
+        }
+    }
+
+    @Test func connectionsOverTheLimitGet503() async throws {
+        try await withServer({ $0.maxConnections = 2 }) { port, _ in
+            let first = try TestClient.connect(port: port)
+            let second = try TestClient.connect(port: port)
+            for client in [first, second] {
+                try await client.send(rawRequest())
+                #expect(try await client.readResponse().status == 200)
+            }
+            let third = try TestClient.connect(port: port)
+            try await third.send(rawRequest())
+            let response = try await third.readResponse()
+            #expect(response.status == 503)
+            #expect(response.headers["Connection"] == "close")
+            #expect(try await third.waitForClose())
+
+            // A slot frees up once a client leaves.
+            first.close()
+            let served = await eventuallyServed(port: port)
+            #expect(served)
+        }
+    }
+
+    private func eventuallyServed(port: Int) async -> Bool {
+        for _ in 0..<100 {
+            if let client = try? TestClient.connect(port: port) {
+                try? await client.send(rawRequest())
+                if (try? await client.readResponse())?.status == 200 { return true }
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    @Test func bodyOverTheLimitGets413() async throws {
+        try await withServer({ $0.maxBodyBytes = 1000 }) { port, _ in
+            // Refused from the head: the body is never sent.
+            let declared = try TestClient.connect(port: port)
+            try await declared.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n")
+            #expect(try await declared.readResponse().status == 413)
+            #expect(try await declared.waitForClose())
+
+            // Refused once a chunked body passes the limit, while the client keeps sending.
+            let chunked = try TestClient.connect(port: port)
+            try await chunked.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try await chunked.send("200\r\n" + String(repeating: "a", count: 512) + "\r\n")
+            try await chunked.send("200\r\n" + String(repeating: "a", count: 512) + "\r\n")
+            #expect(try await chunked.readResponse().status == 413)
+            #expect(try await chunked.waitForClose())
+
+            let fits = try TestClient.connect(port: port)
+            try await fits.send(rawRequest("POST", "/", body: String(repeating: "b", count: 1000)))
+            #expect(try await fits.readResponse().status == 200)
+        }
+    }
+
+    @Test func oversizedHeadGets414And431() async throws {
+        try await withServer { port, _ in
+            let longLine = try TestClient.connect(port: port)
+            try await longLine.send("GET /" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try await longLine.readResponse().status == 414)
+            #expect(try await longLine.waitForClose())
+
+            let manyFields = try TestClient.connect(port: port)
+            try await manyFields.send(rawRequest("GET", "/", headers: [("Host", "t")] + (0..<101).map { ("X-\($0)", "v") }))
+            #expect(try await manyFields.readResponse().status == 431)
+            #expect(try await manyFields.waitForClose())
+        }
+    }
+
+    @Test func expectContinue() async throws {
+        let handler: HTTPHandler = { request in .text(String(decoding: request.body, as: UTF8.self)) }
+        try await withServer({ $0.maxBodyBytes = 1000 }, handler: handler) { port, _ in
+            let client = try TestClient.connect(port: port)
+            try await client.send("POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            // The interim response comes before any body byte is sent.
+            #expect(try await client.readResponse().status == 100)
+            try await client.send("hello")
+            let response = try await client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "hello")
+
+            // Too large: 413 instead of 100, and the connection closes.
+            let big = try TestClient.connect(port: port)
+            try await big.send("POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n")
+            #expect(try await big.readResponse().status == 413)
+            #expect(try await big.waitForClose())
+
+            let unknown = try TestClient.connect(port: port)
+            try await unknown.send("POST / HTTP/1.1\r\nHost: t\r\nExpect: tea\r\nContent-Length: 1\r\n\r\n")
+            #expect(try await unknown.readResponse().status == 417)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+// Graceful shutdown: stop accepting, close idle connections, let in-flight
+// requests finish up to the deadline, then return.
+import HTTPServer
+import Testing
+
+@Suite("Live: shutdown")
+struct LiveShutdownTests {
+    @Test func inFlightRequestFinishesAndIdleConnectionsClose() async throws {
+        let started = Shared(false)
+        let handler: HTTPHandler = { request in
+            guard request.path == "/slow" else { return .text("quick") }
+            started.update { $0 = true }
+            try? await Task.sleep(for: .milliseconds(600))
+            return .text("done")
+        }
+        try await withServer({ $0.shutdownDeadline = .seconds(5) }, handler: handler) { port, server in
+            let idle = try TestClient.connect(port: port)
+            try await idle.send(rawRequest())
+            #expect(try await idle.readResponse().text == "quick")
+
+            let busy = try TestClient.connect(port: port)
+            try await busy.send(rawRequest("GET", "/slow"))
+            #expect(await eventually { started.current })
+
+            let stopping = Task { await server.shutdown() }
+            // The idle keep-alive connection is closed right away.
+            #expect(try await idle.waitForClose(timeout: .milliseconds(500)))
+            // The in-flight request still gets its response, then the connection closes.
+            let response = try await busy.readResponse()
+            #expect(response.text == "done")
+            #expect(response.headers["Connection"] == "close")
+            #expect(try await busy.waitForClose())
+            await stopping.value
+            // No longer listening.
+            #expect(throws: TestClientError.self) { try TestClient.connect(port: port) }
+        }
+    }
+
+    @Test func deadlineCutsHandlersThatTakeTooLong() async throws {
+        let cancelled = Shared(false)
+        let handler: HTTPHandler = { _ in
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                cancelled.update { $0 = true }
+            }
+            return .text("too late")
+        }
+        try await withServer({ $0.shutdownDeadline = .milliseconds(200) }, handler: handler) { port, server in
+            let client = try TestClient.connect(port: port)
+            try await client.send(rawRequest())
+            try await Task.sleep(for: .milliseconds(50))
+            let start = ContinuousClock.now
+            await server.shutdown()
+            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(try await client.waitForClose())
+            #expect(await eventually { cancelled.current })
+        }
+    }
+
+    @Test func streamingResponsesAreAskedToEnd() async throws {
+        let handler: HTTPHandler = { _ in
+            .eventStream { writer in
+                try await writer.write("data: hello\n\n")
+                // An event source waiting for the next event: ends when cancelled.
+                try? await Task.sleep(for: .seconds(30))
+            }
+        }
+        try await withServer({ $0.shutdownDeadline = .seconds(5) }, handler: handler) { port, server in
+            let client = try TestClient.connect(port: port)
+            try await client.send(rawRequest("GET", "/events"))
+            _ = try await client.readHead()
+            _ = try await client.readChunk()
+            let start = ContinuousClock.now
+            await server.shutdown()
+            #expect(ContinuousClock.now - start < .seconds(2))
+            // The stream was ended properly.
+            #expect(try await client.readChunk() == nil)
+        }
+    }
+
+    @Test func runReturnsOnShutdownAndOnCancellation() async throws {
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.shutdownDeadline = .milliseconds(500)
+        let server = HTTPServer(configuration: configuration) { _ in .text("ok") }
+        let running = Task { try await server.run() }
+        #expect(await eventually { server.boundPort != nil })
+        let client = try TestClient.connect(port: server.boundPort!)
+        try await client.send(rawRequest())
+        #expect(try await client.readResponse().text == "ok")
+        await server.shutdown()
+        try await running.value
+
+        let other = HTTPServer(configuration: configuration) { _ in .text("ok") }
+        let task = Task { try await other.run() }
+        #expect(await eventually { other.boundPort != nil })
+        task.cancel()
+        try await task.value
+        #expect(throws: TestClientError.self) { try TestClient.connect(port: other.boundPort!) }
+    }
+
+    @Test func shutdownBeforeStart() async throws {
+        let server = HTTPServer { _ in .text("never") }
+        await server.shutdown()
+        try await server.run()  // returns at once
+        #expect(server.boundPort == nil)
+    }
+}
