@@ -5,15 +5,22 @@ import Testing
 
 @Suite("Live: shutdown")
 struct LiveShutdownTests {
+    /// The slow handler runs until the test releases it, so the order of events is fixed
+    /// however slowly the machine runs: the idle connection must close while the request
+    /// is still in flight, and shutdown must wait for that request.
     @Test func inFlightRequestFinishesAndIdleConnectionsClose() async throws {
         let started = Shared(false)
+        let released = Shared(false)
         let handler: HTTPHandler = { request in
             guard request.path == "/slow" else { return .text("quick") }
             started.update { $0 = true }
-            try? await Task.sleep(for: .milliseconds(600))
+            while !released.current {
+                do { try await Task.sleep(for: .milliseconds(2)) } catch { return .text("cancelled") }
+            }
             return .text("done")
         }
-        try await withServer({ $0.shutdownDeadline = .seconds(5) }, handler: handler) { port, server in
+        try await withServer({ $0.shutdownDeadline = .seconds(60) }, handler: handler) { port, server in
+            defer { released.update { $0 = true } }
             let idle = try TestClient.connect(port: port)
             try await idle.send(rawRequest())
             #expect(try await idle.readResponse().text == "quick")
@@ -22,9 +29,15 @@ struct LiveShutdownTests {
             try await busy.send(rawRequest("GET", "/slow"))
             #expect(await eventually { started.current })
 
-            let stopping = Task { await server.shutdown() }
-            // The idle keep-alive connection is closed right away.
-            #expect(try await idle.waitForClose(timeout: .milliseconds(500)))
+            let stopped = Shared(false)
+            let stopping = Task {
+                await server.shutdown()
+                stopped.update { $0 = true }
+            }
+            // The idle keep-alive connection is closed without waiting for the request in flight.
+            #expect(try await idle.waitForClose())
+            #expect(!stopped.current, "shutdown must wait for the request in flight")
+            released.update { $0 = true }
             // The in-flight request still gets its response, then the connection closes.
             let response = try await busy.readResponse()
             #expect(response.text == "done")
@@ -36,44 +49,52 @@ struct LiveShutdownTests {
         }
     }
 
+    /// The handler would take a minute; the 0.5 s deadline must cut it (and cancel it).
+    /// Asserted as "well before the handler's own minute", not as a tight timing.
     @Test func deadlineCutsHandlersThatTakeTooLong() async throws {
+        let started = Shared(false)
         let cancelled = Shared(false)
         let handler: HTTPHandler = { _ in
+            started.update { $0 = true }
             do {
-                try await Task.sleep(for: .seconds(30))
+                try await Task.sleep(for: .seconds(60))
             } catch {
                 cancelled.update { $0 = true }
             }
             return .text("too late")
         }
-        try await withServer({ $0.shutdownDeadline = .milliseconds(200) }, handler: handler) { port, server in
+        try await withServer({ $0.shutdownDeadline = .milliseconds(500) }, handler: handler) { port, server in
             let client = try TestClient.connect(port: port)
             try await client.send(rawRequest())
-            try await Task.sleep(for: .milliseconds(50))
+            #expect(await eventually { started.current })
             let start = ContinuousClock.now
             await server.shutdown()
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(30))
             #expect(try await client.waitForClose())
             #expect(await eventually { cancelled.current })
         }
     }
 
+    /// An endless event stream is cancelled at shutdown and ends properly, with its last
+    /// chunk, long before the deadline would have cut the connection (which would leave
+    /// the last chunk missing and make shutdown take the whole deadline).
     @Test func streamingResponsesAreAskedToEnd() async throws {
+        let deadline = Duration.seconds(30)
         let handler: HTTPHandler = { _ in
             .eventStream { writer in
                 try await writer.write("data: hello\n\n")
                 // An event source waiting for the next event: ends when cancelled.
-                try? await Task.sleep(for: .seconds(30))
+                try? await Task.sleep(for: .seconds(120))
             }
         }
-        try await withServer({ $0.shutdownDeadline = .seconds(5) }, handler: handler) { port, server in
+        try await withServer({ $0.shutdownDeadline = deadline }, handler: handler) { port, server in
             let client = try TestClient.connect(port: port)
             try await client.send(rawRequest("GET", "/events"))
             _ = try await client.readHead()
             _ = try await client.readChunk()
             let start = ContinuousClock.now
             await server.shutdown()
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < deadline)
             // The stream was ended properly.
             #expect(try await client.readChunk() == nil)
         }

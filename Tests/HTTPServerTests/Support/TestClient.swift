@@ -4,6 +4,12 @@
 import Glibc
 @testable import HTTPServer
 
+/// How long the client waits for the server by default. Generous on purpose: on a busy
+/// CI machine a test task can sit unscheduled for seconds, and the bound only costs
+/// time when the awaited event never comes. Tests assert on what happens, not on how
+/// quickly (timings belong in benchmarks).
+let testTimeout = Duration.seconds(30)
+
 struct TestClientError: Error, CustomStringConvertible {
     let description: String
 }
@@ -68,7 +74,7 @@ final class TestClient {
         try await send(Array(text.utf8))
     }
 
-    func send(_ bytes: [UInt8], timeout: Duration = .seconds(5)) async throws {
+    func send(_ bytes: [UInt8], timeout: Duration = testTimeout) async throws {
         var offset = 0
         let deadline = ContinuousClock.now + timeout
         while offset < bytes.count {
@@ -126,7 +132,7 @@ final class TestClient {
     }
 
     /// Status line and header fields.
-    func readHead(timeout: Duration = .seconds(5)) async throws -> TestResponse {
+    func readHead(timeout: Duration = testTimeout) async throws -> TestResponse {
         let deadline = ContinuousClock.now + timeout
         let statusLine = try await readLine(deadline: deadline)
         let parts = statusLine.split(separator: " ", maxSplits: 2)
@@ -144,7 +150,7 @@ final class TestClient {
     }
 
     /// One whole response (a 1xx comes back on its own). `head` for responses to HEAD.
-    func readResponse(head: Bool = false, timeout: Duration = .seconds(5)) async throws -> TestResponse {
+    func readResponse(head: Bool = false, timeout: Duration = testTimeout) async throws -> TestResponse {
         let deadline = ContinuousClock.now + timeout
         var response = try await readHead(timeout: timeout)
         if head || (100...199).contains(response.status) || response.status == 204 || response.status == 304 {
@@ -162,7 +168,7 @@ final class TestClient {
     }
 
     /// The data of the next chunk of a chunked body; nil after the last chunk.
-    func readChunk(timeout: Duration = .seconds(5)) async throws -> [UInt8]? {
+    func readChunk(timeout: Duration = testTimeout) async throws -> [UInt8]? {
         let deadline = ContinuousClock.now + timeout
         let sizeLine = try await readLine(deadline: deadline)
         guard let size = Int(sizeLine, radix: 16) else { throw TestClientError(description: "bad chunk size: \(sizeLine)") }
@@ -177,7 +183,7 @@ final class TestClient {
 
     /// True once the server has closed the connection (EOF or reset) within `timeout`;
     /// data still arriving is read and dropped.
-    func waitForClose(timeout: Duration = .seconds(3)) async throws -> Bool {
+    func waitForClose(timeout: Duration = testTimeout) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         do {
             while try await fill(deadline: deadline) { buffer.removeAll() }

@@ -5,16 +5,20 @@ import Synchronization
 import Testing
 
 /// Runs `body` against a fresh server and shuts the server down afterwards, even when
-/// `body` throws. Timeouts default to small values so a forgotten connection cannot
-/// slow the suite down.
+/// `body` throws. The header and idle timeouts default to a minute: in CI the whole
+/// suite shares two cores with Postgres, kill -9 and bulk-load tests, and a test task
+/// can go unscheduled for seconds between connecting and sending, or between two
+/// requests, so a short timeout would fire on a healthy connection. Tests of a timeout
+/// set it small themselves. Long timeouts do not slow shutdown down: idle and
+/// half-sent connections are closed at once.
 func withServer(
     _ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
     handler: @escaping HTTPHandler = { request in .text("\(request.method) \(request.target)") },
     _ body: (_ port: Int, _ server: HTTPServer) async throws -> Void
 ) async throws {
     var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
-    configuration.headerTimeout = .seconds(3)
-    configuration.idleTimeout = .seconds(3)
+    configuration.headerTimeout = .seconds(60)
+    configuration.idleTimeout = .seconds(60)
     configuration.shutdownDeadline = .seconds(1)
     configure(&configuration)
     let server = HTTPServer(configuration: configuration, handler: handler)
@@ -43,8 +47,9 @@ final class Shared<Value: Sendable>: Sendable {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. The
+/// bound is generous: it only costs time when the condition never holds.
+func eventually(timeout: Duration = testTimeout, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }
