@@ -36,7 +36,8 @@ public struct CheckReport: Sendable, Codable, Equatable {
         try container.encode(passed, forKey: .passed)
         try container.encode(source, forKey: .source)
         try container.encode(publication, forKey: .publication)
-        try container.encodeIfPresent(serverVersion, forKey: .serverVersion)
+        // Present as null when unknown (openapi.yaml: CheckReport.server_version is required).
+        try container.encode(serverVersion, forKey: .serverVersion)
         try container.encode(checks, forKey: .checks)
     }
 

@@ -68,6 +68,17 @@ import Testing
         #expect(try JSONDecoder().decode(CheckReport.self, from: data) == Self.report)
     }
 
+    @Test func unknownServerVersionIsNullNotMissing() throws {
+        let report = CheckReport(
+            source: "host=x", publication: "popsink", serverVersion: nil,
+            checks: [CheckResult(id: .connect, status: .fail, detail: "Connection refused.")])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(report)) as? [String: Any])
+        #expect(object.keys.contains("server_version"))
+        #expect(object["server_version"] is NSNull)
+        #expect(try JSONDecoder().decode(CheckReport.self, from: try JSONEncoder().encode(report)) == report)
+    }
+
     @Test func checkIdsAreStable() {
         #expect(CheckID.allCases.map(\.rawValue) == [
             "connect", "server_version", "wal_level", "replication_role", "publication",
