@@ -21,6 +21,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C system libraries: the only places C headers enter the build.
@@ -54,6 +56,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Prometheus metrics of pipelines and the API (swift-metrics + swift-prometheus).
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "CDC", "PostgresWire",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "popsink-pg",
             dependencies: [
@@ -82,6 +94,7 @@ let package = Package(
             dependencies: ["EventStore", "PostgresWire"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SourceCheckTests",
