@@ -1,7 +1,6 @@
 // Thin wrapper over a non-blocking TCP socket descriptor: together with `EPoll`,
 // `EventFD` and `FileSystem` the only code in the server that makes syscalls.
 // Every call retries on EINTR and reports EAGAIN as `wouldBlock` instead of waiting.
-import CHTTPShims
 import Glibc
 
 struct Socket: Sendable, Hashable {
@@ -61,7 +60,7 @@ struct Socket: Sendable, Hashable {
     func accept() -> AcceptResult {
         while true {
             var remote = SocketAddress()
-            let client = remote.fill { chttp_accept_nonblocking_cloexec(fd, $0, $1) }
+            let client = remote.fill { Glibc.accept(fd, $0, $1) }
             if client >= 0 {
                 let socket = Socket(fd: client)
                 socket.configureAccepted()
@@ -79,9 +78,12 @@ struct Socket: Sendable, Hashable {
         }
     }
 
-    /// Accepted sockets come non-blocking and close-on-exec from accept4;
-    /// small responses and event-stream chunks must not wait for Nagle's algorithm.
+    /// Accepted sockets do not inherit O_NONBLOCK on Linux; small responses and
+    /// event-stream chunks must not wait for Nagle's algorithm.
     private func configureAccepted() {
+        let flags = fcntl(fd, F_GETFL, 0)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         var on: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
     }
