@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C system libraries: the only places C headers enter the build.
@@ -66,6 +67,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The control plane: state store of sources and pipelines, pipeline registry.
+        .target(
+            name: "ControlPlane",
+            dependencies: [
+                "CDC", "PostgresReplication", "PostgresWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "popsink-pg",
             dependencies: [
@@ -92,6 +102,11 @@ let package = Package(
         .testTarget(
             name: "EventStoreTests",
             dependencies: ["EventStore", "PostgresWire"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ControlPlaneTests",
+            dependencies: ["ControlPlane", "CDC", "PostgresReplication", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),

@@ -1,0 +1,125 @@
+// Owns the running pipelines of a service: one `Pipeline` actor per stored
+// pipeline, started and stopped on command, and restarted on boot when the
+// stored desired state says it was running (so a crash or restart of the
+// service resumes from each pipeline's checkpoint).
+
+import CDC
+import Foundation
+import PostgresReplication
+
+/// The pipelines of one service and their lifecycle.
+public actor PipelineRegistry {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case unknownPipeline(String)
+        case unknownSource(String)
+        case invalid(String)
+
+        public var description: String {
+            switch self {
+            case .unknownPipeline(let id): "no pipeline with id \(id)"
+            case .unknownSource(let id): "no source with id \(id)"
+            case .invalid(let message): message
+            }
+        }
+    }
+
+    private let store: any StateStore
+    private let dataDirectory: DataDirectory
+    private var running: [String: Pipeline] = [:]
+
+    public init(store: any StateStore, dataDirectory: DataDirectory) {
+        self.store = store
+        self.dataDirectory = dataDirectory
+    }
+
+    /// Starts every pipeline whose desired state is `running`.
+    public func resume() async throws {
+        for record in try await store.pipelines() where record.desiredState == .running {
+            try await launch(record)
+        }
+    }
+
+    /// Starts a pipeline (no-op when it runs) and records that it should run.
+    @discardableResult
+    public func start(_ id: String) async throws -> PipelineStatus {
+        var record = try await pipelineRecord(id)
+        if record.desiredState != .running {
+            record.desiredState = .running
+            record.updatedAt = Timestamps.now()
+            try await store.save(record)
+        }
+        try await launch(record)
+        return status(id)
+    }
+
+    /// Stops a pipeline with a final status update and records that it should not run.
+    @discardableResult
+    public func stop(_ id: String) async throws -> PipelineStatus {
+        var record = try await pipelineRecord(id)
+        if record.desiredState != .stopped {
+            record.desiredState = .stopped
+            record.updatedAt = Timestamps.now()
+            try await store.save(record)
+        }
+        if let pipeline = running.removeValue(forKey: id) { await pipeline.stop() }
+        return status(id)
+    }
+
+    /// Stops and starts again, picking up changed settings.
+    @discardableResult
+    public func restart(_ id: String) async throws -> PipelineStatus {
+        if let pipeline = running.removeValue(forKey: id) { await pipeline.stop() }
+        return try await start(id)
+    }
+
+    /// The live status, or `stopped`/`created` from what is stored.
+    public func status(_ id: String) -> PipelineStatus {
+        if let pipeline = running[id] { return pipeline.status }
+        var status = PipelineStatus()
+        status.state = FileManager.default.fileExists(atPath: dataDirectory.eventStorePath(pipelineID: id))
+            ? .stopped : .created
+        return status
+    }
+
+    /// Stops every pipeline (desired states are kept, so they resume on next boot).
+    public func shutdown() async {
+        let pipelines = running
+        running = [:]
+        await withTaskGroup(of: Void.self) { group in
+            for pipeline in pipelines.values { group.addTask { await pipeline.stop() } }
+        }
+    }
+
+    private func launch(_ record: PipelineRecord) async throws {
+        if let existing = running[record.id] {
+            await existing.start()
+            return
+        }
+        guard let source = try await store.source(id: record.sourceID) else {
+            throw Failure.unknownSource(record.sourceID)
+        }
+        guard let slot = SlotName(rawValue: record.slotName) else {
+            throw Failure.invalid("slot name \(record.slotName) is not a valid replication slot name")
+        }
+        let config = try PipelineConfig(
+            id: record.id, source: source.connectionSettings, publication: record.publication, slot: slot,
+            storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters)
+        let pipeline = Pipeline(config: config)
+        running[record.id] = pipeline
+        await pipeline.start()
+    }
+
+    private func pipelineRecord(_ id: String) async throws -> PipelineRecord {
+        guard let record = try await store.pipeline(id: id) else { throw Failure.unknownPipeline(id) }
+        return record
+    }
+}
+
+/// RFC 3339 timestamps for records.
+public enum Timestamps {
+    public static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,95 @@
+// A Postgres source as the control plane stores it: connection fields, never
+// a pasted connection string. The password is write-only: it is kept here for
+// connecting, and every outward form (`redacted`, API responses) leaves it out.
+
+import PostgresReplication
+
+/// A registered Postgres database to capture from.
+public struct SourceRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String?
+    public var host: String
+    public var port: Int
+    public var database: String
+    public var user: String
+    public var password: String?
+    public var sslmode: String
+    public var sslrootcert: String?
+    public var sslcert: String?
+    public var sslkey: String?
+    /// Extra libpq keywords, only from `allowedOptions`.
+    public var options: [String: String]
+    public var createdAt: String
+    public var updatedAt: String
+
+    /// libpq keywords a source may set beyond its named fields.
+    public static let allowedOptions: Set<String> = [
+        "connect_timeout", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "target_session_attrs", "sslcompression", "options",
+    ]
+    public static let sslModes: Set<String> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+    public init(
+        id: String, name: String? = nil, host: String, port: Int = 5432, database: String, user: String,
+        password: String? = nil, sslmode: String = "prefer", sslrootcert: String? = nil, sslcert: String? = nil,
+        sslkey: String? = nil, options: [String: String] = [:], createdAt: String, updatedAt: String
+    ) {
+        self.id = id
+        self.name = name
+        self.host = host
+        self.port = port
+        self.database = database
+        self.user = user
+        self.password = password
+        self.sslmode = sslmode
+        self.sslrootcert = sslrootcert
+        self.sslcert = sslcert
+        self.sslkey = sslkey
+        self.options = options
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The fields that are wrong, as (field, message), empty when valid.
+    public var validationErrors: [(field: String, message: String)] {
+        var errors: [(String, String)] = []
+        if !ControlPlaneIDs.isValid(id) { errors.append(("id", "must be 1 to 64 of A-Z a-z 0-9 _ -")) }
+        if host.isEmpty { errors.append(("host", "must not be empty")) }
+        if !(1...65535).contains(port) { errors.append(("port", "must be between 1 and 65535")) }
+        if database.isEmpty { errors.append(("database", "must not be empty")) }
+        if user.isEmpty { errors.append(("user", "must not be empty")) }
+        if !Self.sslModes.contains(sslmode) {
+            errors.append(("sslmode", "must be one of \(Self.sslModes.sorted().joined(separator: ", "))"))
+        }
+        for key in options.keys.sorted() where !Self.allowedOptions.contains(key) {
+            errors.append(("options.\(key)", "is not an allowed libpq option"))
+        }
+        return errors
+    }
+
+    /// libpq parameters, keyword by keyword: no value is ever parsed as a
+    /// connection string, so a field cannot smuggle in another keyword.
+    public var connectionSettings: ConnectionSettings {
+        var parameters: [(key: String, value: String)] = [
+            ("host", host), ("port", String(port)), ("dbname", database), ("user", user), ("sslmode", sslmode),
+        ]
+        if let password { parameters.append(("password", password)) }
+        if let sslrootcert { parameters.append(("sslrootcert", sslrootcert)) }
+        if let sslcert { parameters.append(("sslcert", sslcert)) }
+        if let sslkey { parameters.append(("sslkey", sslkey)) }
+        for key in options.keys.sorted() where Self.allowedOptions.contains(key) {
+            parameters.append((key, options[key]!))
+        }
+        return ConnectionSettings(parameters: parameters)
+    }
+}
+
+/// Identifiers of sources and pipelines: safe as file and directory names.
+public enum ControlPlaneIDs {
+    public static func isValid(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x5F || byte == 0x2D
+        }
+    }
+}
