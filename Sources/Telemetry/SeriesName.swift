@@ -1,0 +1,59 @@
+// The names and help texts of every family popsink exposes, in one place so
+// the exposition, its documentation and the tests agree.
+
+import Prometheus
+
+/// A metric family's name and `# HELP` text.
+struct SeriesName: Sendable {
+    let name: String
+    let help: String
+
+    /// swift-prometheus takes names as descriptors; the full name goes in
+    /// `metricName` so it reads here exactly as it appears in the output.
+    var descriptor: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    static let state = SeriesName(
+        name: "popsink_pipeline_state", help: "1 for the pipeline's current state, 0 for every other state.")
+    static let up = SeriesName(
+        name: "popsink_pipeline_up", help: "1 while the pipeline is snapshotting or streaming, else 0.")
+    static let lastError = SeriesName(
+        name: "popsink_pipeline_last_error", help: "1 with the code of the pipeline's last error; absent when none.")
+    static let retryAttempt = SeriesName(
+        name: "popsink_pipeline_retry_attempt", help: "Reconnect attempts since the last successful start.")
+    static let eventsStored = SeriesName(
+        name: "popsink_pipeline_events_stored_total", help: "Change events durably stored.")
+    static let transactionsStored = SeriesName(
+        name: "popsink_pipeline_transactions_stored_total", help: "Source transactions durably stored.")
+    static let reconnects = SeriesName(
+        name: "popsink_pipeline_reconnects_total", help: "Replication sessions started after the first one.")
+    static let receivedLSN = SeriesName(
+        name: "popsink_pipeline_received_lsn_bytes", help: "Furthest WAL position received, as a byte position.")
+    static let flushedLSN = SeriesName(
+        name: "popsink_pipeline_flushed_lsn_bytes",
+        help: "WAL position confirmed to Postgres as durable, as a byte position.")
+    static let serverLSN = SeriesName(
+        name: "popsink_pipeline_server_lsn_bytes",
+        help: "The server's end of WAL as of its last message, as a byte position.")
+    static let lagBytes = SeriesName(
+        name: "popsink_pipeline_lag_bytes", help: "WAL on the server not yet durable here, in bytes.")
+    static let lagSeconds = SeriesName(
+        name: "popsink_pipeline_lag_seconds", help: "Age of the last stored commit while behind; 0 when caught up.")
+    static let storeBytes = SeriesName(
+        name: "popsink_pipeline_store_bytes", help: "Size of the pipeline's event store on disk, in bytes.")
+    static let slotRetained = SeriesName(
+        name: "popsink_pipeline_slot_wal_retained_bytes",
+        help: "WAL the server retains for the pipeline's slot, in bytes.")
+    static let slotStatus = SeriesName(
+        name: "popsink_pipeline_slot_wal_status", help: "1 for the slot's wal_status in pg_replication_slots, else 0.")
+    static let commitToDurable = SeriesName(
+        name: "popsink_pipeline_commit_to_durable_seconds",
+        help: "From a transaction's commit on the server to its events being durable here.")
+
+    static let httpRequests = SeriesName(
+        name: "popsink_http_requests_total", help: "HTTP requests served, by route template, method and status.")
+    static let httpDuration = SeriesName(
+        name: "popsink_http_request_duration_seconds",
+        help: "Time to serve an HTTP request, by route template, method and status.")
+}
