@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "CDC", "PostgresReplication", "PostgresWire",
+                "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck", "Telemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "popsink-pg",
             dependencies: [
-                "CDC", "EventStore", "PostgresReplication", "SourceCheck",
+                "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ControlPlaneTests",
-            dependencies: ["ControlPlane", "CDC", "PostgresReplication", "PostgresTestSupport"],
+            dependencies: ["ControlPlane", "CDC", "HTTPServer", "PostgresReplication", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),

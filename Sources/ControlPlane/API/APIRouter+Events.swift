@@ -1,0 +1,50 @@
+// GET /v1/pipelines/{id}/events: events after a cursor, long-polling up to
+// `wait` seconds when there are none yet. Reads go through the store's own
+// read connection on a dedicated thread, never the cooperative pool.
+
+import EventStore
+import Foundation
+import HTTPServer
+
+extension APIRouter {
+    func events(_ id: String, _ request: HTTPRequest) async throws -> HTTPResponse {
+        _ = try await pipeline(id)
+        var errors: [(field: String, message: String)] = []
+        let after = Int64(request.queryValue("after") ?? "0")
+        let limit = Int(request.queryValue("limit") ?? "1000")
+        let wait = Double(request.queryValue("wait") ?? "0")
+        if after == nil || after! < 0 { errors.append(("after", "must be a sequence number (an integer >= 0)")) }
+        if limit == nil || !(1...10_000).contains(limit!) { errors.append(("limit", "must be between 1 and 10000")) }
+        if wait == nil || !(0...60).contains(wait!) { errors.append(("wait", "must be between 0 and 60 seconds")) }
+        guard errors.isEmpty else { throw Problem.invalid(errors) }
+
+        let path = dataDirectory.eventStorePath(pipelineID: id)
+        let deadline = ContinuousClock.now + .milliseconds(Int(wait! * 1000))
+        var page: [StoredEvent] = []
+        while true {
+            page = try await Self.read(path: path, after: after!, limit: limit!)
+            if !page.isEmpty || ContinuousClock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let events: [[String: Any]] = page.map { event in
+            let body = (try? JSONSerialization.jsonObject(with: Data(event.body))) ?? NSNull()
+            return ["seq": event.sequence, "id": event.id, "event": body]
+        }
+        return json(["events": events, "next_after": page.last?.sequence ?? after!])
+    }
+
+    private static func read(path: String, after: Int64, limit: Int) async throws -> [StoredEvent] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    let reader = try EventStoreReader(path: path)
+                    defer { reader.close() }
+                    continuation.resume(returning: try reader.events(after: after, limit: limit))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+}

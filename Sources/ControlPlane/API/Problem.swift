@@ -1,0 +1,38 @@
+// Errors as RFC 9457 problem details (`application/problem+json`), with the
+// offending field named for validation failures (openapi.yaml: Problem,
+// ValidationProblem).
+
+import Foundation
+import HTTPServer
+
+/// An API error that knows its HTTP status and builds its own response.
+struct Problem: Error {
+    let status: Int
+    let title: String
+    let detail: String
+    var type = "about:blank"
+    var fieldErrors: [(field: String, message: String)] = []
+
+    static func notFound(_ detail: String) -> Problem { Problem(status: 404, title: "Not Found", detail: detail) }
+    static func badRequest(_ detail: String) -> Problem {
+        Problem(status: 400, title: "Bad Request", detail: detail, type: "urn:popsink:problem:invalid-json")
+    }
+    static func conflict(_ detail: String, type: String) -> Problem {
+        Problem(status: 409, title: "Conflict", detail: detail, type: type)
+    }
+    static func invalid(_ errors: [(field: String, message: String)]) -> Problem {
+        Problem(
+            status: 422, title: "Unprocessable Content",
+            detail: errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
+            type: "urn:popsink:problem:validation", fieldErrors: errors)
+    }
+
+    func response(instance: String) -> HTTPResponse {
+        var object: [String: Any] = ["type": type, "title": title, "status": status, "detail": detail, "instance": instance]
+        if !fieldErrors.isEmpty {
+            object["errors"] = fieldErrors.map { ["field": $0.field, "message": $0.message] }
+        }
+        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return .json([UInt8](body), status: status, contentType: "application/problem+json")
+    }
+}

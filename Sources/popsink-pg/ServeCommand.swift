@@ -1,0 +1,102 @@
+// `popsink-pg serve`: the service. Sources and pipelines persist in the data
+// directory; pipelines that were running start again on their own; the REST
+// API of openapi.yaml, /metrics and the dashboard in Public/ are served over
+// our own HTTP server.
+
+import ArgumentParser
+import CDC
+import ControlPlane
+import Foundation
+import HTTPServer
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the service: the REST API, /metrics, the dashboard, and every pipeline that should be running.",
+        discussion: """
+            With --token-file or POPSINK_API_TOKEN, every /v1 route and /metrics need Authorization: Bearer <token>; \
+            /healthz and /readyz stay open. Listening on a non-loopback address needs a token unless \
+            --insecure-no-auth is given. SIGINT or SIGTERM stop accepting, finish requests in flight, stop every \
+            pipeline with a final status update to Postgres, and exit.
+            """)
+
+    @Option(help: ArgumentHelp("Address and port to listen on.", valueName: "host:port"))
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("Where the state store and the pipelines' event stores live.", valueName: "path"))
+    var dataDir = "./popsink-data"
+
+    @Option(help: ArgumentHelp("Read the API bearer token from this file (first line).", valueName: "path"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("The folder of the web dashboard served at /.", valueName: "path"))
+    var publicDir = "Public"
+
+    @Flag(help: "Allow a non-loopback address without a token.")
+    var insecureNoAuth = false
+
+    func run() async throws {
+        let logger = Logger(label: "popsink-pg")
+        let (host, port) = try parseListen()
+        let token = try loadToken()
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
+        if token == nil && !loopback && !insecureNoAuth {
+            throw ValidationError(
+                "Listening on \(host) without a token would expose the API: set POPSINK_API_TOKEN or --token-file "
+                    + "(or pass --insecure-no-auth).")
+        }
+
+        let dataDirectory = DataDirectory(path: dataDir)
+        let store = try SQLiteStateStore(path: "\(dataDir)/state.sqlite")
+        let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
+        let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
+        let files = StaticFiles(root: publicDir)
+        var configuration = HTTPServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        let server = HTTPServer(configuration: configuration) { request in
+            let started = ContinuousClock.now
+            var response: HTTPResponse
+            if request.path.hasPrefix("/v1") || ["/healthz", "/readyz", "/metrics"].contains(request.path) {
+                response = await router.handle(request)
+            } else if let file = await files.response(for: request) {
+                response = file
+            } else {
+                response = await router.handle(request)
+            }
+            router.metrics.recordHTTPRequest(
+                route: APIRouter.routeTemplate(request.path), method: request.method, status: response.status,
+                duration: ContinuousClock.now - started)
+            return response
+        }
+        let bound = try server.start()
+        logger.info("popsink-pg listening on http://\(host):\(bound) (data in \(dataDir))")
+        try await registry.resume()
+
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { server.triggerShutdown() }
+        defer { signals.cancel() }
+        try await server.run()
+        await registry.shutdown()
+        logger.info("popsink-pg stopped")
+    }
+
+    private func parseListen() throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port)
+        else { throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:8080") }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    private func loadToken() throws -> String? {
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8),
+                  let line = text.split(separator: "\n").first, !line.isEmpty
+            else { throw ValidationError("Cannot read a token from \(tokenFile).") }
+            return String(line)
+        }
+        return ProcessInfo.processInfo.environment["POPSINK_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}

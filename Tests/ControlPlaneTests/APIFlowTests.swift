@@ -1,0 +1,161 @@
+// The REST API end to end over real sockets: our HTTP server, the router,
+// the state store, the registry and a real Postgres.
+
+import CDC
+import ControlPlane
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTPServer
+import PostgresTestSupport
+import Testing
+
+@Suite struct APIFlowTests {
+    /// A running API on 127.0.0.1 with its own data directory.
+    final class Service: Sendable {
+        let server: HTTPServer
+        let registry: PipelineRegistry
+        let base: String
+        let directory: URL
+
+        init(token: String? = nil) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
+            let dataDirectory = DataDirectory(path: directory.path)
+            let store = try SQLiteStateStore(path: directory.appendingPathComponent("state.sqlite").path)
+            registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
+            let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
+            var configuration = HTTPServerConfiguration()
+            configuration.port = 0
+            server = HTTPServer(configuration: configuration) { await router.handle($0) }
+            base = "http://127.0.0.1:\(try server.start())"
+        }
+
+        func stop() async {
+            await registry.shutdown()
+            await server.shutdown()
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        func call(
+            _ method: String, _ path: String, json: Any? = nil, token: String? = nil
+        ) async throws -> (status: Int, body: Any?, headers: [AnyHashable: Any]) {
+            var request = URLRequest(url: URL(string: base + path)!)
+            request.httpMethod = method
+            request.timeoutInterval = 60
+            if let json {
+                request.httpBody = try JSONSerialization.data(withJSONObject: json)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = response as! HTTPURLResponse
+            let body = data.isEmpty ? nil : (try? JSONSerialization.jsonObject(with: data)) ?? String(decoding: data, as: UTF8.self)
+            return (http.statusCode, body, http.allHeaderFields)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func sourcePipelineEventsStatusStopDelete() async throws {
+        let postgres = try TestPostgres.shared()
+        let database = try postgres.createDatabase()
+        try postgres.execute("""
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            CREATE PUBLICATION popsink FOR TABLE t;
+            """, database: database)
+        let service = try Service()
+        let pipelineID = "p\(database)"
+
+        let created = try await service.call("POST", "/v1/sources", json: [
+            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+            "user": postgres.superuser, "password": "never-shown", "sslmode": "disable",
+        ])
+        #expect(created.status == 201)
+        let source = try #require(created.body as? [String: Any])
+        let sourceID = try #require(source["id"] as? String)
+        #expect(source["has_password"] as? Bool == true)
+        #expect(source["password"] == nil)
+        let listed = try await service.call("GET", "/v1/sources")
+        #expect(!"\(listed.body ?? "")".contains("never-shown"))
+
+        let check = try await service.call("POST", "/v1/sources/\(sourceID)/check")
+        #expect(check.status == 200)
+        #expect((check.body as? [String: Any])?["passed"] as? Bool == true, "\(check.body ?? "")")
+
+        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
+            "source_id": sourceID, "desired_state": "running", "filters": ["include_tables": ["public.*"]],
+        ])
+        #expect(put.status == 201, "\(put.body ?? "")")
+        let again = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
+            "source_id": sourceID, "desired_state": "running", "filters": ["include_tables": ["public.*"]],
+        ])
+        #expect(again.status == 200)
+
+        var state = ""
+        for _ in 0..<200 where state != "streaming" {
+            state = (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"] as? String ?? ""
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(state == "streaming")
+        try postgres.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')", database: database)
+        let page = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0&wait=20")
+        var events = (page.body as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        for _ in 0..<100 where events.count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+            events = (try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0").body as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        }
+        #expect(events.map { $0["seq"] as? Int } == [1, 2])
+        #expect(((events.first?["event"] as? [String: Any])?["after"] as? [String: Any])?["v"] as? String == "a")
+        let next = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=2&wait=0")
+        #expect(((next.body as? [String: Any])?["events"] as? [Any])?.isEmpty == true)
+        #expect((next.body as? [String: Any])?["next_after"] as? Int == 2)
+
+        let metrics = try await service.call("GET", "/metrics")
+        #expect("\(metrics.body ?? "")".contains("popsink_pipeline_events_stored_total{pipeline=\"\(pipelineID)\"} 2"))
+
+        let stopped = try await service.call("POST", "/v1/pipelines/\(pipelineID)/stop")
+        #expect((stopped.body as? [String: Any])?["state"] as? String == "stopped")
+        #expect((stopped.body as? [String: Any])?["desired_state"] as? String == "stopped")
+
+        let inUse = try await service.call("DELETE", "/v1/sources/\(sourceID)")
+        #expect(inUse.status == 409)
+        let deleted = try await service.call("DELETE", "/v1/pipelines/\(pipelineID)?drop_slot=true")
+        #expect(deleted.status == 204)
+        let slot = PipelineConfig.defaultSlot(pipelineID: pipelineID)!
+        #expect(try postgres.execute("SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = '\(slot)'").value("n") == "0")
+        #expect(try await service.call("GET", "/v1/pipelines/\(pipelineID)").status == 404)
+        await service.stop()
+    }
+
+    @Test func errorsAreProblemDetailsNamingTheField() async throws {
+        let service = try Service()
+        let invalid = try await service.call("POST", "/v1/sources", json: [
+            "host": "h", "port": 70000, "database": "d", "user": "u", "colour": "blue",
+        ])
+        #expect(invalid.status == 422)
+        let problem = try #require(invalid.body as? [String: Any])
+        #expect(problem["status"] as? Int == 422)
+        let fields = Set(((problem["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String })
+        #expect(fields == ["port", "colour"])
+        #expect(try await service.call("GET", "/v1/pipelines/nope").status == 404)
+        #expect(try await service.call("PATCH", "/v1/sources").status == 405)
+        let missingSource = try await service.call("PUT", "/v1/pipelines/x", json: ["source_id": "none"])
+        #expect(missingSource.status == 422)
+        #expect(try await service.call("GET", "/v1/pipelines/x/events?limit=0").status == 404)
+        await service.stop()
+    }
+
+    @Test func bearerTokenGuardsTheAPIButNotHealth() async throws {
+        let service = try Service(token: "s3cret-token")
+        let denied = try await service.call("GET", "/v1/sources")
+        #expect(denied.status == 401)
+        #expect((denied.headers["Www-Authenticate"] ?? denied.headers["WWW-Authenticate"]) != nil)
+        #expect(try await service.call("GET", "/v1/sources", token: "wrong").status == 401)
+        #expect(try await service.call("GET", "/v1/sources", token: "s3cret-token").status == 200)
+        #expect(try await service.call("GET", "/metrics").status == 401)
+        #expect(try await service.call("GET", "/healthz").status == 200)
+        #expect(try await service.call("GET", "/readyz").status == 200)
+        await service.stop()
+    }
+}
