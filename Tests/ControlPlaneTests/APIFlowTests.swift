@@ -39,7 +39,7 @@ import Testing
 
         func call(
             _ method: String, _ path: String, json: Any? = nil, token: String? = nil
-        ) async throws -> (status: Int, body: Any?, headers: [AnyHashable: Any]) {
+        ) async throws -> (status: Int, body: Any?, headers: [AnyHashable: Any], raw: String) {
             var request = URLRequest(url: URL(string: base + path)!)
             request.httpMethod = method
             request.timeoutInterval = 60
@@ -51,7 +51,7 @@ import Testing
             let (data, response) = try await URLSession.shared.data(for: request)
             let http = response as! HTTPURLResponse
             let body = data.isEmpty ? nil : (try? JSONSerialization.jsonObject(with: data)) ?? String(decoding: data, as: UTF8.self)
-            return (http.statusCode, body, http.allHeaderFields)
+            return (http.statusCode, body, http.allHeaderFields, String(decoding: data, as: UTF8.self))
         }
     }
 
@@ -60,7 +60,7 @@ import Testing
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute("""
-            CREATE TABLE t (id int PRIMARY KEY, v text);
+            CREATE TABLE t (id int PRIMARY KEY, v text, big int8);
             ALTER TABLE t REPLICA IDENTITY FULL;
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
@@ -98,7 +98,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(state == "streaming")
-        try postgres.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')", database: database)
+        try postgres.execute("INSERT INTO t VALUES (1, 'a', 9007199254740993), (2, 'b', NULL)", database: database)
         let page = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0&wait=20")
         var events = (page.body as? [String: Any])?["events"] as? [[String: Any]] ?? []
         for _ in 0..<100 where events.count < 2 {
@@ -107,6 +107,9 @@ import Testing
         }
         #expect(events.map { $0["seq"] as? Int } == [1, 2])
         #expect(((events.first?["event"] as? [String: Any])?["after"] as? [String: Any])?["v"] as? String == "a")
+        // Stored events are passed through as they are: no int8 rounded through a double.
+        let raw = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0&limit=1")
+        #expect(raw.raw.contains(#""big":9007199254740993"#), "\(raw.raw)")
         let next = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=2&wait=0")
         #expect(((next.body as? [String: Any])?["events"] as? [Any])?.isEmpty == true)
         #expect((next.body as? [String: Any])?["next_after"] as? Int == 2)

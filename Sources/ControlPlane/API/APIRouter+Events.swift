@@ -26,11 +26,22 @@ extension APIRouter {
             if !page.isEmpty || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let events: [[String: Any]] = page.map { event in
-            let body = (try? JSONSerialization.jsonObject(with: Data(event.body))) ?? NSNull()
-            return ["seq": event.sequence, "id": event.id, "event": body]
+        return .json(Self.page(page, nextAfter: page.last?.sequence ?? after!))
+    }
+
+    /// `{"events":[{"seq":…,"id":…,"event":<stored JSON>}…],"next_after":…}`. The
+    /// stored event is spliced in as it is: parsing and re-printing it would
+    /// round int8 values past 2^53 and reformat floats.
+    static func page(_ events: [StoredEvent], nextAfter: Int64) -> [UInt8] {
+        var out = Array(#"{"events":["#.utf8)
+        for (index, event) in events.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"seq":\#(event.sequence),"id":"\#(event.id)","event":"#.utf8)
+            out += event.body
+            out.append(UInt8(ascii: "}"))
         }
-        return json(["events": events, "next_after": page.last?.sequence ?? after!])
+        out += Array(#"],"next_after":\#(nextAfter)}"#.utf8)
+        return out
     }
 
     private static func read(path: String, after: Int64, limit: Int) async throws -> [StoredEvent] {

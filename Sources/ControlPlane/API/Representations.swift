@@ -59,6 +59,6 @@ enum Representation {
     }
 
     static func data(_ object: Any) -> [UInt8] {
-        [UInt8]((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
+        [UInt8]((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8))
     }
 }
