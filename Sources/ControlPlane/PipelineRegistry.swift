@@ -42,25 +42,14 @@ public actor PipelineRegistry {
     /// Starts a pipeline (no-op when it runs) and records that it should run.
     @discardableResult
     public func start(_ id: String) async throws -> PipelineStatus {
-        var record = try await pipelineRecord(id)
-        if record.desiredState != .running {
-            record.desiredState = .running
-            record.updatedAt = Timestamps.now()
-            try await store.save(record)
-        }
-        try await launch(record)
+        try await launch(try await record(id, desiredState: .running))
         return status(id)
     }
 
     /// Stops a pipeline with a final status update and records that it should not run.
     @discardableResult
     public func stop(_ id: String) async throws -> PipelineStatus {
-        var record = try await pipelineRecord(id)
-        if record.desiredState != .stopped {
-            record.desiredState = .stopped
-            record.updatedAt = Timestamps.now()
-            try await store.save(record)
-        }
+        _ = try await record(id, desiredState: .stopped)
         if let pipeline = running.removeValue(forKey: id) { await pipeline.stop() }
         return status(id)
     }
@@ -109,8 +98,14 @@ public actor PipelineRegistry {
         await pipeline.start()
     }
 
-    private func pipelineRecord(_ id: String) async throws -> PipelineRecord {
-        guard let record = try await store.pipeline(id: id) else { throw Failure.unknownPipeline(id) }
+    /// The stored pipeline, with its desired state saved as `desiredState`.
+    private func record(_ id: String, desiredState: PipelineRecord.DesiredState) async throws -> PipelineRecord {
+        guard var record = try await store.pipeline(id: id) else { throw Failure.unknownPipeline(id) }
+        if record.desiredState != desiredState {
+            record.desiredState = desiredState
+            record.updatedAt = Timestamps.now()
+            try await store.save(record)
+        }
         return record
     }
 }

@@ -97,6 +97,11 @@ import Testing
         #expect(slot.status != 0 && slot.output.contains("--slot"))
         let lsn = try PopsinkProcess.run(["run", "host=127.0.0.1", "--end-lsn", "nonsense"])
         #expect(lsn.status != 0 && lsn.output.contains("--end-lsn"))
+        // A non-loopback address without a token is refused before anything listens.
+        let exposed = try PopsinkProcess.run(
+            ["serve", "--listen", "0.0.0.0:0", "--data-dir", NSTemporaryDirectory() + "unused-\(UUID().uuidString)"],
+            environment: ["POPSINK_API_TOKEN": nil])
+        #expect(exposed.status != 0 && exposed.output.contains("POPSINK_API_TOKEN"), "\(exposed.output)")
         let version = try PopsinkProcess.run(["version"])
         #expect(version.status == 0 && version.output.hasPrefix("popsink-pg "))
     }
