@@ -92,7 +92,8 @@ public actor PipelineRegistry {
         }
         let config = try PipelineConfig(
             id: record.id, source: source.connectionSettings, publication: record.publication, slot: slot,
-            storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters)
+            storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
+            initialLoad: record.initialLoad)
         let pipeline = Pipeline(config: config)
         running[record.id] = pipeline
         await pipeline.start()

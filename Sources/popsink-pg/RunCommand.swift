@@ -56,6 +56,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
     var excludeTables: [String] = []
 
+    @Flag(help: "Do not load the tables' existing rows when the slot is created; capture only new changes.")
+    var noInitialLoad = false
+
     @Flag(help: "Log each state change and retry to standard error, and a summary (events stored, peak memory) at exit.")
     var verbose = false
 
@@ -80,7 +83,8 @@ struct RunCommand: AsyncParsableCommand {
             filter: TableFilter(
                 includeSchemas: includeSchemas, excludeSchemas: excludeSchemas,
                 includeTables: includeTables, excludeTables: excludeTables),
-            endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) })
+            endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
+            initialLoad: !noInitialLoad)
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })

@@ -119,7 +119,7 @@ import Testing
         #expect(rows.values.reduce(0) { $0 + (intValue($1["v"]) ?? 0) } == Int(expected.value("s") ?? ""))
     }
 
-    @Test func filtersSelectExactlyTheChosenTables() throws {
+    @Test func filtersSelectExactlyTheChosenTables() async throws {
         let harness = try CaptureHarness(setup: """
             CREATE SCHEMA sales;
             CREATE TABLE public.users (id int PRIMARY KEY);
@@ -135,9 +135,9 @@ import Testing
             INSERT INTO sales.orders VALUES (3); INSERT INTO sales.users VALUES (4);
             """)
 
-        func captured(_ filter: TableFilter) throws -> Set<String> {
+        func captured(_ filter: TableFilter) async throws -> Set<String> {
             harness.removeDataDirectory()
-            try harness.execute("SELECT pg_drop_replication_slot('\(harness.slotName)')")
+            try await harness.dropSlot()
             // A fresh slot sees only later writes: write again after creating it.
             try harness.capture(filter: filter)
             try harness.execute("""
@@ -148,13 +148,13 @@ import Testing
             return Set(try harness.events().map { "\($0.source["schema"] as? String ?? "").\($0.table)" })
         }
 
-        #expect(try captured(.all) == ["public.users", "public.audit_log", "sales.orders", "sales.users"])
-        #expect(try captured(TableFilter(includeSchemas: ["sales"])) == ["sales.orders", "sales.users"])
-        #expect(try captured(TableFilter(excludeTables: ["audit_*"])) == ["public.users", "sales.orders", "sales.users"])
-        #expect(try captured(TableFilter(includeTables: ["users"])) == ["public.users", "sales.users"])
-        #expect(try captured(TableFilter(excludeSchemas: ["sales"], includeTables: ["public.*"]))
+        #expect(try await captured(.all) == ["public.users", "public.audit_log", "sales.orders", "sales.users"])
+        #expect(try await captured(TableFilter(includeSchemas: ["sales"])) == ["sales.orders", "sales.users"])
+        #expect(try await captured(TableFilter(excludeTables: ["audit_*"])) == ["public.users", "sales.orders", "sales.users"])
+        #expect(try await captured(TableFilter(includeTables: ["users"])) == ["public.users", "sales.users"])
+        #expect(try await captured(TableFilter(excludeSchemas: ["sales"], includeTables: ["public.*"]))
             == ["public.users", "public.audit_log"])
-        #expect(try captured(TableFilter(excludeSchemas: ["s*"], excludeTables: ["public.audit_log"])) == ["public.users"])
+        #expect(try await captured(TableFilter(excludeSchemas: ["s*"], excludeTables: ["public.audit_log"])) == ["public.users"])
     }
 
     @Test func unchangedToastedValuesComeFromTheOldImageOrAreListed() throws {

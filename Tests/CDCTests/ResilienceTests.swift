@@ -87,16 +87,16 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func keepalivesAreAnsweredSoTheWalsenderNeverTimesOut() async throws {
-        // wal_sender_timeout is per session: 1 s here, so a client that does
+        // wal_sender_timeout is per session: 2 s here, so a client that does
         // not answer keepalives is cut off within seconds and has to reconnect.
         let harness = try CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try harness.capture()
         var config = try harness.config(endPosition: nil)
-        config.source["options"] = "-c wal_sender_timeout=1000"
+        config.source["options"] = "-c wal_sender_timeout=2000"
         let pipeline = Pipeline(config: config)
         await pipeline.start()
-        try await Task.sleep(for: .seconds(5))
+        try await Task.sleep(for: .seconds(7))
         try harness.execute("INSERT INTO accounts VALUES (1, 1)")
         try await waitFor { try harness.events().count == 1 }
         let status = pipeline.status

@@ -13,6 +13,7 @@ struct EventEncoder {
         case update = 0x75  // u
         case delete = 0x64  // d
         case truncate = 0x74  // t
+        case read = 0x72  // r: a row of the initial load
     }
 
     /// What every event of one transaction shares, encoded once.
@@ -31,6 +32,17 @@ struct EventEncoder {
             idPrefix = Array(#"{"id":"\#(lsn):"#.utf8)
             sourceMiddle = Array(#""txid":\#(begin.xid),"lsn":""#.utf8)
             sourceEnd = Array(#"","commit_lsn":"\#(lsn)","commit_ts":"\#(begin.commitTime.iso8601)","snapshot":false}"#.utf8)
+        }
+
+        /// The initial load: rows as of the slot's consistent point, which
+        /// stands in for the commit LSN (every streamed transaction commits
+        /// after it), with no transaction id or commit time.
+        init(snapshotAt consistentPoint: LSN) {
+            commitLSN = consistentPoint
+            let lsn = consistentPoint.description
+            idPrefix = Array(#"{"id":"\#(lsn):"#.utf8)
+            sourceMiddle = Array(#""txid":null,"lsn":""#.utf8)
+            sourceEnd = Array(#"","commit_lsn":"\#(lsn)","commit_ts":null,"snapshot":true}"#.utf8)
         }
     }
 
@@ -110,7 +122,7 @@ struct EventEncoder {
     private static let unchangedToastKey = JSONWriter.encodedKey("unchanged_toast")
     private static let emptyImages = Array(#","key":null,"before":null,"after":null"#.utf8)
     private static let opMembers: [UInt8: [UInt8]] = Dictionary(uniqueKeysWithValues: [
-        Operation.insert, .update, .delete, .truncate,
+        Operation.insert, .update, .delete, .truncate, .read,
     ].map { ($0.rawValue, Array(#"","op":"\#(Character(Unicode.Scalar($0.rawValue)))","ts_ms":"#.utf8)) })
     private static let sourceStart = Array(#","source":{"#.utf8)
 

@@ -22,12 +22,14 @@ public struct PipelineConfig: Sendable {
     public var retry: RetryPolicy
     /// `synchronous=FULL` (the default) fsyncs every group commit.
     public var durableFsync: Bool
+    /// Load the tables' existing rows (as `r` events) when the slot is created.
+    public var initialLoad: Bool
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,
         storePath: String, filter: TableFilter = .all, endPosition: EndPosition? = nil,
         groupCommit: GroupCommitPolicy = .init(), statusInterval: Duration = .seconds(10),
-        retry: RetryPolicy = .init(), durableFsync: Bool = true
+        retry: RetryPolicy = .init(), durableFsync: Bool = true, initialLoad: Bool = true
     ) throws(PipelineError) {
         guard let slotName = slot ?? Self.defaultSlot(pipelineID: id) else {
             throw PipelineError(
@@ -46,6 +48,7 @@ public struct PipelineConfig: Sendable {
         self.statusInterval = statusInterval
         self.retry = retry
         self.durableFsync = durableFsync
+        self.initialLoad = initialLoad
     }
 
     /// `popsink_<id>`, with characters a slot name cannot hold replaced by `_`.

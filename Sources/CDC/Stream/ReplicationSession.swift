@@ -83,8 +83,19 @@ final class ReplicationSession {
             endLSN = lsn
         }
 
-        let start = try SlotGuard.prepare(
-            slot: config.slot, store: store, sql: sql, replication: replication, identity: identity)
+        let prepared = try SlotGuard.prepare(
+            slot: config.slot, store: store, sql: sql, replication: replication, identity: identity,
+            initialLoad: config.initialLoad)
+        var start = prepared.lsn
+        if let snapshot = prepared.snapshot {
+            // The replication connection keeps the exported snapshot alive
+            // until its next command, so the load runs before START_REPLICATION.
+            try InitialLoad.run(
+                config: config, snapshot: snapshot, consistentPoint: start, database: identity.database ?? "",
+                store: store, progress: progress)
+            onDurable(store.lastSequence)
+            start = store.checkpoint?.flushLSN ?? start
+        }
         checkpoint = store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start)
         received = start
         if let endLSN, checkpoint.flushLSN >= endLSN { return .reachedEnd }
@@ -144,8 +155,10 @@ final class ReplicationSession {
                 serverWALEnd = max(serverWALEnd, keepalive.walEnd)
                 idleAdvanceTarget = max(idleAdvanceTarget, keepalive.walEnd)
                 if keepalive.replyRequested {
-                    try advanceIfIdle(force: true)
+                    // Answer first: the idle advance below may wait on an
+                    // fsync, and the server is timing this reply.
                     try sendStatus()
+                    try advanceIfIdle(force: true)
                 }
             case .wouldBlock:
                 // Everything buffered is handled: make complete transactions durable now.

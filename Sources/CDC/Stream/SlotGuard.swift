@@ -22,11 +22,27 @@ enum SlotGuard {
         static let consistentPoint = "slot_consistent_point"
     }
 
+    /// Where to start streaming, and the snapshot to load first when the
+    /// slot was just created for a pipeline with an initial load.
+    struct Start {
+        let lsn: LSN
+        let snapshot: String?
+    }
+
     /// Makes sure the slot and the store agree; returns where to start streaming.
     static func prepare(
         slot: SlotName, store: EventStoreWriter, sql: PostgresConnection, replication: PostgresConnection,
-        identity: SystemIdentity
-    ) throws -> LSN {
+        identity: SystemIdentity, initialLoad: Bool
+    ) throws -> Start {
+        // A load that did not finish cannot resume yet: its snapshot died
+        // with the connection that exported it.
+        if try store.metadata(InitialLoad.stateKey) == "pending" {
+            throw PipelineError(
+                .initialLoadInterrupted,
+                "the initial load of this pipeline was interrupted and cannot resume (its snapshot is gone)",
+                remediation: "Drop the slot (SELECT pg_drop_replication_slot('\(slot)');) and delete this pipeline's "
+                    + "store, then start again to load from a new snapshot.")
+        }
         let row = try sql.query(
             """
             SELECT plugin, slot_type, database, confirmed_flush_lsn::text AS confirmed, wal_status
@@ -43,7 +59,7 @@ enum SlotGuard {
                try store.metadata(MetadataKey.systemID) == identity.systemID,
                let confirmed = row.value("confirmed").flatMap({ LSN($0) }) {
                 try store.saveCheckpoint(Checkpoint(lastCommitLSN: .zero, flushLSN: confirmed))
-                return confirmed
+                return Start(lsn: confirmed, snapshot: nil)
             }
             guard row.rows.isEmpty else {
                 throw PipelineError(
@@ -56,10 +72,11 @@ enum SlotGuard {
             try store.setMetadata(MetadataKey.timeline, String(identity.timeline))
             try store.setMetadata(MetadataKey.database, database)
             try store.setMetadata(MetadataKey.slot, slot.rawValue)
-            let created = try replication.createLogicalSlot(slot, snapshot: .none)
+            if initialLoad { try store.setMetadata(InitialLoad.stateKey, "pending") }
+            let created = try replication.createLogicalSlot(slot, snapshot: initialLoad ? .export : .none)
             try store.setMetadata(MetadataKey.consistentPoint, created.consistentPoint.description)
             try store.saveCheckpoint(Checkpoint(lastCommitLSN: .zero, flushLSN: created.consistentPoint))
-            return created.consistentPoint
+            return Start(lsn: created.consistentPoint, snapshot: created.snapshotName)
         }
 
         let resnapshot = "Delete this pipeline's store (or use a new data directory) to start a fresh capture"
@@ -112,6 +129,6 @@ enum SlotGuard {
         // Postgres then resends stored transactions and the assembler skips
         // them by commit LSN (invariant 2), so nothing depends on the crash
         // having happened at a convenient moment.
-        return row.value("confirmed").flatMap { LSN($0) } ?? checkpoint.flushLSN
+        return Start(lsn: row.value("confirmed").flatMap { LSN($0) } ?? checkpoint.flushLSN, snapshot: nil)
     }
 }

@@ -78,6 +78,21 @@ struct CaptureHarness {
             .value("lsn").flatMap { LSN($0) }
     }
 
+    /// Drops the slot, waiting for the walsender of a finished run to let go of it.
+    func dropSlot() async throws {
+        for _ in 0..<300 {
+            let active = try execute(
+                "SELECT active FROM pg_replication_slots WHERE slot_name = '\(slotName)'").value("active")
+            if active == nil { return }
+            if active == "f" {
+                try execute("SELECT pg_drop_replication_slot('\(slotName)')")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("slot \(slotName) stayed active for 30 s")
+    }
+
     func removeDataDirectory() {
         try? FileManager.default.removeItem(at: dataDirectory)
     }
