@@ -74,6 +74,8 @@ public final class APIRouter: Sendable {
                 let report = await SourceChecker.run(settings: source.connectionSettings, publication: publication)
                 return .json([UInt8](try JSONEncoder().encode(report)))
             }
+        case ("sources", 3) where path[2] == "tables":
+            return try await only("GET", request) { try await sourceTables(path[1], request) }
         case ("pipelines", 1):
             switch request.method {
             case "GET": return json(try await pipelineList())
@@ -109,6 +111,8 @@ public final class APIRouter: Sendable {
                 return try await only("GET", request) { try await events(id, request) }
             default: break
             }
+        case ("pipelines", 4) where path[2] == "events" && path[3] == "stream":
+            return try await only("GET", request) { try await eventStream(path[1], request) }
         default: break
         }
         throw Problem.notFound("no route for /v1/\(path.joined(separator: "/"))")

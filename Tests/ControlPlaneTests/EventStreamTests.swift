@@ -1,0 +1,109 @@
+// GET /v1/pipelines/{id}/events/stream over a real socket: events arrive as
+// they are stored, and a reconnect with Last-Event-ID continues with no
+// repeat and no gap. Bounds are generous: only what arrives is asserted.
+
+import Foundation
+import PostgresTestSupport
+import Testing
+
+@Suite struct EventStreamTests {
+    @Test(.timeLimit(.minutes(3)))
+    func streamsIncrementallyAndResumesFromLastEventID() async throws {
+        let postgres = try TestPostgres.shared()
+        let database = try postgres.createDatabase()
+        try postgres.execute("""
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            CREATE PUBLICATION popsink FOR TABLE t;
+            """, database: database)
+        let service = try APIFlowTests.Service()
+        let pipelineID = "sse\(database)"
+        let source = try await service.call("POST", "/v1/sources", json: [
+            "host": postgres.host, "port": postgres.port, "database": database,
+            "user": postgres.superuser, "sslmode": "disable",
+        ])
+        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
+        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
+            "source_id": sourceID, "desired_state": "running",
+        ])
+        #expect(put.status == 201, "\(put.body ?? "")")
+        var state = ""
+        for _ in 0..<600 where state != "streaming" {
+            state = (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"] as? String ?? ""
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try #require(state == "streaming")
+
+        try postgres.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')", database: database)
+        let first = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream")
+        try await first.readHead()
+        #expect(first.status == 200)
+        #expect(first.headers["content-type"] == "text/event-stream")
+        #expect(first.headers["cache-control"] == "no-store")
+        #expect(try await first.nextMessage()?.retry == "2000")
+        let opening = try await first.changes(2)
+        #expect(opening.map(\.id) == ["1", "2"])
+        let event = try #require(opening.first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
+        #expect(event["op"] as? String == "c")
+        #expect((event["after"] as? [String: Any])?["v"] as? String == "a")
+
+        // Stored after the stream opened: delivered on the same connection.
+        try postgres.execute("INSERT INTO t VALUES (3, 'c')", database: database)
+        #expect(try await first.changes(1).map(\.id) == ["3"])
+        first.close()
+
+        // Written while no client listens; the reconnect picks up exactly after 3.
+        try postgres.execute("INSERT INTO t VALUES (4, 'd')", database: database)
+        try postgres.execute("INSERT INTO t VALUES (5, 'e')", database: database)
+        let second = try SSETestClient(
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=0", headers: ["Last-Event-ID": "3"])
+        try await second.readHead()
+        #expect(second.status == 200)
+        var resumed = try await second.changes(2)
+        try postgres.execute("INSERT INTO t VALUES (6, 'f')", database: database)
+        resumed += try await second.changes(1)
+        #expect(resumed.map(\.id) == ["4", "5", "6"])
+        let ids = try resumed.map { message -> Int in
+            let object = try JSONSerialization.jsonObject(with: Data((message.data ?? "").utf8)) as? [String: Any]
+            return ((object?["after"] as? [String: Any])?["id"] as? Int) ?? -1
+        }
+        #expect(ids == [4, 5, 6])
+        second.close()
+
+        // Without the header, `after` is the cursor.
+        let third = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=5")
+        try await third.readHead()
+        #expect(try await third.changes(1).map(\.id) == ["6"])
+        third.close()
+
+        // Errors come before the stream, as problem details.
+        let invalid = try SSETestClient(
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream", headers: ["Last-Event-ID": "abc"])
+        try await invalid.readHead()
+        #expect(invalid.status == 422)
+        #expect(try await invalid.readToEnd().contains(#""field":"Last-Event-ID""#))
+        #expect(try await service.call("GET", "/v1/pipelines/\(pipelineID)/events/stream?after=-1").status == 422)
+        #expect(try await service.call("GET", "/v1/pipelines/nope/events/stream").status == 404)
+        #expect(try await service.call("POST", "/v1/pipelines/\(pipelineID)/events/stream").status == 405)
+
+        _ = try await service.call("DELETE", "/v1/pipelines/\(pipelineID)?drop_slot=true")
+        await service.stop()
+    }
+
+    @Test func streamsNothingButTheRetryHintForAPipelineWithoutEvents() async throws {
+        let service = try APIFlowTests.Service()
+        let source = try await service.call("POST", "/v1/sources", json: [
+            "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "sslmode": "disable",
+        ])
+        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
+        #expect(try await service.call("PUT", "/v1/pipelines/idle", json: ["source_id": sourceID]).status == 201)
+        let client = try SSETestClient(base: service.base, path: "/v1/pipelines/idle/events/stream")
+        try await client.readHead()
+        #expect(client.status == 200)
+        #expect(try await client.nextMessage()?.retry == "2000")
+        // The server keeps the stream open; nothing else arrives in a short while.
+        #expect(try await client.nextMessage(timeout: .milliseconds(500)) == nil)
+        client.close()
+        await service.stop()
+    }
+}
