@@ -26,6 +26,19 @@ public struct CheckResult: Sendable, Codable, Equatable {
     /// paste; `--` comment lines say what SQL cannot (restarts, who runs it).
     public var remediation: String?
 
+    enum CodingKeys: String, CodingKey { case id, title, status, detail, remediation }
+
+    /// `remediation` is always present, null when there is nothing to fix
+    /// (openapi.yaml: CheckResult requires it).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(title, forKey: .title)
+        try container.encode(status, forKey: .status)
+        try container.encode(detail, forKey: .detail)
+        try container.encode(remediation, forKey: .remediation)
+    }
+
     public init(id: CheckID, status: Status, detail: String, remediation: String? = nil) {
         self.id = id
         self.title = id.title

@@ -103,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let status = pipeline.status
             logger.info(
-                "pipeline \(config.id): \(status.state.rawValue); stored \(status.eventsStored) events in \(status.transactionsStored) transactions; flushed to \(status.flushedLSN); peak RSS \(usage.ru_maxrss / 1024) MiB")
+                "pipeline \(config.id): \(status.state.rawValue); stored \(status.eventsStored) events in \(status.transactionsStored) transactions; flushed to \(status.flushedLSN); SQLite peak \(SQLiteMemory.highWater >> 20) MiB; peak RSS \(usage.ru_maxrss / 1024) MiB")
         }
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0

@@ -117,6 +117,10 @@ import Testing
         let metrics = try await service.call("GET", "/metrics")
         #expect("\(metrics.body ?? "")".contains("popsink_pipeline_events_stored_total{pipeline=\"\(pipelineID)\"} 2"))
 
+        let filters = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)/filters", json: ["exclude_tables": ["public.audit_*"]])
+        #expect((filters.body as? [String: Any])?["id"] as? String == pipelineID)
+        #expect(((filters.body as? [String: Any])?["filters"] as? [String: Any])?["exclude_tables"] as? [String] == ["public.audit_*"])
         let stopped = try await service.call("POST", "/v1/pipelines/\(pipelineID)/stop")
         #expect((stopped.body as? [String: Any])?["state"] as? String == "stopped")
         #expect((stopped.body as? [String: Any])?["desired_state"] as? String == "stopped")
@@ -140,7 +144,13 @@ import Testing
         let problem = try #require(invalid.body as? [String: Any])
         #expect(problem["status"] as? Int == 422)
         let fields = Set(((problem["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String })
-        #expect(fields == ["port", "colour"])
+        #expect(fields == ["name", "port", "colour"])
+        let paths = try await service.call("POST", "/v1/sources", json: [
+            "name": "n", "host": "h", "database": "d", "user": "u", "sslrootcert": "",
+        ])
+        #expect(paths.status == 422)
+        let ready = try await service.call("GET", "/readyz")
+        #expect((ready.body as? [String: Any])?["reasons"] as? [String] == [])
         #expect(try await service.call("GET", "/v1/pipelines/nope").status == 404)
         #expect(try await service.call("PATCH", "/v1/sources").status == 405)
         let missingSource = try await service.call("PUT", "/v1/pipelines/x", json: ["source_id": "none"])

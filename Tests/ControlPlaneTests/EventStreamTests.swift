@@ -19,6 +19,7 @@ import Testing
         let service = try APIFlowTests.Service()
         let pipelineID = "sse\(database)"
         let source = try await service.call("POST", "/v1/sources", json: [
+            "name": "events",
             "host": postgres.host, "port": postgres.port, "database": database,
             "user": postgres.superuser, "sslmode": "disable",
         ])
@@ -93,6 +94,7 @@ import Testing
     @Test func streamsNothingButTheRetryHintForAPipelineWithoutEvents() async throws {
         let service = try APIFlowTests.Service()
         let source = try await service.call("POST", "/v1/sources", json: [
+            "name": "events",
             "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "sslmode": "disable",
         ])
         let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)

@@ -29,6 +29,7 @@ import Testing
             """, database: database)
         let service = try APIFlowTests.Service()
         let created = try await service.call("POST", "/v1/sources", json: [
+            "name": "tables",
             "host": postgres.host, "port": postgres.port, "database": database,
             "user": postgres.superuser, "sslmode": "disable",
         ])
@@ -67,6 +68,7 @@ import Testing
         let service = try APIFlowTests.Service()
         // Port 1 on loopback refuses the connection at once.
         let created = try await service.call("POST", "/v1/sources", json: [
+            "name": "tables",
             "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "password": "hidden-pw", "sslmode": "disable",
         ])
         let sourceID = try #require((created.body as? [String: Any])?["id"] as? String)

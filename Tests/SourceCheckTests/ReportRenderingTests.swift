@@ -64,7 +64,7 @@ import Testing
         #expect(checks[2]["id"] as? String == "replica_identity")
         #expect(checks[2]["status"] as? String == "fail")
         #expect(checks[2]["title"] as? String == "Replica identity FULL")
-        #expect(checks[0]["remediation"] == nil)
+        #expect(checks[0]["remediation"] is NSNull, "present and null when there is nothing to fix")
         #expect(try JSONDecoder().decode(CheckReport.self, from: data) == Self.report)
     }
 

@@ -83,7 +83,7 @@ extension APIRouter {
         try await store.save(record)
         let state = await registry.status(id).state
         if ![.created, .stopped, .finished, .failed].contains(state) { try await registry.restart(id) }
-        return json(Representation.filters(record.filters))
+        return json(Representation.pipeline(record, state: await registry.status(id).state))
     }
 
     func deletePipeline(_ id: String, _ request: HTTPRequest) async throws -> HTTPResponse {

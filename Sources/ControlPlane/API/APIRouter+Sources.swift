@@ -13,7 +13,7 @@ extension APIRouter {
         let now = Timestamps.now()
         let id = "src_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         var record = SourceRecord(
-            id: id, name: input.string("name"), host: input.string("host", required: true) ?? "",
+            id: id, name: input.string("name", required: true), host: input.string("host", required: true) ?? "",
             port: input.integer("port") ?? 5432, database: input.string("database", required: true) ?? "",
             user: input.string("user", required: true) ?? "", password: input.string("password"),
             sslmode: input.string("sslmode") ?? "prefer", sslrootcert: input.string("sslrootcert"),

@@ -44,11 +44,11 @@ public final class APIRouter: Sendable {
             try authorize(request)
             return try await route(Array(segments.dropFirst()), request)
         } catch let problem as Problem {
-            var response = problem.response(instance: path)
+            var response = problem.response(instance: request.path)
             if problem.status == 401 { response.headers["WWW-Authenticate"] = #"Bearer realm="popsink""# }
             return response
         } catch {
-            return Problem(status: 500, title: "Internal Server Error", detail: "\(error)").response(instance: path)
+            return Problem(status: 500, title: "Internal Server Error", detail: "\(error)").response(instance: request.path)
         }
     }
 
@@ -176,7 +176,7 @@ public final class APIRouter: Sendable {
             reasons.append("pipeline \(record.id) failed")
         }
         return reasons.isEmpty
-            ? .json(Representation.data(["status": "ready"]))
+            ? .json(Representation.data(["status": "ready", "reasons": [String]()]))
             : .json(Representation.data(["status": "not_ready", "reasons": reasons]), status: 503)
     }
 
