@@ -2,6 +2,7 @@
 
 import CDC
 import Foundation
+import PostgresWire
 import Testing
 
 @Suite struct LatencyTests {
@@ -45,6 +46,25 @@ import Testing
 }
 
 @Suite struct LagTests {
+    @Test(.timeLimit(.minutes(1)))
+    func serverPositionComesFromTheServerNotTheStream() async throws {
+        let harness = try CaptureHarness(setup: """
+            CREATE TABLE t (id int PRIMARY KEY);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            CREATE PUBLICATION popsink FOR TABLE t;
+            """)
+        defer { harness.cleanUp() }
+        try harness.capture()
+        let pipeline = Pipeline(config: try harness.config(endPosition: nil))
+        await pipeline.start()
+        // WAL written elsewhere moves the server's position; nothing is sent for it.
+        try harness.execute("CREATE TABLE noise AS SELECT generate_series(1, 50000) AS x")
+        let serverPosition = try #require(
+            try harness.execute("SELECT pg_current_wal_lsn()::text AS lsn").value("lsn").flatMap { LSN($0) })
+        try await waitFor(seconds: 30) { pipeline.status.serverWALEnd >= serverPosition }
+        #expect(await pipeline.stop() == .stopped)
+    }
+
     @Test func lagIsTheUndurableWALAndTheAgeOfTheLastStoredCommit() {
         var status = PipelineStatus()
         status.flushedLSN = .init(1000)

@@ -40,6 +40,11 @@ final class ReplicationSession {
     private var idleAdvanceTarget = LSN.zero
     private let clock = ContinuousClock()
     private var lastStatusSent: ContinuousClock.Instant
+    /// The server's WAL position is read about once a second: the stream's
+    /// own positions only say how far decoding got, so lag would read 0
+    /// while Postgres is far ahead.
+    private var lastServerPositionCheck: ContinuousClock.Instant
+    private var catalogConnection: PostgresConnection?
     private var lastIdleAdvance: ContinuousClock.Instant
 
     /// The group being built: open in the store, with the checkpoint its
@@ -67,6 +72,7 @@ final class ReplicationSession {
         self.onDurable = onDurable
         lastStatusSent = clock.now
         lastIdleAdvance = clock.now
+        lastServerPositionCheck = clock.now - .seconds(10)
     }
 
     /// The end position, resolved on first connect when it is `current`.
@@ -74,6 +80,7 @@ final class ReplicationSession {
 
     func run() throws -> End {
         let sql = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg catalog")
+        catalogConnection = sql
         let replication = try PostgresConnection(settings: config.source, mode: .logicalReplication)
         let identity = try replication.identifySystem()
         try checkPublication(sql)
@@ -148,8 +155,9 @@ final class ReplicationSession {
                 // A long transaction never lets the socket drain: keep the
                 // status updates going from here too (invariant 3).
                 framesSinceClockCheck &+= 1
-                if framesSinceClockCheck & 0xFF == 0, clock.now - lastStatusSent >= config.statusInterval {
-                    try sendStatus()
+                if framesSinceClockCheck & 0xFF == 0 {
+                    if clock.now - lastStatusSent >= config.statusInterval { try sendStatus() }
+                    try refreshServerPosition()
                 }
             case .frame(.keepalive(let keepalive)):
                 serverWALEnd = max(serverWALEnd, keepalive.walEnd)
@@ -166,6 +174,7 @@ final class ReplicationSession {
                 try advanceIfIdle(force: false)
                 if let endLSN, checkpoint.flushLSN >= endLSN { break streaming }
                 if clock.now - lastStatusSent >= config.statusInterval { try sendStatus() }
+                try refreshServerPosition()
                 _ = try stream.wait(timeoutMilliseconds: waitTimeout(), wake: wake)
                 continue
             }
@@ -295,6 +304,18 @@ final class ReplicationSession {
         try advanceIfIdle(force: true)
         try sendStatus()
         stream.finish()
+    }
+
+    private func refreshServerPosition() throws {
+        guard clock.now - lastServerPositionCheck >= .seconds(1), let sql = catalogConnection else { return }
+        lastServerPositionCheck = clock.now
+        let position = try sql.query(
+            "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END)::text AS lsn"
+        ).value("lsn").flatMap { LSN($0) }
+        if let position {
+            serverWALEnd = max(serverWALEnd, position)
+            progress.update { $0.serverWALEnd = serverWALEnd }
+        }
     }
 
     private func waitTimeout() -> Int32 {

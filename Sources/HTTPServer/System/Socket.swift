@@ -60,7 +60,12 @@ struct Socket: Sendable, Hashable {
     func accept() -> AcceptResult {
         while true {
             var remote = SocketAddress()
-            let client = remote.fill { Glibc.accept(fd, $0, $1) }
+            let client = remote.fill { address, length in
+                if let accept4 = acceptCloseOnExec {
+                    return accept4(fd, address, length, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
+                }
+                return Glibc.accept(fd, address, length)
+            }
             if client >= 0 {
                 let socket = Socket(fd: client)
                 socket.configureAccepted()
@@ -78,7 +83,8 @@ struct Socket: Sendable, Hashable {
         }
     }
 
-    /// Accepted sockets do not inherit O_NONBLOCK on Linux; small responses and
+    /// Accepted sockets do not inherit O_NONBLOCK on Linux (accept4 sets it,
+    /// and this repeats it for the fallback); small responses and
     /// event-stream chunks must not wait for Nagle's algorithm.
     private func configureAccepted() {
         let flags = fcntl(fd, F_GETFL, 0)
@@ -125,3 +131,16 @@ struct Socket: Sendable, Hashable {
         _ = Glibc.close(fd)
     }
 }
+
+/// accept4, looked up at run time: Swift's Glibc module does not declare it
+/// (it needs _GNU_SOURCE), and defining that in a shim module breaks the
+/// build. Accepting with SOCK_CLOEXEC closes the window in which a process
+/// spawned by another thread between accept() and fcntl() inherits the
+/// connection and keeps it open after we close it (seen in CI: a close-delimited
+/// response whose client never saw the end).
+private typealias Accept4 = @convention(c) (
+    Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32
+) -> Int32
+
+private let acceptCloseOnExec: Accept4? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "accept4")
+    .map { unsafeBitCast($0, to: Accept4.self) }
