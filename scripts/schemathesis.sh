@@ -206,7 +206,9 @@ python3 - "$WORK/report/output.txt" "$WORK/report/junit.xml" "$ST_STATUS" "$SEED
 import re, sys, xml.etree.ElementTree as ET
 output_path, junit_path, status, seed, strict = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1"
 out = open(output_path, encoding="utf-8", errors="replace").read()
-tail = "\n".join(out.rstrip().splitlines()[-12:])
+# Its pytest-style closing line ("== 1 failure ... in 47s ==") is left out:
+# CI reads such lines as the verdict of a test run, and this is not one.
+tail = "\n".join(line for line in out.rstrip().splitlines()[-12:] if not re.match(r"^=+ .* in [\d.]+s =+$", line))
 try:
     root = ET.parse(junit_path).getroot()
 except Exception as error:
