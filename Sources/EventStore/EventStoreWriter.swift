@@ -105,7 +105,7 @@ public final class EventStoreWriter {
     public func beginGroup() throws(EventStoreError) {
         guard connection.isOpen else { throw .misuse("the writer is closed", operation: "begin group", path: path) }
         guard group == nil else { throw .misuse("a group is already open", operation: "begin group", path: path) }
-        let beganAt = WallClock.nowMicros()
+        let beganAt = WallClock.unixMicroseconds()
         try statements.begin.run("begin group")
         group = OpenGroup(beganAtMicros: beganAt)
     }
@@ -178,7 +178,7 @@ public final class EventStoreWriter {
             throw EventStoreError(kind: .invalidCheckpoint, operation: operation, path: path, message: violation)
         }
         let newLastSequence = lastSequence + open.eventCount
-        let committedAt = WallClock.nowMicros()
+        let committedAt = WallClock.unixMicroseconds()
         do {
             if open.eventCount > 0 {
                 let insert = statements.insertGroup
@@ -202,7 +202,7 @@ public final class EventStoreWriter {
             firstSequence: lastSequence + 1, lastSequence: newLastSequence,
             eventCount: open.eventCount, bodyBytes: open.bodyBytes,
             beganAtMicros: open.beganAtMicros, committedAtMicros: committedAt,
-            durableAtMicros: WallClock.nowMicros())
+            durableAtMicros: WallClock.unixMicroseconds())
         group = nil
         lastSequence = newLastSequence
         self.checkpoint = checkpoint
@@ -228,7 +228,7 @@ public final class EventStoreWriter {
         if let violation = checkpoint.violation(replacing: self.checkpoint) {
             throw EventStoreError(kind: .invalidCheckpoint, operation: operation, path: path, message: violation)
         }
-        try writeCheckpoint(checkpoint, lastSequence: lastSequence, at: WallClock.nowMicros(), operation: operation)
+        try writeCheckpoint(checkpoint, lastSequence: lastSequence, at: WallClock.unixMicroseconds(), operation: operation)
         self.checkpoint = checkpoint
     }
 

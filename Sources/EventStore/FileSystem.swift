@@ -51,12 +51,3 @@ enum FileSystem {
         }
     }
 }
-
-enum WallClock {
-    /// Microseconds since the Unix epoch.
-    static func nowMicros() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
-    }
-}

@@ -25,11 +25,7 @@ import Testing
     }
 
     @Test func pipelineRecordsOneLatencyPerStoredTransaction() throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE t (id int PRIMARY KEY);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """)
+        let harness = try CaptureHarness(setup: CaptureHarness.singleTable)
         defer { harness.cleanUp() }
         try harness.capture()
         for id in 1...25 { try harness.execute("INSERT INTO t VALUES (\(id))") }
@@ -48,11 +44,7 @@ import Testing
 @Suite struct LagTests {
     @Test(.timeLimit(.minutes(1)))
     func serverPositionComesFromTheServerNotTheStream() async throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE t (id int PRIMARY KEY);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """)
+        let harness = try CaptureHarness(setup: CaptureHarness.singleTable)
         defer { harness.cleanUp() }
         try harness.capture()
         let pipeline = Pipeline(config: try harness.config(endPosition: nil))

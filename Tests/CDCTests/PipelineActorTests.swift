@@ -7,11 +7,7 @@ import Testing
 @Suite struct PipelineActorTests {
     @Test(.timeLimit(.minutes(2)))
     func concurrentStartsAndStopsLeaveOneConsistentRun() async throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE t (id int PRIMARY KEY);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """)
+        let harness = try CaptureHarness(setup: CaptureHarness.singleTable)
         defer { harness.cleanUp() }
         try harness.capture()
         let pipeline = Pipeline(config: try harness.config(endPosition: nil))

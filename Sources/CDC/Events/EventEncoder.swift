@@ -121,9 +121,24 @@ struct EventEncoder {
     private static let afterKey = JSONWriter.encodedKey("after")
     private static let unchangedToastKey = JSONWriter.encodedKey("unchanged_toast")
     private static let emptyImages = Array(#","key":null,"before":null,"after":null"#.utf8)
-    private static let opMembers: [UInt8: [UInt8]] = Dictionary(uniqueKeysWithValues: [
-        Operation.insert, .update, .delete, .truncate, .read,
-    ].map { ($0.rawValue, Array(#"","op":"\#(Character(Unicode.Scalar($0.rawValue)))","ts_ms":"#.utf8)) })
+    /// `","op":"c","ts_ms":` and its siblings, one per operation.
+    private static func opMember(_ operation: Operation) -> [UInt8] {
+        switch operation {
+        case .insert: insertMember
+        case .update: updateMember
+        case .delete: deleteMember
+        case .truncate: truncateMember
+        case .read: readMember
+        }
+    }
+    private static let insertMember = member(.insert)
+    private static let updateMember = member(.update)
+    private static let deleteMember = member(.delete)
+    private static let truncateMember = member(.truncate)
+    private static let readMember = member(.read)
+    private static func member(_ operation: Operation) -> [UInt8] {
+        Array(#"","op":"\#(Character(Unicode.Scalar(operation.rawValue)))","ts_ms":"#.utf8)
+    }
     private static let sourceStart = Array(#","source":{"#.utf8)
 
     /// `{"id":…,"op":…,"ts_ms":…,"source":{…}` — `id` first, so readers of an
@@ -134,7 +149,7 @@ struct EventEncoder {
         writer.reset()
         writer.fragment(transaction.idPrefix, endsValue: false)
         writer.fragmentDigits(UInt64(ordinal))
-        writer.fragment(Self.opMembers[operation.rawValue]!, endsValue: false)
+        writer.fragment(Self.opMember(operation), endsValue: false)
         writer.fragmentDigits(UInt64(WallClock.unixMicroseconds() / 1000))
         writer.fragment(Self.sourceStart, endsValue: false)
         writer.fragment(databaseMember, endsValue: false)

@@ -2,6 +2,7 @@
 // a pasted connection string. The password is write-only: it is kept here for
 // connecting, and every outward form (`redacted`, API responses) leaves it out.
 
+import CDC
 import PostgresReplication
 
 /// A registered Postgres database to capture from.
@@ -87,12 +88,8 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Identifiers of sources and pipelines: safe as file and directory names.
+/// Identifiers of sources and pipelines: safe as file and directory names,
+/// by the same rule as the data directory's pipeline folders.
 public enum ControlPlaneIDs {
-    public static func isValid(_ id: String) -> Bool {
-        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x5F || byte == 0x2D
-        }
-    }
+    public static func isValid(_ id: String) -> Bool { DataDirectory.isValidPipelineID(id) }
 }

@@ -15,6 +15,13 @@ struct CaptureHarness {
     let postgres: TestPostgres
     let database: String
     let dataDirectory: URL
+    /// One table `t (id int PRIMARY KEY)` with full identity, in publication `popsink`.
+    static let singleTable = """
+        CREATE TABLE t (id int PRIMARY KEY);
+        ALTER TABLE t REPLICA IDENTITY FULL;
+        CREATE PUBLICATION popsink FOR TABLE t;
+        """
+
     /// Slots are cluster-wide: one per test, named after the test's database.
     var pipelineID: String { "p\(database)" }
 
