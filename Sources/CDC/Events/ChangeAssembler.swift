@@ -14,6 +14,7 @@ struct ChangeAssembler {
     struct Record {
         let commitLSN: LSN
         let ordinal: Int32
+        let operation: EventEncoder.Operation
         let body: [UInt8]
     }
 
@@ -94,23 +95,23 @@ struct ChangeAssembler {
         case .relation(let relation):
             return .needsSchema(relation)
         case .insert(let insert):
-            try change(relationOID: insert.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+            try change(.insert, relationOID: insert.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
                 encoder.change(.insert, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: nil, new: insert.newTuple)
             }
         case .update(let update):
-            try change(relationOID: update.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+            try change(.update, relationOID: update.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
                 encoder.change(.update, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: update.oldTuple, new: update.newTuple)
             }
         case .delete(let delete):
-            try change(relationOID: delete.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+            try change(.delete, relationOID: delete.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
                 encoder.change(.delete, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: delete.oldTuple, new: nil)
             }
         case .truncate(let truncate):
             for oid in truncate.relationOIDs {
-                try change(relationOID: oid, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+                try change(.truncate, relationOID: oid, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
                     encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal)
                 }
             }
@@ -125,7 +126,7 @@ struct ChangeAssembler {
     }
 
     private mutating func change(
-        relationOID: UInt32, walStart: LSN, emit: (Record) throws -> Void,
+        _ operation: EventEncoder.Operation, relationOID: UInt32, walStart: LSN, emit: (Record) throws -> Void,
         encode: (inout EventEncoder, TableSchema, EventEncoder.TransactionContext, Int32) -> [UInt8]
     ) throws {
         guard let open = transaction else { throw Failure.unexpected("a row change outside a transaction") }
@@ -135,7 +136,7 @@ struct ChangeAssembler {
         }
         guard schema.isCaptured else { return }
         let body = encode(&encoder, schema, open.context, ordinal)
-        try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, body: body))
+        try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: operation, body: body))
         ordinal += 1
     }
 }

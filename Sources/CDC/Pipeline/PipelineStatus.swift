@@ -30,6 +30,12 @@ public struct PipelineStatus: Sendable, Equatable {
     public var sessionsStarted: Int = 0
     /// From each transaction's commit on the server to its events being durable.
     public var commitToDurable = LatencyHistogram()
+    /// Durably stored events by operation.
+    public var eventsByOperation = OperationCounts()
+    /// The initial load, one entry per selected table; empty when there is none.
+    public var initialLoad: [TableLoadProgress] = []
+    /// The slot as Postgres last reported it (read about once a second while streaming).
+    public var slot: SlotHealth?
 
     public init() {}
 

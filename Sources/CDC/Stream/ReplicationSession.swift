@@ -51,6 +51,7 @@ final class ReplicationSession {
     /// completed transactions would give once committed.
     private var groupIsOpen = false
     private var groupEvents = 0
+    private var groupOperations = OperationCounts()
     private var groupTransactions = 0
     private var groupOpenedAt: ContinuousClock.Instant?
     private var groupCheckpoint: Checkpoint?
@@ -235,6 +236,7 @@ final class ReplicationSession {
         try openGroup()
         _ = try store.append(commitLSN: record.commitLSN, ordinal: record.ordinal, body: record.body)
         groupEvents += 1
+        groupOperations.count(record.operation)
     }
 
     // MARK: - Durability and confirmation
@@ -244,15 +246,17 @@ final class ReplicationSession {
         guard groupIsOpen, let pending = groupCheckpoint else { return }
         let receipt = try store.commitGroup(checkpoint: pending)
         checkpoint = pending
-        let (events, transactions) = (groupEvents, groupTransactions)
+        let (events, transactions, operations) = (groupEvents, groupTransactions, groupOperations)
         groupIsOpen = false
         groupEvents = 0
+        groupOperations = OperationCounts()
         groupTransactions = 0
         groupOpenedAt = nil
         groupCheckpoint = nil
         progress.update {
             $0.flushedLSN = pending.flushLSN
             $0.eventsStored += Int64(events)
+            $0.eventsByOperation += operations
             $0.transactionsStored += Int64(transactions)
             $0.lastCommitTime = groupCommitTimes.last ?? $0.lastCommitTime
             for commitTime in groupCommitTimes {
@@ -298,6 +302,7 @@ final class ReplicationSession {
         if inTransaction {
             store.rollbackGroup()
             groupIsOpen = false
+            groupOperations = OperationCounts()
         } else {
             try commitGroup()
         }
@@ -306,15 +311,30 @@ final class ReplicationSession {
         stream.finish()
     }
 
+    /// Reads the server's WAL position and the slot's health, about once a second.
     private func refreshServerPosition() throws {
         guard clock.now - lastServerPositionCheck >= .seconds(1), let sql = catalogConnection else { return }
         lastServerPositionCheck = clock.now
-        let position = try sql.query(
-            "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END)::text AS lsn"
-        ).value("lsn").flatMap { LSN($0) }
-        if let position {
-            serverWALEnd = max(serverWALEnd, position)
-            progress.update { $0.serverWALEnd = serverWALEnd }
+        let result = try sql.query(
+            """
+            WITH here AS (
+                SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn)
+            SELECT here.lsn::text AS lsn, s.wal_status, (here.lsn - s.restart_lsn)::bigint AS retained,
+                   s.safe_wal_size::bigint AS safe
+            FROM here LEFT JOIN pg_replication_slots s ON s.slot_name = $1
+            """, [config.slot.rawValue])
+        let position = result.value("lsn").flatMap { LSN($0) }
+        let slot = result.value("wal_status").map { status in
+            SlotHealth(
+                walStatus: status, retainedBytes: result.value("retained").flatMap { UInt64($0) } ?? 0,
+                safeWALBytes: result.value("safe").flatMap { Int64($0) })
+        }
+        progress.update {
+            if let position {
+                serverWALEnd = max(serverWALEnd, position)
+                $0.serverWALEnd = serverWALEnd
+            }
+            $0.slot = slot
         }
     }
 
