@@ -75,7 +75,7 @@ extension EventStoreWriter {
         }
     }
 
-    private func requireGroup(_ operation: String) throws(EventStoreError) {
+    func requireGroup(_ operation: String) throws(EventStoreError) {
         guard isGroupOpen else { throw .misuse("\(operation) needs an open group", operation: operation, path: path) }
     }
 }

@@ -81,6 +81,25 @@ enum Schema {
         );
         CREATE INDEX staged_changes_by_xid ON staged_changes (xid, position);
         """,
+        """
+        -- The initial load's plan and progress: one row per chunk (a range of
+        -- heap pages of one table). next_page moves in the same transaction as
+        -- the events of the pages before it, so after a crash a chunk resumes
+        -- exactly where its stored rows end. end_page NULL: up to the table's
+        -- end. relfilenode tells a resumed load that the table was rewritten
+        -- (VACUUM FULL, CLUSTER, ALTER TABLE) and its pages no longer line up.
+        CREATE TABLE load_chunks (
+            chunk       INTEGER PRIMARY KEY,
+            schema_name TEXT NOT NULL,
+            table_name  TEXT NOT NULL,
+            relfilenode INTEGER NOT NULL,
+            first_page  INTEGER NOT NULL,
+            end_page    INTEGER,
+            next_page   INTEGER NOT NULL,
+            rows        INTEGER NOT NULL,
+            done        INTEGER NOT NULL
+        );
+        """,
     ]
 
     /// Brings a writable store to `latestVersion`, creating the tables in a new file.

@@ -17,6 +17,8 @@ final class WriterStatements {
     let deleteStagedTransaction: SQLiteStatement
     let deleteStagedSubtransaction: SQLiteStatement
     let deleteAllStaged: SQLiteStatement
+    let insertLoadChunk: SQLiteStatement
+    let updateLoadChunk: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(EventStoreError) {
         // IMMEDIATE takes the write lock at BEGIN, so a conflict shows up there
@@ -51,6 +53,14 @@ final class WriterStatements {
         deleteStagedTransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1")
         deleteStagedSubtransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1 AND subxid = ?2")
         deleteAllStaged = try connection.prepare("DELETE FROM staged_changes")
+        insertLoadChunk = try connection.prepare(
+            """
+            INSERT INTO load_chunks (
+                chunk, schema_name, table_name, relfilenode, first_page, end_page, next_page, rows, done)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            """)
+        updateLoadChunk = try connection.prepare(
+            "UPDATE load_chunks SET next_page = ?2, rows = rows + ?3, done = ?4 WHERE chunk = ?1")
     }
 
     func finalize() {
@@ -58,6 +68,7 @@ final class WriterStatements {
             begin, commit, rollback, insertEvent, insertGroup, upsertCheckpoint,
             upsertMetadata, deleteMetadata, deleteEvents, deleteGroups,
             insertStaged, selectStaged, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
+            insertLoadChunk, updateLoadChunk,
         ] {
             statement.finalize()
         }

@@ -59,6 +59,15 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not load the tables' existing rows when the slot is created; capture only new changes.")
     var noInitialLoad = false
 
+    @Option(help: ArgumentHelp(
+        "Connections reading the initial load in parallel (default: the number of cores).", valueName: "n"))
+    var snapshotWorkers: Int?
+
+    @Option(help: ArgumentHelp(
+        "Heap pages (8 KiB) per chunk of the initial load; large tables are split into chunks read in parallel.",
+        valueName: "pages"))
+    var snapshotChunkPages: UInt32 = SnapshotOptions().chunkPages
+
     @Flag(help: "Log each state change and retry to standard error, and a summary (events stored, peak memory) at exit.")
     var verbose = false
 
@@ -68,6 +77,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let slot, SlotName(rawValue: slot) == nil {
             throw ValidationError("--slot must be 1 to 63 lower-case letters, digits or '_' (a Postgres slot name).")
+        }
+        if let snapshotWorkers, !(1...64).contains(snapshotWorkers) {
+            throw ValidationError("--snapshot-workers must be between 1 and 64.")
+        }
+        if snapshotChunkPages == 0 {
+            throw ValidationError("--snapshot-chunk-pages must be at least 1.")
         }
         if let endLSN, endLSN != "current", LSN(endLSN) == nil {
             throw ValidationError("--end-lsn must be an LSN like 0/16B3748, or 'current'.")
@@ -84,7 +99,9 @@ struct RunCommand: AsyncParsableCommand {
                 includeSchemas: includeSchemas, excludeSchemas: excludeSchemas,
                 includeTables: includeTables, excludeTables: excludeTables),
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
-            initialLoad: !noInitialLoad)
+            initialLoad: !noInitialLoad,
+            snapshot: SnapshotOptions(
+                workers: snapshotWorkers ?? SnapshotOptions().workers, chunkPages: snapshotChunkPages))
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })
@@ -99,11 +116,10 @@ struct RunCommand: AsyncParsableCommand {
         let outcome = await pipeline.waitUntilFinished()
         reporter?.cancel()
         if verbose {
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let peak = PeakResidentMemory.bytes().map { "\($0 >> 20) MiB" } ?? "unknown"
             let status = pipeline.status
             logger.info(
-                "pipeline \(config.id): \(status.state.rawValue); stored \(status.eventsStored) events in \(status.transactionsStored) transactions; flushed to \(status.flushedLSN); SQLite peak \(SQLiteMemory.highWater >> 20) MiB; peak RSS \(usage.ru_maxrss / 1024) MiB")
+                "pipeline \(config.id): \(status.state.rawValue); stored \(status.eventsStored) events in \(status.transactionsStored) transactions; flushed to \(status.flushedLSN); SQLite peak \(SQLiteMemory.highWater >> 20) MiB; peak RSS \(peak)")
         }
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0

@@ -173,19 +173,12 @@ import Testing
         let run = try PopsinkProcess.run(arguments + ["--verbose"], timeout: 420)
         #expect(run.status == 0, "\(run.output.suffix(2000))")
         #expect(try Self.streamedTransactions(harness) >= 1)
-        // popsink-pg reports its own peak resident set (getrusage) at exit.
+        // popsink-pg reports its own peak resident set (VmHWM) at exit.
         let reported = run.output.split(separator: "\n").last { $0.contains("peak RSS") }
         let peakMegabytes = reported?.split(separator: " ").reversed().dropFirst().first.flatMap { Int($0) }
         #expect(peakMegabytes != nil, "no peak RSS in: \(run.output.suffix(500))")
         print("million-row transaction: \(reported.map(String.init) ?? "no summary")")
-        // Alone this run peaks near 50 MiB (also with the CPUs saturated);
-        // in every full-suite run so far it reached 281-319 MiB. Until the
-        // cause is found (issue 5) the bound is recorded as a known issue,
-        // intermittent because it does not show alone; the exactness checks
-        // below still hold.
-        withKnownIssue("peak RSS over 150 MiB under parallel test load", isIntermittent: true) {
-            #expect((peakMegabytes ?? .max) < 150, "peak RSS \(peakMegabytes ?? -1) MiB")
-        }
+        #expect((peakMegabytes ?? .max) < 150, "peak RSS \(peakMegabytes ?? -1) MiB")
         let count = try harness.execute("SELECT count(*) AS n FROM accounts").value("n")
         #expect(try harness.events().count == Int(count ?? ""))
     }

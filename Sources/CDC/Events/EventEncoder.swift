@@ -61,7 +61,7 @@ struct EventEncoder {
 
     /// An insert (`old` nil), update or delete (`new` nil).
     mutating func change(
-        _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32,
+        _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32?,
         old: OldTuple?, new: TupleData?
     ) -> [UInt8] {
         begin(operation, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
@@ -142,13 +142,17 @@ struct EventEncoder {
     private static let sourceStart = Array(#","source":{"#.utf8)
 
     /// `{"id":…,"op":…,"ts_ms":…,"source":{…}` — `id` first, so readers of an
-    /// output file find it without parsing the line.
+    /// output file find it without parsing the line. Without an ordinal the
+    /// event starts after it (`","op":…`): the initial load's workers encode
+    /// rows before the store's writer numbers them (`withID`).
     private mutating func begin(
-        _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32
+        _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32?
     ) {
         writer.reset()
-        writer.fragment(transaction.idPrefix, endsValue: false)
-        writer.fragmentDigits(UInt64(ordinal))
+        if let ordinal {
+            writer.fragment(transaction.idPrefix, endsValue: false)
+            writer.fragmentDigits(UInt64(ordinal))
+        }
         writer.fragment(Self.opMember(operation), endsValue: false)
         writer.fragmentDigits(UInt64(WallClock.unixMicroseconds() / 1000))
         writer.fragment(Self.sourceStart, endsValue: false)
@@ -162,6 +166,21 @@ struct EventEncoder {
     }
 
     private static let slash = [UInt8(ascii: "/")]
+
+    /// Completes an event encoded without its ordinal: `{"id":"<lsn>:<ordinal>` + `tail`, into `buffer`.
+    static func withID(
+        _ tail: UnsafeRawBufferPointer, transaction: TransactionContext, ordinal: Int32, into buffer: inout [UInt8]
+    ) {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: transaction.idPrefix)
+        var digits: (UInt64, UInt64) = (UInt64(ordinal), 1)
+        while digits.1 * 10 <= digits.0 { digits.1 *= 10 }
+        repeat {
+            buffer.append(UInt8(truncatingIfNeeded: 48 + digits.0 / digits.1 % 10))
+            digits.1 /= 10
+        } while digits.1 > 0
+        buffer.append(contentsOf: tail)
+    }
 
     private mutating func image(_ tuple: TupleData, fallback: TupleData?, schema: TableSchema, onlyKeys: Bool) {
         writer.beginObject()

@@ -1,6 +1,7 @@
 // Everything one pipeline needs to run: where to read, what to capture,
 // where to store, and how eagerly to commit and report.
 
+import Foundation
 import PostgresReplication
 import PostgresWire
 
@@ -24,12 +25,15 @@ public struct PipelineConfig: Sendable {
     public var durableFsync: Bool
     /// Load the tables' existing rows (as `r` events) when the slot is created.
     public var initialLoad: Bool
+    /// How the initial load reads.
+    public var snapshot: SnapshotOptions
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,
         storePath: String, filter: TableFilter = .all, endPosition: EndPosition? = nil,
         groupCommit: GroupCommitPolicy = .init(), statusInterval: Duration = .seconds(10),
-        retry: RetryPolicy = .init(), durableFsync: Bool = true, initialLoad: Bool = true
+        retry: RetryPolicy = .init(), durableFsync: Bool = true, initialLoad: Bool = true,
+        snapshot: SnapshotOptions = .init()
     ) throws(PipelineError) {
         guard let slotName = slot ?? Self.defaultSlot(pipelineID: id) else {
             throw PipelineError(
@@ -49,6 +53,7 @@ public struct PipelineConfig: Sendable {
         self.retry = retry
         self.durableFsync = durableFsync
         self.initialLoad = initialLoad
+        self.snapshot = snapshot
     }
 
     /// `popsink_<id>`, with characters a slot name cannot hold replaced by `_`.
@@ -57,6 +62,19 @@ public struct PipelineConfig: Sendable {
             (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") ? Character(scalar) : "_"
         })
         return SlotName(rawValue: String("popsink_\(cleaned)".prefix(63)))
+    }
+}
+
+/// The initial load's parallelism and chunk size.
+public struct SnapshotOptions: Sendable, Equatable {
+    /// Connections reading chunks at once.
+    public var workers: Int
+    /// Heap pages per chunk (8 KiB each by default: 4096 pages is 32 MiB of table).
+    public var chunkPages: UInt32
+
+    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, chunkPages: UInt32 = 4096) {
+        self.workers = max(1, workers)
+        self.chunkPages = max(1, chunkPages)
     }
 }
 

@@ -9,33 +9,48 @@ import PgOutput
 enum CopyTextRow {
     enum Failure: Error, CustomStringConvertible {
         case fieldCount(expected: Int, found: Int)
+        case badTID
 
         var description: String {
             switch self {
             case .fieldCount(let expected, let found): "COPY row has \(found) fields, expected \(expected)"
+            case .badTID: "COPY row does not start with a ctid"
             }
         }
     }
 
     /// The fields of one line, as the tuple values the encoder takes.
     static func parse(_ line: UnsafeRawBufferPointer, columns: Int) throws -> TupleData {
+        try parse(line, from: 0, columns: columns)
+    }
+
+    /// The fields of a line from byte `offset` on. The line is copied once;
+    /// a field without escapes is a slice of that copy, so a row costs two
+    /// allocations rather than one per column.
+    static func parse(_ line: UnsafeRawBufferPointer, from offset: Int, columns: Int) throws -> TupleData {
         var end = line.count
-        if end > 0 && line[end - 1] == 0x0A { end -= 1 }
+        if end > offset && line[end - 1] == 0x0A { end -= 1 }
+        let copy = Array(line[offset..<end])
         var values: [TupleValue] = []
         values.reserveCapacity(columns)
         var start = 0
         while true {
             var stop = start
-            while stop < end && line[stop] != 0x09 { stop += 1 }
-            values.append(field(line, start, stop))
-            if stop >= end { break }
+            var escaped = false
+            while stop < copy.count && copy[stop] != 0x09 {
+                if copy[stop] == 0x5C { escaped = true }
+                stop += 1
+            }
+            values.append(escaped ? field(copy, start, stop) : .text(copy[start..<stop]))
+            if stop >= copy.count { break }
             start = stop + 1
         }
         guard values.count == columns else { throw Failure.fieldCount(expected: columns, found: values.count) }
         return TupleData(columns: values)
     }
 
-    private static func field(_ line: UnsafeRawBufferPointer, _ start: Int, _ stop: Int) -> TupleValue {
+    /// A field with backslashes: `\N` (NULL) or escapes to undo.
+    private static func field(_ line: [UInt8], _ start: Int, _ stop: Int) -> TupleValue {
         if stop - start == 2 && line[start] == 0x5C && line[start + 1] == 0x4E { return .null }  // \N
         var bytes: [UInt8] = []
         bytes.reserveCapacity(stop - start)

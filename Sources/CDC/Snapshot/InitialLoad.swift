@@ -4,12 +4,16 @@
 // change. Streaming then starts at the slot's consistent point, so each
 // committed change is in exactly one of the two: the snapshot or the stream.
 //
-// Rows go from COPY to the store one by one, in groups, never a whole table
-// in memory. This first version loads tables one after another; parallel
-// workers, ctid chunks and resuming an interrupted load (watermarks) come
-// next (issue 3). Until then an interrupted load stops the pipeline loudly.
+// Tables are cut into chunks of heap pages (`LoadPlan`) and read in parallel
+// by `SnapshotWorker`s that all import the same snapshot; this thread is the
+// store's only writer. It numbers the rows in the order it stores them and
+// records each chunk's progress in the same group as its rows, so a load
+// that stops half way (a crash, a stop request) is known to the page. Such a
+// load cannot use the snapshot again (it died with the connection that
+// exported it); `WatermarkLoad` finishes it while streaming.
 
 import EventStore
+import Foundation
 import PgOutput
 import PostgresReplication
 import PostgresWire
@@ -17,77 +21,171 @@ import PostgresWire
 enum InitialLoad {
     static let stateKey = "initial_load"
 
-    /// Loads every selected table under `snapshot`; returns the rows stored.
-    @discardableResult
+    enum Outcome {
+        case finished
+        /// A stop was requested; what is stored is recorded per chunk.
+        case stopped
+    }
+
     static func run(
         config: PipelineConfig, snapshot: String, consistentPoint: LSN, database: String,
-        store: EventStoreWriter, progress: PipelineProgress
-    ) throws -> Int {
+        store: EventStoreWriter, progress: PipelineProgress, shouldStop: () -> Bool
+    ) throws -> Outcome {
         progress.update { $0.state = .snapshotting }
-        let connection = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
-        try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        try connection.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
-        let tables = try connection.query(
-            "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2",
-            [config.publication]
-        ).rows.compactMap { row -> (String, String)? in
-            guard let schema = row[0], let table = row[1] else { return nil }
-            return config.filter.selects(schema: schema, table: table) ? (schema, table) : nil
+        let planner = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
+        try planner.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        try planner.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
+        let tables = try LoadPlan.tables(config: config, connection: planner, catalog: CatalogLookup(connection: planner))
+        // Held until the load ends: no rewrite may renumber pages under it.
+        try planner.query("SET LOCAL lock_timeout = '60s'")
+        for table in tables {
+            try planner.query("LOCK TABLE \(table.qualifiedName) IN ACCESS SHARE MODE")
+        }
+        let chunks = LoadPlan.chunks(
+            of: tables, pagesPerChunk: config.snapshot.chunkPages, serverVersion: planner.serverVersion)
+        // Rows of the load share the consistent point as their commit LSN,
+        // so every group of it carries the same checkpoint.
+        let checkpoint = Checkpoint(lastCommitLSN: consistentPoint, flushLSN: consistentPoint)
+        try store.beginGroup()
+        try store.addLoadChunks(chunks)
+        try store.commitGroup(checkpoint: checkpoint)
+
+        var tracker = LoadProgressTracker(tables: tables, chunks: chunks)
+        progress.update { $0.initialLoad = tracker.tables }
+        let queue = LoadQueue(capacity: 2 * config.snapshot.workers)
+        let dispenser = ChunkDispenser(chunks)
+        let workerCount = max(1, min(config.snapshot.workers, chunks.count))
+        let worker = SnapshotWorker(
+            settings: config.source, snapshot: snapshot, tables: tables,
+            tableIndex: Dictionary(tables.enumerated().map { ($1.schema.relation.namespace + "." + $1.schema.relation.name, $0) },
+                                   uniquingKeysWith: { first, _ in first }),
+            database: database, consistentPoint: consistentPoint)
+        for number in 0..<workerCount {
+            worker.start(name: "popsink-load-\(config.id)-\(number)", dispenser: dispenser, queue: queue)
         }
 
-        let catalog = CatalogLookup(connection: connection)
-        var encoder = EventEncoder(database: database)
-        let context = EventEncoder.TransactionContext(snapshotAt: consistentPoint)
-        // Rows of the load share the consistent point as their commit LSN,
-        // so the checkpoint covering them names it too.
-        let checkpoint = Checkpoint(lastCommitLSN: consistentPoint, flushLSN: consistentPoint)
-        var ordinal: Int32 = 0
-        var inGroup = 0
-        try store.beginGroup()
-        for (schemaName, tableName) in tables {
-            let schema = try tableSchema(schemaName, tableName, connection: connection, catalog: catalog, filter: config.filter)
-            let columns = schema.relation.columns.map { PostgresConnection.quoteIdentifier($0.name) }.joined(separator: ", ")
-            let table = PostgresConnection.quoteIdentifier(schemaName) + "." + PostgresConnection.quoteIdentifier(tableName)
-            try connection.copyOut("COPY \(table) (\(columns)) TO STDOUT") { line in
-                let row = try CopyTextRow.parse(line, columns: schema.relation.columns.count)
-                let body = encoder.change(
-                    .read, schema: schema, transaction: context, lsn: consistentPoint, ordinal: ordinal, old: nil, new: row)
-                try store.append(commitLSN: consistentPoint, ordinal: ordinal, body: body)
-                ordinal += 1
-                inGroup += 1
-                if inGroup >= config.groupCommit.maxEvents {
-                    try store.commitGroup(checkpoint: checkpoint)
-                    try store.beginGroup()
-                    inGroup = 0
+        var writer = LoadWriter(
+            store: store, checkpoint: checkpoint, context: EventEncoder.TransactionContext(snapshotAt: consistentPoint),
+            maxEvents: max(config.groupCommit.maxEvents, 50_000))
+        var running = workerCount
+        var failure: (any Error)?
+        var stopped = false
+        while running > 0 {
+            if !stopped && shouldStop() {
+                stopped = true
+                queue.cancel()
+            }
+            guard let item = queue.take(timeout: 0.1) else {
+                if let committed = try writer.commitIfDue(force: false) { publish(committed, &tracker, progress) }
+                continue
+            }
+            switch item {
+            case .batch(let batch):
+                guard failure == nil, !stopped else { continue }
+                do {
+                    try writer.store(batch)
+                    if let committed = try writer.commitIfDue(force: false) { publish(committed, &tracker, progress) }
+                } catch {
+                    failure = error
+                    queue.cancel()
+                }
+            case .workerFinished:
+                running -= 1
+            case .workerFailed(let error):
+                running -= 1
+                if failure == nil && !(error is SnapshotWorker.Cancelled) {
+                    failure = error
+                    queue.cancel()
                 }
             }
         }
-        try store.setMetadata(stateKey, "done")
-        try store.commitGroup(checkpoint: checkpoint)
-        try connection.query("COMMIT")
-        progress.update { $0.eventsStored += Int64(ordinal) }
-        return Int(ordinal)
+        if let failure {
+            store.rollbackGroup()
+            throw failure
+        }
+        if !stopped { try writer.markFinished() }
+        if let committed = try writer.commitIfDue(force: true) { publish(committed, &tracker, progress) }
+        try planner.query("COMMIT")
+        return stopped ? .stopped : .finished
     }
 
-    /// The table's columns as a pgoutput Relation would describe them.
-    private static func tableSchema(
-        _ schema: String, _ table: String, connection: PostgresConnection, catalog: CatalogLookup, filter: TableFilter
-    ) throws -> TableSchema {
-        let rows = try connection.query(
-            """
-            SELECT c.oid, a.attname, a.atttypid, a.atttypmod
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-            WHERE n.nspname = $1 AND c.relname = $2 AND a.attgenerated = ''
-            ORDER BY a.attnum
-            """, [schema, table]).rows
-        let oid = rows.first.flatMap { $0[0] }.flatMap { UInt32($0) } ?? 0
-        let columns = rows.map { row in
-            Relation.Column(
-                isKey: false, name: row[1] ?? "", typeOID: row[2].flatMap { UInt32($0) } ?? 0,
-                typeModifier: row[3].flatMap { Int32($0) } ?? -1)
+    private static func publish(
+        _ committed: LoadWriter.Committed, _ tracker: inout LoadProgressTracker, _ progress: PipelineProgress
+    ) {
+        tracker.apply(committed.chunks)
+        progress.update {
+            $0.initialLoad = tracker.tables
+            $0.eventsStored += Int64(committed.events)
+            $0.eventsByOperation.reads += Int64(committed.events)
         }
-        let relation = Relation(oid: oid, namespace: schema, name: table, replicaIdentity: .full, columns: columns)
-        return try TableSchema(relation: relation, catalog: catalog, filter: filter)
+    }
+}
+
+/// The store side of the load: numbers rows, appends them, records chunk
+/// progress in the same group, and commits groups.
+struct LoadWriter {
+    struct Committed {
+        let events: Int
+        /// Progress made by each chunk in the group: (chunk, rows, finished).
+        let chunks: [LoadProgressTracker.ChunkProgress]
+    }
+
+    private let store: EventStoreWriter
+    private let checkpoint: Checkpoint
+    private let context: EventEncoder.TransactionContext
+    private let maxEvents: Int
+    private var ordinal: Int32 = 0
+    private var scratch: [UInt8] = []
+    private var inGroup = 0
+    private var groupChunks: [LoadProgressTracker.ChunkProgress] = []
+    private var openedAt: ContinuousClock.Instant?
+
+    init(store: EventStoreWriter, checkpoint: Checkpoint, context: EventEncoder.TransactionContext, maxEvents: Int) {
+        self.store = store
+        self.checkpoint = checkpoint
+        self.context = context
+        self.maxEvents = maxEvents
+    }
+
+    mutating func store(_ batch: LoadBatch) throws {
+        if !store.isGroupOpen {
+            try store.beginGroup()
+            openedAt = .now
+        }
+        let first = ordinal
+        guard Int(first) + batch.count <= Int(Int32.max) else {
+            throw PipelineError(
+                .invalidConfiguration, "the initial load has more than \(Int32.max) rows, more than event ids can number",
+                remediation: "Load the largest tables separately (filters), or start with --no-initial-load.")
+        }
+        try batch.forEachRow { tail in
+            EventEncoder.withID(tail, transaction: context, ordinal: ordinal, into: &scratch)
+            try scratch.withUnsafeBytes { body in
+                _ = try store.append(commitLSN: context.commitLSN, ordinal: ordinal, body: body)
+            }
+            ordinal += 1
+        }
+        try store.recordLoadProgress(
+            chunk: batch.chunk, nextPage: batch.nextPage, rows: Int64(batch.count), done: batch.finishesChunk)
+        inGroup += batch.count
+        groupChunks.append(.init(id: batch.chunk, rows: Int64(batch.count), done: batch.finishesChunk))
+    }
+
+    mutating func markFinished() throws {
+        if !store.isGroupOpen { try store.beginGroup() }
+        try store.setMetadata(InitialLoad.stateKey, "done")
+    }
+
+    /// Commits the group when it is big or old enough, or when `force`d.
+    mutating func commitIfDue(force: Bool) throws -> Committed? {
+        guard store.isGroupOpen else { return nil }
+        let old = openedAt.map { ContinuousClock.now - $0 >= .seconds(1) } ?? true
+        guard force || inGroup >= maxEvents || old else { return nil }
+        try store.commitGroup(checkpoint: checkpoint)
+        let committed = Committed(events: inGroup, chunks: groupChunks)
+        inGroup = 0
+        groupChunks.removeAll(keepingCapacity: true)
+        openedAt = nil
+        return committed
     }
 }

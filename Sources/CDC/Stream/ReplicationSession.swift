@@ -98,10 +98,11 @@ final class ReplicationSession {
         if let snapshot = prepared.snapshot {
             // The replication connection keeps the exported snapshot alive
             // until its next command, so the load runs before START_REPLICATION.
-            try InitialLoad.run(
+            let outcome = try InitialLoad.run(
                 config: config, snapshot: snapshot, consistentPoint: start, database: identity.database ?? "",
-                store: store, progress: progress)
+                store: store, progress: progress, shouldStop: shouldStop)
             onDurable(store.lastSequence)
+            if outcome == .stopped { return .stopped }
             start = store.checkpoint?.flushLSN ?? start
         }
         checkpoint = store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start)

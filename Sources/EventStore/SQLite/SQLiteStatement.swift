@@ -32,6 +32,10 @@ final class SQLiteStatement {
         sqlite3_bind_int64(handle, index, value)
     }
 
+    func bindNull(at index: Int32) {
+        sqlite3_bind_null(handle, index)
+    }
+
     /// Binds text; SQLite copies it.
     func bind(_ value: String, at index: Int32) {
         sqlite3_bind_text(handle, index, value, -1, transient)

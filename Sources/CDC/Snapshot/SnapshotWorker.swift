@@ -1,0 +1,95 @@
+// One reader of the initial load: a connection of its own that imports the
+// load's exported snapshot, then takes chunks until none are left, encoding
+// their rows into batches for the store's writer. Several run at once; all
+// of them see the database exactly as of the slot's consistent point.
+
+import EventStore
+import Foundation
+import PgOutput
+import PostgresReplication
+import PostgresWire
+import Synchronization
+
+/// Hands out the chunks still to read, each to exactly one worker.
+final class ChunkDispenser: Sendable {
+    private let remaining: Mutex<[LoadChunk]>
+
+    init(_ chunks: [LoadChunk]) {
+        remaining = Mutex(chunks.reversed())
+    }
+
+    func next() -> LoadChunk? {
+        remaining.withLock { $0.popLast() }
+    }
+}
+
+struct SnapshotWorker: Sendable {
+    /// A batch is handed over at the first page boundary past either bound,
+    /// so the writer and the memory in flight see steady, bounded pieces.
+    static let batchBytes = 1 << 20
+    static let batchRows = 4096
+
+    let settings: ConnectionSettings
+    let snapshot: String
+    let tables: [LoadPlan.Table]
+    let tableIndex: [String: Int]
+    let database: String
+    let consistentPoint: LSN
+
+    struct Cancelled: Error {}
+
+    /// Starts the worker on its own thread; it reports its end to `queue`.
+    func start(name: String, dispenser: ChunkDispenser, queue: LoadQueue) {
+        let thread = Thread {
+            do {
+                try run(dispenser: dispenser, queue: queue)
+                queue.finish(.workerFinished)
+            } catch {
+                queue.finish(.workerFailed(error))
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private func run(dispenser: ChunkDispenser, queue: LoadQueue) throws {
+        let connection = try PostgresConnection(settings: settings, mode: .sql, applicationName: "popsink-pg load")
+        try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        try connection.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
+        try Self.prepareForPageOrder(connection)
+        let reader = ChunkReader(connection: connection)
+        var encoder = EventEncoder(database: database)
+        let context = EventEncoder.TransactionContext(snapshotAt: consistentPoint)
+        while let chunk = dispenser.next() {
+            guard let index = tableIndex[chunk.schema + "." + chunk.table] else { continue }
+            let table = tables[index]
+            var batch = LoadBatch(chunk: chunk.id, table: index, nextPage: chunk.nextPage)
+            var lastPage: UInt32?
+            try reader.read(chunk, of: table, from: chunk.nextPage) { page, row in
+                if let page, page != lastPage, batch.count >= Self.batchRows || batch.tails.count >= Self.batchBytes {
+                    batch.nextPage = page
+                    guard queue.put(batch) else { throw Cancelled() }
+                    batch = LoadBatch(chunk: chunk.id, table: index, nextPage: page)
+                }
+                lastPage = page
+                let tail = encoder.change(
+                    .read, schema: table.schema, transaction: context, lsn: consistentPoint, ordinal: nil,
+                    old: nil, new: row)
+                batch.tails.append(contentsOf: tail)
+                batch.ends.append(batch.tails.count)
+            }
+            batch.nextPage = chunk.endPage ?? lastPage.map { $0 + 1 } ?? chunk.nextPage
+            batch.finishesChunk = true
+            guard queue.put(batch) else { throw Cancelled() }
+        }
+        try connection.query("COMMIT")
+    }
+
+    /// Rows must come in heap order for page-by-page progress: no parallel
+    /// query (its workers interleave pages) and no synchronized scan (it may
+    /// start in the middle of the table).
+    static func prepareForPageOrder(_ connection: PostgresConnection) throws {
+        try connection.query("SET synchronize_seqscans = off")
+        try connection.query("SET max_parallel_workers_per_gather = 0")
+    }
+}
