@@ -213,6 +213,26 @@ import Testing
         }
     }
 
+    /// The initial load reads rows with COPY, not pgoutput: the same values
+    /// must come out the same way.
+    @Test func everyTypeLoadsThroughTheInitialLoad() throws {
+        let table = RoundTripTable(name: "every_type", columns: Self.columns)
+        let harness = try CaptureHarness(setup: Self.setup + table.create)
+        defer { harness.cleanUp() }
+        try harness.execute(
+            table.insert(id: 1, second: false) + "INSERT INTO every_type (id) VALUES (2);"
+                + table.insert(id: 3, second: true))
+        let expected = try [1, 2, 3].map { try table.expectedImage(of: $0, in: harness) }
+        try harness.capture()
+
+        let events = try harness.events()
+        try #require(events.map(\.op) == ["r", "r", "r"])
+        for event in events {
+            let id = try #require(intValue(event.key?["id"]))
+            try table.compare(event.json["after"], expected[id - 1], "row \(id) of the initial load")
+        }
+    }
+
     /// An array's elements are split on the element type's `typdelim`; a
     /// domain over box inherits box's `;`, which the catalog must report.
     @Test func arrayOfADomainOverBoxSplitsOnSemicolons() throws {

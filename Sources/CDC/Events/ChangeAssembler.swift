@@ -16,6 +16,15 @@ struct ChangeAssembler {
         let ordinal: Int32
         let operation: EventEncoder.Operation
         let body: [UInt8]
+        /// The row images, only for a change of the `watchedRelation`.
+        var watched: WatchedChange?
+    }
+
+    /// A change of the table a watermark window is open on (`WatermarkLoad`).
+    struct WatchedChange {
+        let old: TupleData?
+        let new: TupleData?
+        let isTruncate: Bool
     }
 
     struct CommittedTransaction: Equatable {
@@ -35,7 +44,16 @@ struct ChangeAssembler {
         /// A replayed transaction ended; nothing of it was produced.
         case skipped
         case committed(CommittedTransaction)
+        /// A transactional logical message with popsink's watermark prefix,
+        /// inside a transaction that is not a replay.
+        case watermark(LogicalMessage)
     }
+
+    /// The prefix of the load's watermark messages (`pg_logical_emit_message`).
+    static let watermarkPrefix = "popsink-load"
+
+    /// Changes of this relation carry their row images (`Record.watched`).
+    var watchedRelation: UInt32?
 
     enum Failure: Error, CustomStringConvertible {
         case unexpected(String)
@@ -95,29 +113,37 @@ struct ChangeAssembler {
         case .relation(let relation):
             return .needsSchema(relation)
         case .insert(let insert):
-            try change(.insert, relationOID: insert.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+            try change(.insert, relationOID: insert.relationOID, walStart: walStart, emit: emit,
+                       watched: WatchedChange(old: nil, new: insert.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
                 encoder.change(.insert, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: nil, new: insert.newTuple)
             }
         case .update(let update):
-            try change(.update, relationOID: update.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+            try change(.update, relationOID: update.relationOID, walStart: walStart, emit: emit,
+                       watched: WatchedChange(old: update.oldTuple?.tuple, new: update.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
                 encoder.change(.update, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: update.oldTuple, new: update.newTuple)
             }
         case .delete(let delete):
-            try change(.delete, relationOID: delete.relationOID, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+            try change(.delete, relationOID: delete.relationOID, walStart: walStart, emit: emit,
+                       watched: WatchedChange(old: delete.oldTuple.tuple, new: nil, isTruncate: false)) { encoder, schema, context, ordinal in
                 encoder.change(.delete, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: delete.oldTuple, new: nil)
             }
         case .truncate(let truncate):
             for oid in truncate.relationOIDs {
-                try change(.truncate, relationOID: oid, walStart: walStart, emit: emit) { encoder, schema, context, ordinal in
+                try change(.truncate, relationOID: oid, walStart: walStart, emit: emit,
+                           watched: WatchedChange(old: nil, new: nil, isTruncate: true)) { encoder, schema, context, ordinal in
                     encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal)
                 }
             }
-        case .origin, .type, .message:
-            // Origins and logical messages carry no row changes; types are
-            // resolved from the catalog when a relation uses them.
+        case .message(let message):
+            if message.transactional, message.prefix == Self.watermarkPrefix, let open = transaction, !open.skip {
+                return .watermark(message)
+            }
+        case .origin, .type:
+            // Origins carry no row changes; types are resolved from the
+            // catalog when a relation uses them.
             break
         case .streamStart, .streamStop, .streamCommit, .streamAbort:
             throw Failure.unexpected("a streamed transaction, but streaming was not requested")
@@ -127,7 +153,7 @@ struct ChangeAssembler {
 
     private mutating func change(
         _ operation: EventEncoder.Operation, relationOID: UInt32, walStart: LSN, emit: (Record) throws -> Void,
-        encode: (inout EventEncoder, TableSchema, EventEncoder.TransactionContext, Int32) -> [UInt8]
+        watched: @autoclosure () -> WatchedChange, encode: (inout EventEncoder, TableSchema, EventEncoder.TransactionContext, Int32) -> [UInt8]
     ) throws {
         guard let open = transaction else { throw Failure.unexpected("a row change outside a transaction") }
         guard !open.skip else { return }
@@ -136,7 +162,34 @@ struct ChangeAssembler {
         }
         guard schema.isCaptured else { return }
         let body = encode(&encoder, schema, open.context, ordinal)
-        try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: operation, body: body))
+        var record = Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: operation, body: body)
+        if relationOID == watchedRelation { record.watched = watched() }
+        try emit(record)
+        ordinal += 1
+    }
+
+    /// Emits rows of a resumed initial load as `r` events of the open
+    /// transaction (the high watermark's), numbered after its other events.
+    mutating func emitLoadedRows(
+        _ rows: some Sequence<TupleData>, schema: TableSchema, walStart: LSN, emit: (Record) throws -> Void
+    ) throws {
+        guard let open = transaction, !open.skip else { throw Failure.unexpected("loaded rows outside a transaction") }
+        let context = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
+        for row in rows {
+            let body = encoder.change(
+                .read, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal, old: nil, new: row)
+            try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: .read, body: body))
+            ordinal += 1
+        }
+    }
+
+    /// Emits a truncate of `schema` marked as part of the load (`snapshot:
+    /// true`): a table reloaded whole starts over from here.
+    mutating func emitReloadMarker(schema: TableSchema, walStart: LSN, emit: (Record) throws -> Void) throws {
+        guard let open = transaction, !open.skip else { throw Failure.unexpected("a reload marker outside a transaction") }
+        let context = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
+        let body = encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal)
+        try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: .truncate, body: body))
         ordinal += 1
     }
 }

@@ -59,6 +59,8 @@ final class ReplicationSession {
     private var groupCommitTimes: [PostgresTimestamp] = []
     private var inTransaction = false
     private var framesSinceClockCheck: UInt = 0
+    /// The rest of an initial load whose snapshot is gone, read while streaming.
+    private var watermarkLoad: WatermarkLoad?
 
     init(
         config: PipelineConfig, store: EventStoreWriter, progress: PipelineProgress, wake: WakeSignal,
@@ -107,7 +109,11 @@ final class ReplicationSession {
         }
         checkpoint = store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start)
         received = start
-        if let endLSN, checkpoint.flushLSN >= endLSN { return .reachedEnd }
+        let catalog = CatalogLookup(connection: sql)
+        if prepared.snapshot == nil {
+            watermarkLoad = try WatermarkLoad.resume(config: config, store: store, sql: sql, catalog: catalog)
+        }
+        if reachedEnd { return .reachedEnd }
 
         let version = PostgresConnection.pgoutputProtocolVersion(serverVersion: replication.serverVersion)
         var decoder = PgOutputDecoder(protocolVersion: version)
@@ -116,12 +122,12 @@ final class ReplicationSession {
         var staging = StreamStaging(protocolVersion: version)
         var assembler = ChangeAssembler(
             database: identity.database ?? "", filter: config.filter, lastStoredCommit: checkpoint.lastCommitLSN)
-        let catalog = CatalogLookup(connection: sql)
         stream = try replication.startLogicalReplication(
             slot: config.slot, start: start, protocolVersion: version, publications: [config.publication],
             streaming: version >= 2)
         progress.update {
-            $0.state = .streaming
+            $0.state = watermarkLoad == nil ? .streaming : .snapshotting
+            if let watermarkLoad { $0.initialLoad = watermarkLoad.progress }
             $0.flushedLSN = checkpoint.flushLSN
             $0.receivedLSN = start
             $0.retryAttempt = 0
@@ -173,18 +179,35 @@ final class ReplicationSession {
             case .wouldBlock:
                 // Everything buffered is handled: make complete transactions durable now.
                 if !inTransaction { try commitGroup() }
+                try startLoadPieceIfDue(&assembler)
                 try advanceIfIdle(force: false)
-                if let endLSN, checkpoint.flushLSN >= endLSN { break streaming }
+                if reachedEnd { break streaming }
                 if clock.now - lastStatusSent >= config.statusInterval { try sendStatus() }
                 try refreshServerPosition()
                 _ = try stream.wait(timeoutMilliseconds: waitTimeout(), wake: wake)
                 continue
             }
-            if let endLSN, checkpoint.flushLSN >= endLSN, !inTransaction { break streaming }
+            if reachedEnd, !inTransaction { break streaming }
+            // The next piece of a resumed load starts between transactions,
+            // as soon as the previous one's high watermark came through.
+            try startLoadPieceIfDue(&assembler)
         }
         try finish()
-        if let endLSN, checkpoint.flushLSN >= endLSN { return .reachedEnd }
+        if reachedEnd { return .reachedEnd }
         return .stopped
+    }
+
+    /// A bounded run ends once everything up to its end position is
+    /// durable and the initial load, if one is being finished, is complete.
+    private var reachedEnd: Bool {
+        guard let endLSN else { return false }
+        return checkpoint.flushLSN >= endLSN && watermarkLoad == nil
+    }
+
+    private func startLoadPieceIfDue(_ assembler: inout ChangeAssembler) throws {
+        guard !inTransaction, let watermarkLoad, watermarkLoad.needsPiece else { return }
+        try watermarkLoad.startNextPiece()
+        assembler.watchedRelation = watermarkLoad.watchedRelation
     }
 
     // MARK: - Decoded messages
@@ -193,15 +216,34 @@ final class ReplicationSession {
         _ message: PgOutputMessage, walStart: LSN, assembler: inout ChangeAssembler, catalog: CatalogLookup
     ) throws {
         let outcome = try assembler.received(message, walStart: walStart) { record in try append(record) }
-        try handle(outcome, assembler: &assembler, catalog: catalog)
+        try handle(outcome, walStart: walStart, assembler: &assembler, catalog: catalog)
     }
 
     private func handle(
-        _ outcome: ChangeAssembler.Outcome, assembler: inout ChangeAssembler, catalog: CatalogLookup
+        _ outcome: ChangeAssembler.Outcome, walStart: LSN, assembler: inout ChangeAssembler, catalog: CatalogLookup
     ) throws {
         switch outcome {
         case .none:
             break
+        case .watermark(let message):
+            guard let watermarkLoad else { break }
+            switch watermarkLoad.received(message) {
+            case .none:
+                break
+            case .reloadMarker(let schema):
+                try assembler.emitReloadMarker(schema: schema, walStart: walStart) { try append($0) }
+            case .emitRows(let window):
+                var rows = 0
+                try assembler.emitLoadedRows(
+                    window.survivors, schema: watermarkLoad.schema(of: window.piece), walStart: walStart
+                ) { record in
+                    try append(record)
+                    rows += 1
+                }
+                try openGroup()
+                try watermarkLoad.stored(window.piece, rows: rows, store: store)
+            }
+            assembler.watchedRelation = watermarkLoad.watchedRelation
         case .needsSchema(let relation):
             assembler.register(try TableSchema(relation: relation, catalog: catalog, filter: config.filter))
         case .began:
@@ -236,6 +278,7 @@ final class ReplicationSession {
     private func append(_ record: ChangeAssembler.Record) throws {
         try openGroup()
         _ = try store.append(commitLSN: record.commitLSN, ordinal: record.ordinal, body: record.body)
+        if let watched = record.watched { watermarkLoad?.observe(watched) }
         groupEvents += 1
         groupOperations.count(record.operation)
     }
@@ -266,6 +309,15 @@ final class ReplicationSession {
             }
         }
         groupCommitTimes.removeAll(keepingCapacity: true)
+        if let watermarkLoad {
+            watermarkLoad.groupCommitted()
+            let finished = watermarkLoad.isFinished
+            progress.update {
+                $0.initialLoad = watermarkLoad.progress
+                if finished { $0.state = .streaming }
+            }
+            if finished { self.watermarkLoad = nil }
+        }
         onDurable(store.lastSequence)
         try sendStatus()
     }
@@ -302,6 +354,7 @@ final class ReplicationSession {
     private func finish() throws {
         if inTransaction {
             store.rollbackGroup()
+            watermarkLoad?.groupRolledBack()
             groupIsOpen = false
             groupOperations = OperationCounts()
         } else {

@@ -34,15 +34,6 @@ enum SlotGuard {
         slot: SlotName, store: EventStoreWriter, sql: PostgresConnection, replication: PostgresConnection,
         identity: SystemIdentity, initialLoad: Bool
     ) throws -> Start {
-        // A load that did not finish cannot resume yet: its snapshot died
-        // with the connection that exported it.
-        if try store.metadata(InitialLoad.stateKey) == "pending" {
-            throw PipelineError(
-                .initialLoadInterrupted,
-                "the initial load of this pipeline was interrupted and cannot resume (its snapshot is gone)",
-                remediation: "Drop the slot (SELECT pg_drop_replication_slot('\(slot)');) and delete this pipeline's "
-                    + "store, then start again to load from a new snapshot.")
-        }
         let row = try sql.query(
             """
             SELECT plugin, slot_type, database, confirmed_flush_lsn::text AS confirmed, wal_status

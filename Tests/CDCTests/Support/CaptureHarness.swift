@@ -65,6 +65,19 @@ struct CaptureHarness {
         #expect(outcome == .reachedEnd, sourceLocation: sourceLocation)
     }
 
+    /// Visits every stored event, parsed, in store order, without keeping them.
+    func forEachEvent(_ visit: (Event) throws -> Void) throws {
+        let reader = try EventStoreReader(path: storePath)
+        defer { reader.close() }
+        var cursor: Int64 = 0
+        while true {
+            let page = try reader.events(after: cursor, limit: 5_000)
+            guard let last = page.last else { return }
+            for stored in page { try visit(try Event(stored: stored)) }
+            cursor = last.sequence
+        }
+    }
+
     /// Every stored event, parsed, in store order.
     func events() throws -> [Event] {
         let reader = try EventStoreReader(path: storePath)

@@ -16,8 +16,13 @@ final class WriteLoad: Sendable {
     private let failures = LockedValue<[String]>([])
     let writers: Int
 
-    /// Starts `writers` threads writing to `accounts` in `database`.
-    init(postgres: TestPostgres, database: String, writers: Int, transactionsEach: Int? = nil) {
+    /// Starts `writers` threads writing to `accounts` in `database`. With
+    /// `existing`, a third of the transactions also update one of those
+    /// pre-existing ids (never delete them).
+    init(
+        postgres: TestPostgres, database: String, writers: Int, transactionsEach: Int? = nil,
+        existing: ClosedRange<Int>? = nil
+    ) {
         self.writers = writers
         for writer in 0..<writers {
             let thread = Thread { [self] in
@@ -42,6 +47,10 @@ final class WriteLoad: Sendable {
                                 let id = live.remove(at: Int.random(in: 0..<live.count, using: &rng))
                                 statements.append("DELETE FROM accounts WHERE id = \(id)")
                             }
+                        }
+                        if let existing, Int.random(in: 0..<3, using: &rng) == 0 {
+                            let id = Int.random(in: existing, using: &rng)
+                            statements.append("UPDATE accounts SET balance = balance + 1, version = version + 1 WHERE id = \(id)")
                         }
                         statements.append("COMMIT")
                         try connection.query(statements.joined(separator: "; "))
@@ -73,34 +82,74 @@ final class WriteLoad: Sendable {
 /// Checks the stored events of `accounts` against the table: the rebuild
 /// equals the final content, ids are unique, and each key's events form the
 /// exact chain the write load produces.
-func verifyAccounts(_ events: [Event], harness: CaptureHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    #expect(Set(events.map(\.id)).count == events.count, "an event id appears twice", sourceLocation: sourceLocation)
+///
+/// Rows of the initial load (`r`) start a chain at their version. A load
+/// finished with watermarks (`resumedLoad`) may also stream an update of a
+/// row before its `r`, and repeat an `r` at the chain's current version.
+func verifyAccounts(
+    _ events: [Event], harness: CaptureHarness, resumedLoad: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    var check = AccountsCheck(resumedLoad: resumedLoad)
+    for event in events { check.add(event) }
+    try check.verify(harness: harness, sourceLocation: sourceLocation)
+}
 
-    let table = try harness.execute("SELECT id, balance, version FROM accounts")
-    var expected: [Int: [Int]] = [:]
-    for row in table.rows {
-        expected[Int(row[0]!)!] = [Int(row[1]!)!, Int(row[2]!)!]
-    }
-    let rebuilt = rebuild(events, table: "accounts").mapValues {
-        [intValue($0["balance"]) ?? -1, intValue($0["version"]) ?? -1]
-    }
-    #expect(rebuilt.count == expected.count, "rebuilt \(rebuilt.count) rows, the table has \(expected.count)",
-            sourceLocation: sourceLocation)
-    let mismatched = expected.filter { rebuilt[$0.key] != $0.value }.map(\.key).sorted()
-    #expect(mismatched.isEmpty, "rows differ from the table: \(mismatched.prefix(10))", sourceLocation: sourceLocation)
+/// `verifyAccounts`, fed one event at a time, so a million events need not
+/// be held parsed in memory.
+struct AccountsCheck {
+    let resumedLoad: Bool
+    private var ids = Set<String>()
+    private var repeatedIDs: [String] = []
+    private var rows: [Int: [Int]] = [:]
+    private var chains: [Int: (version: Int, deleted: Bool)] = [:]
+    private var broken: [String] = []
 
-    var chains: [Int: (version: Int, deleted: Bool)] = [:]
-    var broken: [String] = []
-    for event in events where event.table == "accounts" {
+    init(resumedLoad: Bool = false) {
+        self.resumedLoad = resumedLoad
+    }
+
+    mutating func add(_ event: Event) {
+        if !ids.insert(event.id).inserted { repeatedIDs.append(event.id) }
+        guard event.table == "accounts" else { return }
+        switch event.op {
+        case "c", "r", "u":
+            if event.op == "u", let old = intValue(event.before?["id"]) { rows[old] = nil }
+            if let after = event.after, let id = intValue(after["id"]) {
+                rows[id] = [intValue(after["balance"]) ?? -1, intValue(after["version"]) ?? -1]
+            }
+        case "d":
+            if let id = intValue(event.before?["id"]) { rows[id] = nil }
+        case "t":
+            rows = [:]
+        default:
+            break
+        }
+
         let image = event.op == "d" ? event.before : event.after
-        guard let id = intValue(image?["id"]), let version = intValue(image?["version"]) else { continue }
+        guard let id = intValue(image?["id"]), let version = intValue(image?["version"]) else { return }
         let previous = chains[id]
         switch event.op {
         case "c" where previous == nil && version == 0: chains[id] = (0, false)
+        case "r" where previous == nil: chains[id] = (version, false)
+        case "r" where resumedLoad && previous?.deleted == false && previous?.version == version: break
+        case "u" where resumedLoad && previous == nil: chains[id] = (version, false)
         case "u" where previous?.deleted == false && previous?.version == version - 1: chains[id] = (version, false)
         case "d" where previous?.deleted == false && previous?.version == version: chains[id] = (version, true)
         default: broken.append("\(event.id) \(event.op) id \(id) version \(version) after \(String(describing: previous))")
         }
     }
-    #expect(broken.isEmpty, "per-key chains broken: \(broken.prefix(5))", sourceLocation: sourceLocation)
+
+    func verify(harness: CaptureHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(repeatedIDs.isEmpty, "event ids appear twice: \(repeatedIDs.prefix(5))", sourceLocation: sourceLocation)
+        let table = try harness.execute("SELECT id, balance, version FROM accounts")
+        var expected: [Int: [Int]] = [:]
+        for row in table.rows {
+            expected[Int(row[0]!)!] = [Int(row[1]!)!, Int(row[2]!)!]
+        }
+        #expect(rows.count == expected.count, "rebuilt \(rows.count) rows, the table has \(expected.count)",
+                sourceLocation: sourceLocation)
+        let mismatched = expected.filter { rows[$0.key] != $0.value }.map(\.key).sorted()
+        #expect(mismatched.isEmpty, "rows differ from the table: \(mismatched.prefix(10))", sourceLocation: sourceLocation)
+        #expect(broken.isEmpty, "per-key chains broken: \(broken.prefix(5))", sourceLocation: sourceLocation)
+    }
 }

@@ -1,0 +1,251 @@
+// Finishing an initial load whose snapshot is gone (the process died or was
+// stopped half way through it), while the stream runs: the watermark method
+// of Netflix's DBLog (Andreas Andreakis, Ioannis Papapanagiotou, "DBLog: A
+// Watermark Based Change-Data-Capture Framework", 2020).
+//
+// The rest of the load is read piece by piece (a range of heap pages, so a
+// piece's rows fit in memory). For each piece, on a connection of its own:
+//
+//   1. write a low watermark into the WAL: a transactional logical message
+//      (`pg_logical_emit_message(true, 'popsink-load', 'low:<token>')`),
+//      committed before the SELECT starts;
+//   2. SELECT the piece's rows (one COPY, one statement snapshot) and hold
+//      them in a `WatermarkWindow`;
+//   3. write a high watermark the same way, after the SELECT has finished.
+//
+// The stream then brings, in commit order: the low watermark (the window
+// opens), the transactions that committed while the SELECT ran, and the
+// high watermark. Every row whose key one of those transactions touched is
+// dropped from the window: the stream already carries that row's newer
+// state. At the high watermark the rows left are stored as `r` events, as
+// part of that transaction, together with the chunk's progress. A row that
+// survives was not changed between the watermarks, so its selected value is
+// its value at the high watermark: placing it there keeps the history
+// consistent, and the consumer rebuilding the table from the events gets it
+// exactly. Changes before the low watermark are visible to the SELECT, and
+// were streamed before it too.
+//
+// Rows loaded this way may appear as `r` more than once for one key (a row
+// that an update moved from a page already loaded to one still to load is
+// read again); with a key that is an upsert of the same value. A table
+// without a primary key or replica identity index has no key to reconcile
+// on: there the whole row is the key, the table is reloaded whole in one
+// window, and a truncate marked `snapshot: true` goes first, at the low
+// watermark, so what was loaded of it before does not count twice.
+// Watermarks of an earlier process (their token is unknown) are ignored;
+// its piece is simply read again.
+
+import EventStore
+import PgOutput
+import PostgresReplication
+import PostgresWire
+
+final class WatermarkLoad {
+    /// Pages of one piece: small, because its rows wait in memory for the
+    /// high watermark to come through the stream.
+    static let piecePages: UInt32 = 1024
+
+    struct Piece {
+        let chunkID: Int64
+        let table: Int
+        let firstPage: UInt32
+        /// Exclusive; nil reads to the table's end.
+        let endPage: UInt32?
+        let finishesChunk: Bool
+        /// A table reloaded whole starts with a truncate marker.
+        let reloadsTable: Bool
+    }
+
+    /// What the session must do for a watermark it received.
+    enum Step {
+        case none
+        /// The low watermark of a table reloaded whole: emit the marker.
+        case reloadMarker(TableSchema)
+        /// The high watermark: emit these rows, record the piece's progress.
+        case emitRows(WatermarkWindow)
+    }
+
+    private let config: PipelineConfig
+    private let tables: [LoadPlan.Table]
+    private var chunks: [LoadChunk]
+    private var tracker: LoadProgressTracker
+    private var window: WatermarkWindow?
+    private var connection: PostgresConnection?
+    private let tokenPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    private var piecesStarted = 0
+    /// Progress of pieces whose rows are in the open group.
+    private var uncommitted: [LoadProgressTracker.ChunkProgress] = []
+
+    /// The load still to finish, or nil when there is none. Adjusts the
+    /// stored plan first: a table rewritten since the plan was made (its
+    /// pages no longer line up) is planned again from its first page, a
+    /// table without a key is reloaded whole, a dropped one is dropped.
+    static func resume(
+        config: PipelineConfig, store: EventStoreWriter, sql: PostgresConnection, catalog: CatalogLookup
+    ) throws -> WatermarkLoad? {
+        guard try store.metadata(InitialLoad.stateKey) == "pending", let checkpoint = store.checkpoint else { return nil }
+        let current = try LoadPlan.tables(config: config, connection: sql, catalog: catalog)
+        let byName = Dictionary(current.enumerated().map { (name($1), $0) }, uniquingKeysWith: { first, _ in first })
+        var chunks = try store.loadChunks()
+        var added: [LoadChunk] = []
+        var finished: [Int64] = []
+        var nextID = (chunks.map(\.id).max() ?? -1) + 1
+        if chunks.isEmpty {
+            // The process died after creating the slot, before saving a plan.
+            added = LoadPlan.chunks(of: current, pagesPerChunk: config.snapshot.chunkPages, serverVersion: sql.serverVersion)
+        } else {
+            var replanned: Set<String> = []
+            for chunk in chunks where !chunk.isDone {
+                let key = chunk.schema + "." + chunk.table
+                guard let index = byName[key] else {
+                    finished.append(chunk.id)  // dropped since: nothing left to load
+                    continue
+                }
+                let table = current[index]
+                guard !table.hasKey || table.relfilenode != chunk.relfilenode else { continue }
+                finished.append(contentsOf: chunks.filter { $0.schema == chunk.schema && $0.table == chunk.table && !$0.isDone }.map(\.id))
+                if replanned.insert(key).inserted {
+                    let pages: UInt32 = table.hasKey ? config.snapshot.chunkPages : 0
+                    let fresh = LoadPlan.chunks(of: [table], pagesPerChunk: pages, serverVersion: sql.serverVersion, firstID: nextID)
+                    nextID += Int64(fresh.count)
+                    added += fresh
+                }
+            }
+        }
+        let pending = chunks.contains { !$0.isDone && !finished.contains($0.id) } || !added.isEmpty
+        if !added.isEmpty || !finished.isEmpty || !pending {
+            try store.beginGroup()
+            for chunk in chunks where finished.contains(chunk.id) {
+                try store.recordLoadProgress(chunk: chunk.id, nextPage: chunk.nextPage, rows: 0, done: true)
+            }
+            try store.addLoadChunks(added)
+            if !pending { try store.setMetadata(InitialLoad.stateKey, "done") }
+            try store.commitGroup(checkpoint: checkpoint)
+            chunks = try store.loadChunks()
+        }
+        guard pending else { return nil }
+        return WatermarkLoad(config: config, tables: current, chunks: chunks)
+    }
+
+    private init(config: PipelineConfig, tables: [LoadPlan.Table], chunks: [LoadChunk]) {
+        self.config = config
+        self.tables = tables
+        self.chunks = chunks
+        tracker = LoadProgressTracker(tables: tables, chunks: chunks)
+    }
+
+    var progress: [TableLoadProgress] { tracker.tables }
+
+    /// True when every chunk is stored (or waits in the open group).
+    var isFinished: Bool { window == nil && !chunks.contains { !$0.isDone } }
+
+    /// True when no piece is in flight and chunks are left.
+    var needsPiece: Bool { window == nil && chunks.contains { !$0.isDone } }
+
+    /// The relation whose changes the open window must see.
+    var watchedRelation: UInt32? { window.map { tables[$0.piece.table].schema.relation.oid } }
+
+    /// Starts the next piece unless one is in flight: low watermark, SELECT, high watermark.
+    func startNextPiece() throws {
+        guard window == nil, let piece = nextPiece() else { return }
+        let connection = try loadConnection()
+        let table = tables[piece.table]
+        piecesStarted += 1
+        let token = "\(tokenPrefix)-\(piecesStarted)"
+        let keyColumns = table.hasKey ? table.schema.keyIndexes : Array(table.schema.relation.columns.indices)
+        var window = WatermarkWindow(token: token, piece: piece, keyColumns: keyColumns)
+        try emitWatermark("low:\(token)", on: connection)
+        let chunk = LoadChunk(
+            id: piece.chunkID, schema: table.schema.relation.namespace, table: table.schema.relation.name,
+            relfilenode: table.relfilenode, firstPage: piece.firstPage, endPage: piece.endPage)
+        try ChunkReader(connection: connection).read(chunk, of: table, from: piece.firstPage) { _, row in
+            window.add(row)
+        }
+        try emitWatermark("high:\(token)", on: connection)
+        self.window = window
+    }
+
+    /// A watermark came through the stream, inside a transaction that is not a replay.
+    func received(_ message: LogicalMessage) -> Step {
+        guard var window else { return .none }
+        let content = String(decoding: message.content, as: UTF8.self)
+        if content == "low:\(window.token)" {
+            window.open()
+            self.window = window
+            return window.piece.reloadsTable ? .reloadMarker(tables[window.piece.table].schema) : .none
+        }
+        guard content == "high:\(window.token)", window.isOpen else { return .none }
+        self.window = nil
+        return .emitRows(window)
+    }
+
+    /// A change of the watched table, inside the window or before it opened.
+    func observe(_ change: ChangeAssembler.WatchedChange) {
+        window?.reconcile(change)
+    }
+
+    func schema(of piece: Piece) -> TableSchema { tables[piece.table].schema }
+
+    /// Records, in the open group, that the piece's rows are stored.
+    func stored(_ piece: Piece, rows: Int, store: EventStoreWriter) throws {
+        let nextPage = piece.endPage ?? piece.firstPage
+        try store.recordLoadProgress(chunk: piece.chunkID, nextPage: nextPage, rows: Int64(rows), done: piece.finishesChunk)
+        if let index = chunks.firstIndex(where: { $0.id == piece.chunkID }) {
+            chunks[index].nextPage = nextPage
+            chunks[index].rows += Int64(rows)
+            chunks[index].isDone = piece.finishesChunk
+        }
+        uncommitted.append(.init(id: piece.chunkID, rows: Int64(rows), done: piece.finishesChunk))
+        if isFinished { try store.setMetadata(InitialLoad.stateKey, "done") }
+    }
+
+    /// The open group committed: its pieces count as done.
+    func groupCommitted() {
+        tracker.apply(uncommitted)
+        uncommitted.removeAll()
+    }
+
+    /// The open group was dropped: forget what it held, read those pieces again.
+    func groupRolledBack() {
+        uncommitted.removeAll()
+    }
+
+    // MARK: - Pieces
+
+    private func nextPiece() -> Piece? {
+        guard let chunk = chunks.first(where: { !$0.isDone }),
+              let table = tables.firstIndex(where: { name($0) == chunk.schema + "." + chunk.table })
+        else { return nil }
+        let whole = !tables[table].hasKey
+        if whole {
+            return Piece(chunkID: chunk.id, table: table, firstPage: 0, endPage: nil, finishesChunk: true, reloadsTable: true)
+        }
+        let limit = chunk.nextPage.addingReportingOverflow(Self.piecePages)
+        let chunkEnd = chunk.endPage ?? max(tables[table].pages, chunk.nextPage)
+        if limit.overflow || limit.partialValue >= chunkEnd {
+            return Piece(chunkID: chunk.id, table: table, firstPage: chunk.nextPage, endPage: chunk.endPage,
+                         finishesChunk: true, reloadsTable: false)
+        }
+        return Piece(chunkID: chunk.id, table: table, firstPage: chunk.nextPage, endPage: limit.partialValue,
+                     finishesChunk: false, reloadsTable: false)
+    }
+
+    private func loadConnection() throws -> PostgresConnection {
+        if let connection { return connection }
+        let connection = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
+        try SnapshotWorker.prepareForPageOrder(connection)
+        self.connection = connection
+        return connection
+    }
+
+    private func emitWatermark(_ content: String, on connection: PostgresConnection) throws {
+        try connection.query(
+            "SELECT pg_logical_emit_message(true, $1, $2)", [ChangeAssembler.watermarkPrefix, content])
+    }
+
+    private static func name(_ table: LoadPlan.Table) -> String {
+        table.schema.relation.namespace + "." + table.schema.relation.name
+    }
+
+    private func name(_ table: LoadPlan.Table) -> String { Self.name(table) }
+}
