@@ -113,8 +113,10 @@ struct RunCommand: AsyncParsableCommand {
         await pipeline.start()
         tailer?.start()
         let reporter = verbose ? StateReporter(pipeline: pipeline, logger: logger) : nil
+        let loadProgress = LoadProgressDisplay(pipeline: pipeline)
         let outcome = await pipeline.waitUntilFinished()
         reporter?.cancel()
+        await loadProgress.finish()
         if verbose {
             let peak = PeakResidentMemory.bytes().map { "\($0 >> 20) MiB" } ?? "unknown"
             let status = pipeline.status

@@ -66,7 +66,7 @@ enum InitialLoad {
 
         var writer = LoadWriter(
             store: store, checkpoint: checkpoint, context: EventEncoder.TransactionContext(snapshotAt: consistentPoint),
-            maxEvents: max(config.groupCommit.maxEvents, 50_000))
+            maxEvents: config.groupCommit.maxEvents)
         var running = workerCount
         var failure: (any Error)?
         var stopped = false

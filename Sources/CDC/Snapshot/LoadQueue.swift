@@ -19,10 +19,13 @@ struct LoadBatch: Sendable {
 
     var count: Int { ends.count }
 
-    init(chunk: Int64, table: Int, nextPage: UInt32) {
+    init(chunk: Int64, table: Int, nextPage: UInt32, capacity: Int = 0) {
         self.chunk = chunk
         self.table = table
         self.nextPage = nextPage
+        // Room for the bound and one more row of the last page, so the
+        // buffer is not doubled just before the batch is handed over.
+        tails.reserveCapacity(capacity + capacity / 8)
     }
 
     func forEachRow(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
@@ -44,7 +47,8 @@ final class LoadQueue: @unchecked Sendable {
     }
 
     private let condition = NSCondition()
-    private var items: [Item] = []
+    /// Taken items are set to nil at once: a batch must not outlive its hand-over.
+    private var items: [Item?] = []
     private var head = 0
     private let capacity: Int
     private var cancelled = false
@@ -81,7 +85,8 @@ final class LoadQueue: @unchecked Sendable {
         while head == items.count {
             if !condition.wait(until: deadline) { return nil }
         }
-        let item = items[head]
+        let item = items[head]!
+        items[head] = nil
         head += 1
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)

@@ -63,13 +63,13 @@ struct SnapshotWorker: Sendable {
         while let chunk = dispenser.next() {
             guard let index = tableIndex[chunk.schema + "." + chunk.table] else { continue }
             let table = tables[index]
-            var batch = LoadBatch(chunk: chunk.id, table: index, nextPage: chunk.nextPage)
+            var batch = LoadBatch(chunk: chunk.id, table: index, nextPage: chunk.nextPage, capacity: Self.batchBytes)
             var lastPage: UInt32?
             try reader.read(chunk, of: table, from: chunk.nextPage) { page, row in
                 if let page, page != lastPage, batch.count >= Self.batchRows || batch.tails.count >= Self.batchBytes {
                     batch.nextPage = page
                     guard queue.put(batch) else { throw Cancelled() }
-                    batch = LoadBatch(chunk: chunk.id, table: index, nextPage: page)
+                    batch = LoadBatch(chunk: chunk.id, table: index, nextPage: page, capacity: Self.batchBytes)
                 }
                 lastPage = page
                 let tail = encoder.change(

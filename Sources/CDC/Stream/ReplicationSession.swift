@@ -104,6 +104,7 @@ final class ReplicationSession {
                 config: config, snapshot: snapshot, consistentPoint: start, database: identity.database ?? "",
                 store: store, progress: progress, shouldStop: shouldStop)
             onDurable(store.lastSequence)
+            progress.update { $0.flushedLSN = start }
             if outcome == .stopped { return .stopped }
             start = store.checkpoint?.flushLSN ?? start
         }
