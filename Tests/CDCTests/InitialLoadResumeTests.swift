@@ -28,8 +28,7 @@ import Testing
         let harness = try CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         var config = try harness.config(endPosition: nil)
-        config.snapshot = SnapshotOptions(workers: 2, chunkPages: 64)
-        config.groupCommit = GroupCommitPolicy(maxEvents: 2000)
+        config.snapshot = SnapshotOptions(workers: 2, chunkPages: 64, rowsPerGroup: 2000)
 
         // Stop the first run once part of the load is stored.
         let first = PipelineWorker(config: config)

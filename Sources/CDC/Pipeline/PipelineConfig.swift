@@ -71,10 +71,18 @@ public struct SnapshotOptions: Sendable, Equatable {
     public var workers: Int
     /// Heap pages per chunk (8 KiB each by default: 4096 pages is 32 MiB of table).
     public var chunkPages: UInt32
+    /// Rows stored per group commit (or fewer, once a second). Larger than the
+    /// stream's groups: nobody waits on a loaded row, and every commit costs
+    /// an fsync.
+    public var rowsPerGroup: Int
 
-    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, chunkPages: UInt32 = 4096) {
+    public init(
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount, chunkPages: UInt32 = 4096,
+        rowsPerGroup: Int = 100_000
+    ) {
         self.workers = max(1, workers)
         self.chunkPages = max(1, chunkPages)
+        self.rowsPerGroup = max(1, rowsPerGroup)
     }
 }
 

@@ -52,7 +52,8 @@ enum InitialLoad {
 
         var tracker = LoadProgressTracker(tables: tables, chunks: chunks)
         progress.update { $0.initialLoad = tracker.tables }
-        let queue = LoadQueue(capacity: 2 * config.snapshot.workers)
+        // Room for each worker to read on while the writer waits on an fsync.
+        let queue = LoadQueue(capacity: 4 * config.snapshot.workers)
         let dispenser = ChunkDispenser(chunks)
         let workerCount = max(1, min(config.snapshot.workers, chunks.count))
         let worker = SnapshotWorker(
@@ -66,7 +67,7 @@ enum InitialLoad {
 
         var writer = LoadWriter(
             store: store, checkpoint: checkpoint, context: EventEncoder.TransactionContext(snapshotAt: consistentPoint),
-            maxEvents: config.groupCommit.maxEvents)
+            maxEvents: config.snapshot.rowsPerGroup)
         var running = workerCount
         var failure: (any Error)?
         var stopped = false

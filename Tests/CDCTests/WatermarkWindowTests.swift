@@ -1,0 +1,70 @@
+// The watermark window on its own: which selected rows survive the changes
+// the stream brings between a piece's low and high watermarks.
+
+@testable import CDC
+import PgOutput
+import Testing
+
+@Suite struct WatermarkWindowTests {
+    static func row(_ values: String?...) -> TupleData {
+        TupleData(columns: values.map { $0.map { .text(ArraySlice($0.utf8)) } ?? .null })
+    }
+
+    static let piece = WatermarkLoad.Piece(
+        chunkID: 0, table: 0, firstPage: 0, endPage: nil, finishesChunk: true, reloadsTable: false)
+
+    static func survivors(_ window: WatermarkWindow) -> [[String?]] {
+        window.survivors.map { row in
+            row.columns.map { value in
+                if case .text(let bytes) = value { String(decoding: bytes, as: UTF8.self) } else { nil }
+            }
+        }
+    }
+
+    @Test func changesBeforeTheLowWatermarkDoNotCount() {
+        var window = WatermarkWindow(token: "t", piece: Self.piece, keyColumns: [0])
+        window.add(Self.row("1", "a"))
+        window.reconcile(.init(old: nil, new: Self.row("1", "b"), isTruncate: false))
+        #expect(Self.survivors(window) == [["1", "a"]])
+    }
+
+    @Test func rowsTheWindowTouchesAreDroppedByKey() {
+        var window = WatermarkWindow(token: "t", piece: Self.piece, keyColumns: [0])
+        for id in 1...5 { window.add(Self.row(String(id), "v")) }
+        window.open()
+        window.reconcile(.init(old: nil, new: Self.row("1", "new"), isTruncate: false))  // insert (or update, key only)
+        window.reconcile(.init(old: Self.row("2", nil), new: Self.row("20", "moved"), isTruncate: false))  // key change
+        window.reconcile(.init(old: Self.row("3", "v"), new: nil, isTruncate: false))  // delete
+        window.reconcile(.init(old: nil, new: Self.row("99", "v"), isTruncate: false))  // another piece's row
+        #expect(Self.survivors(window) == [["4", "v"], ["5", "v"]])
+    }
+
+    @Test func aTruncateInsideTheWindowDropsEverything() {
+        var window = WatermarkWindow(token: "t", piece: Self.piece, keyColumns: [0])
+        window.add(Self.row("1", "a"))
+        window.open()
+        window.reconcile(.init(old: nil, new: nil, isTruncate: true))
+        #expect(Self.survivors(window).isEmpty)
+    }
+
+    /// Without a key the whole row is the key; equal rows are dropped one at a time.
+    @Test func withoutAKeyWholeRowsMatchOneForOne() {
+        var window = WatermarkWindow(token: "t", piece: Self.piece, keyColumns: [0, 1])
+        window.add(Self.row("x", "1"))
+        window.add(Self.row("x", "1"))
+        window.add(Self.row("y", nil))
+        window.open()
+        window.reconcile(.init(old: nil, new: Self.row("x", "1"), isTruncate: false))
+        window.reconcile(.init(old: Self.row("y", nil), new: nil, isTruncate: false))
+        #expect(Self.survivors(window) == [["x", "1"]])
+    }
+
+    /// Length-prefixed keys: ("ab", "c") and ("a", "bc") are different rows.
+    @Test func keysDoNotRunTogether() {
+        var window = WatermarkWindow(token: "t", piece: Self.piece, keyColumns: [0, 1])
+        window.add(Self.row("ab", "c"))
+        window.open()
+        window.reconcile(.init(old: Self.row("a", "bc"), new: nil, isTruncate: false))
+        #expect(Self.survivors(window) == [["ab", "c"]])
+    }
+}
