@@ -68,6 +68,11 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "pages"))
     var snapshotChunkPages: UInt32 = SnapshotOptions().chunkPages
 
+    @Option(help: ArgumentHelp(
+        "Rows of the initial load stored per commit (fewer, once a second); each commit is an fsync.",
+        valueName: "rows"))
+    var snapshotRowsPerGroup: Int = SnapshotOptions().rowsPerGroup
+
     @Flag(help: "Log each state change and retry to standard error, and a summary (events stored, peak memory) at exit.")
     var verbose = false
 
@@ -80,6 +85,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let snapshotWorkers, !(1...64).contains(snapshotWorkers) {
             throw ValidationError("--snapshot-workers must be between 1 and 64.")
+        }
+        if snapshotRowsPerGroup < 1 {
+            throw ValidationError("--snapshot-rows-per-group must be at least 1.")
         }
         if snapshotChunkPages == 0 {
             throw ValidationError("--snapshot-chunk-pages must be at least 1.")
@@ -101,7 +109,8 @@ struct RunCommand: AsyncParsableCommand {
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
             initialLoad: !noInitialLoad,
             snapshot: SnapshotOptions(
-                workers: snapshotWorkers ?? SnapshotOptions().workers, chunkPages: snapshotChunkPages))
+                workers: snapshotWorkers ?? SnapshotOptions().workers, chunkPages: snapshotChunkPages,
+                rowsPerGroup: snapshotRowsPerGroup))
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })

@@ -98,7 +98,8 @@ import Testing
         let harness = try CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         let arguments = ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
-                         "--pipeline", harness.pipelineID, "--snapshot-workers", "2", "--snapshot-chunk-pages", "32"]
+                         "--pipeline", harness.pipelineID, "--snapshot-workers", "2", "--snapshot-chunk-pages", "32",
+                         "--snapshot-rows-per-group", "2000"]
         let first = try PopsinkProcess.start(arguments)
         while first.isRunning, try Self.storedEvents(harness) < 20_000 { try await Task.sleep(for: .milliseconds(10)) }
         try #require(first.isRunning, "the load finished before it could be killed: \(first.output().suffix(500))")
