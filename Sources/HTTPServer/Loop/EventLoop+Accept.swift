@@ -40,7 +40,9 @@ extension EventLoop {
         connections[connection.id] = connection
         if isRejection {
             rejections += 1
-            respondWithError(503, on: connection)
+            respondWithError(
+                503, detail: "The server holds its limit of \(configuration.maxConnections) connections; retry shortly.",
+                on: connection)
         }
         updateInterest(connection)
         updateDeadline(connection)

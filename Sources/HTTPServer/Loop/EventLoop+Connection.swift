@@ -70,7 +70,7 @@ extension EventLoop {
             do {
                 event = try connection.parser.next()
             } catch {
-                respondWithError(error.status, on: connection)
+                respondWithError(error.status, detail: error.detail(limits: configuration.parserLimits), on: connection)
                 return
             }
             guard let event else { break }
@@ -98,8 +98,8 @@ extension EventLoop {
 
     /// Queues the server's own error response; the connection closes after it (an error
     /// leaves the framing of whatever follows unknown).
-    func respondWithError(_ status: Int, on connection: Connection) {
-        connection.output.append(ResponseSerializer.error(status: status, date: date.now()))
+    func respondWithError(_ status: Int, detail: String, on connection: Connection) {
+        connection.output.append(ResponseSerializer.error(status: status, detail: detail, date: date.now()))
         connection.phase = .closing(linger: true)
         connection.lastWrite = now
         flush(connection)

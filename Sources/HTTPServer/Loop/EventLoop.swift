@@ -150,7 +150,9 @@ final class EventLoop {
     private func timedOut(_ connection: Connection) {
         switch connection.phase {
         case .reading where connection.output.isEmpty && !(connection.parser.isIdle && connection.requestsServed > 0):
-            respondWithError(408, on: connection)
+            respondWithError(
+                408, detail: "The request head did not arrive within \(configuration.headerTimeout); send the whole head at once.",
+                on: connection)
             updateInterest(connection)
             updateDeadline(connection)
         default:

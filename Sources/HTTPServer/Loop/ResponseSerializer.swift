@@ -63,10 +63,10 @@ enum ResponseSerializer {
         return framed
     }
 
-    /// The server's own short plain-text response, always closing the connection.
-    static func error(status: Int, date: String) -> [UInt8] {
-        let body = Array("\(HTTPStatus.reasonPhrase(status))\n".utf8)
-        let headers: HTTPHeaders = ["Content-Type": "text/plain; charset=utf-8"]
+    /// The server's own error response (problem details), always closing the connection.
+    static func error(status: Int, detail: String, date: String) -> [UInt8] {
+        let body = ServerProblem.body(status: status, detail: detail)
+        let headers: HTTPHeaders = ["Content-Type": ServerProblem.contentType]
         return head(status: status, headers: headers, framing: .length(body.count), keepAlive: false, version: .http1_1, date: date)
             + body
     }

@@ -62,11 +62,24 @@ struct ResponseSerializerTests {
         #expect(text(ResponseSerializer.lastChunk) == "0\r\n\r\n")
     }
 
-    @Test func errorResponseCloses() {
-        let response = text(ResponseSerializer.error(status: 431, date: "d"))
+    @Test func errorResponseIsProblemJSONAndCloses() {
+        let response = text(ResponseSerializer.error(status: 431, detail: "Too many \"fields\"\n", date: "d"))
         #expect(response.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+        #expect(response.contains("Content-Type: application/problem+json\r\n"))
         #expect(response.contains("Connection: close\r\n"))
-        #expect(response.hasSuffix("\r\n\r\nRequest Header Fields Too Large\n"))
+        #expect(response.hasSuffix(
+            "\r\n\r\n" + #"{"type":"about:blank","title":"Request Header Fields Too Large","status":431,"#
+                + #""detail":"Too many \"fields\"\n"}"#))
+    }
+
+    /// Every rule the parser enforces has its own detail, with the configured limit where there is one.
+    @Test func parseErrorDetailsNameTheRuleAndTheLimit() {
+        var limits = HTTPRequestParser.Limits()
+        limits.maxBodyBytes = 1234
+        #expect(HTTPParseError(.bodyTooLarge).detail(limits: limits).contains("1234-byte limit"))
+        #expect(HTTPParseError(.bareCR).detail(limits: limits).contains("CRLF"))
+        let control = ServerProblem.body(status: 400, detail: "a\u{01}b")
+        #expect(String(decoding: control, as: UTF8.self).contains(#""detail":"a\u0001b""#))
     }
 
     /// RFC 9110 §5.6.7 IMF-fixdate.
