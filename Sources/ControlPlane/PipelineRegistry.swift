@@ -6,6 +6,7 @@
 import CDC
 import Foundation
 import PostgresReplication
+import Synchronization
 
 /// The pipelines of one service and their lifecycle.
 public actor PipelineRegistry {
@@ -25,7 +26,14 @@ public actor PipelineRegistry {
 
     private let store: any StateStore
     private let dataDirectory: DataDirectory
-    private var running: [String: Pipeline] = [:]
+    /// The running pipelines. Only the actor changes the map, so commands stay
+    /// serialized; the lock lets `status` read it from any thread without
+    /// waiting behind a start or stop in progress.
+    private let live = Mutex<[String: Pipeline]>([:])
+    private var running: [String: Pipeline] {
+        get { live.withLock { $0 } }
+        set { live.withLock { $0 = newValue } }
+    }
 
     public init(store: any StateStore, dataDirectory: DataDirectory) {
         self.store = store
@@ -61,9 +69,10 @@ public actor PipelineRegistry {
         return try await start(id)
     }
 
-    /// The live status, or `stopped`/`created` from what is stored.
-    public func status(_ id: String) -> PipelineStatus {
-        if let pipeline = running[id] { return pipeline.status }
+    /// The live status, or `stopped`/`created` from what is stored. Reads the
+    /// worker's published progress directly: no hop through this actor or the pipeline's.
+    public nonisolated func status(_ id: String) -> PipelineStatus {
+        if let pipeline = live.withLock({ $0[id] }) { return pipeline.status }
         var status = PipelineStatus()
         status.state = FileManager.default.fileExists(atPath: dataDirectory.eventStorePath(pipelineID: id))
             ? .stopped : .created

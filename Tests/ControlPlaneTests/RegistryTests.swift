@@ -23,6 +23,18 @@ import Testing
             let store = try SQLiteStateStore(path: path)
             try await store.save(source)
             try await store.save(pipeline)
+            // Reads are served from memory: a write shows at once, a delete too.
+            #expect(try await store.pipeline(id: "p1") == pipeline)
+            let other = PipelineRecord(id: "p0", sourceID: "src1", createdAt: now, updatedAt: now)
+            try await store.save(other)
+            #expect(try await store.pipelines() == [other, pipeline])
+            #expect(try await store.deletePipeline(id: "p0"))
+            #expect(try await store.pipeline(id: "p0") == nil)
+            var renamed = source
+            renamed.name = "renamed"
+            try await store.save(renamed)
+            #expect(try await store.source(id: "src1")?.name == "renamed")
+            try await store.save(source)
         }
         let reopened = try SQLiteStateStore(path: path)
         #expect(try await reopened.source(id: "src1") == source)
@@ -83,9 +95,9 @@ import Testing
         }
 
         let first = PipelineRegistry(store: store, dataDirectory: dataDirectory)
-        #expect(await first.status(pipelineID).state == .created)
+        #expect(first.status(pipelineID).state == .created)
         try await first.start(pipelineID)
-        for _ in 0..<100 where await first.status(pipelineID).state != .streaming {
+        for _ in 0..<100 where first.status(pipelineID).state != .streaming {
             try await Task.sleep(for: .milliseconds(50))
         }
         try postgres.execute("INSERT INTO t VALUES (1), (2)", database: database)
@@ -103,7 +115,7 @@ import Testing
         #expect(try await store.pipeline(id: pipelineID)?.desiredState == .stopped)
         let third = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         try await third.resume()
-        #expect(await third.status(pipelineID).state == .stopped)
+        #expect(third.status(pipelineID).state == .stopped)
         await #expect(throws: PipelineRegistry.Failure.unknownPipeline("nope")) { try await third.start("nope") }
     }
 }

@@ -50,7 +50,7 @@ extension APIRouter {
         record.initialLoad = initialLoad ?? true
         if let desired { record.desiredState = PipelineRecord.DesiredState(rawValue: desired)! }
 
-        let state = await registry.status(id).state
+        let state = registry.status(id).state
         let active = ![.created, .stopped, .finished, .failed].contains(state)
         if let existing, active, existing.sourceID != record.sourceID || existing.publication != record.publication
             || existing.slotName != record.slotName || existing.initialLoad != record.initialLoad {
@@ -64,7 +64,7 @@ extension APIRouter {
         if existing != nil, active, record.filters != before.filters { try await registry.restart(id) }
         if record.desiredState == .running, !active { try await registry.start(id) }
         if record.desiredState == .stopped, active { try await registry.stop(id) }
-        let response = Representation.pipeline(record, state: await registry.status(id).state)
+        let response = Representation.pipeline(record, state: registry.status(id).state)
         return json(response, status: existing == nil ? 201 : 200)
     }
 
@@ -81,9 +81,9 @@ extension APIRouter {
             includeTables: includeTables, excludeTables: excludeTables)
         record.updatedAt = Timestamps.now()
         try await store.save(record)
-        let state = await registry.status(id).state
+        let state = registry.status(id).state
         if ![.created, .stopped, .finished, .failed].contains(state) { try await registry.restart(id) }
-        return json(Representation.pipeline(record, state: await registry.status(id).state))
+        return json(Representation.pipeline(record, state: registry.status(id).state))
     }
 
     func deletePipeline(_ id: String, _ request: HTTPRequest) async throws -> HTTPResponse {

@@ -86,7 +86,7 @@ public final class APIRouter: Sendable {
             switch request.method {
             case "GET":
                 let record = try await pipeline(path[1])
-                return json(Representation.pipeline(record, state: await registry.status(record.id).state))
+                return json(Representation.pipeline(record, state: registry.status(record.id).state))
             case "PUT": return try await putPipeline(path[1], request)
             case "DELETE": return try await deletePipeline(path[1], request)
             default: throw methodNotAllowed(["GET", "PUT", "DELETE"])
@@ -103,7 +103,7 @@ public final class APIRouter: Sendable {
             case "status":
                 return try await only("GET", request) {
                     let record = try await pipeline(id)
-                    return json(Representation.status(await registry.status(id), record: record))
+                    return json(Representation.status(registry.status(id), record: record))
                 }
             case "filters":
                 return try await only("PUT", request) { try await putFilters(id, request) }
@@ -141,7 +141,7 @@ public final class APIRouter: Sendable {
     private func pipelineList() async throws -> [[String: Any]] {
         var list: [[String: Any]] = []
         for record in try await store.pipelines() {
-            list.append(Representation.pipeline(record, state: await registry.status(record.id).state))
+            list.append(Representation.pipeline(record, state: registry.status(record.id).state))
         }
         return list
     }
@@ -151,7 +151,7 @@ public final class APIRouter: Sendable {
         for record in (try? await store.pipelines()) ?? [] {
             let path = dataDirectory.eventStorePath(pipelineID: record.id)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
-            samples.append(PipelineSample(id: record.id, status: await registry.status(record.id), storeBytes: bytes, slot: nil))
+            samples.append(PipelineSample(id: record.id, status: registry.status(record.id), storeBytes: bytes))
         }
         return .json(metrics.render(pipelines: samples), contentType: PopsinkMetrics.contentType)
     }
@@ -172,7 +172,7 @@ public final class APIRouter: Sendable {
             return .json(Representation.data(["status": "not_ready", "reasons": ["the state store cannot be read"]]), status: 503)
         }
         var reasons: [String] = []
-        for record in records where await registry.status(record.id).state == .failed {
+        for record in records where registry.status(record.id).state == .failed {
             reasons.append("pipeline \(record.id) failed")
         }
         return reasons.isEmpty

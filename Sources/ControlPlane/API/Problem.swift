@@ -32,7 +32,6 @@ struct Problem: Error {
         if !fieldErrors.isEmpty {
             object["errors"] = fieldErrors.map { ["field": $0.field, "message": $0.message] }
         }
-        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return .json([UInt8](body), status: status, contentType: "application/problem+json")
+        return .json(JSONOutput.encode(object), status: status, contentType: "application/problem+json")
     }
 }

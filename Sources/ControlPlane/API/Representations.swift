@@ -58,7 +58,5 @@ enum Representation {
         ]
     }
 
-    static func data(_ object: Any) -> [UInt8] {
-        [UInt8]((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8))
-    }
+    static func data(_ object: Any) -> [UInt8] { JSONOutput.encode(object) }
 }
