@@ -81,12 +81,12 @@ extension APIRouter {
     }
 
     private static func expired(firstAvailableAfter: Int64, instance: String) -> HTTPResponse {
-        let object: [String: Any] = [
+        let problem: JSON = [
             "type": "urn:popsink:problem:events-expired", "title": "Events expired", "status": 410,
             "detail": "events after this cursor were deleted by retention; resume from \(firstAvailableAfter) and re-sync what was missed",
             "instance": instance, "first_available_after": firstAvailableAfter,
         ]
-        return .json(Representation.data(object), status: 410, contentType: "application/problem+json")
+        return .json(problem.bytes, status: 410, contentType: "application/problem+json")
     }
 
     /// The oldest stored sequence, nil when there is no store or no event yet.

@@ -60,7 +60,7 @@ extension APIRouter {
     }
 
     /// One `SourceTable` of openapi.yaml.
-    private static func table(row: [String?], columns: [String]) throws -> [String: Any] {
+    private static func table(row: [String?], columns: [String]) throws -> JSON {
         func value(_ name: String) -> String? { columns.firstIndex(of: name).flatMap { row[$0] } }
         let identities = ["d": "default", "n": "nothing", "f": "full", "i": "index"]
         let keyText = value("primary_key") ?? "[]"
@@ -78,11 +78,11 @@ extension APIRouter {
 
     /// 503 `source-unavailable`, with the SQLSTATE when the server sent one.
     private static func sourceUnavailable(_ error: PostgresError, instance: String) -> HTTPResponse {
-        let object: [String: Any] = [
+        let problem: JSON = [
             "type": "urn:popsink:problem:source-unavailable", "title": "Source unavailable", "status": 503,
-            "detail": error.description, "instance": instance, "sqlstate": error.sqlState ?? NSNull(),
+            "detail": error.description, "instance": instance, "sqlstate": error.sqlState,
         ]
-        return .json(Representation.data(object), status: 503, contentType: "application/problem+json")
+        return .json(problem.bytes, status: 503, contentType: "application/problem+json")
     }
 
     private static func queryTables(source: SourceRecord, publication: String) async -> Result<QueryResult, PostgresError> {

@@ -138,8 +138,8 @@ public final class APIRouter: Sendable {
         return record
     }
 
-    private func pipelineList() async throws -> [[String: Any]] {
-        var list: [[String: Any]] = []
+    private func pipelineList() async throws -> [JSON] {
+        var list: [JSON] = []
         for record in try await store.pipelines() {
             list.append(Representation.pipeline(record, state: registry.status(record.id).state))
         }
@@ -169,15 +169,15 @@ public final class APIRouter: Sendable {
 
     private func readiness() async -> HTTPResponse {
         guard let records = try? await store.pipelines() else {
-            return .json(Representation.data(["status": "not_ready", "reasons": ["the state store cannot be read"]]), status: 503)
+            return json(["status": "not_ready", "reasons": ["the state store cannot be read"]] as JSON, status: 503)
         }
         var reasons: [String] = []
         for record in records where registry.status(record.id).state == .failed {
             reasons.append("pipeline \(record.id) failed")
         }
         return reasons.isEmpty
-            ? .json(Representation.data(["status": "ready", "reasons": [String]()]))
-            : .json(Representation.data(["status": "not_ready", "reasons": reasons]), status: 503)
+            ? json(["status": "ready", "reasons": [String]()] as JSON)
+            : json(["status": "not_ready", "reasons": reasons] as JSON, status: 503)
     }
 
     private func authorize(_ request: HTTPRequest) throws(Problem) {
@@ -205,7 +205,7 @@ public final class APIRouter: Sendable {
         Problem(status: 405, title: "Method Not Allowed", detail: "allowed: \(allowed.joined(separator: ", "))")
     }
 
-    func json(_ object: Any, status: Int = 200) -> HTTPResponse {
-        .json(Representation.data(object), status: status)
+    func json(_ value: some JSONRepresentable, status: Int = 200) -> HTTPResponse {
+        .json(value.json.bytes, status: status)
     }
 }

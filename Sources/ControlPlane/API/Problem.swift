@@ -28,10 +28,13 @@ struct Problem: Error {
     }
 
     func response(instance: String) -> HTTPResponse {
-        var object: [String: Any] = ["type": type, "title": title, "status": status, "detail": detail, "instance": instance]
+        var members: [String: JSON] = [
+            "type": .string(type), "title": .string(title), "status": .integer(Int64(status)),
+            "detail": .string(detail), "instance": .string(instance),
+        ]
         if !fieldErrors.isEmpty {
-            object["errors"] = fieldErrors.map { ["field": $0.field, "message": $0.message] }
+            members["errors"] = .array(fieldErrors.map { ["field": $0.field, "message": $0.message] })
         }
-        return .json(JSONOutput.encode(object), status: status, contentType: "application/problem+json")
+        return .json(JSON.object(members).bytes, status: status, contentType: "application/problem+json")
     }
 }

@@ -3,26 +3,27 @@
 
 import CDC
 import Foundation
+import PostgresWire
 
 enum Representation {
-    static func source(_ record: SourceRecord) -> [String: Any] {
+    static func source(_ record: SourceRecord) -> JSON {
         [
-            "id": record.id, "name": record.name ?? NSNull(), "host": record.host, "port": record.port,
+            "id": record.id, "name": record.name, "host": record.host, "port": record.port,
             "database": record.database, "user": record.user, "has_password": record.password != nil,
-            "sslmode": record.sslmode, "sslrootcert": record.sslrootcert ?? NSNull(),
-            "sslcert": record.sslcert ?? NSNull(), "sslkey": record.sslkey ?? NSNull(), "options": record.options,
+            "sslmode": record.sslmode, "sslrootcert": record.sslrootcert,
+            "sslcert": record.sslcert, "sslkey": record.sslkey, "options": record.options,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]
     }
 
-    static func filters(_ filter: TableFilter) -> [String: Any] {
+    static func filters(_ filter: TableFilter) -> JSON {
         [
             "include_schemas": filter.includeSchemas, "exclude_schemas": filter.excludeSchemas,
             "include_tables": filter.includeTables, "exclude_tables": filter.excludeTables,
         ]
     }
 
-    static func pipeline(_ record: PipelineRecord, state: PipelineState) -> [String: Any] {
+    static func pipeline(_ record: PipelineRecord, state: PipelineState) -> JSON {
         [
             "id": record.id, "source_id": record.sourceID, "publication": record.publication,
             "slot_name": record.slotName, "filters": filters(record.filters), "initial_load": record.initialLoad,
@@ -31,32 +32,53 @@ enum Representation {
         ]
     }
 
-    static func status(_ status: PipelineStatus, record: PipelineRecord) -> [String: Any] {
+    static func status(_ status: PipelineStatus, record: PipelineRecord) -> JSON {
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let latency = status.commitToDurable
-        let error: Any = status.lastError.map { error -> [String: Any] in
+        let error: JSON = status.lastError.map { error in
             [
-                "code": error.code.rawValue, "message": error.message, "sqlstate": error.sqlState ?? NSNull(),
-                "retryable": error.isRetryable, "remediation": error.remediation ?? NSNull(),
+                "code": error.code.rawValue, "message": error.message, "sqlstate": error.sqlState,
+                "retryable": error.isRetryable, "remediation": error.remediation,
             ]
-        } ?? NSNull()
-        func lsn(_ value: some CustomStringConvertible, known: Bool) -> Any { known ? value.description : NSNull() }
+        } ?? .null
+        func lsn(_ value: LSN) -> JSON { value.isZero ? .null : .string(value.description) }
+        let latencySummary: JSON = [
+            "count": latency.count, "p50": latency.quantile(0.5), "p99": latency.quantile(0.99),
+            "max": latency.count > 0 ? latency.maxMilliseconds : nil,
+        ]
         return [
             "pipeline_id": record.id, "state": status.state.rawValue, "desired_state": record.desiredState.rawValue,
-            "last_error": error, "snapshot": [Any](),
-            "received_lsn": lsn(status.receivedLSN, known: !status.receivedLSN.isZero),
-            "flushed_lsn": lsn(status.flushedLSN, known: !status.flushedLSN.isZero),
-            "server_lsn": lsn(status.serverWALEnd, known: !status.serverWALEnd.isZero),
+            "last_error": error, "snapshot": snapshot(status.initialLoad),
+            "received_lsn": lsn(status.receivedLSN), "flushed_lsn": lsn(status.flushedLSN),
+            "server_lsn": lsn(status.serverWALEnd),
             "lag_bytes": status.lagBytes, "lag_seconds": status.lagSeconds(nowMicroseconds: now),
             "events_stored": status.eventsStored, "transactions_stored": status.transactionsStored,
-            "slot": NSNull(),
-            "commit_to_durable_ms": [
-                "count": latency.count, "p50": latency.quantile(0.5) ?? NSNull(),
-                "p99": latency.quantile(0.99) ?? NSNull(), "max": latency.count > 0 ? latency.maxMilliseconds : NSNull(),
-            ] as [String: Any],
+            "events_by_op": JSON.object(
+                Dictionary(uniqueKeysWithValues: status.eventsByOperation.byCode.map { ($0.op, .integer($0.count)) })),
+            "slot": status.slot.map(slot) ?? .null,
+            "commit_to_durable_ms": latencySummary,
             "reconnects": max(0, status.sessionsStarted - 1),
         ]
     }
 
-    static func data(_ object: Any) -> [UInt8] { JSONOutput.encode(object) }
+    /// The initial load: totals, then one entry per table in load order.
+    static func snapshot(_ tables: [TableLoadProgress]) -> JSON {
+        [
+            "tables_total": tables.count, "tables_done": tables.count { $0.state == .done },
+            "rows_done": tables.reduce(Int64(0)) { $0 + $1.rowsDone },
+            "rows_estimated": tables.reduce(Int64(0)) { $0 + $1.estimatedRows },
+            "tables": JSON.array(tables.map { table in
+                [
+                    "schema": table.schema, "table": table.table, "state": table.state.rawValue,
+                    "rows_done": table.rowsDone, "rows_estimated": table.estimatedRows,
+                    "chunks_done": table.chunksDone, "chunks_total": table.chunksTotal,
+                ]
+            }),
+        ]
+    }
+
+    /// The slot as `pg_replication_slots` last showed it.
+    static func slot(_ slot: SlotHealth) -> JSON {
+        ["wal_status": slot.walStatus, "retained_wal_bytes": slot.retainedBytes, "safe_wal_bytes": slot.safeWALBytes]
+    }
 }
