@@ -12,10 +12,14 @@ struct PipelineSeries {
     private let states: [Gauge]
     private let up, retryAttempt, receivedLSN, flushedLSN, serverLSN, lagBytes, lagSeconds: Gauge
     private var eventsStored, transactionsStored, reconnects: TotalCounter
+    /// One counter per `op` code, in `OperationCounts.byCode` order.
+    private var eventsByOperation: [TotalCounter]
     private var lastError: (code: String, gauge: Gauge)?
     private var storeBytes: Gauge?
     private var slotRetained: Gauge?
+    private var slotSafeWAL: Gauge?
     private var slotStatus: [(walStatus: String, gauge: Gauge)] = []
+    private var snapshot: SnapshotSeries
     /// The latest latency histogram, written out by `CommitToDurableFamily`.
     private(set) var commitToDurable = LatencyHistogram()
 
@@ -45,6 +49,11 @@ struct PipelineSeries {
         eventsStored = counter(.eventsStored)
         transactionsStored = counter(.transactionsStored)
         reconnects = counter(.reconnects)
+        eventsByOperation = OperationCounts().byCode.map { entry in
+            TotalCounter(registry.makeCounter(
+                descriptor: SeriesName.eventsByOperation.descriptor, labels: pipeline + [("op", entry.op)]))
+        }
+        snapshot = SnapshotSeries(pipeline: id, registry: registry)
     }
 
     mutating func update(_ sample: PipelineSample, nowMicroseconds: Int64) {
@@ -63,12 +72,17 @@ struct PipelineSeries {
         eventsStored.set(status.eventsStored)
         transactionsStored.set(status.transactionsStored)
         reconnects.set(Int64(max(0, status.sessionsStarted - 1)))
+        for (index, entry) in status.eventsByOperation.byCode.enumerated() where index < eventsByOperation.count {
+            eventsByOperation[index].set(entry.count)
+        }
+        snapshot.update(status.initialLoad)
         commitToDurable = status.commitToDurable
 
         setLastError(status.lastError?.code.rawValue)
         storeBytes = optionalGauge(storeBytes, .storeBytes, sample.storeBytes.map(Double.init))
-        slotRetained = optionalGauge(slotRetained, .slotRetained, sample.slot.map { Double($0.retainedBytes) })
-        setSlotStatus(sample.slot?.walStatus)
+        slotRetained = optionalGauge(slotRetained, .slotRetained, status.slot.map { Double($0.retainedBytes) })
+        slotSafeWAL = optionalGauge(slotSafeWAL, .slotSafeWAL, status.slot?.safeWALBytes.map(Double.init))
+        setSlotStatus(status.slot?.walStatus)
     }
 
     /// Removes every series of this pipeline from the registry.
@@ -76,12 +90,13 @@ struct PipelineSeries {
         for gauge in states + [up, retryAttempt, receivedLSN, flushedLSN, serverLSN, lagBytes, lagSeconds] {
             registry.unregisterGauge(gauge)
         }
-        for counter in [eventsStored, transactionsStored, reconnects] {
+        for counter in [eventsStored, transactionsStored, reconnects] + eventsByOperation {
             registry.unregisterCounter(counter.counter)
         }
-        for gauge in [lastError?.gauge, storeBytes, slotRetained].compactMap({ $0 }) + slotStatus.map(\.gauge) {
+        for gauge in [lastError?.gauge, storeBytes, slotRetained, slotSafeWAL].compactMap({ $0 }) + slotStatus.map(\.gauge) {
             registry.unregisterGauge(gauge)
         }
+        snapshot.unregister()
     }
 
     private mutating func setLastError(_ code: String?) {

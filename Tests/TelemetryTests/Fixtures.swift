@@ -21,8 +21,21 @@ enum Fixtures {
         for milliseconds in [0.5, 1, 3, 3, 40, 40, 40, 900, 45_000] {
             status.commitToDurable.observe(milliseconds: milliseconds)
         }
-        return PipelineSample(
-            id: id, status: status, storeBytes: 8192, slot: SlotSample(walStatus: "extended", retainedBytes: 65536))
+        status.eventsByOperation.inserts = 1000
+        status.eventsByOperation.updates = 200
+        status.eventsByOperation.deletes = 30
+        status.eventsByOperation.truncates = 4
+        status.slot = SlotHealth(walStatus: "extended", retainedBytes: 65536, safeWALBytes: 1 << 30)
+        status.initialLoad = [
+            TableLoadProgress(
+                schema: "public", table: "orders", state: .done, rowsDone: 5000, estimatedRows: 4990,
+                chunksDone: 5, chunksTotal: 5),
+            TableLoadProgress(
+                schema: "public", table: "lines", state: .loading, rowsDone: 700, estimatedRows: 20000,
+                chunksDone: 1, chunksTotal: 20),
+            TableLoadProgress(schema: "audit", table: "log", estimatedRows: 10, chunksTotal: 1),
+        ]
+        return PipelineSample(id: id, status: status, storeBytes: 8192)
     }
 
     /// A pipeline that gave up, without store or slot readings.

@@ -15,6 +15,7 @@ import Testing
         "popsink_pipeline_up": "gauge",
         "popsink_pipeline_retry_attempt": "gauge",
         "popsink_pipeline_events_stored_total": "counter",
+        "popsink_pipeline_events_total": "counter",
         "popsink_pipeline_transactions_stored_total": "counter",
         "popsink_pipeline_reconnects_total": "counter",
         "popsink_pipeline_received_lsn_bytes": "gauge",
@@ -25,6 +26,12 @@ import Testing
         "popsink_pipeline_store_bytes": "gauge",
         "popsink_pipeline_slot_wal_retained_bytes": "gauge",
         "popsink_pipeline_slot_wal_status": "gauge",
+        "popsink_pipeline_slot_safe_wal_bytes": "gauge",
+        "popsink_pipeline_snapshot_tables_remaining": "gauge",
+        "popsink_pipeline_snapshot_rows": "gauge",
+        "popsink_pipeline_snapshot_rows_estimated": "gauge",
+        "popsink_pipeline_snapshot_chunks_done": "gauge",
+        "popsink_pipeline_snapshot_chunks": "gauge",
         "popsink_pipeline_commit_to_durable_seconds": "histogram",
     ]
 
@@ -60,6 +67,46 @@ import Testing
         let walStatus = text.samples("popsink_pipeline_slot_wal_status", orders)
         #expect(Set(walStatus.map { $0.labels["wal_status"] }) == ["reserved", "extended", "unreserved", "lost"])
         #expect(walStatus.filter { $0.value == 1 }.map { $0.labels["wal_status"] } == ["extended"])
+        #expect(text.value("popsink_pipeline_slot_safe_wal_bytes", orders) == Double(1 << 30))
+    }
+
+    @Test func eventsAreCountedByOperation() throws {
+        let metrics = PopsinkMetrics()
+        var sample = Fixtures.streaming(nowMicroseconds: Self.now)
+        var text = try scrape(metrics, [sample])
+        let byOp = text.samples("popsink_pipeline_events_total", ["pipeline": "orders"])
+        #expect(Dictionary(uniqueKeysWithValues: byOp.map { ($0.labels["op"]!, $0.value) })
+            == ["c": 1000, "u": 200, "d": 30, "t": 4, "r": 0])
+        sample.status.eventsByOperation.reads = 5700
+        sample.status.eventsByOperation.inserts = 1001
+        text = try scrape(metrics, [sample])
+        #expect(text.value("popsink_pipeline_events_total", ["pipeline": "orders", "op": "r"]) == 5700)
+        #expect(text.value("popsink_pipeline_events_total", ["pipeline": "orders", "op": "c"]) == 1001)
+    }
+
+    @Test func snapshotProgressIsPerTableAndTablesLeaveWithTheLoad() throws {
+        let metrics = PopsinkMetrics()
+        var sample = Fixtures.streaming(nowMicroseconds: Self.now)
+        var text = try scrape(metrics, [sample])
+        let lines = ["pipeline": "orders", "schema": "public", "table": "lines"]
+        #expect(text.value("popsink_pipeline_snapshot_rows", lines) == 700)
+        #expect(text.value("popsink_pipeline_snapshot_rows_estimated", lines) == 20000)
+        #expect(text.value("popsink_pipeline_snapshot_chunks_done", lines) == 1)
+        #expect(text.value("popsink_pipeline_snapshot_chunks", lines) == 20)
+        #expect(text.samples("popsink_pipeline_snapshot_rows").count == 3)
+        #expect(text.value("popsink_pipeline_snapshot_tables_remaining", ["pipeline": "orders"]) == 2)
+
+        // A run with another filter loads other tables: the old ones' series go.
+        sample.status.initialLoad = [TableLoadProgress(schema: "public", table: "lines", state: .done, rowsDone: 20000)]
+        text = try scrape(metrics, [sample])
+        #expect(text.samples("popsink_pipeline_snapshot_rows").map { $0.labels["table"] } == ["lines"])
+        #expect(text.value("popsink_pipeline_snapshot_rows", lines) == 20000)
+        #expect(text.value("popsink_pipeline_snapshot_tables_remaining", ["pipeline": "orders"]) == 0)
+
+        sample.status.initialLoad = []
+        text = try scrape(metrics, [sample])
+        #expect(text["popsink_pipeline_snapshot_rows"] == nil)
+        #expect(text.value("popsink_pipeline_snapshot_tables_remaining", ["pipeline": "orders"]) == 0)
     }
 
     @Test func commitToDurableIsACumulativeHistogramInSeconds() throws {
@@ -135,18 +182,19 @@ import Testing
     @Test func slotAndStoreSeriesFollowTheSample() throws {
         let metrics = PopsinkMetrics()
         var sample = Fixtures.streaming(nowMicroseconds: Self.now)
-        sample.slot = SlotSample(walStatus: "unreserved", retainedBytes: 1)
+        sample.status.slot = SlotHealth(walStatus: "unreserved", retainedBytes: 1, safeWALBytes: nil)
         var text = try scrape(metrics, [sample])
         let current = text.samples("popsink_pipeline_slot_wal_status").filter { $0.value == 1 }
         #expect(current.map { $0.labels["wal_status"] } == ["unreserved"])
+        #expect(text["popsink_pipeline_slot_safe_wal_bytes"] == nil)  // unlimited max_slot_wal_keep_size
 
-        sample.slot = SlotSample(walStatus: "future_status", retainedBytes: 2)
+        sample.status.slot = SlotHealth(walStatus: "future_status", retainedBytes: 2, safeWALBytes: 3)
         text = try scrape(metrics, [sample])
         #expect(text.samples("popsink_pipeline_slot_wal_status").count == 5)
         #expect(text.value("popsink_pipeline_slot_wal_status", ["wal_status": "future_status"]) == 1)
         #expect(text.value("popsink_pipeline_slot_wal_status", ["wal_status": "unreserved"]) == 0)
 
-        sample.slot = nil
+        sample.status.slot = nil
         sample.storeBytes = nil
         text = try scrape(metrics, [sample])
         #expect(text["popsink_pipeline_slot_wal_status"] == nil)

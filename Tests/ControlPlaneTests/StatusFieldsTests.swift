@@ -1,0 +1,93 @@
+// The status fields that come from the pipeline's progress (events by op,
+// the slot's health, the initial load) as the API and /metrics show them,
+// for a pipeline streaming from a real Postgres.
+
+import CDC
+import ControlPlane
+import Foundation
+import PostgresTestSupport
+import Testing
+
+@Suite struct StatusFieldsTests {
+    typealias Service = APIFlowTests.Service
+
+    @Test(.timeLimit(.minutes(2)))
+    func eventsByOperationSlotAndSnapshotInStatusAndMetrics() async throws {
+        let postgres = try TestPostgres.shared()
+        let database = try postgres.createDatabase()
+        try postgres.execute("""
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            CREATE PUBLICATION popsink FOR TABLE t;
+            """, database: database)
+        let service = try Service()
+        let pipelineID = "p\(database)"
+        let source = try await service.call("POST", "/v1/sources", json: [
+            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+            "user": postgres.superuser, "sslmode": "disable",
+        ])
+        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
+        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
+            "source_id": sourceID, "desired_state": "running", "initial_load": false,
+        ])
+        #expect(put.status == 201, "\(put.body ?? "")")
+
+        func status() async throws -> [String: Any] {
+            try #require(try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
+        }
+        var current: [String: Any] = [:]
+        for _ in 0..<200 where current["state"] as? String != "streaming" {
+            current = try await status()
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(current["state"] as? String == "streaming")
+
+        try postgres.execute("""
+            INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');
+            UPDATE t SET v = 'bb' WHERE id = 2;
+            DELETE FROM t WHERE id = 3;
+            TRUNCATE t;
+            """, database: database)
+        // The slot is read about once a second while streaming: wait until a
+        // reading taken after the writes shows them retained.
+        func slot(_ status: [String: Any]) -> [String: Any]? { status["slot"] as? [String: Any] }
+        for _ in 0..<300 {
+            current = try await status()
+            let stored = current["events_stored"] as? Int ?? 0
+            if stored >= 6, let slot = slot(current), slot["retained_wal_bytes"] as? Int ?? 0 > 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(current["events_stored"] as? Int == 6, "\(current)")
+        let byOp = try #require(current["events_by_op"] as? [String: Int], "\(current)")
+        #expect(byOp == ["c": 3, "u": 1, "d": 1, "t": 1, "r": 0])
+        let slotHealth = try #require(slot(current), "\(current)")
+        #expect(slotHealth["wal_status"] as? String == "reserved")
+        let retained = try #require(slotHealth["retained_wal_bytes"] as? Int)
+        #expect(retained > 0)
+        // The test cluster leaves max_slot_wal_keep_size unlimited.
+        #expect(slotHealth["safe_wal_bytes"] is NSNull)
+        let snapshot = try #require(current["snapshot"] as? [String: Any], "\(current)")
+        #expect(snapshot["tables_total"] as? Int == 0)
+        #expect((snapshot["tables"] as? [Any])?.isEmpty == true)
+
+        let metrics = try await service.call("GET", "/metrics").raw
+        let pipeline = #"pipeline="\#(pipelineID)""#
+        for (op, count) in byOp {
+            #expect(sample(metrics, #"popsink_pipeline_events_total{\#(pipeline),op="\#(op)"}"#) == Double(count), "\(op)")
+        }
+        #expect(sample(metrics, #"popsink_pipeline_slot_wal_status{\#(pipeline),wal_status="reserved"}"#) == 1)
+        #expect(sample(metrics, #"popsink_pipeline_slot_wal_status{\#(pipeline),wal_status="lost"}"#) == 0)
+        #expect((sample(metrics, "popsink_pipeline_slot_wal_retained_bytes{\(pipeline)}") ?? 0) > 0)
+        #expect(sample(metrics, "popsink_pipeline_snapshot_tables_remaining{\(pipeline)}") == 0)
+        #expect(metrics.contains("# TYPE popsink_pipeline_events_total counter"))
+        await service.stop()
+    }
+
+    /// The value of the one sample whose name and labels are exactly `series`
+    /// (labels in the order the exposition writes them).
+    private func sample(_ text: String, _ series: String) -> Double? {
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix(series + " ") }
+        guard lines.count == 1, let value = lines[0].split(separator: " ").last else { return nil }
+        return Double(value)
+    }
+}
