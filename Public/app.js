@@ -71,6 +71,43 @@ function formatLatency(status) {
   return `${ms(latency.p50)} / ${ms(latency.p99)}`;
 }
 
+function formatCount(value) {
+  return value === null || value === undefined ? "–" : Number(value).toLocaleString();
+}
+
+/** Events stored, with the count per op in the tooltip. */
+function eventsCell(status) {
+  if (!status) return "–";
+  const byOp = status.events_by_op || {};
+  const names = { c: "inserts", u: "updates", d: "deletes", t: "truncates", r: "initial-load rows" };
+  const detail = Object.entries(names).map(([op, name]) => `${op} ${formatCount(byOp[op])} ${name}`).join("\n");
+  return el("span", { title: detail }, formatCount(status.events_stored));
+}
+
+/** The initial load: tables done of the total and a bar over rows; per-table detail in the tooltip. */
+function snapshotCell(status) {
+  const snapshot = status && status.snapshot;
+  if (!snapshot || !snapshot.tables_total) return "–";
+  const detail = (snapshot.tables || []).map((table) =>
+    `${table.schema}.${table.table}: ${table.state}, ${formatCount(table.rows_done)} of ~${formatCount(table.rows_estimated)} rows, `
+    + `${table.chunks_done}/${table.chunks_total} chunks`).join("\n");
+  const bar = snapshot.rows_estimated > 0
+    ? el("progress", { max: snapshot.rows_estimated, value: Math.min(snapshot.rows_done, snapshot.rows_estimated) })
+    : null;
+  return el("span", { class: "snapshot", title: detail },
+    `${snapshot.tables_done}/${snapshot.tables_total} tables · ${formatCount(snapshot.rows_done)} rows`, bar);
+}
+
+/** The slot's wal_status (warning when WAL is at risk) and the WAL it holds on the server. */
+function slotCell(status) {
+  const slot = status && status.slot;
+  if (!slot) return "–";
+  const safe = slot.safe_wal_bytes === null || slot.safe_wal_bytes === undefined
+    ? "no max_slot_wal_keep_size limit" : `${formatBytes(slot.safe_wal_bytes)} until at risk`;
+  return el("span", { class: `wal wal-${slot.wal_status}`, title: safe },
+    slot.wal_status, " · ", formatBytes(slot.retained_wal_bytes));
+}
+
 function renderSources(sources) {
   const body = $("#sources tbody");
   body.replaceChildren();
@@ -87,7 +124,7 @@ function renderSources(sources) {
 function renderPipelines(pipelines, statuses) {
   const body = $("#pipelines tbody");
   body.replaceChildren();
-  if (pipelines.length === 0) body.append(el("tr", {}, el("td", { class: "empty", colspan: 8 }, "No pipelines yet (PUT /v1/pipelines/{id}).")));
+  if (pipelines.length === 0) body.append(el("tr", {}, el("td", { class: "empty", colspan: 10 }, "No pipelines yet (PUT /v1/pipelines/{id}).")));
   for (const pipeline of pipelines) {
     const status = statuses.get(pipeline.id);
     const state = (status && status.state) || pipeline.state;
@@ -97,9 +134,11 @@ function renderPipelines(pipelines, statuses) {
       el("td", {}, el("code", {}, pipeline.id)),
       el("td", {}, el("code", {}, pipeline.source_id)),
       el("td", {}, el("span", { class: `state state-${state}` }, state)),
+      el("td", {}, snapshotCell(status)),
       el("td", {}, formatLag(status)),
+      el("td", {}, slotCell(status)),
       el("td", {}, formatLatency(status)),
-      el("td", {}, status ? status.events_stored : "–"),
+      el("td", {}, eventsCell(status)),
       el("td", { class: "error" }, error ? error.message : "", error && error.remediation ? el("small", {}, error.remediation) : null),
       el("td", { class: "actions" },
         running

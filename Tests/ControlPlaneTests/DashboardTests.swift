@@ -2,7 +2,7 @@
 // `/`, the API under `/v1`, on one server.
 
 import CDC
-import ControlPlane
+@testable import ControlPlane
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -57,5 +57,49 @@ import Testing
         #expect(try await get("/v1/sources").text == "[]")
         await registry.shutdown()
         await server.shutdown()
+    }
+
+    /// Every field app.js reads from a status, source or pipeline (`status.lag_bytes`,
+    /// `slot.wal_status`, `table.rows_done`, …) is one the API writes, at that level:
+    /// renaming a field in the API without the dashboard (or back) fails here.
+    @Test func everyFieldTheDashboardReadsIsOneTheAPIWrites() throws {
+        let script = try String(contentsOfFile: Self.publicFolder + "/app.js", encoding: .utf8)
+        var status = PipelineStatus()
+        status.state = .snapshotting
+        status.lastError = PipelineError(.connectionLost, "server closed the connection", retryable: true)
+        status.commitToDurable.observe(milliseconds: 3)
+        status.slot = SlotHealth(walStatus: "reserved", retainedBytes: 4096, safeWALBytes: nil)
+        status.initialLoad = [TableLoadProgress(schema: "public", table: "t", state: .loading, rowsDone: 1, estimatedRows: 9)]
+        let now = Timestamps.now()
+        let record = PipelineRecord(id: "p", sourceID: "s", createdAt: now, updatedAt: now)
+        let source = SourceRecord(id: "s", host: "h", database: "d", user: "u", createdAt: now, updatedAt: now)
+        func object(_ json: JSON) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String: Any])
+        }
+        let statusObject = try object(Representation.status(status, record: record))
+        let snapshot = try #require(statusObject["snapshot"] as? [String: Any])
+        // The JavaScript variable each object is read through.
+        let readers: [String: [String: Any]] = [
+            "status": statusObject,
+            "latency": try #require(statusObject["commit_to_durable_ms"] as? [String: Any]),
+            "error": try #require(statusObject["last_error"] as? [String: Any]),
+            "slot": try #require(statusObject["slot"] as? [String: Any]),
+            "snapshot": snapshot,
+            "table": try #require((snapshot["tables"] as? [[String: Any]])?.first),
+            "source": try object(Representation.source(source)),
+            "pipeline": try object(Representation.pipeline(record, state: .created)),
+        ]
+        for (variable, fields) in readers {
+            let pattern = try Regex(#"\b\#(variable)\.([a-z_]+)\b"#)
+            let read = Set(script.matches(of: pattern).compactMap { $0.output[1].substring.map(String.init) })
+            #expect(!read.isEmpty, "app.js reads nothing through `\(variable)`")
+            // `error.message` also reads JavaScript Error objects, which have it too.
+            let missing = read.subtracting(fields.keys)
+            #expect(missing.isEmpty, "app.js reads \(variable).\(missing.sorted()) which the API does not write")
+        }
+        for op in ["c", "u", "d", "t", "r"] {
+            #expect((statusObject["events_by_op"] as? [String: Any])?[op] != nil)
+            #expect(script.contains("\(op): \""), "app.js names op \(op)")
+        }
     }
 }
