@@ -149,6 +149,13 @@ import Testing
             "name": "n", "host": "h", "database": "d", "user": "u", "sslrootcert": "",
         ])
         #expect(paths.status == 422)
+        let valid = try await service.call("POST", "/v1/sources", json: ["name": "n", "host": "h", "database": "d", "user": "u"])
+        let sourceID = try #require((valid.body as? [String: Any])?["id"] as? String)
+        let nullName = try await service.call("PUT", "/v1/sources/\(sourceID)", json: [
+            "name": NSNull(), "host": "h", "database": "d", "user": "u",
+        ])
+        #expect(nullName.status == 422)
+        #expect((nullName.body as? [String: Any]).flatMap { $0["errors"] as? [[String: Any]] }?.first?["field"] as? String == "name")
         let ready = try await service.call("GET", "/readyz")
         #expect((ready.body as? [String: Any])?["reasons"] as? [String] == [])
         #expect(try await service.call("GET", "/v1/pipelines/nope").status == 404)

@@ -30,7 +30,8 @@ extension APIRouter {
     func updateSource(_ id: String, _ request: HTTPRequest) async throws -> HTTPResponse {
         var record = try await source(id)
         var input = try JSONInput(request, allowed: Self.sourceFields)
-        if input.has("name") { record.name = input.string("name") }
+        // Required as on create (SourceInput): a source's name is never null.
+        record.name = input.string("name", required: true) ?? record.name
         if let host = input.string("host") { record.host = host }
         if let port = input.integer("port") { record.port = port }
         if let database = input.string("database") { record.database = database }
