@@ -1,6 +1,6 @@
 // The status fields that come from the pipeline's progress (events by op,
 // the slot's health, the initial load) as the API and /metrics show them,
-// for a pipeline streaming from a real Postgres.
+// for pipelines streaming from a real Postgres.
 
 import CDC
 import ControlPlane
@@ -80,6 +80,66 @@ import Testing
         #expect((sample(metrics, "popsink_pipeline_slot_wal_retained_bytes{\(pipeline)}") ?? 0) > 0)
         #expect(sample(metrics, "popsink_pipeline_snapshot_tables_remaining{\(pipeline)}") == 0)
         #expect(metrics.contains("# TYPE popsink_pipeline_events_total counter"))
+        await service.stop()
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func initialLoadProgressPerTableInStatusAndMetrics() async throws {
+        let postgres = try TestPostgres.shared()
+        let database = try postgres.createDatabase()
+        try postgres.execute("""
+            CREATE TABLE a (id int PRIMARY KEY);
+            CREATE TABLE b (id int PRIMARY KEY, v text);
+            ALTER TABLE a REPLICA IDENTITY FULL;
+            ALTER TABLE b REPLICA IDENTITY FULL;
+            INSERT INTO a SELECT generate_series(1, 30);
+            INSERT INTO b VALUES (1, 'x'), (2, 'y');
+            ANALYZE a;
+            CREATE PUBLICATION popsink FOR TABLE a, b;
+            """, database: database)
+        let service = try Service()
+        let pipelineID = "p\(database)"
+        let source = try await service.call("POST", "/v1/sources", json: [
+            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+            "user": postgres.superuser, "sslmode": "disable",
+        ])
+        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
+        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
+            "source_id": sourceID, "desired_state": "running",
+        ])
+        #expect(put.status == 201, "\(put.body ?? "")")
+
+        var current: [String: Any] = [:]
+        for _ in 0..<300 where current["state"] as? String != "streaming" {
+            current = try #require(
+                try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(current["state"] as? String == "streaming", "\(current)")
+        #expect((current["events_by_op"] as? [String: Int])?["r"] == 32, "\(current)")
+        let snapshot = try #require(current["snapshot"] as? [String: Any], "\(current)")
+        #expect(snapshot["tables_total"] as? Int == 2)
+        #expect(snapshot["tables_done"] as? Int == 2)
+        #expect(snapshot["rows_done"] as? Int == 32)
+        let tables = try #require(snapshot["tables"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: tables.map { ("\($0["schema"]!).\($0["table"]!)", $0) })
+        #expect(Set(byName.keys) == ["public.a", "public.b"])
+        let a = try #require(byName["public.a"])
+        #expect(a["state"] as? String == "done")
+        #expect(a["rows_done"] as? Int == 30)
+        #expect(a["rows_estimated"] as? Int == 30)  // analyzed
+        let chunks = try #require(a["chunks_total"] as? Int)
+        #expect(chunks >= 1 && a["chunks_done"] as? Int == chunks)
+        #expect(byName["public.b"]?["rows_done"] as? Int == 2)
+
+        let metrics = try await service.call("GET", "/metrics").raw
+        let tableA = #"pipeline="\#(pipelineID)",schema="public",table="a""#
+        #expect(sample(metrics, "popsink_pipeline_snapshot_rows{\(tableA)}") == 30)
+        #expect(sample(metrics, "popsink_pipeline_snapshot_rows_estimated{\(tableA)}") == 30)
+        #expect(sample(metrics, "popsink_pipeline_snapshot_chunks_done{\(tableA)}") == Double(chunks))
+        #expect(sample(metrics, "popsink_pipeline_snapshot_chunks{\(tableA)}") == Double(chunks))
+        #expect(sample(metrics, #"popsink_pipeline_snapshot_tables_remaining{pipeline="\#(pipelineID)"}"#) == 0)
+        #expect(sample(metrics, #"popsink_pipeline_events_total{pipeline="\#(pipelineID)",op="r"}"#) == 32)
         await service.stop()
     }
 
