@@ -19,6 +19,16 @@ public final class PopsinkMetrics: Sendable {
     /// Per-pipeline series by pipeline id. The lock also serializes scrapes,
     /// so counter deltas are computed against one previous scrape.
     private let pipelines = Mutex<[String: PipelineSeries]>([:])
+    /// The request collectors by route, method and status. Looked up here
+    /// rather than through the registry on every request: its `make…` calls
+    /// validate the name and help text and build the label key each time.
+    private let httpCollectors = Mutex<[HTTPLabels: (requests: Counter, duration: DurationHistogram)]>([:])
+
+    private struct HTTPLabels: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
 
     /// Buckets of `popsink_http_request_duration_seconds`: API calls are
     /// expected in milliseconds, long-polls and streams in seconds.
@@ -27,6 +37,8 @@ public final class PopsinkMetrics: Sendable {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
     ]
+
+    static let httpMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -41,12 +53,23 @@ public final class PopsinkMetrics: Sendable {
     /// Counts one finished HTTP request and its duration.
     /// - Parameter route: the route template (`/v1/pipelines/{id}`), never the
     ///   raw path, so the number of series stays bounded.
+    /// - Parameter method: any other than the methods HTTP defines is counted as
+    ///   `other`: it comes from the client, and each value would be a new series.
     public func recordHTTPRequest(route: String, method: String, status: Int, duration: Duration) {
-        let labels = [("route", route), ("method", method), ("status", String(status))]
-        registry.makeCounter(descriptor: SeriesName.httpRequests.descriptor, labels: labels).increment()
-        registry.makeDurationHistogram(
-            descriptor: SeriesName.httpDuration.descriptor, labels: labels, buckets: Self.httpBuckets
-        ).record(duration)
+        let method = Self.httpMethods.contains(method) ? method : "other"
+        let key = HTTPLabels(route: route, method: method, status: status)
+        let collectors = httpCollectors.withLock { cache in
+            if let known = cache[key] { return known }
+            let labels = [("route", route), ("method", method), ("status", String(status))]
+            let made = (
+                requests: registry.makeCounter(descriptor: SeriesName.httpRequests.descriptor, labels: labels),
+                duration: registry.makeDurationHistogram(
+                    descriptor: SeriesName.httpDuration.descriptor, labels: labels, buckets: Self.httpBuckets))
+            cache[key] = made
+            return made
+        }
+        collectors.requests.increment()
+        collectors.duration.record(duration)
     }
 
     /// The whole registry in the Prometheus text format (version 0.0.4),

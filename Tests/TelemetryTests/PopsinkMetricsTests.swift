@@ -253,12 +253,16 @@ import Testing
         metrics.recordHTTPRequest(route: "/v1/pipelines", method: "GET", status: 200, duration: .milliseconds(30))
         metrics.recordHTTPRequest(route: "/v1/pipelines/{id}", method: "GET", status: 404, duration: .microseconds(500))
         metrics.recordHTTPRequest(route: "/v1/pipelines", method: "POST", status: 201, duration: .seconds(2))
+        // Methods come from clients: unknown ones share one label value.
+        metrics.recordHTTPRequest(route: "/healthz", method: "BREW", status: 405, duration: .milliseconds(1))
+        metrics.recordHTTPRequest(route: "/healthz", method: "WHEN", status: 405, duration: .milliseconds(1))
         let text = try scrape(metrics, [])
         #expect(text["popsink_http_requests_total"]?.type == "counter")
         #expect(text["popsink_http_request_duration_seconds"]?.type == "histogram")
 
         let requests = "popsink_http_requests_total"
-        #expect(text.samples(requests).count == 3)
+        #expect(text.samples(requests).count == 4)
+        #expect(text.value(requests, ["route": "/healthz", "method": "other", "status": "405"]) == 2)
         #expect(text.value(requests, ["route": "/v1/pipelines", "method": "GET", "status": "200"]) == 2)
         #expect(text.value(requests, ["route": "/v1/pipelines/{id}", "method": "GET", "status": "404"]) == 1)
         #expect(text.value(requests, ["route": "/v1/pipelines", "method": "POST", "status": "201"]) == 1)

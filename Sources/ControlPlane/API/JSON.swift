@@ -7,7 +7,7 @@
 // keys sorted, slashes unescaped, no whitespace.
 
 /// A JSON value.
-enum JSON: Sendable, Equatable {
+enum JSON: Sendable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -15,7 +15,10 @@ enum JSON: Sendable, Equatable {
     case number(Double)
     case string(String)
     case array([JSON])
-    case object([String: JSON])
+    /// Members in any order; written sorted by key. An array rather than a
+    /// dictionary: objects are built once and written once, so hashing every
+    /// key would be wasted work.
+    case object([(key: String, value: JSON)])
 
     /// The JSON text, UTF-8.
     var bytes: [UInt8] {
@@ -43,11 +46,11 @@ enum JSON: Sendable, Equatable {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.write(key, into: &out)
+                Self.write(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                members[key]!.write(into: &out)
+                member.value.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -56,6 +59,12 @@ enum JSON: Sendable, Equatable {
     /// RFC 8259 §7: quotation mark, reverse solidus and control characters escaped.
     private static func write(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings (keys, ids, states) need no escape: copy them whole.
+        guard string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out += string.utf8
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out += #"\""#.utf8
@@ -118,12 +127,12 @@ extension Array: JSONRepresentable where Element: JSONRepresentable {
 }
 
 extension Dictionary: JSONRepresentable where Key == String, Value: JSONRepresentable {
-    var json: JSON { .object(mapValues { $0.json }) }
+    var json: JSON { .object(map { (key: $0.key, value: $0.value.json) }) }
 }
 
 extension JSON: ExpressibleByDictionaryLiteral {
     init(dictionaryLiteral elements: (String, any JSONRepresentable)...) {
-        self = .object(Dictionary(elements.map { ($0, $1.json) }) { _, last in last })
+        self = .object(elements.map { (key: $0, value: $1.json) })
     }
 }
 

@@ -28,12 +28,12 @@ struct Problem: Error {
     }
 
     func response(instance: String) -> HTTPResponse {
-        var members: [String: JSON] = [
-            "type": .string(type), "title": .string(title), "status": .integer(Int64(status)),
-            "detail": .string(detail), "instance": .string(instance),
+        var members: [(key: String, value: JSON)] = [
+            ("type", .string(type)), ("title", .string(title)), ("status", .integer(Int64(status))),
+            ("detail", .string(detail)), ("instance", .string(instance)),
         ]
         if !fieldErrors.isEmpty {
-            members["errors"] = .array(fieldErrors.map { ["field": $0.field, "message": $0.message] })
+            members.append(("errors", .array(fieldErrors.map { ["field": $0.field, "message": $0.message] })))
         }
         return .json(JSON.object(members).bytes, status: status, contentType: "application/problem+json")
     }

@@ -53,8 +53,7 @@ enum Representation {
             "server_lsn": lsn(status.serverWALEnd),
             "lag_bytes": status.lagBytes, "lag_seconds": status.lagSeconds(nowMicroseconds: now),
             "events_stored": status.eventsStored, "transactions_stored": status.transactionsStored,
-            "events_by_op": JSON.object(
-                Dictionary(uniqueKeysWithValues: status.eventsByOperation.byCode.map { ($0.op, .integer($0.count)) })),
+            "events_by_op": JSON.object(status.eventsByOperation.byCode.map { (key: $0.op, value: .integer($0.count)) }),
             "slot": status.slot.map(slot) ?? .null,
             "commit_to_durable_ms": latencySummary,
             "reconnects": max(0, status.sessionsStarted - 1),
