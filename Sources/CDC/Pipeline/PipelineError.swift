@@ -24,8 +24,6 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable, Equatable
         case otherSystem = "other_system"
         case publicationMissing = "publication_missing"
         case store
-        /// The initial load stopped half way; its snapshot is gone.
-        case initialLoadInterrupted = "initial_load_interrupted"
         case protocolViolation = "protocol_violation"
     }
 
