@@ -31,11 +31,11 @@ extension HeavyTests {
             var config = try harness.config(endPosition: nil)
             config.snapshot = SnapshotOptions(workers: 2, chunkPages: 64, rowsPerGroup: 2000)
 
-            // Stop the first run once part of the load is stored.
+            // Stop the first run once a chunk is stored.
             let first = PipelineWorker(config: config)
             let outcome = Mutex<PipelineOutcome?>(nil)
             first.start { result in outcome.withLock { $0 = result } }
-            while first.progress.snapshot.eventsStored < 4000, outcome.withLock({ $0 }) == nil {
+            while first.progress.snapshot.initialLoad.reduce(0, { $0 + $1.chunksDone }) == 0, outcome.withLock({ $0 }) == nil {
                 try await Task.sleep(for: .milliseconds(5))
             }
             first.requestStop()

@@ -374,8 +374,7 @@ final class ReplicationSession {
             """
             WITH here AS (
                 SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn)
-            SELECT here.lsn::text AS lsn, s.wal_status, (here.lsn - s.restart_lsn)::bigint AS retained,
-                   s.safe_wal_size::bigint AS safe
+            SELECT here.lsn::text AS lsn, \(Self.slotHealthColumns(serverVersion: sql.serverVersion))
             FROM here LEFT JOIN pg_replication_slots s ON s.slot_name = $1
             """, [config.slot.rawValue])
         let position = result.value("lsn").flatMap { LSN($0) }
@@ -391,6 +390,13 @@ final class ReplicationSession {
             }
             $0.slot = slot
         }
+    }
+
+    /// `wal_status` and `safe_wal_size` came with PostgreSQL 13; older servers report no slot health.
+    private static func slotHealthColumns(serverVersion: Int) -> String {
+        serverVersion >= 130000
+            ? "s.wal_status, (here.lsn - s.restart_lsn)::bigint AS retained, s.safe_wal_size::bigint AS safe"
+            : "NULL::text AS wal_status, NULL::bigint AS retained, NULL::bigint AS safe"
     }
 
     private func waitTimeout() -> Int32 {
