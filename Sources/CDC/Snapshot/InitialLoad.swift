@@ -76,20 +76,28 @@ enum InitialLoad {
                 stopped = true
                 queue.cancel()
             }
-            guard let item = queue.take(timeout: 0.1) else {
-                if let committed = try writer.commitIfDue(force: false) { publish(committed, &tracker, progress) }
-                continue
-            }
-            switch item {
-            case .batch(let batch):
-                guard failure == nil, !stopped else { continue }
+            // Every error ends the loop only once the workers have all
+            // stopped, so none is left blocked on a full queue.
+            let item = queue.take(timeout: 0.1)
+            if case .batch(let batch) = item, failure == nil, !stopped {
                 do {
                     try writer.store(batch)
+                } catch {
+                    failure = error
+                    queue.cancel()
+                }
+            }
+            if failure == nil {
+                do {
                     if let committed = try writer.commitIfDue(force: false) { publish(committed, &tracker, progress) }
                 } catch {
                     failure = error
                     queue.cancel()
                 }
+            }
+            switch item {
+            case .batch, nil:
+                break
             case .workerFinished:
                 running -= 1
             case .workerFailed(let error):
