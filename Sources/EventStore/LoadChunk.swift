@@ -18,6 +18,9 @@ public struct LoadChunk: Sendable, Equatable {
     public var rows: Int64
     public var isDone: Bool
 
+    /// `schema.table`.
+    public var tableName: String { schema + "." + table }
+
     public init(
         id: Int64, schema: String, table: String, relfilenode: UInt32, firstPage: UInt32, endPage: UInt32?,
         nextPage: UInt32? = nil, rows: Int64 = 0, isDone: Bool = false

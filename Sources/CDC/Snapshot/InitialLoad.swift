@@ -57,10 +57,7 @@ enum InitialLoad {
         let dispenser = ChunkDispenser(chunks)
         let workerCount = max(1, min(config.snapshot.workers, chunks.count))
         let worker = SnapshotWorker(
-            settings: config.source, snapshot: snapshot, tables: tables,
-            tableIndex: Dictionary(tables.enumerated().map { ($1.schema.relation.namespace + "." + $1.schema.relation.name, $0) },
-                                   uniquingKeysWith: { first, _ in first }),
-            database: database, consistentPoint: consistentPoint)
+            settings: config.source, snapshot: snapshot, tables: tables, database: database, consistentPoint: consistentPoint)
         for number in 0..<workerCount {
             worker.start(name: "popsink-load-\(config.id)-\(number)", dispenser: dispenser, queue: queue)
         }

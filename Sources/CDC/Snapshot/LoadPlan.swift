@@ -17,7 +17,7 @@ import PgOutput
 import PostgresReplication
 import PostgresWire
 
-struct LoadPlan {
+enum LoadPlan {
     /// One selected table.
     struct Table: Sendable {
         let schema: TableSchema
@@ -28,6 +28,9 @@ struct LoadPlan {
         /// published through its root cannot.
         let isPageAddressable: Bool
 
+        /// `schema.table`, as `LoadChunk.tableName` spells it.
+        var name: String { schema.relation.namespace + "." + schema.relation.name }
+
         var qualifiedName: String {
             PostgresConnection.quoteIdentifier(schema.relation.namespace) + "."
                 + PostgresConnection.quoteIdentifier(schema.relation.name)
@@ -37,8 +40,6 @@ struct LoadPlan {
         /// the table has neither a primary key nor a replica identity index.
         var hasKey: Bool { !schema.keyIndexes.isEmpty }
     }
-
-    var tables: [Table]
 
     /// Reads the selected tables from the catalog over `connection` (in the
     /// load's snapshot when there is one).
@@ -68,6 +69,11 @@ struct LoadPlan {
                 isPageAddressable: row[4] == "r" || row[4] == "m"))
         }
         return tables
+    }
+
+    /// Each table's position in `tables`, by `name`.
+    static func index(_ tables: [Table]) -> [String: Int] {
+        Dictionary(tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Cuts tables into chunks of `pagesPerChunk` pages. Page ranges need a

@@ -15,15 +15,14 @@ struct LoadProgressTracker {
     private var tableOfChunk: [Int64: Int] = [:]
 
     init(tables plan: [LoadPlan.Table], chunks: [LoadChunk]) {
-        var byName: [String: Int] = [:]
-        tables = plan.enumerated().map { index, table in
-            byName[table.schema.relation.namespace + "." + table.schema.relation.name] = index
-            return TableLoadProgress(
+        let byName = LoadPlan.index(plan)
+        tables = plan.map { table in
+            TableLoadProgress(
                 schema: table.schema.relation.namespace, table: table.schema.relation.name,
                 estimatedRows: table.estimatedRows)
         }
         for chunk in chunks {
-            guard let index = byName[chunk.schema + "." + chunk.table] else { continue }
+            guard let index = byName[chunk.tableName] else { continue }
             tableOfChunk[chunk.id] = index
             tables[index].chunksTotal += 1
             tables[index].rowsDone += chunk.rows

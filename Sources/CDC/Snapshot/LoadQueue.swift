@@ -7,8 +7,6 @@ import Foundation
 /// Encoded rows of one chunk, cut at a page boundary.
 struct LoadBatch: Sendable {
     let chunk: Int64
-    /// Index of the table in the plan.
-    let table: Int
     /// Each row's event, minus its `{"id":"…:N` head, back to back.
     var tails: [UInt8] = []
     /// Where each row's bytes end in `tails`.
@@ -19,9 +17,8 @@ struct LoadBatch: Sendable {
 
     var count: Int { ends.count }
 
-    init(chunk: Int64, table: Int, nextPage: UInt32, capacity: Int = 0) {
+    init(chunk: Int64, nextPage: UInt32, capacity: Int = 0) {
         self.chunk = chunk
-        self.table = table
         self.nextPage = nextPage
         // Room for the bound and one more row of the last page, so the
         // buffer is not doubled just before the batch is handed over.

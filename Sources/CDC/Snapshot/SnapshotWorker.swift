@@ -32,7 +32,6 @@ struct SnapshotWorker: Sendable {
     let settings: ConnectionSettings
     let snapshot: String
     let tables: [LoadPlan.Table]
-    let tableIndex: [String: Int]
     let database: String
     let consistentPoint: LSN
 
@@ -60,16 +59,17 @@ struct SnapshotWorker: Sendable {
         let reader = ChunkReader(connection: connection)
         var encoder = EventEncoder(database: database)
         let context = EventEncoder.TransactionContext(snapshotAt: consistentPoint)
+        let tableIndex = LoadPlan.index(tables)
         while let chunk = dispenser.next() {
-            guard let index = tableIndex[chunk.schema + "." + chunk.table] else { continue }
+            guard let index = tableIndex[chunk.tableName] else { continue }
             let table = tables[index]
-            var batch = LoadBatch(chunk: chunk.id, table: index, nextPage: chunk.nextPage, capacity: Self.batchBytes)
+            var batch = LoadBatch(chunk: chunk.id, nextPage: chunk.nextPage, capacity: Self.batchBytes)
             var lastPage: UInt32?
             try reader.read(chunk, of: table, from: chunk.nextPage) { page, row in
                 if let page, page != lastPage, batch.count >= Self.batchRows || batch.tails.count >= Self.batchBytes {
                     batch.nextPage = page
                     guard queue.put(batch) else { throw Cancelled() }
-                    batch = LoadBatch(chunk: chunk.id, table: index, nextPage: page, capacity: Self.batchBytes)
+                    batch = LoadBatch(chunk: chunk.id, nextPage: page, capacity: Self.batchBytes)
                 }
                 lastPage = page
                 let tail = encoder.change(

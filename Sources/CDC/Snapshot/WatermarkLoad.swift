@@ -85,7 +85,7 @@ final class WatermarkLoad {
     ) throws -> WatermarkLoad? {
         guard try store.metadata(InitialLoad.stateKey) == "pending", let checkpoint = store.checkpoint else { return nil }
         let current = try LoadPlan.tables(config: config, connection: sql, catalog: catalog)
-        let byName = Dictionary(current.enumerated().map { (name($1), $0) }, uniquingKeysWith: { first, _ in first })
+        let byName = LoadPlan.index(current)
         var chunks = try store.loadChunks()
         var added: [LoadChunk] = []
         var finished: [Int64] = []
@@ -96,15 +96,14 @@ final class WatermarkLoad {
         } else {
             var replanned: Set<String> = []
             for chunk in chunks where !chunk.isDone {
-                let key = chunk.schema + "." + chunk.table
-                guard let index = byName[key] else {
+                guard let index = byName[chunk.tableName] else {
                     finished.append(chunk.id)  // dropped since: nothing left to load
                     continue
                 }
                 let table = current[index]
                 guard !table.hasKey || table.relfilenode != chunk.relfilenode else { continue }
-                finished.append(contentsOf: chunks.filter { $0.schema == chunk.schema && $0.table == chunk.table && !$0.isDone }.map(\.id))
-                if replanned.insert(key).inserted {
+                finished.append(contentsOf: chunks.filter { $0.tableName == chunk.tableName && !$0.isDone }.map(\.id))
+                if replanned.insert(chunk.tableName).inserted {
                     let pages: UInt32 = table.hasKey ? config.snapshot.chunkPages : 0
                     let fresh = LoadPlan.chunks(of: [table], pagesPerChunk: pages, serverVersion: sql.serverVersion, firstID: nextID)
                     nextID += Int64(fresh.count)
@@ -214,7 +213,7 @@ final class WatermarkLoad {
 
     private func nextPiece() -> Piece? {
         guard let chunk = chunks.first(where: { !$0.isDone }),
-              let table = tables.firstIndex(where: { name($0) == chunk.schema + "." + chunk.table })
+              let table = tables.firstIndex(where: { $0.name == chunk.tableName })
         else { return nil }
         let whole = !tables[table].hasKey
         if whole {
@@ -242,10 +241,4 @@ final class WatermarkLoad {
         try connection.query(
             "SELECT pg_logical_emit_message(true, $1, $2)", [ChangeAssembler.watermarkPrefix, content])
     }
-
-    private static func name(_ table: LoadPlan.Table) -> String {
-        table.schema.relation.namespace + "." + table.schema.relation.name
-    }
-
-    private func name(_ table: LoadPlan.Table) -> String { Self.name(table) }
 }
