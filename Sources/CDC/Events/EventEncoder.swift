@@ -48,7 +48,7 @@ struct EventEncoder {
 
     /// `"database":"…",` for the source block.
     private let databaseMember: [UInt8]
-    private var writer = JSONWriter(capacity: 16 * 1024)
+    var writer = JSONWriter(capacity: 16 * 1024)
     private var unchangedToast: [String] = []
 
     init(database: String) {
@@ -116,9 +116,9 @@ struct EventEncoder {
 
     // MARK: - Parts
 
-    private static let keyKey = JSONWriter.encodedKey("key")
-    private static let beforeKey = JSONWriter.encodedKey("before")
-    private static let afterKey = JSONWriter.encodedKey("after")
+    static let keyKey = JSONWriter.encodedKey("key")
+    static let beforeKey = JSONWriter.encodedKey("before")
+    static let afterKey = JSONWriter.encodedKey("after")
     private static let unchangedToastKey = JSONWriter.encodedKey("unchanged_toast")
     private static let emptyImages = Array(#","key":null,"before":null,"after":null"#.utf8)
     /// `","op":"c","ts_ms":` and its siblings, one per operation.
@@ -145,7 +145,7 @@ struct EventEncoder {
     /// output file find it without parsing the line. Without an ordinal the
     /// event starts after it (`","op":…`): the initial load's workers encode
     /// rows before the store's writer numbers them (`withID`).
-    private mutating func begin(
+    mutating func begin(
         _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32?
     ) {
         writer.reset()

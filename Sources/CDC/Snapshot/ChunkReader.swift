@@ -10,10 +10,11 @@ struct ChunkReader {
     let connection: PostgresConnection
 
     /// Calls `row` for each row of `table` in pages `from..<chunk.endPage`,
-    /// in page order. The page is nil for tables not read by page.
+    /// in page order. The page is nil for tables not read by page. The row
+    /// is borrowed from the line being read, valid only during the call.
     func read(
         _ chunk: LoadChunk, of table: LoadPlan.Table, from firstPage: UInt32,
-        row: (_ page: UInt32?, _ values: TupleData) throws -> Void
+        row: (_ page: UInt32?, _ values: CopyRow) throws -> Void
     ) throws {
         let columns = table.schema.relation.columns
         let list = columns.map { PostgresConnection.quoteIdentifier($0.name) }.joined(separator: ", ")
@@ -25,6 +26,7 @@ struct ChunkReader {
         }
         let condition = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let addressable = table.isPageAddressable
+        var fields = CopyTextFields()
         try connection.copyOut(
             "COPY (SELECT ctid, \(list) FROM \(table.qualifiedName)\(condition)) TO STDOUT"
         ) { line in
@@ -32,7 +34,9 @@ struct ChunkReader {
             // Without a range scan the pages before a resume point are read
             // again and skipped here.
             if addressable && page < firstPage { return }
-            try row(addressable ? page : nil, try CopyTextRow.parse(line, from: rest, columns: columns.count))
+            try fields.withRow(line, from: rest, columns: columns.count) { values in
+                try row(addressable ? page : nil, values)
+            }
         }
     }
 
@@ -40,10 +44,10 @@ struct ChunkReader {
     private static func ctidPage(_ line: UnsafeRawBufferPointer) throws -> (UInt32, Int) {
         var index = 1
         var page: UInt32 = 0
-        guard line.count > 1, line[0] == UInt8(ascii: "(") else { throw CopyTextRow.Failure.badTID }
+        guard line.count > 1, line[0] == UInt8(ascii: "(") else { throw CopyTextFields.Failure.badTID }
         while index < line.count, line[index] != UInt8(ascii: ",") {
             let digit = line[index] &- 0x30
-            guard digit < 10 else { throw CopyTextRow.Failure.badTID }
+            guard digit < 10 else { throw CopyTextFields.Failure.badTID }
             page = page &* 10 &+ UInt32(digit)
             index += 1
         }

@@ -3,10 +3,17 @@
 // for the delimiter, newline and backslash themselves. Each field's content is
 // the type's text output, exactly what pgoutput sends, so the same value
 // conversion applies to both.
+//
+// The initial load encodes straight from libpq's line: fields are ranges of
+// it, and only a field with escapes is copied (unescaped) aside. Building a
+// TupleData per row instead (a copy of the line, an array of ArraySlices)
+// cost a third of the load workers' CPU in allocation and reference counting
+// (bench/snapshot profile).
 
 import PgOutput
 
-enum CopyTextRow {
+/// Splits COPY text lines into fields; one per reader, reused for every line.
+struct CopyTextFields {
     enum Failure: Error, CustomStringConvertible {
         case fieldCount(expected: Int, found: Int)
         case badTID
@@ -19,58 +26,73 @@ enum CopyTextRow {
         }
     }
 
-    /// The fields of one line, as the tuple values the encoder takes.
-    static func parse(_ line: UnsafeRawBufferPointer, columns: Int) throws -> TupleData {
-        try parse(line, from: 0, columns: columns)
+    /// Where one field's text is.
+    enum Field {
+        case null
+        /// Bytes of the line, as they are.
+        case line(Range<Int>)
+        /// Bytes of `unescaped`.
+        case unescaped(Range<Int>)
     }
 
-    /// The fields of a line from byte `offset` on. The line is copied once;
-    /// a field without escapes is a slice of that copy, so a row costs two
-    /// allocations rather than one per column.
-    static func parse(_ line: UnsafeRawBufferPointer, from offset: Int, columns: Int) throws -> TupleData {
+    private var fields: [Field] = []
+    private var unescaped: [UInt8] = []
+
+    /// Splits `line` from byte `offset` on into exactly `columns` fields and
+    /// calls `body` with them. The row is valid only inside `body`.
+    mutating func withRow<R>(
+        _ line: UnsafeRawBufferPointer, from offset: Int, columns: Int, _ body: (CopyRow) throws -> R
+    ) throws -> R {
+        let bytes = line.assumingMemoryBound(to: UInt8.self)
+        try split(bytes, from: offset, columns: columns)
+        return try fields.withUnsafeBufferPointer { fields in
+            try unescaped.withUnsafeBufferPointer { unescaped in
+                try body(CopyRow(line: bytes, unescaped: unescaped, fields: fields))
+            }
+        }
+    }
+
+    private mutating func split(_ line: UnsafeBufferPointer<UInt8>, from offset: Int, columns: Int) throws {
+        fields.removeAll(keepingCapacity: true)
+        unescaped.removeAll(keepingCapacity: true)
         var end = line.count
         if end > offset && line[end - 1] == 0x0A { end -= 1 }
-        let copy = Array(line[offset..<end])
-        var values: [TupleValue] = []
-        values.reserveCapacity(columns)
-        var start = 0
+        var start = offset
         while true {
             var stop = start
             var escaped = false
-            while stop < copy.count && copy[stop] != 0x09 {
-                if copy[stop] == 0x5C { escaped = true }
+            while stop < end && line[stop] != 0x09 {
+                if line[stop] == 0x5C { escaped = true }
                 stop += 1
             }
-            values.append(escaped ? field(copy, start, stop) : .text(copy[start..<stop]))
-            if stop >= copy.count { break }
+            fields.append(escaped ? unescape(line, start, stop) : .line(start..<stop))
+            if stop >= end { break }
             start = stop + 1
         }
-        guard values.count == columns else { throw Failure.fieldCount(expected: columns, found: values.count) }
-        return TupleData(columns: values)
+        guard fields.count == columns else { throw Failure.fieldCount(expected: columns, found: fields.count) }
     }
 
     /// A field with backslashes: `\N` (NULL) or escapes to undo.
-    private static func field(_ line: [UInt8], _ start: Int, _ stop: Int) -> TupleValue {
+    private mutating func unescape(_ line: UnsafeBufferPointer<UInt8>, _ start: Int, _ stop: Int) -> Field {
         if stop - start == 2 && line[start] == 0x5C && line[start + 1] == 0x4E { return .null }  // \N
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(stop - start)
+        let first = unescaped.count
         var index = start
         while index < stop {
             let byte = line[index]
             guard byte == 0x5C, index + 1 < stop else {
-                bytes.append(byte)
+                unescaped.append(byte)
                 index += 1
                 continue
             }
             let next = line[index + 1]
             index += 2
             switch next {
-            case UInt8(ascii: "b"): bytes.append(0x08)
-            case UInt8(ascii: "f"): bytes.append(0x0C)
-            case UInt8(ascii: "n"): bytes.append(0x0A)
-            case UInt8(ascii: "r"): bytes.append(0x0D)
-            case UInt8(ascii: "t"): bytes.append(0x09)
-            case UInt8(ascii: "v"): bytes.append(0x0B)
+            case UInt8(ascii: "b"): unescaped.append(0x08)
+            case UInt8(ascii: "f"): unescaped.append(0x0C)
+            case UInt8(ascii: "n"): unescaped.append(0x0A)
+            case UInt8(ascii: "r"): unescaped.append(0x0D)
+            case UInt8(ascii: "t"): unescaped.append(0x09)
+            case UInt8(ascii: "v"): unescaped.append(0x0B)
             case UInt8(ascii: "0")...UInt8(ascii: "7"):
                 // Up to three octal digits.
                 var value = Int(next - 0x30)
@@ -80,22 +102,22 @@ enum CopyTextRow {
                     index += 1
                     digits += 1
                 }
-                bytes.append(UInt8(truncatingIfNeeded: value))
+                unescaped.append(UInt8(truncatingIfNeeded: value))
             case UInt8(ascii: "x"):
                 // Up to two hex digits.
                 var value = 0
                 var digits = 0
-                while digits < 2, index < stop, let digit = hexValue(line[index]) {
+                while digits < 2, index < stop, let digit = Self.hexValue(line[index]) {
                     value = value * 16 + digit
                     index += 1
                     digits += 1
                 }
-                if digits == 0 { bytes.append(next) } else { bytes.append(UInt8(value)) }
+                unescaped.append(digits == 0 ? next : UInt8(value))
             default:
-                bytes.append(next)  // \\ and any other escaped character stand for themselves
+                unescaped.append(next)  // \\ and any other escaped character stand for themselves
             }
         }
-        return .text(bytes[...])
+        return .unescaped(first..<unescaped.count)
     }
 
     private static func hexValue(_ byte: UInt8) -> Int? {
@@ -105,5 +127,29 @@ enum CopyTextRow {
         case 0x61...0x66: Int(byte - 0x61 + 10)
         default: nil
         }
+    }
+}
+
+/// The fields of one COPY line, borrowed from the line being read.
+struct CopyRow {
+    let line: UnsafeBufferPointer<UInt8>
+    let unescaped: UnsafeBufferPointer<UInt8>
+    let fields: UnsafeBufferPointer<CopyTextFields.Field>
+
+    var count: Int { fields.count }
+
+    /// Field `index`'s text, nil for NULL.
+    subscript(index: Int) -> TextBytes? {
+        switch fields[index] {
+        case .null: nil
+        case .line(let range): line[range]
+        case .unescaped(let range): unescaped[range]
+        }
+    }
+
+    /// The row as tuple values that own their bytes, for rows kept beyond
+    /// the line (a resumed load's window).
+    func tuple() -> TupleData {
+        TupleData(columns: (0..<count).map { index in self[index].map { .text(ArraySlice($0)) } ?? .null })
     }
 }

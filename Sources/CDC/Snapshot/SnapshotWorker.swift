@@ -72,10 +72,8 @@ struct SnapshotWorker: Sendable {
                     batch = LoadBatch(chunk: chunk.id, nextPage: page, capacity: Self.batchBytes)
                 }
                 lastPage = page
-                let tail = encoder.change(
-                    .read, schema: table.schema, transaction: context, lsn: consistentPoint, ordinal: nil,
-                    old: nil, new: row)
-                batch.tails.append(contentsOf: tail)
+                encoder.loadedRow(
+                    row, schema: table.schema, transaction: context, lsn: consistentPoint, into: &batch.tails)
                 batch.ends.append(batch.tails.count)
             }
             batch.nextPage = chunk.endPage ?? lastPage.map { $0 + 1 } ?? chunk.nextPage

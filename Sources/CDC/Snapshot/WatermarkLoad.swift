@@ -158,7 +158,7 @@ final class WatermarkLoad {
             id: piece.chunkID, schema: table.schema.relation.namespace, table: table.schema.relation.name,
             relfilenode: table.relfilenode, firstPage: piece.firstPage, endPage: piece.endPage)
         try ChunkReader(connection: connection).read(chunk, of: table, from: piece.firstPage) { _, row in
-            window.add(row)
+            window.add(row.tuple())
         }
         try emitWatermark("high:\(token)", on: connection)
         self.window = window

@@ -12,7 +12,7 @@
 // - The delimiter is `,` except for box, whose text contains commas (`;`).
 
 struct ArrayTextParser {
-    let text: ArraySlice<UInt8>
+    let text: TextBytes
     let element: ValueKind
     let delimiter: UInt8
     /// The array kind, for errors.
@@ -25,7 +25,7 @@ struct ArrayTextParser {
     private static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
     private static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
 
-    init(text: ArraySlice<UInt8>, element: ValueKind, delimiter: UInt8, kind: ValueKind) {
+    init(text: TextBytes, element: ValueKind, delimiter: UInt8, kind: ValueKind) {
         self.text = text
         self.element = element
         self.delimiter = delimiter
@@ -90,7 +90,7 @@ struct ArrayTextParser {
         guard index < text.endIndex else { throw failure("unterminated quoted element") }
         let raw = text[start..<index]
         index += 1
-        try writeElement(hasEscape ? Self.unescaped(raw) : raw, into: &writer)
+        try writeElement(raw, unescaping: hasEscape, into: &writer)
     }
 
     /// An element up to the delimiter or '}', trailing white space trimmed.
@@ -116,11 +116,21 @@ struct ArrayTextParser {
             writer.null()
             return
         }
-        try writeElement(hasEscape ? Self.unescaped(raw) : raw, into: &writer)
+        try writeElement(raw, unescaping: hasEscape, into: &writer)
+    }
+
+    private func writeElement(
+        _ raw: TextBytes, unescaping: Bool, into writer: inout JSONWriter
+    ) throws(ValueConversionError) {
+        guard unescaping else { return try writeElement(raw, into: &writer) }
+        let bytes = Self.unescaped(raw)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(ValueConversionError) in
+            try writeElement(buffer[...], into: &writer)
+        }
     }
 
     /// Converts one element; its failure is reported for the whole array.
-    private func writeElement(_ value: ArraySlice<UInt8>, into writer: inout JSONWriter) throws(ValueConversionError) {
+    private func writeElement(_ value: TextBytes, into writer: inout JSONWriter) throws(ValueConversionError) {
         do {
             try ValueConverter.write(value, kind: element, into: &writer)
         } catch {
@@ -128,7 +138,7 @@ struct ArrayTextParser {
         }
     }
 
-    private static func unescaped(_ raw: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    private static func unescaped(_ raw: TextBytes) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(raw.count)
         var escaped = false
@@ -140,7 +150,7 @@ struct ArrayTextParser {
             escaped = false
             bytes.append(byte)
         }
-        return bytes[...]
+        return bytes
     }
 
     private var peek: UInt8? { index < text.endIndex ? text[index] : nil }

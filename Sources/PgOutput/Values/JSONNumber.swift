@@ -7,7 +7,7 @@ enum JSONNumber {
     private static let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9"), minus = UInt8(ascii: "-")
 
     /// `-?(0|[1-9][0-9]*)`
-    static func isInteger(_ text: ArraySlice<UInt8>) -> Bool {
+    static func isInteger(_ text: TextBytes) -> Bool {
         var index = text.startIndex
         if index < text.endIndex, text[index] == minus { index += 1 }
         guard index < text.endIndex else { return false }
@@ -17,7 +17,7 @@ enum JSONNumber {
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-    static func isValid(_ text: ArraySlice<UInt8>) -> Bool {
+    static func isValid(_ text: TextBytes) -> Bool {
         var index = text.startIndex
         let end = text.endIndex
         func digits() -> Int {
@@ -45,7 +45,7 @@ enum JSONNumber {
     }
 
     /// `NaN`, `Infinity`, `-Infinity` as float4/float8/numeric print them.
-    static func isNonFiniteFloat(_ text: ArraySlice<UInt8>) -> Bool {
+    static func isNonFiniteFloat(_ text: TextBytes) -> Bool {
         text.elementsEqual("NaN".utf8) || text.elementsEqual("Infinity".utf8)
             || text.elementsEqual("-Infinity".utf8)
     }

@@ -84,7 +84,10 @@ public struct JSONWriter: Sendable {
     /// `null`.
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+        bytes.append(0x6E)  // null, a byte at a time: no array literal to retain
+        bytes.append(0x75)
+        bytes.append(0x6C)
+        bytes.append(0x6C)
         needsComma = true
     }
 
@@ -123,16 +126,28 @@ public struct JSONWriter: Sendable {
 
     /// A string given as UTF-8 bytes, escaped; invalid UTF-8 becomes U+FFFD.
     public mutating func string(utf8 value: ArraySlice<UInt8>) {
+        value.withUnsafeBufferPointer { string(utf8: $0[...]) }
+    }
+
+    /// A string given as UTF-8 bytes, escaped; invalid UTF-8 becomes U+FFFD.
+    public mutating func string(utf8 value: TextBytes) {
         separate()
-        appendQuoted(utf8: value)
+        bytes.append(UInt8(ascii: "\""))
+        appendEscaped(value.buffer)
+        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
     /// A complete JSON value written as is (e.g. a json column's text, a
     /// number's digits). The caller guarantees it is valid JSON.
     public mutating func rawValue(_ json: ArraySlice<UInt8>) {
+        json.withUnsafeBufferPointer { rawValue($0[...]) }
+    }
+
+    /// A complete JSON value written as is; the caller guarantees it is valid.
+    public mutating func rawValue(_ json: TextBytes) {
         separate()
-        bytes.append(contentsOf: json)
+        bytes.append(contentsOf: json.buffer)
         needsComma = true
     }
 
@@ -145,9 +160,14 @@ public struct JSONWriter: Sendable {
 
     /// A string holding the standard base64 (RFC 4648 section 4) of `data`.
     public mutating func base64String(_ data: ArraySlice<UInt8>) {
+        data.withUnsafeBufferPointer { base64String($0[...]) }
+    }
+
+    /// A string holding the standard base64 (RFC 4648 section 4) of `data`.
+    public mutating func base64String(_ data: TextBytes) {
         separate()
         bytes.append(UInt8(ascii: "\""))
-        data.withUnsafeBufferPointer { appendBase64(of: $0) }
+        appendBase64(of: data.buffer)
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
@@ -191,8 +211,8 @@ public struct JSONWriter: Sendable {
 
     /// Bytes the caller knows need no escaping (ASCII digits, letters, ...).
     @inline(__always)
-    mutating func appendRaw(_ raw: ArraySlice<UInt8>) {
-        bytes.append(contentsOf: raw)
+    mutating func appendRaw(_ raw: TextBytes) {
+        bytes.append(contentsOf: raw.buffer)
     }
 
     @inline(__always)

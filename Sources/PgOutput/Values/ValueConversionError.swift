@@ -8,7 +8,7 @@ public struct ValueConversionError: Error, Sendable, Equatable, CustomStringConv
     public let reason: String
 
     /// An error for `text`, a value of `kind`.
-    public init(kind: ValueKind, text: ArraySlice<UInt8>, reason: String) {
+    public init(kind: ValueKind, text: some Sequence<UInt8>, reason: String) {
         self.kind = kind
         self.text = Array(text)
         self.reason = reason

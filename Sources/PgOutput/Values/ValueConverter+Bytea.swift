@@ -3,7 +3,7 @@
 // format (8.4.2) is decoded too, so a server left on `escape` still works.
 
 extension ValueConverter {
-    static func writeBytea(_ text: ArraySlice<UInt8>, into writer: inout JSONWriter) throws(ValueConversionError) {
+    static func writeBytea(_ text: TextBytes, into writer: inout JSONWriter) throws(ValueConversionError) {
         let backslash = UInt8(ascii: "\\")
         if text.count >= 2, text.first == backslash, text[text.startIndex + 1] == UInt8(ascii: "x") {
             let hex = text.dropFirst(2)
@@ -29,7 +29,7 @@ extension ValueConverter {
             guard let bytes = decodeEscapeFormat(text) else {
                 throw ValueConversionError(kind: .bytea, text: text, reason: "invalid escape sequence")
             }
-            writer.base64String(bytes[...])
+            bytes.withUnsafeBufferPointer { writer.base64String($0[...]) }
         }
     }
 
@@ -44,7 +44,7 @@ extension ValueConverter {
     }
 
     /// Escape format: `\\` is a backslash, `\ooo` an octal byte, anything else itself.
-    private static func decodeEscapeFormat(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+    private static func decodeEscapeFormat(_ text: TextBytes) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var index = text.startIndex

@@ -11,7 +11,7 @@ extension ValueConverter {
     private static let space = UInt8(ascii: " "), dash = UInt8(ascii: "-"), plus = UInt8(ascii: "+")
     private static let colon = UInt8(ascii: ":"), dot = UInt8(ascii: ".")
 
-    static func writeDateTime(_ text: ArraySlice<UInt8>, kind: ValueKind, into writer: inout JSONWriter) throws(ValueConversionError) {
+    static func writeDateTime(_ text: TextBytes, kind: ValueKind, into writer: inout JSONWriter) throws(ValueConversionError) {
         if text.elementsEqual("infinity".utf8) || text.elementsEqual("-infinity".utf8) {
             writer.string(utf8: text)
             return
@@ -65,7 +65,7 @@ extension ValueConverter {
     }
 
     /// timetz: `10:00:00.5+02` → `10:00:00.5+02:00`.
-    static func writeTimeWithZone(_ text: ArraySlice<UInt8>, into writer: inout JSONWriter) throws(ValueConversionError) {
+    static func writeTimeWithZone(_ text: TextBytes, into writer: inout JSONWriter) throws(ValueConversionError) {
         guard let sign = text.firstIndex(where: { $0 == plus || $0 == dash }),
               isClockTime(text[..<sign]), isOffset(text[sign...])
         else { throw ValueConversionError(kind: .timetz, text: text, reason: "expected HH:MM:SS and a zone offset") }
@@ -90,7 +90,7 @@ extension ValueConverter {
 
     /// `+HH` → `+HH:00`; `+HH:MM` and `+HH:MM:SS` (historical local mean
     /// times) as they are; all zero → `Z` when `zeroAsZ`.
-    private static func appendOffset(_ offset: ArraySlice<UInt8>, zeroAsZ: Bool, into writer: inout JSONWriter) {
+    private static func appendOffset(_ offset: TextBytes, zeroAsZ: Bool, into writer: inout JSONWriter) {
         if zeroAsZ, offset.dropFirst().allSatisfy({ $0 == UInt8(ascii: "0") || $0 == colon }) {
             writer.appendRaw(UInt8(ascii: "Z"))
             return
@@ -105,12 +105,12 @@ extension ValueConverter {
 
     /// `HH:MM:SS` with an optional fraction; the only characters it may hold
     /// are then safe to write unescaped.
-    private static func isClockTime(_ time: ArraySlice<UInt8>) -> Bool {
+    private static func isClockTime(_ time: TextBytes) -> Bool {
         time.count >= 8 && time.allSatisfy { isDigit($0) || $0 == colon || $0 == dot }
     }
 
     /// `±HH`, `±HH:MM` or `±HH:MM:SS`.
-    private static func isOffset(_ offset: ArraySlice<UInt8>) -> Bool {
+    private static func isOffset(_ offset: TextBytes) -> Bool {
         guard [3, 6, 9].contains(offset.count), offset.first == plus || offset.first == dash else { return false }
         for (position, byte) in offset.dropFirst().enumerated() {
             guard position % 3 == 2 ? byte == colon : isDigit(byte) else { return false }

@@ -12,7 +12,7 @@ public enum ValueConverter {
     /// On error nothing is left in `writer` (it is rewound), so the caller may
     /// fall back, e.g. to `writer.string(utf8: text)`.
     public static func writeJSON(
-        _ text: ArraySlice<UInt8>, kind: ValueKind, into writer: inout JSONWriter
+        _ text: TextBytes, kind: ValueKind, into writer: inout JSONWriter
     ) throws(ValueConversionError) {
         let mark = writer.mark()
         do {
@@ -20,6 +20,15 @@ public enum ValueConverter {
         } catch {
             writer.rewind(to: mark)
             throw error
+        }
+    }
+
+    /// Writes the value whose text output is `text`; see the `TextBytes` form.
+    public static func writeJSON(
+        _ text: ArraySlice<UInt8>, kind: ValueKind, into writer: inout JSONWriter
+    ) throws(ValueConversionError) {
+        try text.withUnsafeBufferPointer { (buffer) throws(ValueConversionError) in
+            try writeJSON(buffer[...], kind: kind, into: &writer)
         }
     }
 
@@ -40,7 +49,7 @@ public enum ValueConverter {
         }
     }
 
-    static func write(_ text: ArraySlice<UInt8>, kind: ValueKind, into writer: inout JSONWriter) throws(ValueConversionError) {
+    static func write(_ text: TextBytes, kind: ValueKind, into writer: inout JSONWriter) throws(ValueConversionError) {
         switch kind {
         case .bool:
             guard text.count == 1, text.first == UInt8(ascii: "t") || text.first == UInt8(ascii: "f") else {
