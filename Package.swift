@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // epoll and eventfd, which Glibc's Swift module does not export.
         .systemLibrary(name: "CHTTPShims"),
+        .systemLibrary(name: "CSystemShims"),
 
         // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
         .target(name: "PostgresWire", swiftSettings: swiftSettings),
@@ -52,7 +53,7 @@ let package = Package(
         .target(
             name: "CDC",
             dependencies: [
-                "PgOutput", "PostgresReplication", "EventStore", "PostgresWire",
+                "PgOutput", "PostgresReplication", "EventStore", "PostgresWire", "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,9 @@
 // their rows into batches for the store's writer. Several run at once; all
 // of them see the database exactly as of the slot's consistent point.
 
+#if os(Linux)
+import CSystemShims
+#endif
 import EventStore
 import Foundation
 import PgOutput
@@ -40,6 +43,7 @@ struct SnapshotWorker: Sendable {
     /// Starts the worker on its own thread; it reports its end to `queue`.
     func start(name: String, dispenser: ChunkDispenser, queue: LoadQueue) {
         let thread = Thread {
+            Self.yieldToTheWriter()
             do {
                 try run(dispenser: dispenser, queue: queue)
                 queue.finish(.workerFinished)
@@ -81,6 +85,18 @@ struct SnapshotWorker: Sendable {
             guard queue.put(batch) else { throw Cancelled() }
         }
         try connection.query("COMMIT")
+    }
+
+    /// Workers run at a lower priority than the pipeline thread that stores
+    /// their batches. The store's single writer is the load's serial stage;
+    /// with more runnable threads than cores, fair scheduling gave it only
+    /// its share of a core and more workers made the load slower.
+    static func yieldToTheWriter() {
+        #if os(Linux)
+        let thread = id_t(popsink_thread_id())
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        _ = setpriority(which, thread, getpriority(which, thread) + 5)
+        #endif
     }
 
     /// Rows must come in heap order for page-by-page progress: no parallel
