@@ -31,7 +31,6 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // epoll and eventfd, which Glibc's Swift module does not export.
         .systemLibrary(name: "CHTTPShims"),
-        .systemLibrary(name: "CSystemShims"),
 
         // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
         .target(name: "PostgresWire", swiftSettings: swiftSettings),
@@ -53,7 +52,7 @@ let package = Package(
         .target(
             name: "CDC",
             dependencies: [
-                "PgOutput", "PostgresReplication", "EventStore", "PostgresWire", "CSystemShims",
+                "PgOutput", "PostgresReplication", "EventStore", "PostgresWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

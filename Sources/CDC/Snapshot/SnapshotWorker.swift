@@ -3,9 +3,6 @@
 // their rows into batches for the store's writer. Several run at once; all
 // of them see the database exactly as of the slot's consistent point.
 
-#if os(Linux)
-import CSystemShims
-#endif
 import EventStore
 import Foundation
 import PgOutput
@@ -93,9 +90,9 @@ struct SnapshotWorker: Sendable {
     /// its share of a core and more workers made the load slower.
     static func yieldToTheWriter() {
         #if os(Linux)
-        let thread = id_t(popsink_thread_id())
+        // On Linux the nice value is per thread, and `who` 0 is the calling thread.
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        _ = setpriority(which, thread, getpriority(which, thread) + 5)
+        _ = setpriority(which, 0, min(19, getpriority(which, 0) + 5))
         #endif
     }
 
