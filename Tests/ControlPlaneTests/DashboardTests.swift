@@ -55,6 +55,16 @@ import Testing
         #expect(style.status == 200)
         #expect(style.type.hasPrefix("text/css"))
         #expect(try await get("/v1/sources").text == "[]")
+        // Errors beside the files are problem details like the API's, and name no path of the server's disk.
+        for path in ["/.env", "/missing.js"] {
+            let error = try await get(path)
+            #expect(error.status == 404, "\(path)")
+            #expect(error.type == "application/problem+json", "\(path): \(error.type)")
+            let problem = try JSONSerialization.jsonObject(with: Data(error.text.utf8)) as? [String: Any]
+            #expect(problem?["status"] as? Int == error.status, "\(path): \(error.text)")
+            #expect((problem?["detail"] as? String)?.isEmpty == false, "\(path): \(error.text)")
+            #expect(!error.text.contains(Self.publicFolder), "\(path): \(error.text)")
+        }
         await registry.shutdown()
         await server.shutdown()
     }

@@ -4,22 +4,18 @@
 // reserved characters are data).
 
 extension StaticFiles {
-    struct Refusal: Error, Equatable {
-        let status: Int
-    }
-
     static func segments(of rawPath: String) -> Result<[String], Refusal> {
-        guard rawPath.hasPrefix("/") else { return .failure(Refusal(status: 404)) }
+        guard rawPath.hasPrefix("/") else { return .failure(.unsafeSegment) }
         var segments: [String] = []
         for raw in rawPath.split(separator: "/", omittingEmptySubsequences: true) {
             guard let bytes = HTTPRequest.percentDecode(raw, plusIsSpace: false) else {
-                return .failure(Refusal(status: 400))
+                return .failure(.malformedEscape)
             }
             guard !bytes.contains(where: { $0 == 0 || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") }),
                 // `.`, `..` and hidden files (`.git`, `.env`) alike.
                 bytes.first != UInt8(ascii: "."),
                 let segment = String(validating: bytes, as: UTF8.self)
-            else { return .failure(Refusal(status: 404)) }
+            else { return .failure(.unsafeSegment) }
             segments.append(segment)
         }
         return .success(segments)

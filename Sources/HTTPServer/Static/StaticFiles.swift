@@ -19,7 +19,8 @@ public struct StaticFiles: Sendable {
 
     /// The file `request` names, or nil when this responder has nothing to say: the
     /// method is not GET or HEAD, or no such file exists (so a router can go on).
-    /// A path that tries to leave the folder gets 404, a malformed escape 400.
+    /// A path that tries to leave the folder gets 404, a malformed escape 400, both
+    /// as problem details (`StaticFiles.Refusal`).
     /// `/` and any directory serve their `index.html`. The file is read on a thread
     /// the server owns, not on the caller's.
     public func response(for request: HTTPRequest) async -> HTTPResponse? {
@@ -33,14 +34,14 @@ public struct StaticFiles: Sendable {
         let segments: [String]
         switch Self.segments(of: request.path) {
         case .success(let value): segments = value
-        case .failure(let refusal): return .text("\(HTTPStatus.reasonPhrase(refusal.status))\n", status: refusal.status)
+        case .failure(let refusal): return refusal.response
         }
         var candidate = ([resolvedRoot] + segments).joined(separator: "/")
         if request.path.hasSuffix("/") { candidate += "/index.html" }
         for _ in 0..<2 {
             guard let resolved = FileSystem.realPath(candidate) else { return nil }
             guard resolved == resolvedRoot || resolved.hasPrefix(resolvedRoot == "/" ? "/" : resolvedRoot + "/") else {
-                return .text("Not Found\n", status: 404)
+                return Refusal.outsideFolder.response
             }
             switch FileSystem.readFile(at: resolved, limit: maxFileBytes) {
             case .contents(let bytes):
@@ -58,7 +59,7 @@ public struct StaticFiles: Sendable {
             case .notFound:
                 return nil
             case .tooLarge:
-                return .text("File too large\n", status: 500)
+                return Refusal.tooLarge(limit: maxFileBytes).response
             }
         }
         return nil

@@ -1,5 +1,5 @@
 // The static-file responder behind a live server, with traversal attempts sent
-// raw (a real client would normalise them away).
+// raw (a real client would normalise them away) and refused as problem details.
 import HTTPServer
 import Testing
 
@@ -34,8 +34,9 @@ struct LiveStaticFilesTests {
             for target in ["/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a%2fb", "/escape.txt", "/..%2f..%2fetc%2fpasswd"] {
                 try await client.send(rawRequest("GET", target))
                 let response = try await client.readResponse()
-                #expect(response.status == 404, "\(target)")
+                expectProblem(response, status: 404, detail: "No file is served")
                 #expect(!response.text.contains("secret") && !response.text.contains("root:"), "\(target)")
+                #expect(!response.text.contains(root.path) && !response.text.contains(outside.path), "\(target)")
             }
         }
     }

@@ -1,5 +1,6 @@
 // The static-file responder on its own: content types, index files, and every way
 // of naming something outside the folder.
+import Foundation
 @testable import HTTPServer
 import Testing
 
@@ -41,6 +42,25 @@ struct StaticFilesTests {
     private func body(_ response: HTTPResponse?) -> String? {
         guard case .bytes(let bytes) = response?.body else { return nil }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A refusal is a problem document like every other error of the server,
+    /// and its detail names no path of the file system.
+    private func expectProblem(
+        _ response: HTTPResponse?, status: Int, files: StaticFiles, _ target: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(response?.status == status, "\(target)", sourceLocation: sourceLocation)
+        #expect(response?.headers["Content-Type"] == "application/problem+json", "\(target)", sourceLocation: sourceLocation)
+        let text = body(response) ?? ""
+        let problem = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        #expect(problem["status"] as? Int == status, "\(target): \(text)", sourceLocation: sourceLocation)
+        #expect(problem["type"] as? String == "about:blank", "\(target): \(text)", sourceLocation: sourceLocation)
+        let detail = problem["detail"] as? String ?? ""
+        #expect(detail.count > 20, "\(target): \(text)", sourceLocation: sourceLocation)
+        for leak in [files.root, "/tmp", "/etc", "secret", "root:"] {
+            #expect(!text.contains(leak), "\(target) leaks \(leak): \(text)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test func servesFilesWithTheirContentTypes() throws {
@@ -110,18 +130,35 @@ struct StaticFilesTests {
     ])
     func traversalIsRefused(_ target: String) throws {
         try withSite { files in
-            let response = get(files, target)
-            #expect(response?.status == 404, "\(target)")
-            #expect(body(response)?.contains("secret") != true)
-            #expect(body(response)?.contains("root:") != true)
+            expectProblem(get(files, target), status: 404, files: files, target)
         }
     }
 
     @Test func malformedEscapeIs400() throws {
         try withSite { files in
-            #expect(get(files, "/%zz")?.status == 400)
-            #expect(get(files, "/%c3%28")?.status == 404)  // not UTF-8
+            expectProblem(get(files, "/%zz"), status: 400, files: files, "/%zz")
+            #expect(body(get(files, "/%zz"))?.contains("percent-escape") == true)
+            expectProblem(get(files, "/%c3%28"), status: 404, files: files, "/%c3%28")  // not UTF-8
         }
+    }
+
+    /// Says why, so that whoever put the link or the file there can fix it.
+    @Test func refusalsSayWhatToChange() throws {
+        try withSite { files in
+            #expect(body(get(files, "/outside-link.txt"))?.contains("symbolic link to outside") == true)
+            #expect(body(get(files, "/.env"))?.contains("hidden name") == true)
+        }
+    }
+
+    @Test func fileOverTheLimitIs500WithTheLimit() throws {
+        let root = try TempFolder()
+        root.file("big.txt", String(repeating: "x", count: 100))
+        defer { root.remove() }
+        var files = StaticFiles(root: root.path)
+        files.maxFileBytes = 64
+        let response = get(files, "/big.txt")
+        expectProblem(response, status: 500, files: files, "/big.txt")
+        #expect(body(response)?.contains("over 64 bytes") == true)
     }
 
     @Test func symlinkInsideTheFolderIsServed() throws {
