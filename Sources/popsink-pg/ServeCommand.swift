@@ -51,25 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try SQLiteStateStore(path: "\(dataDir)/state.sqlite")
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
-        let files = StaticFiles(root: publicDir)
+        let handler = ServiceHandler(router: router, files: StaticFiles(root: publicDir))
         var configuration = HTTPServerConfiguration()
         configuration.host = host
         configuration.port = port
-        let server = HTTPServer(configuration: configuration) { request in
-            let started = ContinuousClock.now
-            var response: HTTPResponse
-            if request.path.hasPrefix("/v1") || ["/healthz", "/readyz", "/metrics"].contains(request.path) {
-                response = await router.handle(request)
-            } else if let file = await files.response(for: request) {
-                response = file
-            } else {
-                response = await router.handle(request)
-            }
-            router.metrics.recordHTTPRequest(
-                route: APIRouter.routeTemplate(request.path), method: request.method, status: response.status,
-                duration: ContinuousClock.now - started)
-            return response
-        }
+        let server = HTTPServer(configuration: configuration) { await handler.handle($0) }
         let bound = try server.start()
         logger.info("popsink-pg listening on http://\(host):\(bound) (data in \(dataDir))")
         try await registry.resume()

@@ -19,22 +19,28 @@ import Testing
         let base: String
         let directory: URL
 
-        init(token: String? = nil) throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
-            let dataDirectory = DataDirectory(path: directory.path)
-            let store = try SQLiteStateStore(path: directory.appendingPathComponent("state.sqlite").path)
+        /// - Parameter directory: the data directory of an earlier service to
+        ///   open again (a restart); a fresh one when nil.
+        init(token: String? = nil, directory: URL? = nil) throws {
+            self.directory = directory
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
+            let dataDirectory = DataDirectory(path: self.directory.path)
+            let store = try SQLiteStateStore(path: self.directory.appendingPathComponent("state.sqlite").path)
             registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
             let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
+            // The dispatch and metrics of `popsink-pg serve`, with the repository's dashboard.
+            let handler = ServiceHandler(router: router, files: StaticFiles(root: DashboardTests.publicFolder))
             var configuration = HTTPServerConfiguration()
             configuration.port = 0
-            server = HTTPServer(configuration: configuration) { await router.handle($0) }
+            server = HTTPServer(configuration: configuration) { await handler.handle($0) }
             base = "http://127.0.0.1:\(try server.start())"
         }
 
-        func stop() async {
+        /// Stops the pipelines and the server; the data directory is removed unless `keepingData`.
+        func stop(keepingData: Bool = false) async {
             await registry.shutdown()
             await server.shutdown()
-            try? FileManager.default.removeItem(at: directory)
+            if !keepingData { try? FileManager.default.removeItem(at: directory) }
         }
 
         func call(

@@ -23,15 +23,10 @@ import Testing
         let store = try SQLiteStateStore(path: directory.appendingPathComponent("state.sqlite").path)
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: nil)
-        let files = StaticFiles(root: Self.publicFolder)
+        let handler = ServiceHandler(router: router, files: StaticFiles(root: Self.publicFolder))
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
-        // The same dispatch as ServeCommand: the API first, then files, then the API's 404.
-        let server = HTTPServer(configuration: configuration) { request in
-            if request.path.hasPrefix("/v1") { return await router.handle(request) }
-            if let file = await files.response(for: request) { return file }
-            return await router.handle(request)
-        }
+        let server = HTTPServer(configuration: configuration) { await handler.handle($0) }
         let base = "http://127.0.0.1:\(try server.start())"
 
         func get(_ path: String) async throws -> (status: Int, type: String, text: String) {

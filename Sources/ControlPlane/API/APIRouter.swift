@@ -32,17 +32,13 @@ public final class APIRouter: Sendable {
             return Problem(status: 400, title: "Bad Request", detail: "the path is not valid percent-encoding")
                 .response(instance: request.path)
         }
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let segments = APIRoute.segments(path)
         do {
-            if segments == ["healthz"] { return try await only("GET", request) { .json(#"{"status":"ok"}"#) } }
-            if segments == ["readyz"] { return try await only("GET", request) { await readiness() } }
-            if segments == ["metrics"] {
-                try authorize(request)
-                return try await only("GET", request) { await renderMetrics() }
-            }
-            guard segments.first == "v1" else { throw Problem.notFound("no route for \(path)") }
-            try authorize(request)
-            return try await route(Array(segments.dropFirst()), request)
+            // Under /v1 the token comes first, so an unknown path tells an
+            // unauthenticated client nothing.
+            if segments.first == "v1" || segments == ["metrics"] { try authorize(request) }
+            guard let route = APIRoute(segments: segments) else { throw Problem.notFound("no route for \(path)") }
+            return try await respond(to: route, request)
         } catch let problem as Problem {
             var response = problem.response(instance: request.path)
             if problem.status == 401 { response.headers["WWW-Authenticate"] = #"Bearer realm="popsink""# }
@@ -52,77 +48,76 @@ public final class APIRouter: Sendable {
         }
     }
 
-    private func route(_ path: [String], _ request: HTTPRequest) async throws -> HTTPResponse {
-        switch (path.first, path.count) {
-        case ("sources", 1):
+    private func respond(to route: APIRoute, _ request: HTTPRequest) async throws -> HTTPResponse {
+        switch route {
+        case .healthz:
+            return try await only("GET", request) { .json(#"{"status":"ok"}"#) }
+        case .readyz:
+            return try await only("GET", request) { await readiness() }
+        case .metrics:
+            return try await only("GET", request) { await renderMetrics() }
+        case .sources:
             switch request.method {
             case "GET": return json(try await store.sources().map(Representation.source))
             case "POST": return try await createSource(request)
             default: throw methodNotAllowed(["GET", "POST"])
             }
-        case ("sources", 2):
+        case .source(let id):
             switch request.method {
-            case "GET": return json(Representation.source(try await source(path[1])))
-            case "PUT": return try await updateSource(path[1], request)
-            case "DELETE": return try await deleteSource(path[1])
+            case "GET": return json(Representation.source(try await source(id)))
+            case "PUT": return try await updateSource(id, request)
+            case "DELETE": return try await deleteSource(id)
             default: throw methodNotAllowed(["GET", "PUT", "DELETE"])
             }
-        case ("sources", 3) where path[2] == "check":
+        case .sourceCheck(let id):
             return try await only("POST", request) {
-                let source = try await source(path[1])
+                let source = try await source(id)
                 let publication = request.queryValue("publication") ?? "popsink"
                 let report = await SourceChecker.run(settings: source.connectionSettings, publication: publication)
                 return .json([UInt8](try JSONEncoder().encode(report)))
             }
-        case ("sources", 3) where path[2] == "tables":
-            return try await only("GET", request) { try await sourceTables(path[1], request) }
-        case ("pipelines", 1):
+        case .sourceTables(let id):
+            return try await only("GET", request) { try await sourceTables(id, request) }
+        case .pipelines:
             switch request.method {
             case "GET": return json(try await pipelineList())
             case "POST": return try await putPipeline(nil, request)
             default: throw methodNotAllowed(["GET", "POST"])
             }
-        case ("pipelines", 2):
+        case .pipeline(let id):
             switch request.method {
             case "GET":
-                let record = try await pipeline(path[1])
+                let record = try await pipeline(id)
                 return json(Representation.pipeline(record, state: registry.status(record.id).state))
-            case "PUT": return try await putPipeline(path[1], request)
-            case "DELETE": return try await deletePipeline(path[1], request)
+            case "PUT": return try await putPipeline(id, request)
+            case "DELETE": return try await deletePipeline(id, request)
             default: throw methodNotAllowed(["GET", "PUT", "DELETE"])
             }
-        case ("pipelines", 3):
-            let id = path[1]
-            switch path[2] {
-            case "start", "stop", "restart":
-                return try await only("POST", request) {
-                    let record = try await pipeline(id)
-                    let status = try await lifecycle(path[2], id)
-                    return json(Representation.status(status, record: try await store.pipeline(id: id) ?? record))
-                }
-            case "status":
-                return try await only("GET", request) {
-                    let record = try await pipeline(id)
-                    return json(Representation.status(registry.status(id), record: record))
-                }
-            case "filters":
-                return try await only("PUT", request) { try await putFilters(id, request) }
-            case "events":
-                return try await only("GET", request) { try await events(id, request) }
-            default: break
+        case .pipelineCommand(let id, let command):
+            return try await only("POST", request) {
+                let record = try await pipeline(id)
+                let status = try await lifecycle(command, id)
+                return json(Representation.status(status, record: try await store.pipeline(id: id) ?? record))
             }
-        case ("pipelines", 4) where path[2] == "events" && path[3] == "stream":
-            return try await only("GET", request) { try await eventStream(path[1], request) }
-        default: break
+        case .pipelineStatus(let id):
+            return try await only("GET", request) {
+                let record = try await pipeline(id)
+                return json(Representation.status(registry.status(id), record: record))
+            }
+        case .pipelineFilters(let id):
+            return try await only("PUT", request) { try await putFilters(id, request) }
+        case .pipelineEvents(let id):
+            return try await only("GET", request) { try await events(id, request) }
+        case .pipelineEventStream(let id):
+            return try await only("GET", request) { try await eventStream(id, request) }
         }
-        throw Problem.notFound("no route for /v1/\(path.joined(separator: "/"))")
     }
 
-    private func lifecycle(_ command: String, _ id: String) async throws -> PipelineStatus {
+    private func lifecycle(_ command: APIRoute.PipelineCommand, _ id: String) async throws -> PipelineStatus {
         switch command {
-        case "start": try await registry.start(id)
-        case "stop": try await registry.stop(id)
-        default: try await registry.restart(id)
+        case .start: try await registry.start(id)
+        case .stop: try await registry.stop(id)
+        case .restart: try await registry.restart(id)
         }
     }
 
@@ -156,15 +151,14 @@ public final class APIRouter: Sendable {
         return .json(metrics.render(pipelines: samples), contentType: PopsinkMetrics.contentType)
     }
 
-    /// The route with ids replaced by `{id}`, so metrics labels stay bounded.
-    public static func routeTemplate(_ path: String) -> String {
-        let segments = path.split(separator: "/").map(String.init)
-        guard segments.first == "v1", segments.count >= 3 else {
-            return ["/healthz", "/readyz", "/metrics"].contains(path) || path.hasPrefix("/v1") ? path : "/static"
-        }
-        var template = segments
-        template[2] = "{id}"
-        return "/" + template.joined(separator: "/")
+    /// The metrics label of a request path: its route's template from
+    /// openapi.yaml (ids as `{id}`), `other` for any other path under `/v1`,
+    /// `/static` for the rest (the dashboard). A fixed set, whatever clients send.
+    public static func routeTemplate(for request: HTTPRequest) -> String {
+        // A path that does not decode is answered 400 before routing.
+        let segments = APIRoute.segments(request.decodedPath ?? request.path)
+        if request.decodedPath != nil, let route = APIRoute(segments: segments) { return route.template }
+        return segments.first == "v1" ? APIRoute.unknownAPIPath : APIRoute.staticPath
     }
 
     private func readiness() async -> HTTPResponse {

@@ -1,0 +1,89 @@
+// The routes of openapi.yaml, parsed from a request path once. The router
+// dispatches on them and the HTTP metrics label requests with their
+// `template`, so a label can only be one of the paths of openapi.yaml (or one
+// of two fixed values): a client probing random paths cannot grow the number
+// of Prometheus series.
+
+/// One operation path of openapi.yaml, with its id.
+enum APIRoute: Equatable, Sendable {
+    case healthz, readyz, metrics
+    case sources
+    case source(String)
+    case sourceCheck(String)
+    case sourceTables(String)
+    case pipelines
+    case pipeline(String)
+    case pipelineCommand(String, PipelineCommand)
+    case pipelineStatus(String)
+    case pipelineFilters(String)
+    case pipelineEvents(String)
+    case pipelineEventStream(String)
+
+    enum PipelineCommand: String, Sendable {
+        case start, stop, restart
+    }
+
+    /// The metrics label of a path under `/v1` that is no route.
+    static let unknownAPIPath = "other"
+    /// The metrics label of every other path: the dashboard's files and their 404s.
+    static let staticPath = "/static"
+
+    /// The route of a decoded path's segments (empty ones dropped), or nil.
+    init?(segments: [String]) {
+        switch segments.first {
+        case "healthz" where segments.count == 1: self = .healthz
+        case "readyz" where segments.count == 1: self = .readyz
+        case "metrics" where segments.count == 1: self = .metrics
+        case "v1":
+            guard let route = Self.v1(Array(segments.dropFirst())) else { return nil }
+            self = route
+        default: return nil
+        }
+    }
+
+    private static func v1(_ path: [String]) -> APIRoute? {
+        switch (path.first, path.count) {
+        case ("sources", 1): return .sources
+        case ("sources", 2): return .source(path[1])
+        case ("sources", 3) where path[2] == "check": return .sourceCheck(path[1])
+        case ("sources", 3) where path[2] == "tables": return .sourceTables(path[1])
+        case ("pipelines", 1): return .pipelines
+        case ("pipelines", 2): return .pipeline(path[1])
+        case ("pipelines", 3):
+            if let command = PipelineCommand(rawValue: path[2]) { return .pipelineCommand(path[1], command) }
+            switch path[2] {
+            case "status": return .pipelineStatus(path[1])
+            case "filters": return .pipelineFilters(path[1])
+            case "events": return .pipelineEvents(path[1])
+            default: return nil
+            }
+        case ("pipelines", 4) where path[2] == "events" && path[3] == "stream": return .pipelineEventStream(path[1])
+        default: return nil
+        }
+    }
+
+    /// The path as openapi.yaml writes it, `{id}` for the id.
+    var template: String {
+        switch self {
+        case .healthz: "/healthz"
+        case .readyz: "/readyz"
+        case .metrics: "/metrics"
+        case .sources: "/v1/sources"
+        case .source: "/v1/sources/{id}"
+        case .sourceCheck: "/v1/sources/{id}/check"
+        case .sourceTables: "/v1/sources/{id}/tables"
+        case .pipelines: "/v1/pipelines"
+        case .pipeline: "/v1/pipelines/{id}"
+        case .pipelineCommand(_, let command): "/v1/pipelines/{id}/\(command.rawValue)"
+        case .pipelineStatus: "/v1/pipelines/{id}/status"
+        case .pipelineFilters: "/v1/pipelines/{id}/filters"
+        case .pipelineEvents: "/v1/pipelines/{id}/events"
+        case .pipelineEventStream: "/v1/pipelines/{id}/events/stream"
+        }
+    }
+
+    /// The segments of a percent-decoded path, as the router matches them.
+    static func segments(_ decodedPath: String) -> [String] {
+        decodedPath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    }
+}
