@@ -106,7 +106,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ControlPlaneTests",
-            dependencies: ["ControlPlane", "CDC", "HTTPServer", "PostgresReplication", "PostgresTestSupport"],
+            dependencies: [
+                "ControlPlane", "CDC", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
+                // To write a state store as an earlier version left it.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),

@@ -79,6 +79,11 @@ public actor PipelineRegistry {
         return status
     }
 
+    /// The configuration a live pipeline was started with; nil when it is not running.
+    public nonisolated func config(_ id: String) -> PipelineConfig? {
+        live.withLock { $0[id] }?.config
+    }
+
     /// Stops every pipeline (desired states are kept, so they resume on next boot).
     public func shutdown() async {
         let pipelines = running
@@ -102,7 +107,7 @@ public actor PipelineRegistry {
         let config = try PipelineConfig(
             id: record.id, source: source.connectionSettings, publication: record.publication, slot: slot,
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
-            initialLoad: record.initialLoad)
+            initialLoad: record.initialLoad, snapshot: record.snapshot.options)
         let pipeline = Pipeline(config: config)
         running[record.id] = pipeline
         await pipeline.start()

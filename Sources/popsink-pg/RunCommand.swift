@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import CDC
+import ControlPlane
 import EventStore
 import Foundation
 import Logging
@@ -83,14 +84,15 @@ struct RunCommand: AsyncParsableCommand {
         if let slot, SlotName(rawValue: slot) == nil {
             throw ValidationError("--slot must be 1 to 63 lower-case letters, digits or '_' (a Postgres slot name).")
         }
-        if let snapshotWorkers, !(1...64).contains(snapshotWorkers) {
-            throw ValidationError("--snapshot-workers must be between 1 and 64.")
-        }
-        if snapshotRowsPerGroup < 1 {
-            throw ValidationError("--snapshot-rows-per-group must be at least 1.")
-        }
-        if snapshotChunkPages == 0 {
-            throw ValidationError("--snapshot-chunk-pages must be at least 1.")
+        // The same bounds as the API's `snapshot` object.
+        if let violation = SnapshotSettings.violations(
+            workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup).first {
+            let option = switch violation.field {
+            case .workers: "--snapshot-workers"
+            case .chunkPages: "--snapshot-chunk-pages"
+            case .rowsPerGroup: "--snapshot-rows-per-group"
+            }
+            throw ValidationError("\(option) \(violation.message).")
         }
         if let endLSN, endLSN != "current", LSN(endLSN) == nil {
             throw ValidationError("--end-lsn must be an LSN like 0/16B3748, or 'current'.")
@@ -108,9 +110,9 @@ struct RunCommand: AsyncParsableCommand {
                 includeTables: includeTables, excludeTables: excludeTables),
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
             initialLoad: !noInitialLoad,
-            snapshot: SnapshotOptions(
-                workers: snapshotWorkers ?? SnapshotOptions().workers, chunkPages: snapshotChunkPages,
-                rowsPerGroup: snapshotRowsPerGroup))
+            snapshot: try SnapshotSettings(
+                workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup
+            ).options)
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })

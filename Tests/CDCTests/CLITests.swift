@@ -86,9 +86,13 @@ import Testing
         defer { harness.cleanUp() }
         let common = ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
                       "--pipeline", harness.pipelineID, "--end-lsn", "current"]
-        let bad = try PopsinkProcess.run(common + ["--snapshot-workers", "0"])
-        #expect(bad.status != 0)
-        #expect(bad.output.contains("--snapshot-workers"))
+        // The bounds of the API's `snapshot` object (SnapshotSettings).
+        for (option, value) in [("--snapshot-workers", "0"), ("--snapshot-workers", "65"), ("--snapshot-chunk-pages", "0"),
+                                ("--snapshot-rows-per-group", "0")] {
+            let bad = try PopsinkProcess.run(common + [option, value])
+            #expect(bad.status != 0, "\(option) \(value)")
+            #expect(bad.output.contains("\(option) must be between 1 and "), "\(option) \(value): \(bad.output)")
+        }
 
         let run = try PopsinkProcess.run(common + ["--snapshot-workers", "2", "--snapshot-chunk-pages", "2"])
         #expect(run.status == 0, "\(run.output)")

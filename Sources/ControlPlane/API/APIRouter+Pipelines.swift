@@ -9,7 +9,7 @@ import PostgresReplication
 
 extension APIRouter {
     private static let pipelineFields: Set<String> = [
-        "id", "source_id", "publication", "slot_name", "filters", "initial_load", "desired_state",
+        "id", "source_id", "publication", "slot_name", "filters", "initial_load", "snapshot", "desired_state",
     ]
 
     /// POST (id nil: from the body or generated) or PUT (id from the path).
@@ -25,6 +25,7 @@ extension APIRouter {
         if let slot, SlotName(rawValue: slot) == nil { input.fail("slot_name", "must match ^[a-z0-9_]{1,63}$") }
         let filters = input.filters("filters")
         let initialLoad = input.bool("initial_load")
+        let snapshot = input.snapshotSettings("snapshot")
         let desired = input.string("desired_state")
         if let desired, PipelineRecord.DesiredState(rawValue: desired) == nil {
             input.fail("desired_state", "must be running or stopped")
@@ -48,6 +49,10 @@ extension APIRouter {
                         includeTables: $0.includeTables, excludeTables: $0.excludeTables)
         } ?? .all
         record.initialLoad = initialLoad ?? true
+        // Saved even while the pipeline runs, and used from its next start:
+        // restarting a load to apply them would turn it into a slower
+        // resume while streaming (`WatermarkLoad`).
+        record.snapshot = snapshot ?? SnapshotSettings()
         if let desired { record.desiredState = PipelineRecord.DesiredState(rawValue: desired)! }
 
         let state = registry.status(id).state

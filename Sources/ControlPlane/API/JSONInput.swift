@@ -6,7 +6,7 @@ import Foundation
 import HTTPServer
 
 struct JSONInput {
-    private let object: [String: Any]
+    let object: [String: Any]
     private(set) var errors: [(field: String, message: String)] = []
 
     init(_ request: HTTPRequest, allowed: Set<String>) throws(Problem) {
@@ -36,8 +36,11 @@ struct JSONInput {
         }
     }
 
-    mutating func integer(_ field: String) -> Int? {
-        guard let value = object[field], !(value is NSNull) else { return nil }
+    mutating func integer(_ field: String) -> Int? { integer(field, in: object[field]) }
+
+    /// `value` as an integer, or nil (and an error naming `field` unless it is absent or null).
+    mutating func integer(_ field: String, in value: Any?) -> Int? {
+        guard let value, !(value is NSNull) else { return nil }
         guard let number = value as? NSNumber, !Self.isBoolean(number),
               let integer = Int(exactly: number.doubleValue)
         else {

@@ -1,0 +1,30 @@
+// The `snapshot` object of a pipeline (openapi.yaml: SnapshotSettingsInput):
+// each field optional, each error named by its dotted path
+// (`snapshot.workers`) like the other nested fields.
+
+import Foundation
+
+extension JSONInput {
+    /// The settings, or nil when the object is absent or null (defaults) or
+    /// has errors, which are recorded.
+    mutating func snapshotSettings(_ field: String) -> SnapshotSettings? {
+        guard let value = object[field], !(value is NSNull) else { return nil }
+        guard let map = value as? [String: Any] else {
+            fail(field, "must be an object")
+            return nil
+        }
+        let known = Set(SnapshotSettings.Field.allCases.map(\.rawValue))
+        for key in map.keys.sorted() where !known.contains(key) { fail("\(field).\(key)", "is not a known field") }
+        let errorsBefore = errors.count
+        var values: [SnapshotSettings.Field: Int] = [:]
+        for key in SnapshotSettings.Field.allCases {
+            values[key] = integer("\(field).\(key.rawValue)", in: map[key.rawValue])
+        }
+        let (workers, chunkPages, rowsPerGroup) = (values[.workers], values[.chunkPages], values[.rowsPerGroup])
+        for violation in SnapshotSettings.violations(workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup) {
+            fail("\(field).\(violation.field.rawValue)", violation.message)
+        }
+        guard errors.count == errorsBefore else { return nil }
+        return try? SnapshotSettings(workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup)
+    }
+}

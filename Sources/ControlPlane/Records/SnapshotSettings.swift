@@ -1,0 +1,98 @@
+// How a pipeline's initial load reads, as its record keeps it: the `snapshot`
+// object of the API and the `--snapshot-*` options of `popsink-pg run`, with
+// one set of bounds for both. A value left unset stays nil rather than being
+// frozen to its default, so a default that depends on the machine (workers:
+// its cores) follows the machine the service runs on.
+
+import CDC
+
+/// The initial load's parallelism, chunk size and commit size, each within its bounds.
+public struct SnapshotSettings: Sendable, Equatable {
+    public enum Field: String, Sendable, CaseIterable {
+        case workers
+        case chunkPages = "chunk_pages"
+        case rowsPerGroup = "rows_per_group"
+
+        /// The values accepted. Rows per group stop at 2^53 − 1, the largest
+        /// integer a JSON number carries exactly (RFC 8259 §6).
+        public var bounds: ClosedRange<Int> {
+            switch self {
+            case .workers: 1...64
+            case .chunkPages: 1...Int(UInt32.max)
+            case .rowsPerGroup: 1...9_007_199_254_740_991
+            }
+        }
+    }
+
+    /// A value outside its field's bounds.
+    public struct OutOfBounds: Error, Equatable, CustomStringConvertible {
+        public let field: Field
+        public let value: Int
+        public var message: String { "must be between \(field.bounds.lowerBound) and \(field.bounds.upperBound)" }
+        public var description: String { "\(field.rawValue) \(message) (got \(value))" }
+    }
+
+    /// Connections reading chunks at once; nil: one per core.
+    public let workers: Int?
+    /// Heap pages per chunk; nil: `SnapshotOptions`' default.
+    public let chunkPages: Int?
+    /// Rows stored per group commit; nil: `SnapshotOptions`' default.
+    public let rowsPerGroup: Int?
+
+    /// Every value at its default.
+    public init() {
+        workers = nil
+        chunkPages = nil
+        rowsPerGroup = nil
+    }
+
+    /// Throws for the first value outside its bounds; see `violations` to report them all.
+    public init(workers: Int?, chunkPages: Int?, rowsPerGroup: Int?) throws(OutOfBounds) {
+        if let violation = Self.violations(workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup).first {
+            throw violation
+        }
+        self.workers = workers
+        self.chunkPages = chunkPages
+        self.rowsPerGroup = rowsPerGroup
+    }
+
+    /// Each given value outside its field's bounds, in field order.
+    public static func violations(workers: Int?, chunkPages: Int?, rowsPerGroup: Int?) -> [OutOfBounds] {
+        [(Field.workers, workers), (.chunkPages, chunkPages), (.rowsPerGroup, rowsPerGroup)].compactMap { field, value in
+            guard let value, !field.bounds.contains(value) else { return nil }
+            return OutOfBounds(field: field, value: value)
+        }
+    }
+
+    /// What the pipeline runs with: the values given, defaults for the rest.
+    public var options: SnapshotOptions {
+        let defaults = SnapshotOptions()
+        return SnapshotOptions(
+            workers: workers ?? defaults.workers,
+            chunkPages: chunkPages.map { UInt32($0) } ?? defaults.chunkPages,
+            rowsPerGroup: rowsPerGroup ?? defaults.rowsPerGroup)
+    }
+}
+
+/// Stored inside the pipeline's record; decoding checks the bounds again, so
+/// a hand-edited state store cannot start a pipeline with 0 workers.
+extension SnapshotSettings: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case workers, chunkPages, rowsPerGroup
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(
+            workers: try container.decodeIfPresent(Int.self, forKey: .workers),
+            chunkPages: try container.decodeIfPresent(Int.self, forKey: .chunkPages),
+            rowsPerGroup: try container.decodeIfPresent(Int.self, forKey: .rowsPerGroup))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(workers, forKey: .workers)
+        try container.encodeIfPresent(chunkPages, forKey: .chunkPages)
+        try container.encodeIfPresent(rowsPerGroup, forKey: .rowsPerGroup)
+    }
+}

@@ -1,0 +1,188 @@
+// The `snapshot` object of a pipeline (how its initial load reads): through
+// the API, in the state store across a restart of the service, validated like
+// the CLI's options, and into the configuration the pipeline runs with.
+
+import CDC
+@testable import ControlPlane
+import Foundation
+import GRDB
+import PostgresTestSupport
+import Testing
+
+@Suite struct SnapshotSettingsTests {
+    typealias Service = APIFlowTests.Service
+
+    /// A source that is never connected to: enough for pipelines that stay stopped.
+    private func source(_ service: Service) async throws -> String {
+        let created = try await service.call("POST", "/v1/sources", json: ["name": "n", "host": "h", "database": "d", "user": "u"])
+        return try #require((created.body as? [String: Any])?["id"] as? String)
+    }
+
+    private func settings(_ body: Any?) -> [String: Int]? {
+        (body as? [String: Any])?["snapshot"] as? [String: Int]
+    }
+
+    @Test func setThroughTheAPIAndKeptAcrossARestart() async throws {
+        var service = try Service()
+        let sourceID = try await source(service)
+        let given = ["workers": 3, "chunk_pages": 512, "rows_per_group": 2500]
+        let created = try await service.call("POST", "/v1/pipelines", json: [
+            "id": "tuned", "source_id": sourceID, "snapshot": given,
+        ])
+        #expect(created.status == 201, "\(created.body ?? "")")
+        #expect(settings(created.body) == given)
+        #expect(settings(try await service.call("GET", "/v1/pipelines/tuned").body) == given)
+        let listed = try await service.call("GET", "/v1/pipelines")
+        #expect(((listed.body as? [[String: Any]])?.first?["snapshot"] as? [String: Int]) == given)
+        // PUT of the same body changes nothing; a field left out takes its default again.
+        let same = try await service.call("PUT", "/v1/pipelines/tuned", json: ["source_id": sourceID, "snapshot": given])
+        #expect(same.status == 200)
+        #expect((same.body as? [String: Any])?["updated_at"] as? String == (created.body as? [String: Any])?["updated_at"] as? String)
+        let partial = try await service.call("PUT", "/v1/pipelines/tuned", json: [
+            "source_id": sourceID, "snapshot": ["workers": 5],
+        ])
+        let defaults = SnapshotOptions()
+        let expected = ["workers": 5, "chunk_pages": Int(defaults.chunkPages), "rows_per_group": defaults.rowsPerGroup]
+        #expect(settings(partial.body) == expected)
+
+        await service.stop(keepingData: true)
+        service = try Service(directory: service.directory)
+        #expect(settings(try await service.call("GET", "/v1/pipelines/tuned").body) == expected)
+        await service.stop()
+    }
+
+    @Test func leftOutMeansTheDefaultsOfTheCLI() async throws {
+        let service = try Service()
+        let created = try await service.call("PUT", "/v1/pipelines/plain", json: ["source_id": try await source(service)])
+        let defaults = SnapshotOptions()
+        #expect(settings(created.body) == [
+            "workers": ProcessInfo.processInfo.activeProcessorCount, "chunk_pages": Int(defaults.chunkPages),
+            "rows_per_group": defaults.rowsPerGroup,
+        ])
+        await service.stop()
+    }
+
+    @Test func outOfBoundsOrMistypedValuesAre422NamingTheField() async throws {
+        let service = try Service()
+        let sourceID = try await source(service)
+        let cases: [(snapshot: Any, fields: Set<String>)] = [
+            (["workers": 0], ["snapshot.workers"]),
+            (["workers": 65], ["snapshot.workers"]),
+            (["workers": "4"], ["snapshot.workers"]),
+            (["workers": 2.5], ["snapshot.workers"]),
+            (["workers": true], ["snapshot.workers"]),
+            (["chunk_pages": 0], ["snapshot.chunk_pages"]),
+            (["chunk_pages": 4_294_967_296], ["snapshot.chunk_pages"]),
+            (["rows_per_group": 0], ["snapshot.rows_per_group"]),
+            (["rows_per_group": -1, "workers": 99], ["snapshot.workers", "snapshot.rows_per_group"]),
+            (["rows_per_group": 1e300], ["snapshot.rows_per_group"]),
+            (["colour": "blue"], ["snapshot.colour"]),
+            ([4], ["snapshot"]),
+            ("fast", ["snapshot"]),
+        ]
+        for (snapshot, fields) in cases {
+            let response = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": snapshot])
+            #expect(response.status == 422, "\(snapshot): \(response.raw)")
+            let errors = ((response.body as? [String: Any])?["errors"] as? [[String: Any]]) ?? []
+            #expect(Set(errors.compactMap { $0["field"] as? String }) == fields, "\(snapshot): \(response.raw)")
+        }
+        let bounds = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": ["workers": 65]])
+        #expect(bounds.raw.contains("between 1 and 64"), "\(bounds.raw)")
+        #expect(try await service.call("GET", "/v1/pipelines/bad").status == 404)
+        // The largest values are accepted.
+        let largest = ["workers": 64, "chunk_pages": 4_294_967_295, "rows_per_group": 9_007_199_254_740_991]
+        let accepted = try await service.call("PUT", "/v1/pipelines/big", json: ["source_id": sourceID, "snapshot": largest])
+        #expect(accepted.status == 201, "\(accepted.raw)")
+        #expect(settings(accepted.body) == largest)
+        await service.stop()
+    }
+
+    /// A data directory from before `snapshot` existed: its pipeline records
+    /// have no such key, and open with the defaults.
+    @Test func recordsSavedBeforeSnapshotSettingsOpenWithDefaults() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("state.sqlite").path
+        let now = Timestamps.now()
+        do {
+            let store = try SQLiteStateStore(path: path)
+            try await store.save(PipelineRecord(id: "old", sourceID: "s", publication: "pub", createdAt: now, updatedAt: now))
+        }
+        // Rewrite the row as the previous version wrote it: the same JSON without `snapshot`.
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in
+            let json = try #require(try String.fetchOne(db, sql: "SELECT record FROM pipelines WHERE id = 'old'"))
+            var record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            #expect(record.removeValue(forKey: "snapshot") != nil)
+            let old = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
+            try db.execute(sql: "UPDATE pipelines SET record = ? WHERE id = 'old'", arguments: [old])
+        }
+        try database.close()
+
+        let reopened = try SQLiteStateStore(path: path)
+        let record = try #require(try await reopened.pipeline(id: "old"))
+        #expect(record.snapshot == SnapshotSettings())
+        #expect(record.publication == "pub")
+    }
+
+    @Test func boundsAreCheckedWhenARecordIsDecoded() throws {
+        let stored = #"{"workers":0}"#
+        #expect(throws: SnapshotSettings.OutOfBounds.self) {
+            try JSONDecoder().decode(SnapshotSettings.self, from: Data(stored.utf8))
+        }
+        let settings = try SnapshotSettings(workers: 2, chunkPages: nil, rowsPerGroup: 10)
+        let decoded = try JSONDecoder().decode(SnapshotSettings.self, from: try JSONEncoder().encode(settings))
+        #expect(decoded == settings)
+        #expect(decoded.options == SnapshotOptions(workers: 2, chunkPages: SnapshotOptions().chunkPages, rowsPerGroup: 10))
+    }
+
+    /// The settings reach the pipeline the registry starts: its configuration
+    /// carries them, and the load is cut into chunks of `chunk_pages` pages;
+    /// after a restart of the service, the stored settings start it again.
+    @Test(.timeLimit(.minutes(2)))
+    func theLoadRunsWithTheSettings() async throws {
+        let postgres = try TestPostgres.shared()
+        let database = try postgres.createDatabase()
+        try postgres.execute("""
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 2000) g;
+            CREATE PUBLICATION popsink FOR TABLE t;
+            """, database: database)
+        let pages = try #require(Int(try postgres.execute(
+            "SELECT pg_relation_size('t') / current_setting('block_size')::int AS pages", database: database
+        ).value("pages") ?? ""))
+        #expect(pages > 10)
+        var service = try Service()
+        let pipelineID = "p\(database)"
+        let created = try await service.call("POST", "/v1/sources", json: [
+            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+            "user": postgres.superuser, "sslmode": "disable",
+        ])
+        let sourceID = try #require((created.body as? [String: Any])?["id"] as? String)
+        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
+            "source_id": sourceID, "desired_state": "running",
+            "snapshot": ["workers": 3, "chunk_pages": 4, "rows_per_group": 700],
+        ])
+        #expect(put.status == 201, "\(put.body ?? "")")
+        let expected = SnapshotOptions(workers: 3, chunkPages: 4, rowsPerGroup: 700)
+        #expect(service.registry.config(pipelineID)?.snapshot == expected)
+
+        var current: [String: Any] = [:]
+        for _ in 0..<300 where current["state"] as? String != "streaming" {
+            current = try #require(try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(current["state"] as? String == "streaming", "\(current)")
+        let table = try #require(((current["snapshot"] as? [String: Any])?["tables"] as? [[String: Any]])?.first, "\(current)")
+        #expect(table["rows_done"] as? Int == 2000)
+        #expect(table["chunks_total"] as? Int == (pages + 3) / 4, "\(pages) pages: \(table)")
+
+        await service.stop(keepingData: true)
+        service = try Service(directory: service.directory)
+        #expect(service.registry.config(pipelineID) == nil)
+        try await service.registry.resume()
+        #expect(service.registry.config(pipelineID)?.snapshot == expected)
+        await service.stop()
+    }
+}
