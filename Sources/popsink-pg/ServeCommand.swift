@@ -37,6 +37,10 @@ struct ServeCommand: AsyncParsableCommand {
     var insecureNoAuth = false
 
     func run() async throws {
+        // First thing: a stop request during startup (opening the stores,
+        // resuming pipelines) is kept and acted on once the server runs.
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
+        defer { signals.cancel() }
         let logger = Logger(label: "popsink-pg")
         let (host, port) = try parseListen()
         let token = try loadToken()
@@ -60,8 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("popsink-pg listening on http://\(host):\(bound) (data in \(dataDir))")
         try await registry.resume()
 
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { server.triggerShutdown() }
-        defer { signals.cancel() }
+        signals.onSignal { server.triggerShutdown() }
         try await server.run()
         await registry.shutdown()
         logger.info("popsink-pg stopped")

@@ -5,18 +5,46 @@ import Dispatch
 import CDC
 import Foundation
 import Logging
+import Synchronization
 
 final class SignalWatcher {
-    private let sources: [any DispatchSourceSignal]
+    /// Whether a signal came, and what to do about it once that is known.
+    private final class Latch: Sendable {
+        let state = Mutex<(signalled: Bool, handler: (@Sendable () -> Void)?)>((false, nil))
+    }
 
-    init(signals: [Int32], handler: @escaping @Sendable () -> Void) {
+    private let sources: [any DispatchSourceSignal]
+    private let latch = Latch()
+
+    /// Watches `signals` from now on. A signal that comes before the handler
+    /// is set is kept, and the handler runs as soon as it is: as PID 1 of a
+    /// container a process ignores every signal it has no handler for, so a
+    /// `docker stop` during startup would otherwise be lost.
+    init(signals: [Int32], handler: (@Sendable () -> Void)? = nil) {
+        latch.state.withLock { $0.handler = handler }
+        let latch = self.latch
         sources = signals.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
+            source.setEventHandler {
+                let handler = latch.state.withLock { state in
+                    state.signalled = true
+                    return state.handler
+                }
+                handler?()
+            }
             source.resume()
             return source
         }
+    }
+
+    /// Sets what a signal does; runs it at once if one already came.
+    func onSignal(_ handler: @escaping @Sendable () -> Void) {
+        let signalled = latch.state.withLock { state in
+            state.handler = handler
+            return state.signalled
+        }
+        if signalled { handler() }
     }
 
     func cancel() {

@@ -117,6 +117,28 @@ import Testing
         #expect(report?["passed"] as? Bool == true)
     }
 
+    /// A stop request while `serve` is still starting (its state store is
+    /// being opened) is kept and honoured: a clean exit, not death by the
+    /// signal, nor (as PID 1 of a container) a signal ignored until SIGKILL.
+    @Test func serveStopsCleanlyWhenSignalledDuringStartup() throws {
+        let directory = NSTemporaryDirectory() + "popsink-serve-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let serve = try PopsinkProcess.start(
+            ["serve", "--listen", "127.0.0.1:0", "--data-dir", directory], environment: ["POPSINK_API_TOKEN": nil])
+        let statePath = directory + "/state.sqlite"
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: statePath) && serve.isRunning && Date() < deadline {
+            usleep(500)
+        }
+        kill(serve.process.processIdentifier, SIGTERM)
+        let stopBy = Date().addingTimeInterval(10)
+        while serve.isRunning && Date() < stopBy { usleep(20_000) }
+        #expect(!serve.isRunning, "serve ignored SIGTERM during startup")
+        if serve.isRunning { serve.kill() }
+        #expect(serve.process.terminationReason == .exit, "\(serve.output())")
+        #expect(serve.process.terminationStatus == 0, "\(serve.output())")
+    }
+
     @Test func badArgumentsAreExplained() throws {
         let slot = try PopsinkProcess.run(["run", "host=127.0.0.1", "--slot", "Bad-Slot"])
         #expect(slot.status != 0 && slot.output.contains("--slot"))
