@@ -29,35 +29,38 @@ enum APIRoute: Equatable, Sendable {
     static let staticPath = "/static"
 
     /// The route of a decoded path's segments (empty ones dropped), or nil.
-    init?(segments: [String]) {
+    init?(segments: [Substring]) {
         switch segments.first {
         case "healthz" where segments.count == 1: self = .healthz
         case "readyz" where segments.count == 1: self = .readyz
         case "metrics" where segments.count == 1: self = .metrics
         case "v1":
-            guard let route = Self.v1(Array(segments.dropFirst())) else { return nil }
+            guard let route = Self.v1(segments.dropFirst()) else { return nil }
             self = route
         default: return nil
         }
     }
 
-    private static func v1(_ path: [String]) -> APIRoute? {
-        switch (path.first, path.count) {
+    private static func v1(_ path: ArraySlice<Substring>) -> APIRoute? {
+        let path = Array(path)
+        guard let first = path.first else { return nil }
+        let id = path.count > 1 ? String(path[1]) : ""
+        switch (first, path.count) {
         case ("sources", 1): return .sources
-        case ("sources", 2): return .source(path[1])
-        case ("sources", 3) where path[2] == "check": return .sourceCheck(path[1])
-        case ("sources", 3) where path[2] == "tables": return .sourceTables(path[1])
+        case ("sources", 2): return .source(id)
+        case ("sources", 3) where path[2] == "check": return .sourceCheck(id)
+        case ("sources", 3) where path[2] == "tables": return .sourceTables(id)
         case ("pipelines", 1): return .pipelines
-        case ("pipelines", 2): return .pipeline(path[1])
+        case ("pipelines", 2): return .pipeline(id)
         case ("pipelines", 3):
-            if let command = PipelineCommand(rawValue: path[2]) { return .pipelineCommand(path[1], command) }
+            if let command = PipelineCommand(rawValue: String(path[2])) { return .pipelineCommand(id, command) }
             switch path[2] {
-            case "status": return .pipelineStatus(path[1])
-            case "filters": return .pipelineFilters(path[1])
-            case "events": return .pipelineEvents(path[1])
+            case "status": return .pipelineStatus(id)
+            case "filters": return .pipelineFilters(id)
+            case "events": return .pipelineEvents(id)
             default: return nil
             }
-        case ("pipelines", 4) where path[2] == "events" && path[3] == "stream": return .pipelineEventStream(path[1])
+        case ("pipelines", 4) where path[2] == "events" && path[3] == "stream": return .pipelineEventStream(id)
         default: return nil
         }
     }
@@ -83,7 +86,7 @@ enum APIRoute: Equatable, Sendable {
     }
 
     /// The segments of a percent-decoded path, as the router matches them.
-    static func segments(_ decodedPath: String) -> [String] {
-        decodedPath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    static func segments(_ decodedPath: String) -> [Substring] {
+        decodedPath.split(separator: "/", omittingEmptySubsequences: true)
     }
 }
