@@ -3,7 +3,10 @@
 // server has stopped; `shutdown()` or cancelling `run()` stops it).
 import Synchronization
 
-/// Handles one request. Runs on Swift's cooperative pool; may suspend freely.
+/// Handles one request. It starts on the event loop's thread and runs there until
+/// it first suspends (then on Swift's cooperative pool): it may suspend freely, but
+/// must never block, and should suspend before a long computation, which would
+/// hold up every other connection meanwhile.
 public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
 
 /// An HTTP/1.1 server on non-blocking POSIX sockets and an epoll event loop.
@@ -130,7 +133,7 @@ public final class HTTPServer: Sendable {
             let inbox = try LoopInbox()
             cleanup.append(inbox.close)
             let stopped = Latch()
-            try SystemThread.spawn {
+            try SystemThread.spawn(name: "popsink-http") {
                 let loop = EventLoop(configuration: configuration, handler: handler, listener: listener, epoll: epoll, inbox: inbox)
                 loop.run()
                 stopped.open()

@@ -1,6 +1,7 @@
 // The server's event loop: one thread waiting in `epoll_wait` on the listener,
 // every connection and the inbox eventfd. All socket I/O happens here, never on
-// the cooperative pool; handlers run as tasks and post their results back.
+// the cooperative pool; handlers run as tasks, started on this thread (until
+// they first suspend), and post their results back.
 //
 // Readiness is level-triggered and each wake-up does bounded work per connection
 // (a read budget, one request in flight), so one fast or slow client cannot keep

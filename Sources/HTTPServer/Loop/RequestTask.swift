@@ -1,5 +1,6 @@
-// The task that runs a handler on Swift's cooperative pool and reports back to the
-// event loop through its inbox, including the body writes of a streamed response.
+// The task that runs a handler (started on the event loop's thread, on Swift's
+// cooperative pool once it suspends) and reports back to the event loop through
+// its inbox, including the body writes of a streamed response.
 
 enum RequestTask {
     static func run(

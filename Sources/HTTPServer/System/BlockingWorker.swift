@@ -31,7 +31,7 @@ final class BlockingWorker: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         if !started {
             do {
-                try SystemThread.spawn { [self] in work() }
+                try SystemThread.spawn(name: "popsink-files") { [self] in work() }
             } catch {
                 return false
             }

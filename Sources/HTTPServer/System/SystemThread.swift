@@ -1,5 +1,8 @@
 // Threads the server owns: the event loop's, and the worker that does file reads
 // for `StaticFiles`. Blocking calls run there and never on Swift's cooperative pool.
+// Each is named: a thread created from a pool thread would otherwise carry its
+// name (`com.apple.root.default-qos`), and profiles could not tell them apart.
+import CHTTPShims
 import Glibc
 
 enum SystemThread {
@@ -8,9 +11,12 @@ enum SystemThread {
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
-    /// Runs `body` on a new detached thread.
-    static func spawn(_ body: @escaping @Sendable () -> Void) throws(HTTPServerError) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    /// Runs `body` on a new detached thread called `name` (15 bytes at most).
+    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(HTTPServerError) {
+        let box = Unmanaged.passRetained(Box {
+            _ = chttp_name_current_thread(name)
+            body()
+        }).toOpaque()
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, { argument in
             let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
