@@ -11,7 +11,7 @@
 // glibc declares it only with _GNU_SOURCE, which the Glibc module is built without.
 extern int pthread_setname_np(pthread_t thread, const char *name);
 
-/// Names the calling thread; Linux keeps the first 15 bytes.
+/// Names the calling thread: 15 bytes at most (ERANGE otherwise).
 static inline int chttp_name_current_thread(const char *name) {
     return pthread_setname_np(pthread_self(), name);
 }
