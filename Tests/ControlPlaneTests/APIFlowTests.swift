@@ -59,6 +59,15 @@ import Testing
             let body = data.isEmpty ? nil : (try? JSONSerialization.jsonObject(with: data)) ?? String(decoding: data, as: UTF8.self)
             return (http.statusCode, body, http.allHeaderFields, String(decoding: data, as: UTF8.self))
         }
+
+        /// Registers `database` of the test cluster as a source; returns its id.
+        func registerSource(_ postgres: TestPostgres, database: String) async throws -> String {
+            let created = try await call("POST", "/v1/sources", json: [
+                "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+                "user": postgres.superuser, "sslmode": "disable",
+            ])
+            return try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
+        }
     }
 
     @Test(.timeLimit(.minutes(2)))

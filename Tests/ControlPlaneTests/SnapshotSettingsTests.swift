@@ -155,11 +155,7 @@ import Testing
         #expect(pages > 10)
         var service = try Service()
         let pipelineID = "p\(database)"
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
-            "user": postgres.superuser, "sslmode": "disable",
-        ])
-        let sourceID = try #require((created.body as? [String: Any])?["id"] as? String)
+        let sourceID = try await service.registerSource(postgres, database: database)
         let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
             "source_id": sourceID, "desired_state": "running",
             "snapshot": ["workers": 3, "chunk_pages": 4, "rows_per_group": 700],

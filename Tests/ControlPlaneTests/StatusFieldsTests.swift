@@ -22,11 +22,7 @@ import Testing
             """, database: database)
         let service = try Service()
         let pipelineID = "p\(database)"
-        let source = try await service.call("POST", "/v1/sources", json: [
-            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
-            "user": postgres.superuser, "sslmode": "disable",
-        ])
-        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
+        let sourceID = try await service.registerSource(postgres, database: database)
         let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
             "source_id": sourceID, "desired_state": "running", "initial_load": false,
         ])
@@ -99,11 +95,7 @@ import Testing
             """, database: database)
         let service = try Service()
         let pipelineID = "p\(database)"
-        let source = try await service.call("POST", "/v1/sources", json: [
-            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
-            "user": postgres.superuser, "sslmode": "disable",
-        ])
-        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
+        let sourceID = try await service.registerSource(postgres, database: database)
         let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
             "source_id": sourceID, "desired_state": "running",
         ])
