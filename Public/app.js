@@ -79,12 +79,12 @@ function formatCount(value) {
 function eventsCell(status) {
   if (!status) return "–";
   const byOp = status.events_by_op || {};
-  const names = { c: "inserts", u: "updates", d: "deletes", t: "truncates", r: "initial-load rows" };
+  const names = { c: "inserts", u: "updates", d: "deletes", t: "truncates", r: "snapshot rows" };
   const detail = Object.entries(names).map(([op, name]) => `${op} ${formatCount(byOp[op])} ${name}`).join("\n");
   return el("span", { title: detail }, formatCount(status.events_stored));
 }
 
-/** The initial load: tables done of the total and a bar over rows; per-table detail in the tooltip. */
+/** The snapshot: tables done of the total and a bar over rows; per-table detail in the tooltip. */
 function snapshotCell(status) {
   const snapshot = status && status.snapshot;
   if (!snapshot || !snapshot.tables_total) return "–";

@@ -107,7 +107,7 @@ public actor PipelineRegistry {
         let config = try PipelineConfig(
             id: record.id, source: source.connectionSettings, publication: record.publication, slot: slot,
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
-            initialLoad: record.initialLoad, snapshot: record.snapshot.options)
+            snapshot: record.snapshot.options(enabled: record.initialLoad))
         let pipeline = Pipeline(config: config)
         running[record.id] = pipeline
         await pipeline.start()

@@ -82,7 +82,7 @@ enum Schema {
         CREATE INDEX staged_changes_by_xid ON staged_changes (xid, position);
         """,
         """
-        -- The initial load's plan and progress: one row per chunk (a range of
+        -- The snapshot's plan and progress: one row per chunk (a range of
         -- heap pages of one table). next_page moves in the same transaction as
         -- the events of the pages before it, so after a crash a chunk resumes
         -- exactly where its stored rows end. end_page NULL: up to the table's

@@ -1,5 +1,5 @@
 // COPY … TO STDOUT: rows streamed out of Postgres one by one, never a whole
-// table in memory (the initial load reads tables this way).
+// table in memory (the snapshot reads tables this way).
 
 import CLibPQ
 

@@ -25,7 +25,7 @@ public struct CreatedSlot: Sendable, Equatable {
     public let snapshotName: String?
 }
 
-/// Whether `CREATE_REPLICATION_SLOT` exports a snapshot for an initial load.
+/// Whether `CREATE_REPLICATION_SLOT` exports a snapshot for the table snapshot.
 public enum SlotSnapshot: Sendable {
     case none
     case export

@@ -17,7 +17,7 @@ public enum CheckID: String, Sendable, Codable, CaseIterable {
     case publication
     /// Every published table has `REPLICA IDENTITY FULL`.
     case replicaIdentity = "replica_identity"
-    /// The role can read every published table (for the initial load).
+    /// The role can read every published table (for the snapshot).
     case selectPrivilege = "select_privilege"
     /// A replication slot is free for the pipeline.
     case replicationSlots = "replication_slots"

@@ -1,5 +1,5 @@
 // What the control plane hands to `/metrics` for one pipeline: a fresh status
-// snapshot (which carries the slot's health and the initial load's progress)
+// snapshot (which carries the slot's health and the snapshot's progress)
 // plus what lives outside the pipeline's own status, the store's size on disk.
 
 import CDC

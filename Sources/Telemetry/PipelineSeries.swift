@@ -75,7 +75,7 @@ struct PipelineSeries {
         for (index, entry) in status.eventsByOperation.byCode.enumerated() where index < eventsByOperation.count {
             eventsByOperation[index].set(entry.count)
         }
-        snapshot.update(status.initialLoad)
+        snapshot.update(status.snapshot)
         commitToDurable = status.commitToDurable
 
         setLastError(status.lastError?.code.rawValue)

@@ -26,7 +26,7 @@ struct SeriesName: Sendable {
         name: "popsink_pipeline_events_stored_total", help: "Change events durably stored.")
     static let eventsByOperation = SeriesName(
         name: "popsink_pipeline_events_total",
-        help: "Change events durably stored, by op: c insert, u update, d delete, t truncate, r initial-load row.")
+        help: "Change events durably stored, by op: c insert, u update, d delete, t truncate, r snapshot row.")
     static let transactionsStored = SeriesName(
         name: "popsink_pipeline_transactions_stored_total", help: "Source transactions durably stored.")
     static let reconnects = SeriesName(
@@ -55,16 +55,16 @@ struct SeriesName: Sendable {
         help: "WAL that can still be written before the slot risks being lost (safe_wal_size); absent when unlimited.")
     static let snapshotTablesRemaining = SeriesName(
         name: "popsink_pipeline_snapshot_tables_remaining",
-        help: "Tables of the initial load not loaded yet; 0 when there is no load.")
+        help: "Tables of the snapshot not loaded yet; 0 when there is no load.")
     static let snapshotRows = SeriesName(
-        name: "popsink_pipeline_snapshot_rows", help: "Rows of the table stored by the initial load.")
+        name: "popsink_pipeline_snapshot_rows", help: "Rows of the table stored by the snapshot.")
     static let snapshotRowsEstimated = SeriesName(
         name: "popsink_pipeline_snapshot_rows_estimated",
         help: "Rows Postgres estimates the table has (pg_class.reltuples); 0 when never analyzed.")
     static let snapshotChunksDone = SeriesName(
-        name: "popsink_pipeline_snapshot_chunks_done", help: "Chunks of the table the initial load has stored.")
+        name: "popsink_pipeline_snapshot_chunks_done", help: "Chunks of the table the snapshot has stored.")
     static let snapshotChunks = SeriesName(
-        name: "popsink_pipeline_snapshot_chunks", help: "Chunks the initial load splits the table into.")
+        name: "popsink_pipeline_snapshot_chunks", help: "Chunks the snapshot splits the table into.")
     static let commitToDurable = SeriesName(
         name: "popsink_pipeline_commit_to_durable_seconds",
         help: "From a transaction's commit on the server to its events being durable here.")

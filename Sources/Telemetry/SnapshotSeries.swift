@@ -1,4 +1,4 @@
-// The initial load's series of one pipeline: per table, rows and chunks done
+// The snapshot's series of one pipeline: per table, rows and chunks done
 // against the estimate and the plan, and how many tables are left. Tables
 // come and go between runs (filters change), so their series are registered
 // when a table first appears and unregistered when it leaves the status.
@@ -31,7 +31,7 @@ struct SnapshotSeries {
             descriptor: SeriesName.snapshotTablesRemaining.descriptor, labels: [("pipeline", pipeline)])
     }
 
-    mutating func update(_ progress: [TableLoadProgress]) {
+    mutating func update(_ progress: [TableSnapshotProgress]) {
         tablesRemaining.set(to: Double(progress.count { $0.state != .done }))
         var seen: Set<Table> = []
         for entry in progress {

@@ -57,20 +57,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
     var excludeTables: [String] = []
 
-    @Flag(help: "Do not load the tables' existing rows when the slot is created; capture only new changes.")
-    var noInitialLoad = false
+    @Flag(help: "Do not snapshot the tables' existing rows when the slot is created; capture only new changes.")
+    var noSnapshot = false
 
     @Option(help: ArgumentHelp(
-        "Connections reading the initial load in parallel (default: the number of cores).", valueName: "n"))
+        "Connections reading the snapshot in parallel (default: the number of cores).", valueName: "n"))
     var snapshotWorkers: Int?
 
     @Option(help: ArgumentHelp(
-        "Heap pages (8 KiB) per chunk of the initial load; large tables are split into chunks read in parallel.",
+        "Heap pages (8 KiB) per chunk of the snapshot; large tables are split into chunks read in parallel.",
         valueName: "pages"))
     var snapshotChunkPages: UInt32 = SnapshotOptions().chunkPages
 
     @Option(help: ArgumentHelp(
-        "Rows of the initial load stored per commit (fewer, once a second); each commit is an fsync.",
+        "Rows of the snapshot stored per commit (fewer, once a second); each commit is an fsync.",
         valueName: "rows"))
     var snapshotRowsPerGroup: Int = SnapshotOptions().rowsPerGroup
 
@@ -109,10 +109,9 @@ struct RunCommand: AsyncParsableCommand {
                 includeSchemas: includeSchemas, excludeSchemas: excludeSchemas,
                 includeTables: includeTables, excludeTables: excludeTables),
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
-            initialLoad: !noInitialLoad,
             snapshot: try SnapshotSettings(
                 workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup
-            ).options)
+            ).options(enabled: !noSnapshot))
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })
@@ -124,7 +123,7 @@ struct RunCommand: AsyncParsableCommand {
         await pipeline.start()
         tailer?.start()
         let reporter = verbose ? StateReporter(pipeline: pipeline, logger: logger) : nil
-        let loadProgress = LoadProgressDisplay(pipeline: pipeline)
+        let loadProgress = SnapshotProgressDisplay(pipeline: pipeline)
         let outcome = await pipeline.waitUntilFinished()
         reporter?.cancel()
         await loadProgress.finish()

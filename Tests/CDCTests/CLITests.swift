@@ -79,9 +79,9 @@ import Testing
         #expect(missing.output.contains("No event store"))
     }
 
-    /// Without a terminal, `run` reports the initial load in plain lines
+    /// Without a terminal, `run` reports the snapshot in plain lines
     /// and says when it is done; the options are checked.
-    @Test func runReportsTheInitialLoadsProgress() throws {
+    @Test func runReportsTheSnapshotsProgress() throws {
         let harness = try CaptureHarness(setup: Self.setup + "INSERT INTO t SELECT g, 'v' FROM generate_series(1, 2500) g;")
         defer { harness.cleanUp() }
         let common = ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
@@ -96,12 +96,12 @@ import Testing
 
         let run = try PopsinkProcess.run(common + ["--snapshot-workers", "2", "--snapshot-chunk-pages", "2"])
         #expect(run.status == 0, "\(run.output)")
-        let done = run.output.split(separator: "\n").first { $0.hasPrefix("initial load done:") }
-        #expect(done.map { $0.hasPrefix("initial load done: 2500 rows of 1 table in ") } == true, "\(run.output)")
+        let done = run.output.split(separator: "\n").first { $0.hasPrefix("snapshot done:") }
+        #expect(done.map { $0.hasPrefix("snapshot done: 2500 rows of 1 table in ") } == true, "\(run.output)")
         // A later run has nothing to load and says nothing about it.
         let again = try PopsinkProcess.run(common)
         #expect(again.status == 0)
-        #expect(!again.output.contains("initial load"), "\(again.output)")
+        #expect(!again.output.contains("snapshot"), "\(again.output)")
     }
 
     @Test func checkExitsNonZeroAndPrintsTheFix() throws {

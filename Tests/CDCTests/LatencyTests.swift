@@ -31,7 +31,7 @@ import Testing
         for id in 1...25 { try harness.execute("INSERT INTO t VALUES (\(id))") }
         let worker = PipelineWorker(config: try harness.config())
         #expect(worker.run() == .reachedEnd)
-        let status = worker.progress.snapshot
+        let status = worker.progress.status
         #expect(status.transactionsStored == 25)
         #expect(status.commitToDurable.count == 25)
         // Committed before the pipeline started, so each waited at least a little,

@@ -213,9 +213,9 @@ import Testing
         }
     }
 
-    /// The initial load reads rows with COPY, not pgoutput: the same values
+    /// The snapshot reads rows with COPY, not pgoutput: the same values
     /// must come out the same way.
-    @Test func everyTypeLoadsThroughTheInitialLoad() throws {
+    @Test func everyTypeLoadsThroughTheSnapshot() throws {
         let table = RoundTripTable(name: "every_type", columns: Self.columns)
         let harness = try CaptureHarness(setup: Self.setup + table.create)
         defer { harness.cleanUp() }
@@ -229,7 +229,7 @@ import Testing
         try #require(events.map(\.op) == ["r", "r", "r"])
         for event in events {
             let id = try #require(intValue(event.key?["id"]))
-            try table.compare(event.json["after"], expected[id - 1], "row \(id) of the initial load")
+            try table.compare(event.json["after"], expected[id - 1], "row \(id) of the snapshot")
         }
     }
 

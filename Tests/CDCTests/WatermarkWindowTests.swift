@@ -10,7 +10,7 @@ import Testing
         TupleData(columns: values.map { $0.map { .text(ArraySlice($0.utf8)) } ?? .null })
     }
 
-    static let piece = WatermarkLoad.Piece(
+    static let piece = WatermarkSnapshot.Piece(
         chunkID: 0, table: 0, firstPage: 0, endPage: nil, finishesChunk: true, reloadsTable: false)
 
     static func survivors(_ window: WatermarkWindow) -> [[String?]] {

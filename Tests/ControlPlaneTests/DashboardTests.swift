@@ -74,7 +74,7 @@ import Testing
         status.lastError = PipelineError(.connectionLost, "server closed the connection", retryable: true)
         status.commitToDurable.observe(milliseconds: 3)
         status.slot = SlotHealth(walStatus: "reserved", retainedBytes: 4096, safeWALBytes: nil)
-        status.initialLoad = [TableLoadProgress(schema: "public", table: "t", state: .loading, rowsDone: 1, estimatedRows: 9)]
+        status.snapshot = [TableSnapshotProgress(schema: "public", table: "t", state: .loading, rowsDone: 1, estimatedRows: 9)]
         let now = Timestamps.now()
         let record = PipelineRecord(id: "p", sourceID: "s", createdAt: now, updatedAt: now)
         let source = SourceRecord(id: "s", host: "h", database: "d", user: "u", createdAt: now, updatedAt: now)

@@ -1,4 +1,4 @@
-// The `snapshot` object of a pipeline (how its initial load reads): through
+// The `snapshot` object of a pipeline (how its snapshot reads): through
 // the API, in the state store across a restart of the service, validated like
 // the CLI's options, and into the configuration the pipeline runs with.
 
@@ -133,7 +133,7 @@ import Testing
         let settings = try SnapshotSettings(workers: 2, chunkPages: nil, rowsPerGroup: 10)
         let decoded = try JSONDecoder().decode(SnapshotSettings.self, from: try JSONEncoder().encode(settings))
         #expect(decoded == settings)
-        #expect(decoded.options == SnapshotOptions(workers: 2, chunkPages: SnapshotOptions().chunkPages, rowsPerGroup: 10))
+        #expect(decoded.options() == SnapshotOptions(workers: 2, chunkPages: SnapshotOptions().chunkPages, rowsPerGroup: 10))
     }
 
     /// The settings reach the pipeline the registry starts: its configuration

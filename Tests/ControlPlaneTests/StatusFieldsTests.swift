@@ -1,5 +1,5 @@
 // The status fields that come from the pipeline's progress (events by op,
-// the slot's health, the initial load) as the API and /metrics show them,
+// the slot's health, the snapshot) as the API and /metrics show them,
 // for pipelines streaming from a real Postgres.
 
 import CDC
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2)))
-    func initialLoadProgressPerTableInStatusAndMetrics() async throws {
+    func snapshotProgressPerTableInStatusAndMetrics() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute("""

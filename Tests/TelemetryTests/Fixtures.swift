@@ -26,14 +26,14 @@ enum Fixtures {
         status.eventsByOperation.deletes = 30
         status.eventsByOperation.truncates = 4
         status.slot = SlotHealth(walStatus: "extended", retainedBytes: 65536, safeWALBytes: 1 << 30)
-        status.initialLoad = [
-            TableLoadProgress(
+        status.snapshot = [
+            TableSnapshotProgress(
                 schema: "public", table: "orders", state: .done, rowsDone: 5000, estimatedRows: 4990,
                 chunksDone: 5, chunksTotal: 5),
-            TableLoadProgress(
+            TableSnapshotProgress(
                 schema: "public", table: "lines", state: .loading, rowsDone: 700, estimatedRows: 20000,
                 chunksDone: 1, chunksTotal: 20),
-            TableLoadProgress(schema: "audit", table: "log", estimatedRows: 10, chunksTotal: 1),
+            TableSnapshotProgress(schema: "audit", table: "log", estimatedRows: 10, chunksTotal: 1),
         ]
         return PipelineSample(id: id, status: status, storeBytes: 8192)
     }

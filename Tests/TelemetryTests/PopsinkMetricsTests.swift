@@ -97,13 +97,13 @@ import Testing
         #expect(text.value("popsink_pipeline_snapshot_tables_remaining", ["pipeline": "orders"]) == 2)
 
         // A run with another filter loads other tables: the old ones' series go.
-        sample.status.initialLoad = [TableLoadProgress(schema: "public", table: "lines", state: .done, rowsDone: 20000)]
+        sample.status.snapshot = [TableSnapshotProgress(schema: "public", table: "lines", state: .done, rowsDone: 20000)]
         text = try scrape(metrics, [sample])
         #expect(text.samples("popsink_pipeline_snapshot_rows").map { $0.labels["table"] } == ["lines"])
         #expect(text.value("popsink_pipeline_snapshot_rows", lines) == 20000)
         #expect(text.value("popsink_pipeline_snapshot_tables_remaining", ["pipeline": "orders"]) == 0)
 
-        sample.status.initialLoad = []
+        sample.status.snapshot = []
         text = try scrape(metrics, [sample])
         #expect(text["popsink_pipeline_snapshot_rows"] == nil)
         #expect(text.value("popsink_pipeline_snapshot_tables_remaining", ["pipeline": "orders"]) == 0)

@@ -20,7 +20,7 @@ struct ChangeAssembler {
         var watched: WatchedChange?
     }
 
-    /// A change of the table a watermark window is open on (`WatermarkLoad`).
+    /// A change of the table a watermark window is open on (`WatermarkSnapshot`).
     struct WatchedChange {
         let old: TupleData?
         let new: TupleData?
@@ -168,7 +168,7 @@ struct ChangeAssembler {
         ordinal += 1
     }
 
-    /// Emits rows of a resumed initial load as `r` events of the open
+    /// Emits rows of a resumed snapshot as `r` events of the open
     /// transaction (the high watermark's), numbered after its other events.
     mutating func emitLoadedRows(
         _ rows: some Sequence<TupleData>, schema: TableSchema, walStart: LSN, emit: (Record) throws -> Void

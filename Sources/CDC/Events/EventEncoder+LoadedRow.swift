@@ -1,4 +1,4 @@
-// The initial load's `r` event, encoded straight from a COPY line: the same
+// The snapshot's `r` event, encoded straight from a COPY line: the same
 // envelope as a streamed insert, with nothing before and no id yet (the
 // store's writer numbers the rows, `withID`).
 

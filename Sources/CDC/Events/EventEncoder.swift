@@ -13,7 +13,7 @@ struct EventEncoder {
         case update = 0x75  // u
         case delete = 0x64  // d
         case truncate = 0x74  // t
-        case read = 0x72  // r: a row of the initial load
+        case read = 0x72  // r: a row of the snapshot
     }
 
     /// What every event of one transaction shares, encoded once.
@@ -34,7 +34,7 @@ struct EventEncoder {
             sourceEnd = Array(#"","commit_lsn":"\#(lsn)","commit_ts":"\#(begin.commitTime.iso8601)","snapshot":false}"#.utf8)
         }
 
-        /// The initial load: rows as of the slot's consistent point, which
+        /// The snapshot: rows as of the slot's consistent point, which
         /// stands in for the commit LSN (every streamed transaction commits
         /// after it), with no transaction id or commit time.
         init(snapshotAt consistentPoint: LSN) {
@@ -143,7 +143,7 @@ struct EventEncoder {
 
     /// `{"id":…,"op":…,"ts_ms":…,"source":{…}` — `id` first, so readers of an
     /// output file find it without parsing the line. Without an ordinal the
-    /// event starts after it (`","op":…`): the initial load's workers encode
+    /// event starts after it (`","op":…`): the snapshot's workers encode
     /// rows before the store's writer numbers them (`withID`).
     mutating func begin(
         _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32?

@@ -47,7 +47,7 @@ public actor Pipeline {
         return await withCheckedContinuation { waiters.append($0) }
     }
 
-    public nonisolated var status: PipelineStatus { progress.current?.snapshot ?? PipelineStatus() }
+    public nonisolated var status: PipelineStatus { progress.current?.status ?? PipelineStatus() }
 
     private func finished(_ finishedWorker: PipelineWorker, _ outcome: PipelineOutcome) {
         guard worker === finishedWorker else { return }

@@ -23,16 +23,14 @@ public struct PipelineConfig: Sendable {
     public var retry: RetryPolicy
     /// `synchronous=FULL` (the default) fsyncs every group commit.
     public var durableFsync: Bool
-    /// Load the tables' existing rows (as `r` events) when the slot is created.
-    public var initialLoad: Bool
-    /// How the initial load reads.
+    /// Whether and how the tables' existing rows are read (as `r` events) when the slot is created.
     public var snapshot: SnapshotOptions
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,
         storePath: String, filter: TableFilter = .all, endPosition: EndPosition? = nil,
         groupCommit: GroupCommitPolicy = .init(), statusInterval: Duration = .seconds(10),
-        retry: RetryPolicy = .init(), durableFsync: Bool = true, initialLoad: Bool = true,
+        retry: RetryPolicy = .init(), durableFsync: Bool = true,
         snapshot: SnapshotOptions = .init()
     ) throws(PipelineError) {
         guard let slotName = slot ?? Self.defaultSlot(pipelineID: id) else {
@@ -52,7 +50,6 @@ public struct PipelineConfig: Sendable {
         self.statusInterval = statusInterval
         self.retry = retry
         self.durableFsync = durableFsync
-        self.initialLoad = initialLoad
         self.snapshot = snapshot
     }
 
@@ -65,8 +62,10 @@ public struct PipelineConfig: Sendable {
     }
 }
 
-/// The initial load's parallelism and chunk size.
+/// Whether a new pipeline snapshots its tables, and the snapshot's parallelism and chunk size.
 public struct SnapshotOptions: Sendable, Equatable {
+    /// Read the tables' existing rows when the slot is created; false streams only new changes.
+    public var enabled: Bool
     /// Connections reading chunks at once.
     public var workers: Int
     /// Heap pages per chunk (8 KiB each by default: 4096 pages is 32 MiB of table).
@@ -77,9 +76,10 @@ public struct SnapshotOptions: Sendable, Equatable {
     public var rowsPerGroup: Int
 
     public init(
-        workers: Int = ProcessInfo.processInfo.activeProcessorCount, chunkPages: UInt32 = 4096,
+        enabled: Bool = true, workers: Int = ProcessInfo.processInfo.activeProcessorCount, chunkPages: UInt32 = 4096,
         rowsPerGroup: Int = 100_000
     ) {
+        self.enabled = enabled
         self.workers = max(1, workers)
         self.chunkPages = max(1, chunkPages)
         self.rowsPerGroup = max(1, rowsPerGroup)

@@ -32,8 +32,8 @@ public struct PipelineStatus: Sendable, Equatable {
     public var commitToDurable = LatencyHistogram()
     /// Durably stored events by operation.
     public var eventsByOperation = OperationCounts()
-    /// The initial load, one entry per selected table; empty when there is none.
-    public var initialLoad: [TableLoadProgress] = []
+    /// The snapshot, one entry per selected table; empty when there is none.
+    public var snapshot: [TableSnapshotProgress] = []
     /// The slot as Postgres last reported it (read about once a second while streaming).
     public var slot: SlotHealth?
 
@@ -52,13 +52,13 @@ public struct PipelineStatus: Sendable, Equatable {
 
 /// Shared, lock-protected status: written by the worker, read by anyone.
 public final class PipelineProgress: Sendable {
-    private let status = Mutex(PipelineStatus())
+    private let current = Mutex(PipelineStatus())
 
     public init() {}
 
-    public var snapshot: PipelineStatus { status.withLock { $0 } }
+    public var status: PipelineStatus { current.withLock { $0 } }
 
     func update(_ body: (inout PipelineStatus) -> Void) {
-        status.withLock { body(&$0) }
+        current.withLock { body(&$0) }
     }
 }

@@ -13,7 +13,7 @@ struct ChunkReader {
     /// in page order. The page is nil for tables not read by page. The row
     /// is borrowed from the line being read, valid only during the call.
     func read(
-        _ chunk: LoadChunk, of table: LoadPlan.Table, from firstPage: UInt32,
+        _ chunk: SnapshotChunk, of table: SnapshotPlan.Table, from firstPage: UInt32,
         row: (_ page: UInt32?, _ values: CopyRow) throws -> Void
     ) throws {
         let columns = table.schema.relation.columns

@@ -4,7 +4,7 @@
 // the type's text output, exactly what pgoutput sends, so the same value
 // conversion applies to both.
 //
-// The initial load encodes straight from libpq's line: fields are ranges of
+// The snapshot encodes straight from libpq's line: fields are ranges of
 // it, and only a field with escapes is copied (unescaped) aside. Building a
 // TupleData per row instead (a copy of the line, an array of ArraySlices)
 // cost a third of the load workers' CPU in allocation and reference counting

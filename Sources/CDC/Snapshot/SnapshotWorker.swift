@@ -1,4 +1,4 @@
-// One reader of the initial load: a connection of its own that imports the
+// One reader of the snapshot: a connection of its own that imports the
 // load's exported snapshot, then takes chunks until none are left, encoding
 // their rows into batches for the store's writer. Several run at once; all
 // of them see the database exactly as of the slot's consistent point.
@@ -12,13 +12,13 @@ import Synchronization
 
 /// Hands out the chunks still to read, each to exactly one worker.
 final class ChunkDispenser: Sendable {
-    private let remaining: Mutex<[LoadChunk]>
+    private let remaining: Mutex<[SnapshotChunk]>
 
-    init(_ chunks: [LoadChunk]) {
+    init(_ chunks: [SnapshotChunk]) {
         remaining = Mutex(chunks.reversed())
     }
 
-    func next() -> LoadChunk? {
+    func next() -> SnapshotChunk? {
         remaining.withLock { $0.popLast() }
     }
 }
@@ -31,14 +31,14 @@ struct SnapshotWorker: Sendable {
 
     let settings: ConnectionSettings
     let snapshot: String
-    let tables: [LoadPlan.Table]
+    let tables: [SnapshotPlan.Table]
     let database: String
     let consistentPoint: LSN
 
     struct Cancelled: Error {}
 
     /// Starts the worker on its own thread; it reports its end to `queue`.
-    func start(name: String, dispenser: ChunkDispenser, queue: LoadQueue) {
+    func start(name: String, dispenser: ChunkDispenser, queue: SnapshotQueue) {
         let thread = Thread {
             Self.yieldToTheWriter()
             do {
@@ -52,7 +52,7 @@ struct SnapshotWorker: Sendable {
         thread.start()
     }
 
-    private func run(dispenser: ChunkDispenser, queue: LoadQueue) throws {
+    private func run(dispenser: ChunkDispenser, queue: SnapshotQueue) throws {
         let connection = try PostgresConnection(settings: settings, mode: .sql, applicationName: "popsink-pg load")
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try connection.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
@@ -60,17 +60,17 @@ struct SnapshotWorker: Sendable {
         let reader = ChunkReader(connection: connection)
         var encoder = EventEncoder(database: database)
         let context = EventEncoder.TransactionContext(snapshotAt: consistentPoint)
-        let tableIndex = LoadPlan.index(tables)
+        let tableIndex = SnapshotPlan.index(tables)
         while let chunk = dispenser.next() {
             guard let index = tableIndex[chunk.tableName] else { continue }
             let table = tables[index]
-            var batch = LoadBatch(chunk: chunk.id, nextPage: chunk.nextPage, capacity: Self.batchBytes)
+            var batch = SnapshotBatch(chunk: chunk.id, nextPage: chunk.nextPage, capacity: Self.batchBytes)
             var lastPage: UInt32?
             try reader.read(chunk, of: table, from: chunk.nextPage) { page, row in
                 if let page, page != lastPage, batch.count >= Self.batchRows || batch.tails.count >= Self.batchBytes {
                     batch.nextPage = page
                     guard queue.put(batch) else { throw Cancelled() }
-                    batch = LoadBatch(chunk: chunk.id, nextPage: page, capacity: Self.batchBytes)
+                    batch = SnapshotBatch(chunk: chunk.id, nextPage: page, capacity: Self.batchBytes)
                 }
                 lastPage = page
                 encoder.loadedRow(

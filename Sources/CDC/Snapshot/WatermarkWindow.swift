@@ -1,13 +1,13 @@
 // The rows of one piece of a resumed load, held between its low and high
 // watermarks, and the rule that reconciles them with the stream: a row whose
 // key the stream changes inside the window is dropped, because the stream's
-// event is at least as new as what the SELECT saw (see `WatermarkLoad`).
+// event is at least as new as what the SELECT saw (see `WatermarkSnapshot`).
 
 import PgOutput
 
 struct WatermarkWindow {
     let token: String
-    let piece: WatermarkLoad.Piece
+    let piece: WatermarkSnapshot.Piece
     /// True once the low watermark came through the stream.
     private(set) var isOpen = false
     /// The selected rows in page order; nil once reconciled away.
@@ -17,7 +17,7 @@ struct WatermarkWindow {
     private var positions: [[UInt8]: [Int]] = [:]
     private let keyColumns: [Int]
 
-    init(token: String, piece: WatermarkLoad.Piece, keyColumns: [Int]) {
+    init(token: String, piece: WatermarkSnapshot.Piece, keyColumns: [Int]) {
         self.token = token
         self.piece = piece
         self.keyColumns = keyColumns

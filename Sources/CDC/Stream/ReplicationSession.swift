@@ -59,8 +59,8 @@ final class ReplicationSession {
     private var groupCommitTimes: [PostgresTimestamp] = []
     private var inTransaction = false
     private var framesSinceClockCheck: UInt = 0
-    /// The rest of an initial load whose snapshot is gone, read while streaming.
-    private var watermarkLoad: WatermarkLoad?
+    /// The rest of a snapshot whose exported snapshot is gone, read while streaming.
+    private var watermarkSnapshot: WatermarkSnapshot?
 
     init(
         config: PipelineConfig, store: EventStoreWriter, progress: PipelineProgress, wake: WakeSignal,
@@ -95,12 +95,12 @@ final class ReplicationSession {
 
         let prepared = try SlotGuard.prepare(
             slot: config.slot, store: store, sql: sql, replication: replication, identity: identity,
-            initialLoad: config.initialLoad)
+            snapshot: config.snapshot.enabled)
         var start = prepared.lsn
         if let snapshot = prepared.snapshot {
             // The replication connection keeps the exported snapshot alive
             // until its next command, so the load runs before START_REPLICATION.
-            let outcome = try InitialLoad.run(
+            let outcome = try SnapshotLoad.run(
                 config: config, snapshot: snapshot, consistentPoint: start, database: identity.database ?? "",
                 store: store, progress: progress, shouldStop: shouldStop)
             onDurable(store.lastSequence)
@@ -112,7 +112,7 @@ final class ReplicationSession {
         received = start
         let catalog = CatalogLookup(connection: sql)
         if prepared.snapshot == nil {
-            watermarkLoad = try WatermarkLoad.resume(config: config, store: store, sql: sql, catalog: catalog)
+            watermarkSnapshot = try WatermarkSnapshot.resume(config: config, store: store, sql: sql, catalog: catalog)
         }
         if reachedEnd { return .reachedEnd }
 
@@ -127,8 +127,8 @@ final class ReplicationSession {
             slot: config.slot, start: start, protocolVersion: version, publications: [config.publication],
             streaming: version >= 2)
         progress.update {
-            $0.state = watermarkLoad == nil ? .streaming : .snapshotting
-            if let watermarkLoad { $0.initialLoad = watermarkLoad.progress }
+            $0.state = watermarkSnapshot == nil ? .streaming : .snapshotting
+            if let watermarkSnapshot { $0.snapshot = watermarkSnapshot.progress }
             $0.flushedLSN = checkpoint.flushLSN
             $0.receivedLSN = start
             $0.retryAttempt = 0
@@ -199,16 +199,16 @@ final class ReplicationSession {
     }
 
     /// A bounded run ends once everything up to its end position is
-    /// durable and the initial load, if one is being finished, is complete.
+    /// durable and the snapshot, if one is being finished, is complete.
     private var reachedEnd: Bool {
         guard let endLSN else { return false }
-        return checkpoint.flushLSN >= endLSN && watermarkLoad == nil
+        return checkpoint.flushLSN >= endLSN && watermarkSnapshot == nil
     }
 
     private func startLoadPieceIfDue(_ assembler: inout ChangeAssembler) throws {
-        guard !inTransaction, let watermarkLoad, watermarkLoad.needsPiece else { return }
-        try watermarkLoad.startNextPiece()
-        assembler.watchedRelation = watermarkLoad.watchedRelation
+        guard !inTransaction, let watermarkSnapshot, watermarkSnapshot.needsPiece else { return }
+        try watermarkSnapshot.startNextPiece()
+        assembler.watchedRelation = watermarkSnapshot.watchedRelation
     }
 
     // MARK: - Decoded messages
@@ -227,8 +227,8 @@ final class ReplicationSession {
         case .none:
             break
         case .watermark(let message):
-            guard let watermarkLoad else { break }
-            switch watermarkLoad.received(message) {
+            guard let watermarkSnapshot else { break }
+            switch watermarkSnapshot.received(message) {
             case .none:
                 break
             case .reloadMarker(let schema):
@@ -236,15 +236,15 @@ final class ReplicationSession {
             case .emitRows(let window):
                 var rows = 0
                 try assembler.emitLoadedRows(
-                    window.survivors, schema: watermarkLoad.schema(of: window.piece), walStart: walStart
+                    window.survivors, schema: watermarkSnapshot.schema(of: window.piece), walStart: walStart
                 ) { record in
                     try append(record)
                     rows += 1
                 }
                 try openGroup()
-                try watermarkLoad.stored(window.piece, rows: rows, store: store)
+                try watermarkSnapshot.stored(window.piece, rows: rows, store: store)
             }
-            assembler.watchedRelation = watermarkLoad.watchedRelation
+            assembler.watchedRelation = watermarkSnapshot.watchedRelation
         case .needsSchema(let relation):
             assembler.register(try TableSchema(relation: relation, catalog: catalog, filter: config.filter))
         case .began:
@@ -279,7 +279,7 @@ final class ReplicationSession {
     private func append(_ record: ChangeAssembler.Record) throws {
         try openGroup()
         _ = try store.append(commitLSN: record.commitLSN, ordinal: record.ordinal, body: record.body)
-        if let watched = record.watched { watermarkLoad?.observe(watched) }
+        if let watched = record.watched { watermarkSnapshot?.observe(watched) }
         groupEvents += 1
         groupOperations.count(record.operation)
     }
@@ -310,14 +310,14 @@ final class ReplicationSession {
             }
         }
         groupCommitTimes.removeAll(keepingCapacity: true)
-        if let watermarkLoad {
-            watermarkLoad.groupCommitted()
-            let finished = watermarkLoad.isFinished
+        if let watermarkSnapshot {
+            watermarkSnapshot.groupCommitted()
+            let finished = watermarkSnapshot.isFinished
             progress.update {
-                $0.initialLoad = watermarkLoad.progress
+                $0.snapshot = watermarkSnapshot.progress
                 if finished { $0.state = .streaming }
             }
-            if finished { self.watermarkLoad = nil }
+            if finished { self.watermarkSnapshot = nil }
         }
         onDurable(store.lastSequence)
         try sendStatus()
@@ -355,7 +355,7 @@ final class ReplicationSession {
     private func finish() throws {
         if inTransaction {
             store.rollbackGroup()
-            watermarkLoad?.groupRolledBack()
+            watermarkSnapshot?.groupRolledBack()
             groupIsOpen = false
             groupOperations = OperationCounts()
         } else {

@@ -23,7 +23,7 @@ enum SlotGuard {
     }
 
     /// Where to start streaming, and the snapshot to load first when the
-    /// slot was just created for a pipeline with an initial load.
+    /// slot was just created for a pipeline with a snapshot.
     struct Start {
         let lsn: LSN
         let snapshot: String?
@@ -32,7 +32,7 @@ enum SlotGuard {
     /// Makes sure the slot and the store agree; returns where to start streaming.
     static func prepare(
         slot: SlotName, store: EventStoreWriter, sql: PostgresConnection, replication: PostgresConnection,
-        identity: SystemIdentity, initialLoad: Bool
+        identity: SystemIdentity, snapshot: Bool
     ) throws -> Start {
         let row = try sql.query(
             """
@@ -63,8 +63,8 @@ enum SlotGuard {
             try store.setMetadata(MetadataKey.timeline, String(identity.timeline))
             try store.setMetadata(MetadataKey.database, database)
             try store.setMetadata(MetadataKey.slot, slot.rawValue)
-            if initialLoad { try store.setMetadata(InitialLoad.stateKey, "pending") }
-            let created = try replication.createLogicalSlot(slot, snapshot: initialLoad ? .export : .none)
+            if snapshot { try store.setMetadata(SnapshotLoad.stateKey, "pending") }
+            let created = try replication.createLogicalSlot(slot, snapshot: snapshot ? .export : .none)
             try store.setMetadata(MetadataKey.consistentPoint, created.consistentPoint.description)
             try store.saveCheckpoint(Checkpoint(lastCommitLSN: .zero, flushLSN: created.consistentPoint))
             return Start(lsn: created.consistentPoint, snapshot: created.snapshotName)

@@ -51,7 +51,7 @@ extension APIRouter {
         record.initialLoad = initialLoad ?? true
         // Saved even while the pipeline runs, and used from its next start:
         // restarting a load to apply them would turn it into a slower
-        // resume while streaming (`WatermarkLoad`).
+        // resume while streaming (`WatermarkSnapshot`).
         record.snapshot = snapshot ?? SnapshotSettings()
         if let desired { record.desiredState = PipelineRecord.DesiredState(rawValue: desired)! }
 
@@ -59,7 +59,7 @@ extension APIRouter {
         let active = ![.created, .stopped, .finished, .failed].contains(state)
         if let existing, active, existing.sourceID != record.sourceID || existing.publication != record.publication
             || existing.slotName != record.slotName || existing.initialLoad != record.initialLoad {
-            throw Problem.conflict("stop pipeline \(id) before changing its source, publication, slot or initial load",
+            throw Problem.conflict("stop pipeline \(id) before changing its source, publication, slot or snapshot",
                                    type: "urn:popsink:problem:pipeline-running")
         }
         if record != before || existing == nil {

@@ -25,7 +25,7 @@ enum Representation {
 
     /// The values a load of this pipeline runs with: those set, defaults for the rest.
     static func snapshotSettings(_ settings: SnapshotSettings) -> JSON {
-        let options = settings.options
+        let options = settings.options()
         return ["workers": options.workers, "chunk_pages": Int(options.chunkPages), "rows_per_group": options.rowsPerGroup]
     }
 
@@ -55,7 +55,7 @@ enum Representation {
         ]
         return [
             "pipeline_id": record.id, "state": status.state.rawValue, "desired_state": record.desiredState.rawValue,
-            "last_error": error, "snapshot": snapshot(status.initialLoad),
+            "last_error": error, "snapshot": snapshot(status.snapshot),
             "received_lsn": lsn(status.receivedLSN), "flushed_lsn": lsn(status.flushedLSN),
             "server_lsn": lsn(status.serverWALEnd),
             "lag_bytes": status.lagBytes, "lag_seconds": status.lagSeconds(nowMicroseconds: now),
@@ -67,8 +67,8 @@ enum Representation {
         ]
     }
 
-    /// The initial load: totals, then one entry per table in load order.
-    static func snapshot(_ tables: [TableLoadProgress]) -> JSON {
+    /// The snapshot: totals, then one entry per table in load order.
+    static func snapshot(_ tables: [TableSnapshotProgress]) -> JSON {
         [
             "tables_total": tables.count, "tables_done": tables.count { $0.state == .done },
             "rows_done": tables.reduce(Int64(0)) { $0 + $1.rowsDone },

@@ -1,5 +1,5 @@
 // A pipeline as the control plane stores it: which source, what to capture,
-// how its initial load reads, and whether it should be running (restarted on
+// how its snapshot reads, and whether it should be running (restarted on
 // its own after a restart of the service).
 
 import CDC

@@ -1,4 +1,4 @@
-// How a pipeline's initial load reads, as its record keeps it: the `snapshot`
+// How a pipeline's snapshot reads, as its record keeps it: the `snapshot`
 // object of the API and the `--snapshot-*` options of `popsink-pg run`, with
 // one set of bounds for both. A value left unset stays nil rather than being
 // frozen to its default, so a default that depends on the machine (workers:
@@ -6,7 +6,7 @@
 
 import CDC
 
-/// The initial load's parallelism, chunk size and commit size, each within its bounds.
+/// The snapshot's parallelism, chunk size and commit size, each within its bounds.
 public struct SnapshotSettings: Sendable, Equatable {
     public enum Field: String, Sendable, CaseIterable {
         case workers
@@ -65,10 +65,10 @@ public struct SnapshotSettings: Sendable, Equatable {
     }
 
     /// What the pipeline runs with: the values given, defaults for the rest.
-    public var options: SnapshotOptions {
+    public func options(enabled: Bool = true) -> SnapshotOptions {
         let defaults = SnapshotOptions()
         return SnapshotOptions(
-            workers: workers ?? defaults.workers,
+            enabled: enabled, workers: workers ?? defaults.workers,
             chunkPages: chunkPages.map { UInt32($0) } ?? defaults.chunkPages,
             rowsPerGroup: rowsPerGroup ?? defaults.rowsPerGroup)
     }

@@ -4,7 +4,7 @@
 // bench/stream measured the envelope's fixed parts at over a quarter of the
 // pipeline's CPU when written key by key. Pieces are appended through their
 // buffer pointer: `append(contentsOf:)` with the array itself retained and
-// released it, 5% of the initial load's CPU (bench/snapshot profile).
+// released it, 5% of the snapshot's CPU (bench/snapshot profile).
 
 extension JSONWriter {
     /// `"name":`, escaped, for `key(encoded:)`.

@@ -4,7 +4,7 @@
 // The converter used ArraySlice<UInt8>, and every slice it took (a date's
 // year, a timestamp's offset, a field of a COPY line) retained and released
 // the buffer it came from: bench/snapshot measured reference counting at 23%
-// of the initial load's CPU, more than half of its workers' time. A slice of
+// of the snapshot's CPU, more than half of its workers' time. A slice of
 // an UnsafeBufferPointer holds no reference, so slicing costs nothing.
 
 /// A borrowed view of a value's text; valid only while its buffer is.

@@ -1,6 +1,6 @@
 // Verdicts on the publication and the tables it publishes: it exists and
 // publishes every kind of change, each table keeps full before images, and
-// the role can read each table for the initial load.
+// the role can read each table for the snapshot.
 
 extension CheckEvaluation {
     static func publication(
@@ -75,7 +75,7 @@ extension CheckEvaluation {
                 .joined(separator: "\n"))
     }
 
-    /// The initial load reads every table; reading needs USAGE on the schema
+    /// The snapshot reads every table; reading needs USAGE on the schema
     /// as well as SELECT on the table.
     static func selectPrivilege(_ publication: PublicationFacts, user: String) -> CheckResult {
         let role = SQLText.identifier(user)
@@ -95,7 +95,7 @@ extension CheckEvaluation {
         return CheckResult(
             id: .selectPrivilege, status: .fail,
             detail: "\(role) cannot read \(unreadable.count) of \(publication.tables.count) published tables, "
-                + "which the initial load needs: \(SQLText.list(unreadable.map { SQLText.display($0.schema, $0.name) })).",
+                + "which the snapshot needs: \(SQLText.list(unreadable.map { SQLText.display($0.schema, $0.name) })).",
             remediation: grants.joined(separator: "\n"))
     }
 }

@@ -83,7 +83,7 @@ final class WriteLoad: Sendable {
 /// equals the final content, ids are unique, and each key's events form the
 /// exact chain the write load produces.
 ///
-/// Rows of the initial load (`r`) start a chain at their version. A load
+/// Rows of the snapshot (`r`) start a chain at their version. A load
 /// finished with watermarks (`resumedLoad`) may also stream an update of a
 /// row before its `r`, and repeat an `r` at the chain's current version.
 func verifyAccounts(

@@ -1,4 +1,4 @@
-// Finishing an initial load whose snapshot is gone (the process died or was
+// Finishing a snapshot whose exported snapshot is gone (the process died or was
 // stopped half way through it), while the stream runs: the watermark method
 // of Netflix's DBLog (Andreas Andreakis, Ioannis Papapanagiotou, "DBLog: A
 // Watermark Based Change-Data-Capture Framework", 2020).
@@ -40,7 +40,7 @@ import PgOutput
 import PostgresReplication
 import PostgresWire
 
-final class WatermarkLoad {
+final class WatermarkSnapshot {
     /// Pages of one piece: small, because its rows wait in memory for the
     /// high watermark to come through the stream.
     static let piecePages: UInt32 = 1024
@@ -66,15 +66,15 @@ final class WatermarkLoad {
     }
 
     private let config: PipelineConfig
-    private let tables: [LoadPlan.Table]
-    private var chunks: [LoadChunk]
-    private var tracker: LoadProgressTracker
+    private let tables: [SnapshotPlan.Table]
+    private var chunks: [SnapshotChunk]
+    private var tracker: SnapshotProgressTracker
     private var window: WatermarkWindow?
     private var connection: PostgresConnection?
     private let tokenPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private var piecesStarted = 0
     /// Progress of pieces whose rows are in the open group.
-    private var uncommitted: [LoadProgressTracker.ChunkProgress] = []
+    private var uncommitted: [SnapshotProgressTracker.ChunkProgress] = []
 
     /// The load still to finish, or nil when there is none. Adjusts the
     /// stored plan first: a table rewritten since the plan was made (its
@@ -82,17 +82,17 @@ final class WatermarkLoad {
     /// table without a key is reloaded whole, a dropped one is dropped.
     static func resume(
         config: PipelineConfig, store: EventStoreWriter, sql: PostgresConnection, catalog: CatalogLookup
-    ) throws -> WatermarkLoad? {
-        guard try store.metadata(InitialLoad.stateKey) == "pending", let checkpoint = store.checkpoint else { return nil }
-        let current = try LoadPlan.tables(config: config, connection: sql, catalog: catalog)
-        let byName = LoadPlan.index(current)
-        var chunks = try store.loadChunks()
-        var added: [LoadChunk] = []
+    ) throws -> WatermarkSnapshot? {
+        guard try store.metadata(SnapshotLoad.stateKey) == "pending", let checkpoint = store.checkpoint else { return nil }
+        let current = try SnapshotPlan.tables(config: config, connection: sql, catalog: catalog)
+        let byName = SnapshotPlan.index(current)
+        var chunks = try store.snapshotChunks()
+        var added: [SnapshotChunk] = []
         var finished: [Int64] = []
         var nextID = (chunks.map(\.id).max() ?? -1) + 1
         if chunks.isEmpty {
             // The process died after creating the slot, before saving a plan.
-            added = LoadPlan.chunks(of: current, pagesPerChunk: config.snapshot.chunkPages, serverVersion: sql.serverVersion)
+            added = SnapshotPlan.chunks(of: current, pagesPerChunk: config.snapshot.chunkPages, serverVersion: sql.serverVersion)
         } else {
             var replanned: Set<String> = []
             for chunk in chunks where !chunk.isDone {
@@ -105,7 +105,7 @@ final class WatermarkLoad {
                 finished.append(contentsOf: chunks.filter { $0.tableName == chunk.tableName && !$0.isDone }.map(\.id))
                 if replanned.insert(chunk.tableName).inserted {
                     let pages: UInt32 = table.hasKey ? config.snapshot.chunkPages : 0
-                    let fresh = LoadPlan.chunks(of: [table], pagesPerChunk: pages, serverVersion: sql.serverVersion, firstID: nextID)
+                    let fresh = SnapshotPlan.chunks(of: [table], pagesPerChunk: pages, serverVersion: sql.serverVersion, firstID: nextID)
                     nextID += Int64(fresh.count)
                     added += fresh
                 }
@@ -115,25 +115,25 @@ final class WatermarkLoad {
         if !added.isEmpty || !finished.isEmpty || !pending {
             try store.beginGroup()
             for chunk in chunks where finished.contains(chunk.id) {
-                try store.recordLoadProgress(chunk: chunk.id, nextPage: chunk.nextPage, rows: 0, done: true)
+                try store.recordSnapshotProgress(chunk: chunk.id, nextPage: chunk.nextPage, rows: 0, done: true)
             }
-            try store.addLoadChunks(added)
-            if !pending { try store.setMetadata(InitialLoad.stateKey, "done") }
+            try store.addSnapshotChunks(added)
+            if !pending { try store.setMetadata(SnapshotLoad.stateKey, "done") }
             try store.commitGroup(checkpoint: checkpoint)
-            chunks = try store.loadChunks()
+            chunks = try store.snapshotChunks()
         }
         guard pending else { return nil }
-        return WatermarkLoad(config: config, tables: current, chunks: chunks)
+        return WatermarkSnapshot(config: config, tables: current, chunks: chunks)
     }
 
-    private init(config: PipelineConfig, tables: [LoadPlan.Table], chunks: [LoadChunk]) {
+    private init(config: PipelineConfig, tables: [SnapshotPlan.Table], chunks: [SnapshotChunk]) {
         self.config = config
         self.tables = tables
         self.chunks = chunks
-        tracker = LoadProgressTracker(tables: tables, chunks: chunks)
+        tracker = SnapshotProgressTracker(tables: tables, chunks: chunks)
     }
 
-    var progress: [TableLoadProgress] { tracker.tables }
+    var progress: [TableSnapshotProgress] { tracker.tables }
 
     /// True when every chunk is stored (or waits in the open group).
     var isFinished: Bool { window == nil && !chunks.contains { !$0.isDone } }
@@ -154,7 +154,7 @@ final class WatermarkLoad {
         let keyColumns = table.hasKey ? table.schema.keyIndexes : Array(table.schema.relation.columns.indices)
         var window = WatermarkWindow(token: token, piece: piece, keyColumns: keyColumns)
         try emitWatermark("low:\(token)", on: connection)
-        let chunk = LoadChunk(
+        let chunk = SnapshotChunk(
             id: piece.chunkID, schema: table.schema.relation.namespace, table: table.schema.relation.name,
             relfilenode: table.relfilenode, firstPage: piece.firstPage, endPage: piece.endPage)
         try ChunkReader(connection: connection).read(chunk, of: table, from: piece.firstPage) { _, row in
@@ -188,14 +188,14 @@ final class WatermarkLoad {
     /// Records, in the open group, that the piece's rows are stored.
     func stored(_ piece: Piece, rows: Int, store: EventStoreWriter) throws {
         let nextPage = piece.endPage ?? piece.firstPage
-        try store.recordLoadProgress(chunk: piece.chunkID, nextPage: nextPage, rows: Int64(rows), done: piece.finishesChunk)
+        try store.recordSnapshotProgress(chunk: piece.chunkID, nextPage: nextPage, rows: Int64(rows), done: piece.finishesChunk)
         if let index = chunks.firstIndex(where: { $0.id == piece.chunkID }) {
             chunks[index].nextPage = nextPage
             chunks[index].rows += Int64(rows)
             chunks[index].isDone = piece.finishesChunk
         }
         uncommitted.append(.init(id: piece.chunkID, rows: Int64(rows), done: piece.finishesChunk))
-        if isFinished { try store.setMetadata(InitialLoad.stateKey, "done") }
+        if isFinished { try store.setMetadata(SnapshotLoad.stateKey, "done") }
     }
 
     /// The open group committed: its pieces count as done.

@@ -1,11 +1,11 @@
-// The initial load's progress on standard error while `run` works through
+// The snapshot's progress on standard error while `run` works through
 // it: a bar redrawn in place when standard error is a terminal, a plain line
 // every few seconds otherwise (logs, CI, pipes), and one line when it is done.
 
 import CDC
 import Foundation
 
-final class LoadProgressDisplay: Sendable {
+final class SnapshotProgressDisplay: Sendable {
     private let task: Task<Void, Never>
     private let pipeline: CDC.Pipeline
     private let terminal = isatty(STDERR_FILENO) == 1
@@ -17,7 +17,7 @@ final class LoadProgressDisplay: Sendable {
             var lastLine = ContinuousClock.now - .seconds(60)
             var started: ContinuousClock.Instant?
             while !Task.isCancelled {
-                let tables = pipeline.status.initialLoad
+                let tables = pipeline.status.snapshot
                 if !tables.isEmpty {
                     let summary = LoadProgressSummary(tables)
                     let now = ContinuousClock.now
@@ -40,7 +40,7 @@ final class LoadProgressDisplay: Sendable {
     func finish() async {
         task.cancel()
         await task.value
-        let tables = pipeline.status.initialLoad
+        let tables = pipeline.status.snapshot
         guard !tables.isEmpty else { return }
         let summary = LoadProgressSummary(tables)
         let clear = terminal ? "\r\u{1B}[K" : ""
@@ -61,7 +61,7 @@ struct LoadProgressSummary {
     let tablesDone: Int
     let tables: Int
 
-    init(_ tables: [TableLoadProgress]) {
+    init(_ tables: [TableSnapshotProgress]) {
         rows = tables.reduce(0) { $0 + $1.rowsDone }
         // A table's estimate may be stale; never show fewer rows to go than are done.
         estimatedRows = tables.reduce(0) { $0 + max($1.estimatedRows, $1.rowsDone) }
@@ -82,15 +82,15 @@ struct LoadProgressSummary {
     func bar(width: Int, seconds: Double) -> String {
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        return "initial load [\(bar)] \(percent) \(counts) \(rate(seconds))"
+        return "snapshot [\(bar)] \(percent) \(counts) \(rate(seconds))"
     }
 
     func plainLine(seconds: Double) -> String {
-        "initial load: \(percent) \(counts) \(rate(seconds))"
+        "snapshot: \(percent) \(counts) \(rate(seconds))"
     }
 
     func doneLine() -> String {
-        "initial load done: \(rows) rows of \(tables) table\(tables == 1 ? "" : "s") in \(chunksTotal) chunk\(chunksTotal == 1 ? "" : "s")"
+        "snapshot done: \(rows) rows of \(tables) table\(tables == 1 ? "" : "s") in \(chunksTotal) chunk\(chunksTotal == 1 ? "" : "s")"
     }
 
     private var percent: String { String(format: "%3.0f%%", fraction * 100) }

@@ -1,19 +1,19 @@
-// The initial load's plan and per-chunk progress, kept in the store so that
+// The snapshot's plan and per-chunk progress, kept in the store so that
 // progress commits with the rows it describes (DESIGN §4 invariant 7): a
 // chunk's `next_page` only moves in the group holding the rows before it.
 
 extension EventStoreWriter {
     /// The load plan, in chunk order; empty when none was saved.
-    public func loadChunks() throws(EventStoreError) -> [LoadChunk] {
+    public func snapshotChunks() throws(EventStoreError) -> [SnapshotChunk] {
         let select = try connection.prepare(
             """
             SELECT chunk, schema_name, table_name, relfilenode, first_page, end_page, next_page, rows, done
             FROM load_chunks ORDER BY chunk
             """)
         defer { select.finalize() }
-        var chunks: [LoadChunk] = []
+        var chunks: [SnapshotChunk] = []
         while try select.step("read the load plan") {
-            chunks.append(LoadChunk(
+            chunks.append(SnapshotChunk(
                 id: select.int64(0), schema: select.text(1) ?? "", table: select.text(2) ?? "",
                 relfilenode: UInt32(truncatingIfNeeded: select.int64(3)),
                 firstPage: UInt32(truncatingIfNeeded: select.int64(4)),
@@ -25,7 +25,7 @@ extension EventStoreWriter {
     }
 
     /// Adds chunks to the plan, inside the open group.
-    public func addLoadChunks(_ chunks: [LoadChunk]) throws(EventStoreError) {
+    public func addSnapshotChunks(_ chunks: [SnapshotChunk]) throws(EventStoreError) {
         try requireGroup("save the load plan")
         let insert = statements.insertLoadChunk
         for chunk in chunks {
@@ -49,7 +49,7 @@ extension EventStoreWriter {
 
     /// Records, inside the open group, that `rows` more rows of `chunk` are
     /// stored, up to (not including) `nextPage`, and whether it is finished.
-    public func recordLoadProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool) throws(EventStoreError) {
+    public func recordSnapshotProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool) throws(EventStoreError) {
         try requireGroup("record load progress")
         let update = statements.updateLoadChunk
         update.bind(chunk, at: 1)

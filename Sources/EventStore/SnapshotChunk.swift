@@ -1,8 +1,8 @@
-// One piece of the initial load's plan: a range of heap pages of one table,
+// One piece of the snapshot's plan: a range of heap pages of one table,
 // and how far its rows are stored.
 
-/// A chunk of the initial load: the rows of pages `firstPage..<endPage` of one table.
-public struct LoadChunk: Sendable, Equatable {
+/// A chunk of the snapshot: the rows of pages `firstPage..<endPage` of one table.
+public struct SnapshotChunk: Sendable, Equatable {
     public let id: Int64
     public let schema: String
     public let table: String

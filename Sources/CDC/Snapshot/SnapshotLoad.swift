@@ -1,16 +1,16 @@
-// The initial load (DESIGN §4 invariant 7): every table the publication and
+// The snapshot (DESIGN §4 invariant 7): every table the publication and
 // the filter select, read as of the snapshot the replication slot exported
 // when it was created, stored as `r` events before the first streamed
 // change. Streaming then starts at the slot's consistent point, so each
 // committed change is in exactly one of the two: the snapshot or the stream.
 //
-// Tables are cut into chunks of heap pages (`LoadPlan`) and read in parallel
+// Tables are cut into chunks of heap pages (`SnapshotPlan`) and read in parallel
 // by `SnapshotWorker`s that all import the same snapshot; this thread is the
 // store's only writer. It numbers the rows in the order it stores them and
 // records each chunk's progress in the same group as its rows, so a load
 // that stops half way (a crash, a stop request) is known to the page. Such a
 // load cannot use the snapshot again (it died with the connection that
-// exported it); `WatermarkLoad` finishes it while streaming.
+// exported it); `WatermarkSnapshot` finishes it while streaming.
 
 import EventStore
 import Foundation
@@ -18,7 +18,7 @@ import PgOutput
 import PostgresReplication
 import PostgresWire
 
-enum InitialLoad {
+enum SnapshotLoad {
     static let stateKey = "initial_load"
 
     enum Outcome {
@@ -35,25 +35,25 @@ enum InitialLoad {
         let planner = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
         try planner.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try planner.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
-        let tables = try LoadPlan.tables(config: config, connection: planner, catalog: CatalogLookup(connection: planner))
+        let tables = try SnapshotPlan.tables(config: config, connection: planner, catalog: CatalogLookup(connection: planner))
         // Held until the load ends: no rewrite may renumber pages under it.
         try planner.query("SET LOCAL lock_timeout = '60s'")
         for table in tables {
             try planner.query("LOCK TABLE \(table.qualifiedName) IN ACCESS SHARE MODE")
         }
-        let chunks = LoadPlan.chunks(
+        let chunks = SnapshotPlan.chunks(
             of: tables, pagesPerChunk: config.snapshot.chunkPages, serverVersion: planner.serverVersion)
         // Rows of the load share the consistent point as their commit LSN,
         // so every group of it carries the same checkpoint.
         let checkpoint = Checkpoint(lastCommitLSN: consistentPoint, flushLSN: consistentPoint)
         try store.beginGroup()
-        try store.addLoadChunks(chunks)
+        try store.addSnapshotChunks(chunks)
         try store.commitGroup(checkpoint: checkpoint)
 
-        var tracker = LoadProgressTracker(tables: tables, chunks: chunks)
-        progress.update { $0.initialLoad = tracker.tables }
+        var tracker = SnapshotProgressTracker(tables: tables, chunks: chunks)
+        progress.update { $0.snapshot = tracker.tables }
         // Room for each worker to read on while the writer waits on an fsync.
-        let queue = LoadQueue(capacity: 4 * config.snapshot.workers)
+        let queue = SnapshotQueue(capacity: 4 * config.snapshot.workers)
         let dispenser = ChunkDispenser(chunks)
         let workerCount = max(1, min(config.snapshot.workers, chunks.count))
         let worker = SnapshotWorker(
@@ -62,7 +62,7 @@ enum InitialLoad {
             worker.start(name: "popsink-load-\(config.id)-\(number)", dispenser: dispenser, queue: queue)
         }
 
-        var writer = LoadWriter(
+        var writer = SnapshotWriter(
             store: store, checkpoint: checkpoint, context: EventEncoder.TransactionContext(snapshotAt: consistentPoint),
             maxEvents: config.snapshot.rowsPerGroup)
         var running = workerCount
@@ -116,11 +116,11 @@ enum InitialLoad {
     }
 
     private static func publish(
-        _ committed: LoadWriter.Committed, _ tracker: inout LoadProgressTracker, _ progress: PipelineProgress
+        _ committed: SnapshotWriter.Committed, _ tracker: inout SnapshotProgressTracker, _ progress: PipelineProgress
     ) {
         tracker.apply(committed.chunks)
         progress.update {
-            $0.initialLoad = tracker.tables
+            $0.snapshot = tracker.tables
             $0.eventsStored += Int64(committed.events)
             $0.eventsByOperation.reads += Int64(committed.events)
         }
@@ -129,11 +129,11 @@ enum InitialLoad {
 
 /// The store side of the load: numbers rows, appends them, records chunk
 /// progress in the same group, and commits groups.
-struct LoadWriter {
+struct SnapshotWriter {
     struct Committed {
         let events: Int
         /// Progress made by each chunk in the group: (chunk, rows, finished).
-        let chunks: [LoadProgressTracker.ChunkProgress]
+        let chunks: [SnapshotProgressTracker.ChunkProgress]
     }
 
     private let store: EventStoreWriter
@@ -143,7 +143,7 @@ struct LoadWriter {
     private var ordinal: Int32 = 0
     private var scratch: [UInt8] = []
     private var inGroup = 0
-    private var groupChunks: [LoadProgressTracker.ChunkProgress] = []
+    private var groupChunks: [SnapshotProgressTracker.ChunkProgress] = []
     private var openedAt: ContinuousClock.Instant?
 
     init(store: EventStoreWriter, checkpoint: Checkpoint, context: EventEncoder.TransactionContext, maxEvents: Int) {
@@ -153,7 +153,7 @@ struct LoadWriter {
         self.maxEvents = maxEvents
     }
 
-    mutating func store(_ batch: LoadBatch) throws {
+    mutating func store(_ batch: SnapshotBatch) throws {
         if !store.isGroupOpen {
             try store.beginGroup()
             openedAt = .now
@@ -161,8 +161,8 @@ struct LoadWriter {
         let first = ordinal
         guard Int(first) + batch.count <= Int(Int32.max) else {
             throw PipelineError(
-                .invalidConfiguration, "the initial load has more than \(Int32.max) rows, more than event ids can number",
-                remediation: "Load the largest tables separately (filters), or start with --no-initial-load.")
+                .invalidConfiguration, "the snapshot has more than \(Int32.max) rows, more than event ids can number",
+                remediation: "Load the largest tables separately (filters), or start with --no-snapshot.")
         }
         try batch.forEachRow { tail in
             EventEncoder.withID(tail, transaction: context, ordinal: ordinal, into: &scratch)
@@ -171,7 +171,7 @@ struct LoadWriter {
             }
             ordinal += 1
         }
-        try store.recordLoadProgress(
+        try store.recordSnapshotProgress(
             chunk: batch.chunk, nextPage: batch.nextPage, rows: Int64(batch.count), done: batch.finishesChunk)
         inGroup += batch.count
         groupChunks.append(.init(id: batch.chunk, rows: Int64(batch.count), done: batch.finishesChunk))
@@ -179,7 +179,7 @@ struct LoadWriter {
 
     mutating func markFinished() throws {
         if !store.isGroupOpen { try store.beginGroup() }
-        try store.setMetadata(InitialLoad.stateKey, "done")
+        try store.setMetadata(SnapshotLoad.stateKey, "done")
     }
 
     /// Commits the group when it is big or old enough, or when `force`d.

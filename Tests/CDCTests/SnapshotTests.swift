@@ -1,4 +1,4 @@
-// The initial load: rows that exist when the pipeline starts are stored once
+// The snapshot: rows that exist when the pipeline starts are stored once
 // as `r` events, before the stream, and the stream picks up exactly where the
 // snapshot stopped, even with writers busy during the load.
 
@@ -8,7 +8,7 @@ import Foundation
 import Testing
 
 extension HeavyTests {
-    @Suite struct InitialLoadTests {
+    @Suite struct SnapshotTests {
         static let setup = """
             CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, version int NOT NULL DEFAULT 0);
             ALTER TABLE accounts REPLICA IDENTITY FULL;
@@ -63,11 +63,11 @@ extension HeavyTests {
             #expect(empty.after?["body"] is NSNull)
         }
 
-        @Test func noInitialLoadCapturesOnlyNewChanges() throws {
+        @Test func noSnapshotCapturesOnlyNewChanges() throws {
             let harness = try CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             var config = try harness.config()
-            config.initialLoad = false
+            config.snapshot.enabled = false
             #expect(PipelineWorker(config: config).run() == .reachedEnd)
             try harness.execute("INSERT INTO accounts VALUES (9001, 1)")
             #expect(PipelineWorker(config: config).run() == .reachedEnd)
@@ -103,11 +103,11 @@ extension HeavyTests {
             #expect(try PopsinkProcess.run(arguments, timeout: 300).status == 0)
 
             let reported = run.output.split(separator: "\n").last { $0.contains("peak RSS") }
-            print("million-row initial load: \(reported.map(String.init) ?? "no summary")")
+            print("million-row snapshot: \(reported.map(String.init) ?? "no summary")")
             let peakMegabytes = reported?.split(separator: " ").reversed().dropFirst().first.flatMap { Int($0) }
             #expect((peakMegabytes ?? .max) < 150, "peak RSS \(peakMegabytes ?? -1) MiB")
 
-            let chunks = try InitialLoadResumeTests.chunks(harness)
+            let chunks = try SnapshotResumeTests.chunks(harness)
             #expect(chunks.count >= 8, "the table was not cut into chunks: \(chunks.count)")
             #expect(chunks.allSatisfy { $0.isDone })
 
@@ -169,7 +169,7 @@ extension HeavyTests {
             let orderIDs = Set(events.filter { $0.table == "orders" }.compactMap { intValue($0.key?["id"]) })
             #expect(orderIDs == Set(1...3000))
 
-            let progress = worker.progress.snapshot.initialLoad
+            let progress = worker.progress.status.snapshot
             #expect(progress.map { "\($0.schema).\($0.table)" }.sorted() == ["app.empty", "app.events", "app.orders"])
             for table in progress {
                 #expect(table.state == .done, "\(table.table) is \(table.state)")
@@ -178,7 +178,7 @@ extension HeavyTests {
             }
             #expect((progress.first { $0.table == "orders" }?.chunksTotal ?? 0) > 1, "orders was not chunked")
             #expect((progress.first { $0.table == "orders" }?.estimatedRows ?? 0) > 0)
-            #expect(worker.progress.snapshot.eventsByOperation.reads == 5000)
+            #expect(worker.progress.status.eventsByOperation.reads == 5000)
         }
     }
 }

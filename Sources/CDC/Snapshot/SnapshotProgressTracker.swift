@@ -1,9 +1,9 @@
-// Per-table progress of the initial load, derived from the chunk plan and
-// updated as groups commit: what `PipelineStatus.initialLoad` shows.
+// Per-table progress of the snapshot, derived from the chunk plan and
+// updated as groups commit: what `PipelineStatus.snapshot` shows.
 
 import EventStore
 
-struct LoadProgressTracker {
+struct SnapshotProgressTracker {
     /// Rows a group stored for one chunk, and whether that finished it.
     struct ChunkProgress {
         let id: Int64
@@ -11,13 +11,13 @@ struct LoadProgressTracker {
         let done: Bool
     }
 
-    private(set) var tables: [TableLoadProgress]
+    private(set) var tables: [TableSnapshotProgress]
     private var tableOfChunk: [Int64: Int] = [:]
 
-    init(tables plan: [LoadPlan.Table], chunks: [LoadChunk]) {
-        let byName = LoadPlan.index(plan)
+    init(tables plan: [SnapshotPlan.Table], chunks: [SnapshotChunk]) {
+        let byName = SnapshotPlan.index(plan)
         tables = plan.map { table in
-            TableLoadProgress(
+            TableSnapshotProgress(
                 schema: table.schema.relation.namespace, table: table.schema.relation.name,
                 estimatedRows: table.estimatedRows)
         }

@@ -1,11 +1,11 @@
-// The hand-over between the initial load's workers and the one thread that
+// The hand-over between the snapshot's workers and the one thread that
 // writes the store. Bounded, so a fast COPY waits for the disk instead of
 // piling rows up in memory: at most `capacity` batches are in flight.
 
 import Foundation
 
 /// Encoded rows of one chunk, cut at a page boundary.
-struct LoadBatch: Sendable {
+struct SnapshotBatch: Sendable {
     let chunk: Int64
     /// Each row's event, minus its `{"id":"…:N` head, back to back.
     var tails: [UInt8] = []
@@ -36,9 +36,9 @@ struct LoadBatch: Sendable {
     }
 }
 
-final class LoadQueue: @unchecked Sendable {
+final class SnapshotQueue: @unchecked Sendable {
     enum Item {
-        case batch(LoadBatch)
+        case batch(SnapshotBatch)
         case workerFinished
         case workerFailed(any Error)
     }
@@ -56,7 +56,7 @@ final class LoadQueue: @unchecked Sendable {
 
     /// Hands over a batch, waiting while the queue is full; false once the
     /// load is cancelled (the worker then stops reading).
-    func put(_ batch: LoadBatch) -> Bool {
+    func put(_ batch: SnapshotBatch) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !cancelled && items.count - head >= capacity { condition.wait() }

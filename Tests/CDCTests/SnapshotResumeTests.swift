@@ -1,4 +1,4 @@
-// An initial load that stops half way (a stop request here, kill -9 in
+// A snapshot that stops half way (a stop request here, kill -9 in
 // CrashRecoveryTests) is finished with watermarks while streaming: chunks
 // already stored are not read again, and the events still rebuild every
 // table exactly, also with writers busy during and after the interruption.
@@ -10,7 +10,7 @@ import Synchronization
 import Testing
 
 extension HeavyTests {
-    @Suite struct InitialLoadResumeTests {
+    @Suite struct SnapshotResumeTests {
         static let existing = 100_000_001...100_200_000
         static let setup = """
             CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, version int NOT NULL DEFAULT 0,
@@ -35,7 +35,7 @@ extension HeavyTests {
             let first = PipelineWorker(config: config)
             let outcome = Mutex<PipelineOutcome?>(nil)
             first.start { result in outcome.withLock { $0 = result } }
-            while first.progress.snapshot.initialLoad.reduce(0, { $0 + $1.chunksDone }) == 0, outcome.withLock({ $0 }) == nil {
+            while first.progress.status.snapshot.reduce(0, { $0 + $1.chunksDone }) == 0, outcome.withLock({ $0 }) == nil {
                 try await Task.sleep(for: .milliseconds(5))
             }
             first.requestStop()
@@ -150,10 +150,10 @@ extension HeavyTests {
             return (try? reader.lastSequence()) ?? 0
         }
 
-        static func chunks(_ harness: CaptureHarness) throws -> [LoadChunk] {
+        static func chunks(_ harness: CaptureHarness) throws -> [SnapshotChunk] {
             let store = try EventStoreWriter(path: harness.storePath)
             defer { store.close() }
-            return try store.loadChunks()
+            return try store.snapshotChunks()
         }
 
         /// A table without a key rebuilt as a multiset of `line|n` rows.

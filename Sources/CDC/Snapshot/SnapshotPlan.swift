@@ -1,4 +1,4 @@
-// What the initial load reads: the tables the publication and the filter
+// What the snapshot reads: the tables the publication and the filter
 // select, each with its columns resolved like a pgoutput Relation, and cut
 // into chunks of heap pages that workers can read in parallel with a TID
 // range scan (`WHERE ctid >= '(a,0)' AND ctid < '(b,0)'`, PostgreSQL 14+).
@@ -17,7 +17,7 @@ import PgOutput
 import PostgresReplication
 import PostgresWire
 
-enum LoadPlan {
+enum SnapshotPlan {
     /// One selected table.
     struct Table: Sendable {
         let schema: TableSchema
@@ -28,7 +28,7 @@ enum LoadPlan {
         /// published through its root cannot.
         let isPageAddressable: Bool
 
-        /// `schema.table`, as `LoadChunk.tableName` spells it.
+        /// `schema.table`, as `SnapshotChunk.tableName` spells it.
         var name: String { schema.relation.namespace + "." + schema.relation.name }
 
         var qualifiedName: String {
@@ -81,8 +81,8 @@ enum LoadPlan {
     /// table each time, so older servers get one chunk per table.
     static func chunks(
         of tables: [Table], pagesPerChunk: UInt32, serverVersion: Int, firstID: Int64 = 0
-    ) -> [LoadChunk] {
-        var chunks: [LoadChunk] = []
+    ) -> [SnapshotChunk] {
+        var chunks: [SnapshotChunk] = []
         for table in tables {
             let name = (table.schema.relation.namespace, table.schema.relation.name)
             let ranged = serverVersion >= 140000 && table.isPageAddressable && pagesPerChunk > 0
@@ -90,7 +90,7 @@ enum LoadPlan {
             repeat {
                 let end = first.addingReportingOverflow(pagesPerChunk)
                 let isLast = !ranged || end.overflow || end.partialValue >= table.pages
-                chunks.append(LoadChunk(
+                chunks.append(SnapshotChunk(
                     id: firstID + Int64(chunks.count), schema: name.0, table: name.1, relfilenode: table.relfilenode,
                     firstPage: first, endPage: isLast ? nil : end.partialValue))
                 if isLast { break }
