@@ -111,8 +111,7 @@ public final class PipelineWorker: Sendable {
         switch error {
         case let error as PipelineError: error
         case let error as PostgresError: PipelineError(error)
-        case let error as EventStoreError:
-            PipelineError(.store, "\(error)", remediation: "Check the data directory's disk space and permissions.")
+        case let error as EventStoreError: StoreFailure.pipelineError(error)
         case let error as ReplicationFrameError: PipelineError(.protocolViolation, "\(error)", retryable: true)
         default: PipelineError(.protocolViolation, "\(error)")
         }
