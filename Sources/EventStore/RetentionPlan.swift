@@ -39,6 +39,11 @@ public struct RetentionDecision: Sendable, Hashable {
     public var deleteThrough: Int64?
     /// True when the budget, not the policy, ended the step: call again soon.
     public var moreDue: Bool
+
+    public init(deleteThrough: Int64?, moreDue: Bool) {
+        self.deleteThrough = deleteThrough
+        self.moreDue = moreDue
+    }
 }
 
 public enum RetentionPlan {
