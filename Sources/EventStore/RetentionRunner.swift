@@ -32,7 +32,10 @@ public struct RetentionStep: Sendable, Hashable {
 public final class RetentionRunner {
     public let policy: RetentionPolicy
     public let budget: RetentionBudget
-    private let writer: EventStoreWriter
+    /// Why the last paced step failed; nil after one succeeds.
+    public internal(set) var lastError: EventStoreError?
+    let writer: EventStoreWriter
+    var nextDueMicros: Int64 = .min
     /// Body bytes of the groups still stored, as of `countedThrough`.
     private var storedBytes: Int64 = 0
     private var countedThrough: Int64 = 0
