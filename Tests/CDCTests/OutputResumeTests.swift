@@ -65,6 +65,19 @@ extension HeavyTests {
             #expect(newOnly.status == 0)
             #expect(ids(inLines: newOnly.output).isEmpty)
 
+            // `events` refuses a cursor the store cannot serve instead of printing nothing.
+            let beyond = try PopsinkProcess.run([
+                "events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--after", "999",
+            ])
+            #expect(beyond.status != 0)
+            #expect(beyond.output.contains("beyond the store's last sequence 50"), "\(beyond.output)")
+            let otherStore = try PopsinkProcess.run([
+                "events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--after", "3",
+                "--store", "0123456789abcdef0123456789abcdef",
+            ])
+            #expect(otherStore.status != 0)
+            #expect(otherStore.output.contains("belongs to store 0123456789abcdef0123456789abcdef"), "\(otherStore.output)")
+
             let misuse = try PopsinkProcess.run([
                 "run", harness.connectionString, "--output", harness.dataDirectory.appendingPathComponent("x").path,
                 "--from-seq", "3",
