@@ -97,13 +97,10 @@ public final class EventStoreConsumers: Sendable {
                 let range = try queries.range()
                 let existing = try Self.read(name, connection)
                 let cursor = StoreCursor(storeID: range.storeID, sequence: ackedSequence)
-                switch cursor.problem(in: range) {
-                case .beyondEnd?, .otherStore?:
-                    throw EventStoreError(cursor.problem(in: range)!, cursor: cursor, range: range, path: path)
-                case .expired? where existing == nil:
-                    throw EventStoreError(cursor.problem(in: range)!, cursor: cursor, range: range, path: path)
-                default:
-                    break
+                // An existing consumer may acknowledge below what is retained
+                // (a late retry); a new one would be promised events already gone.
+                if let problem = cursor.problem(in: range), existing == nil || problem != .expired(firstAvailableAfter: range.firstAvailableAfter) {
+                    throw EventStoreError(problem, cursor: cursor, range: range, path: path)
                 }
                 let now = WallClock.unixMicroseconds()
                 let upsert = try connection.prepare(
