@@ -1,9 +1,10 @@
 // Runs retention on the pipeline's thread, one bounded step at a time, between
 // group commits: the writer's connection is the only one that deletes, so
 // deleting never waits for, nor stalls, a group behind another connection's
-// lock. Each step is one short transaction that deletes the oldest events due
-// (at most one `RetentionBudget`) and, in the same transaction, marks the
-// consumers whose unacknowledged events the hard cap deleted.
+// lock. Each step is one short transaction (`deleteEvents`) that deletes the
+// oldest events due (at most one `RetentionBudget`) and, in the same
+// transaction, marks the consumers whose unacknowledged events the hard cap
+// deleted.
 //
 // The bytes stored are counted once when the runner starts and then kept up
 // to date from the groups committed since and deleted by each step, so a step
@@ -62,7 +63,6 @@ public final class RetentionRunner {
             throw .misuse(writer.isGroupOpen ? "a group is open" : "the writer is closed", operation: operation, path: writer.path)
         }
         try refreshCount()
-        let connection = writer.connection
         guard let first = try writer.queries.firstSequence() else { return RetentionStep() }
         let oldest = try oldestGroups(limit: 512)
         let decision = RetentionPlan.decide(
@@ -70,24 +70,10 @@ public final class RetentionRunner {
             heldThrough: try lowestHeldPosition(), nowMicros: nowMicros, budget: budget)
         guard let through = decision.deleteThrough else { return RetentionStep() }
 
-        var result = RetentionStep(deletedThrough: through, moreDue: decision.moreDue)
         let freed = oldest.filter { $0.lastSequence <= through }.reduce(0) { $0 + $1.bodyBytes }
-        try connection.execute("BEGIN IMMEDIATE", operation: operation)
-        do throws(EventStoreError) {
-            result.consumersLost = try markLost(through: through, nowMicros: nowMicros)
-            let statements = writer.statements
-            statements.deleteEvents.bind(through, at: 1)
-            try statements.deleteEvents.run(operation)
-            result.deletedEvents = connection.changes
-            statements.deleteGroups.bind(through, at: 1)
-            try statements.deleteGroups.run(operation)
-            try connection.execute("COMMIT", operation: operation)
-        } catch {
-            if !connection.isAutocommit { try? connection.execute("ROLLBACK", operation: operation) }
-            throw error
-        }
+        let (deleted, lost) = try writer.deleteEvents(upTo: through, nowMicros: nowMicros)
         storedBytes -= freed
-        return result
+        return RetentionStep(deletedEvents: deleted, deletedThrough: through, consumersLost: lost, moreDue: decision.moreDue)
     }
 
     /// Counts all groups once, then only those committed since.
@@ -128,27 +114,5 @@ public final class RetentionRunner {
         defer { query.finalize() }
         guard try query.step(operation), !query.isNull(0) else { return nil }
         return query.int64(0)
-    }
-
-    /// Marks every consumer that had not acknowledged up to `through` and
-    /// returns those that had lost nothing before.
-    private func markLost(through: Int64, nowMicros: Int64) throws(EventStoreError) -> [String] {
-        let operation = "mark consumers that lost events"
-        let newlyLost = try writer.connection.prepare(
-            "SELECT name FROM consumers WHERE acked_seq < ?1 AND lost_through IS NULL ORDER BY name", operation: operation)
-        defer { newlyLost.finalize() }
-        newlyLost.bind(through, at: 1)
-        var names: [String] = []
-        while try newlyLost.step(operation) { names.append(newlyLost.text(0) ?? "") }
-        let update = try writer.connection.prepare(
-            """
-            UPDATE consumers SET lost_through = max(coalesce(lost_through, 0), ?1), updated_at_us = ?2
-            WHERE acked_seq < ?1
-            """, operation: operation)
-        defer { update.finalize() }
-        update.bind(through, at: 1)
-        update.bind(nowMicros, at: 2)
-        try update.run(operation)
-        return names
     }
 }
