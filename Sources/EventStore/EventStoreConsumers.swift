@@ -97,10 +97,12 @@ public final class EventStoreConsumers: Sendable {
                 let range = try queries.range()
                 let existing = try Self.read(name, connection)
                 let cursor = StoreCursor(storeID: range.storeID, sequence: ackedSequence)
-                // An existing consumer may acknowledge below what is retained
-                // (a late retry); a new one would be promised events already gone.
-                if let problem = cursor.problem(in: range), existing == nil || problem != .expired(firstAvailableAfter: range.firstAvailableAfter) {
-                    throw EventStoreError(problem, cursor: cursor, range: range, path: path)
+                if let problem = cursor.problem(in: range) {
+                    // An existing consumer may acknowledge below what is retained
+                    // (a late retry); a new one would be promised events already gone.
+                    guard existing != nil, case .expired = problem else {
+                        throw EventStoreError(problem, cursor: cursor, range: range, path: path)
+                    }
                 }
                 let now = WallClock.unixMicroseconds()
                 let upsert = try connection.prepare(

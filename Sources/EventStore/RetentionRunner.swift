@@ -60,7 +60,8 @@ public final class RetentionRunner {
     public func step(nowMicros: Int64 = WallClock.unixMicroseconds()) throws(EventStoreError) -> RetentionStep {
         let operation = "apply retention"
         guard !writer.isGroupOpen, writer.connection.isOpen else {
-            throw .misuse(writer.isGroupOpen ? "a group is open" : "the writer is closed", operation: operation, path: writer.path)
+            let why = writer.isGroupOpen ? "a group is open" : "the writer is closed"
+            throw .misuse(why, operation: operation, path: writer.path)
         }
         try refreshCount()
         guard let first = try writer.queries.firstSequence() else { return RetentionStep() }

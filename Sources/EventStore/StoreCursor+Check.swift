@@ -48,7 +48,8 @@ extension EventStoreError {
         case .otherStore(let id):
             self.init(
                 kind: .cursorOfOtherStore, operation: operation, path: path,
-                message: "the cursor belongs to store \(cursor.storeID?.description ?? "?"), this store is \(id?.description ?? "one without an id")")
+                message: "the cursor belongs to store \(cursor.storeID?.description ?? "?"), "
+                    + "this store is \(id?.description ?? "one without an id")")
         case .beyondEnd(let last):
             self.init(
                 kind: .cursorBeyondEnd, operation: operation, path: path,
