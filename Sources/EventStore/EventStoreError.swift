@@ -37,6 +37,16 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
         case invalidArgument = "invalid_argument"
         /// The API was used out of order (append without a group, use after close).
         case misuse = "misuse"
+        /// A cursor is older than the oldest retained event: retention deleted
+        /// events the consumer had not read (`firstAvailableAfter` says where
+        /// reading can resume). The API's `410 Gone`.
+        case cursorExpired = "cursor_expired"
+        /// A cursor names another store (`storeID` is this store's): the
+        /// pipeline's store was deleted and recreated since the cursor was made.
+        case cursorOfOtherStore = "cursor_other_store"
+        /// A cursor is beyond the last stored sequence (`lastSequence`): it
+        /// cannot come from this store.
+        case cursorBeyondEnd = "cursor_beyond_end"
         /// Any other SQLite failure.
         case other = "sqlite_error"
     }
@@ -55,6 +65,16 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
     public let operation: String
     /// The database file.
     public let path: String
+    /// For `.cursorExpired`: the cursor to resume from (the oldest retained
+    /// event's sequence minus one).
+    public internal(set) var firstAvailableAfter: Int64?
+    /// For `.cursorBeyondEnd` (and `.cursorOfOtherStore`): the store's last sequence.
+    public internal(set) var lastSequence: Int64?
+    /// For the cursor kinds: this store's id, to send back with the cursor.
+    public internal(set) var storeID: StoreID?
+    /// For `.diskFull` while storing a group: about how many more bytes of free
+    /// space the store needs to commit it.
+    public internal(set) var bytesNeeded: Int64?
 
     public init(
         kind: Kind, operation: String, path: String, message: String,
@@ -88,7 +108,7 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
         case .readOnly:
             "Mount the data directory read-write or choose a writable data directory."
         case .diskFull:
-            "Free space on the volume or shorten event retention; the group that failed was not stored and will be received again."
+            "Free \(bytesNeeded.map { "at least \(($0 + (1 << 20) - 1) >> 20) MiB" } ?? "space") on the volume or shorten event retention; the group that failed was not stored and will be received again."
         case .busy:
             "Another connection held the database too long; retry, and make sure only one pipeline writes to this store."
         case .writerAlreadyOpen:
@@ -107,6 +127,12 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
             "Correct the argument and try again."
         case .misuse:
             "This is a bug in the caller: use the store in the documented order."
+        case .cursorExpired:
+            "Resume from \(firstAvailableAfter.map(String.init) ?? "the oldest retained event") and re-sync what was missed from the source; register a named consumer so retention keeps what it has not acknowledged."
+        case .cursorOfOtherStore:
+            "The pipeline's store was reset since this cursor was made: start again from 0 with store=\(storeID?.description ?? "<the store id of a fresh page>") and re-sync what the consumer holds."
+        case .cursorBeyondEnd:
+            "Resume from a cursor this store returned (at most \(lastSequence.map(String.init) ?? "its last sequence")); if the store was reset, start again from 0 and re-sync what the consumer holds."
         case .other:
             "See SQLite's message; if it persists, report it with this text."
         }
@@ -125,5 +151,18 @@ extension EventStoreError {
     /// An API-order error, raised before anything touches the database.
     static func misuse(_ message: String, operation: String, path: String) -> Self {
         Self(kind: .misuse, operation: operation, path: path, message: message)
+    }
+}
+
+extension EventStoreError {
+    /// For a full disk while storing a group: how much free space the store
+    /// needs, roughly. A group is written to the WAL and later copied into the
+    /// database file, and the WAL may grow by one checkpoint interval (4096
+    /// pages of 4 KiB, `wal_autocheckpoint`) before it is reused.
+    func withSpaceNeeded(forGroupBytes bytes: Int64) -> Self {
+        guard kind == .diskFull else { return self }
+        var error = self
+        error.bytesNeeded = 2 * bytes + 4096 * 4096
+        return error
     }
 }

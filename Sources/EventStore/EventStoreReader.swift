@@ -15,12 +15,12 @@ import Synchronization
 public final class EventStoreReader: Sendable {
     /// The database file.
     public let path: String
-    private let state: Mutex<OpenState?>
+    let state: Mutex<OpenState?>
 
     /// Unchecked because it is only ever touched inside `state`'s lock, which is
     /// what makes the reader safe to share; being Sendable lets a caller's
     /// closure run against it without region-isolation objections.
-    private final class OpenState: @unchecked Sendable {
+    final class OpenState: @unchecked Sendable {
         let connection: SQLiteConnection
         let queries: StoreQueries
 
@@ -52,7 +52,7 @@ public final class EventStoreReader: Sendable {
         state = Mutex(OpenState(connection: connection, queries: queries))
     }
 
-    private func withQueries<R: Sendable>(
+    func withQueries<R: Sendable>(
         _ operation: String, _ body: (StoreQueries) throws(EventStoreError) -> R
     ) throws(EventStoreError) -> R {
         try state.withLock { (state) throws(EventStoreError) -> R in
@@ -61,25 +61,31 @@ public final class EventStoreReader: Sendable {
         }
     }
 
-    /// Up to `limit` events with a sequence above `sequence`, in order. Start
-    /// with 0; continue from the last sequence returned.
-    public func events(after sequence: Int64, limit: Int) throws(EventStoreError) -> [StoredEvent] {
+    /// Up to `limit` events with a sequence above `sequence`, in order, and at
+    /// most `maxBytes` of bodies (but at least one event). Start with 0;
+    /// continue from the last sequence returned. Unchecked: a sequence beyond
+    /// the end or before the oldest retained event reads as fewer events;
+    /// consumers holding a cursor use `page(after:limit:maxBytes:)`.
+    public func events(
+        after sequence: Int64, limit: Int, maxBytes: Int = PageLimits.defaultMaxBytes
+    ) throws(EventStoreError) -> [StoredEvent] {
         try withQueries("read events") { (queries) throws(EventStoreError) in
-            try queries.events(after: sequence, limit: limit)
+            try queries.events(after: sequence, limit: limit, maxBytes: maxBytes)
         }
     }
 
-    /// Calls `visit` with up to `limit` events after `sequence`, in order, until
-    /// it returns false, lending each body without copying it (for streaming
-    /// to a socket or file). The pointer is valid only during the call. The
-    /// reader is locked until this returns, so `visit` must not call it.
+    /// Calls `visit` with up to `limit` events after `sequence` (and at most
+    /// `maxBytes` of bodies, at least one event), in order, until it returns
+    /// false, lending each body without copying it (for streaming to a socket
+    /// or file). The pointer is valid only during the call. The reader is
+    /// locked until this returns, so `visit` must not call it.
     public func forEachEvent(
-        after sequence: Int64, limit: Int,
+        after sequence: Int64, limit: Int, maxBytes: Int = PageLimits.defaultMaxBytes,
         _ visit: (_ sequence: Int64, _ commitLSN: LSN, _ ordinal: Int32, _ body: UnsafeRawBufferPointer) -> Bool
     ) throws(EventStoreError) {
         try state.withLock { (state) throws(EventStoreError) in
             guard let state else { throw .misuse("the reader is closed", operation: "read events", path: path) }
-            try state.queries.forEachEvent(after: sequence, limit: limit, visit)
+            try state.queries.forEachEvent(after: sequence, limit: limit, maxBytes: maxBytes, visit)
         }
     }
 

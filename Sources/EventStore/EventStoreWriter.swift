@@ -28,6 +28,9 @@ public final class EventStoreWriter {
     /// open group are not counted until it commits.
     public private(set) var lastSequence: Int64 = 0
 
+    /// The store's random identity, made when the store was created (DESIGN §6).
+    public let storeID: StoreID
+
     /// True between `beginGroup()` and the end of the group.
     public var isGroupOpen: Bool { group != nil }
 
@@ -63,6 +66,11 @@ public final class EventStoreWriter {
         try Schema.migrate(connection)
         statements = try WriterStatements(connection)
         queries = try StoreQueries(connection)
+        guard let storeID = try queries.storeID() else {
+            throw EventStoreError(
+                kind: .corrupt, operation: "open", path: path, message: "the store has no valid store id in its metadata")
+        }
+        self.storeID = storeID
         if let stored = try queries.checkpoint() {
             checkpoint = stored.checkpoint
             lastSequence = stored.lastSequence
@@ -129,7 +137,7 @@ public final class EventStoreWriter {
             try insert.run("append event \(sequence) (\(commitLSN):\(ordinal))")
         } catch {
             abandonGroup()
-            throw error
+            throw error.withSpaceNeeded(forGroupBytes: open.bodyBytes + Int64(body.count))
         }
         group!.eventCount += 1
         group!.bodyBytes += Int64(body.count)
@@ -196,7 +204,8 @@ public final class EventStoreWriter {
             try statements.commit.run(operation)
         } catch {
             abandonGroup()
-            throw error
+            reloadPosition()
+            throw error.withSpaceNeeded(forGroupBytes: open.bodyBytes)
         }
         let receipt = GroupReceipt(
             firstSequence: lastSequence + 1, lastSequence: newLastSequence,
@@ -241,6 +250,15 @@ public final class EventStoreWriter {
         upsert.bind(lastSequence, at: 3)
         upsert.bind(micros, at: 4)
         try upsert.run(operation)
+    }
+
+    /// Takes the checkpoint and last sequence from the file again after a
+    /// failed COMMIT: the file, not this object, says what is durable, and a
+    /// pipeline that retries (a full disk, a busy lock) goes on from there.
+    private func reloadPosition() {
+        guard let stored = try? queries.checkpoint() else { return }
+        checkpoint = stored.checkpoint
+        lastSequence = stored.lastSequence
     }
 
     /// Ends the group without storing it. SQLite may already have rolled back

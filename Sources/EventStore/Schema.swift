@@ -100,15 +100,43 @@ enum Schema {
             done        INTEGER NOT NULL
         );
         """,
+        """
+        -- The store's identity: random, made once, never changed. Cursors carry
+        -- it so that one made for a store that was since deleted and recreated
+        -- is refused. Stores created before this step get theirs now.
+        INSERT INTO metadata (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+
+        -- Named consumers and the position each has acknowledged: retention
+        -- keeps every event after acked_seq, up to the hard size cap. When the
+        -- cap deletes events a consumer had not acknowledged, lost_through is
+        -- the highest such sequence (NULL: nothing lost) and stays set until
+        -- the consumer is deleted, so the loss is never silent.
+        CREATE TABLE consumers (
+            name          TEXT PRIMARY KEY,
+            acked_seq     INTEGER NOT NULL,
+            created_at_us INTEGER NOT NULL,
+            updated_at_us INTEGER NOT NULL,
+            lost_through  INTEGER
+        ) WITHOUT ROWID;
+        """,
     ]
 
-    /// Brings a writable store to `latestVersion`, creating the tables in a new file.
+    /// Brings a writable store to `latestVersion`, creating the tables in a new
+    /// file. Safe against another connection migrating at the same time (the
+    /// writer and a consumer registration may both open a new store): the
+    /// version is read again once the write lock is held.
     static func migrate(_ connection: SQLiteConnection) throws(EventStoreError) {
         var version = try check(connection, allowEmpty: true)
         while version < latestVersion {
             let operation = "migrate schema to version \(version + 1)"
             try connection.execute("BEGIN IMMEDIATE", operation: operation)
             do {
+                let current = try connection.integer("PRAGMA user_version", operation: operation)
+                if current > version {
+                    try connection.execute("COMMIT", operation: operation)
+                    version = current
+                    continue
+                }
                 try connection.execute(migrations[Int(version)], operation: operation)
                 try connection.execute(
                     "PRAGMA application_id = \(applicationID); PRAGMA user_version = \(version + 1)",

@@ -61,17 +61,24 @@ final class StoreQueries {
     }
 
     /// Calls `visit` with each event after `sequence`, in order, at most `limit`
-    /// of them, until it returns false. The body pointer is valid only during the call.
+    /// of them and at most `maxBytes` of bodies (but always the first one),
+    /// until it returns false. The body pointer is valid only during the call.
     func forEachEvent(
-        after sequence: Int64, limit: Int,
+        after sequence: Int64, limit: Int, maxBytes: Int,
         _ visit: (_ sequence: Int64, _ commitLSN: LSN, _ ordinal: Int32, _ body: UnsafeRawBufferPointer) -> Bool
     ) throws(EventStoreError) {
         defer { eventsQuery.reset() }
         eventsQuery.bind(sequence, at: 1)
         eventsQuery.bind(Int64(max(limit, 0)), at: 2)
+        var bytes = 0
+        var visited = 0
         while try eventsQuery.step("read events after \(sequence)") {
             let more = eventsQuery.withBytes(3) { body in
-                visit(
+                bytes += body.count
+                // The event that passes the budget starts the next page, unless it is the first.
+                if visited > 0 && bytes > maxBytes { return false }
+                visited += 1
+                return visit(
                     eventsQuery.int64(0), LSN(storedValue: eventsQuery.int64(1)),
                     Int32(truncatingIfNeeded: eventsQuery.int64(2)), body)
             }
@@ -79,10 +86,10 @@ final class StoreQueries {
         }
     }
 
-    func events(after sequence: Int64, limit: Int) throws(EventStoreError) -> [StoredEvent] {
+    func events(after sequence: Int64, limit: Int, maxBytes: Int) throws(EventStoreError) -> [StoredEvent] {
         var events: [StoredEvent] = []
         events.reserveCapacity(min(max(limit, 0), 1_024))
-        try forEachEvent(after: sequence, limit: limit) { sequence, lsn, ordinal, body in
+        try forEachEvent(after: sequence, limit: limit, maxBytes: maxBytes) { sequence, lsn, ordinal, body in
             events.append(StoredEvent(sequence: sequence, commitLSN: lsn, ordinal: ordinal, body: Array(body)))
             return true
         }
@@ -112,6 +119,18 @@ final class StoreQueries {
         defer { firstSequenceQuery.reset() }
         guard try firstSequenceQuery.step("read first sequence"), !firstSequenceQuery.isNull(0) else { return nil }
         return firstSequenceQuery.int64(0)
+    }
+
+    /// The store's id, nil for a store an older version created that no
+    /// writer of this version has opened yet.
+    func storeID() throws(EventStoreError) -> StoreID? {
+        try metadata(StoreID.metadataKey).flatMap { StoreID($0) }
+    }
+
+    /// The store's id and range, for checking a cursor. Call inside a read
+    /// transaction when the answer must match the events read next.
+    func range() throws(EventStoreError) -> StoreRange {
+        StoreRange(storeID: try storeID(), firstSequence: try firstSequence(), lastSequence: try checkpoint()?.lastSequence ?? 0)
     }
 
     /// The database file's size as SQLite sees it (pages in use and free), without the WAL.

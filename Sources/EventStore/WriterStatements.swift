@@ -12,6 +12,8 @@ final class WriterStatements {
     let deleteMetadata: SQLiteStatement
     let deleteEvents: SQLiteStatement
     let deleteGroups: SQLiteStatement
+    let selectNewlyLostConsumers: SQLiteStatement
+    let markConsumersLost: SQLiteStatement
     let insertStaged: SQLiteStatement
     let selectStaged: SQLiteStatement
     let deleteStagedTransaction: SQLiteStatement
@@ -47,6 +49,13 @@ final class WriterStatements {
         deleteMetadata = try connection.prepare("DELETE FROM metadata WHERE key = ?1")
         deleteEvents = try connection.prepare("DELETE FROM events WHERE seq <= ?1")
         deleteGroups = try connection.prepare("DELETE FROM groups WHERE last_seq <= ?1")
+        selectNewlyLostConsumers = try connection.prepare(
+            "SELECT name FROM consumers WHERE acked_seq < ?1 AND lost_through IS NULL ORDER BY name")
+        markConsumersLost = try connection.prepare(
+            """
+            UPDATE consumers SET lost_through = max(coalesce(lost_through, 0), ?1), updated_at_us = ?2
+            WHERE acked_seq < ?1
+            """)
         insertStaged = try connection.prepare("INSERT INTO staged_changes (xid, subxid, message) VALUES (?1, ?2, ?3)")
         selectStaged = try connection.prepare(
             "SELECT position, message FROM staged_changes WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3")
@@ -66,7 +75,7 @@ final class WriterStatements {
     func finalize() {
         for statement in [
             begin, commit, rollback, insertEvent, insertGroup, upsertCheckpoint,
-            upsertMetadata, deleteMetadata, deleteEvents, deleteGroups,
+            upsertMetadata, deleteMetadata, deleteEvents, deleteGroups, selectNewlyLostConsumers, markConsumersLost,
             insertStaged, selectStaged, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
             insertLoadChunk, updateLoadChunk,
         ] {

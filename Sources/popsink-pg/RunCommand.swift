@@ -40,6 +40,21 @@ struct RunCommand: AsyncParsableCommand {
     var output: String?
 
     @Option(help: ArgumentHelp(
+        "With --output -: print the stored events from this sequence number on (default: only those stored from now on). "
+            + "A file resumes after its own last line.", valueName: "seq"))
+    var fromSeq: Int64?
+
+    @Option(help: ArgumentHelp(
+        "Delete stored events older than this: a number with s, m, h or d (default 7d), or 'forever'.",
+        valueName: "age"))
+    var retainFor = "7d"
+
+    @Option(help: ArgumentHelp(
+        "Delete the oldest stored events once their bodies pass this size: a number with K, M, G or T (default 10G), or 'unlimited'.",
+        valueName: "size"))
+    var retainBytes = "10G"
+
+    @Option(help: ArgumentHelp(
         "Exit 0 once every change up to this LSN is durable; 'current' means the server's WAL insert position at start.",
         valueName: "lsn|current"))
     var endLSN: String?
@@ -94,6 +109,11 @@ struct RunCommand: AsyncParsableCommand {
             }
             throw ValidationError("\(option) \(violation.message).")
         }
+        if let fromSeq {
+            guard output == "-" else { throw ValidationError("--from-seq is for --output -; a file resumes after its own last line.") }
+            guard fromSeq >= 1 else { throw ValidationError("--from-seq must be a sequence number, 1 or more.") }
+        }
+        _ = try retention()
         if let endLSN, endLSN != "current", LSN(endLSN) == nil {
             throw ValidationError("--end-lsn must be an LSN like 0/16B3748, or 'current'.")
         }
@@ -111,7 +131,8 @@ struct RunCommand: AsyncParsableCommand {
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
             snapshot: try SnapshotSettings(
                 workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup
-            ).options(enabled: !noSnapshot))
+            ).options(enabled: !noSnapshot),
+            retention: try retention())
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })
@@ -143,12 +164,23 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func makeTailer(output: String, storePath: String) throws -> OutputTailer {
-        // The store may not exist yet on a first run: then the output starts at the beginning.
-        var after: Int64 = 0
-        if FileManager.default.fileExists(atPath: storePath) {
-            let reader = try EventStoreReader(path: storePath)
-            after = try JSONLinesFile.resumePoint(path: output, store: reader) ?? reader.lastSequence()
-        }
+        let after = try JSONLinesFile.startAfter(output: output, fromSequence: fromSeq, storePath: storePath)
         return OutputTailer(storePath: storePath, sink: try JSONLinesFile(path: output, append: true), after: after)
+    }
+
+    /// `--retain-for` and `--retain-bytes` as a policy; the hard cap for named
+    /// consumers is four times the size limit.
+    func retention() throws -> RetentionPolicy {
+        guard let age = RetentionArgument.age(retainFor) else {
+            throw ValidationError("--retain-for must be a number with s, m, h or d (such as 36h or 7d), or 'forever'.")
+        }
+        guard let bytes = RetentionArgument.bytes(retainBytes) else {
+            throw ValidationError("--retain-bytes must be a number with K, M, G or T (such as 500M or 10G), or 'unlimited'.")
+        }
+        let policy = RetentionPolicy(
+            maxAge: age, maxBytes: bytes,
+            hardMaxBytes: bytes.map { $0.multipliedReportingOverflow(by: 4).overflow ? .max : $0 * 4 })
+        if let violation = policy.violation { throw ValidationError("Retention: \(violation).") }
+        return policy
     }
 }

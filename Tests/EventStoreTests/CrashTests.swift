@@ -93,7 +93,7 @@ import Testing
         defer { writer.close() }
         let reader = try EventStoreReader(path: path)
         let checkpoint = try #require(try reader.checkpoint())
-        let events = try reader.events(after: 0, limit: .max)
+        let events = try reader.events(after: 0, limit: .max, maxBytes: .max)
         let groupSize = transactionsPerGroup * Int(eventsPerTransaction)
         #expect(events.count % groupSize == 0)
         #expect(events.map(\.sequence) == Array(1...Int64(events.count)))

@@ -1,5 +1,5 @@
-// Retention: deleting old events never lets a sequence be reused, and the
-// cut-off helpers pick whole groups by age and by size.
+// Deleting old events never lets a sequence be reused, is refused inside a
+// group, and marks the consumers that had not read what it deletes.
 
 import EventStore
 import Foundation
@@ -30,29 +30,30 @@ import Testing
         }
     }
 
-    @Test func cutoffsByAgeAndSize() throws {
+    @Test func deletingIsRefusedInsideAGroup() throws {
         try withTemporaryDirectory { directory in
             let writer = try EventStoreWriter(path: directory + "/events.db")
-            try commitTransactions(writer, from: 0x1000, count: 4)  // seq 1...4
-            let between = Int64(Date().timeIntervalSince1970 * 1_000_000)
-            Thread.sleep(forTimeInterval: 0.002)
-            try commitTransactions(writer, from: 0x9000, count: 3)  // seq 5...7
-
-            #expect(try writer.retentionCutoff(committedBefore: 0) == nil)
-            #expect(try writer.retentionCutoff(committedBefore: between) == 4)
-            #expect(try writer.retentionCutoff(committedBefore: .max) == 7)
-
-            let newestGroupBytes = Int64(body(LSN(0x9000), 0).count * 3)
-            #expect(try writer.retentionCutoff(keepingAtMostBytes: .max) == nil)
-            #expect(try writer.retentionCutoff(keepingAtMostBytes: newestGroupBytes) == 4)
-            #expect(try writer.retentionCutoff(keepingAtMostBytes: newestGroupBytes - 1) == 7)
+            try commitTransactions(writer, from: 0x1000, count: 4)
             #expect(try writer.databaseBytes() > 0)
-
             let groupOpen = #expect(throws: EventStoreError.self) {
                 try writer.beginGroup()
                 try writer.deleteEvents(upTo: 1)
             }
             #expect(groupOpen?.kind == .misuse)
+        }
+    }
+
+    @Test func deletingMarksConsumersThatHadNotReadTheEvents() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/events.db"
+            let writer = try EventStoreWriter(path: path)
+            try commitTransactions(writer, from: 0x1000, count: 10)
+            let consumers = try EventStoreConsumers(path: path)
+            try consumers.acknowledge("behind", through: 2)
+            try consumers.acknowledge("ahead", through: 8)
+            #expect(try writer.deleteEvents(upTo: 5) == 5)
+            #expect(try consumers.consumer("behind")?.lostThrough == 5)
+            #expect(try consumers.consumer("ahead")?.lostThrough == nil)
         }
     }
 }

@@ -1,6 +1,7 @@
 // Everything one pipeline needs to run: where to read, what to capture,
 // where to store, and how eagerly to commit and report.
 
+import EventStore
 import Foundation
 import PostgresReplication
 import PostgresWire
@@ -25,13 +26,15 @@ public struct PipelineConfig: Sendable {
     public var durableFsync: Bool
     /// Whether and how the tables' existing rows are read (as `r` events) when the slot is created.
     public var snapshot: SnapshotOptions
+    /// What the store keeps; applied by a `RetentionRunner` on the pipeline thread.
+    public var retention: RetentionPolicy
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,
         storePath: String, filter: TableFilter = .all, endPosition: EndPosition? = nil,
         groupCommit: GroupCommitPolicy = .init(), statusInterval: Duration = .seconds(10),
         retry: RetryPolicy = .init(), durableFsync: Bool = true,
-        snapshot: SnapshotOptions = .init()
+        snapshot: SnapshotOptions = .init(), retention: RetentionPolicy = .default
     ) throws(PipelineError) {
         guard let slotName = slot ?? Self.defaultSlot(pipelineID: id) else {
             throw PipelineError(
@@ -51,6 +54,7 @@ public struct PipelineConfig: Sendable {
         self.retry = retry
         self.durableFsync = durableFsync
         self.snapshot = snapshot
+        self.retention = retention
     }
 
     /// `popsink_<id>`, with characters a slot name cannot hold replaced by `_`.

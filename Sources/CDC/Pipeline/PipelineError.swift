@@ -24,6 +24,11 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable, Equatable
         case otherSystem = "other_system"
         case publicationMissing = "publication_missing"
         case store
+        /// The store's disk is full: nothing more is confirmed to Postgres until
+        /// space is freed; retried with backoff.
+        case storeFull = "store_full"
+        /// The store's file was locked by another connection too long; retried.
+        case storeBusy = "store_busy"
         case protocolViolation = "protocol_violation"
     }
 

@@ -65,12 +65,16 @@ public final class PipelineWorker: Sendable {
             progress.update { $0.flushedLSN = checkpoint.flushLSN }
         }
 
+        // Between groups, on this thread: see RetentionRunner+Pacing.
+        let retention = RetentionRunner(writer: store, policy: config.retention)
+
         var attempt = 0
         var endLSN: LSN?
         while !shouldStop {
             let session = ReplicationSession(
                 config: config, store: store, progress: progress, wake: wake, endLSN: endLSN,
-                shouldStop: { [unowned self] in shouldStop }, onDurable: onDurable)
+                shouldStop: { [unowned self] in shouldStop },
+                onDurable: { [onDurable] in onDurable($0); retention.stepIfDue() })
             do {
                 let end = try session.run()
                 progress.update { $0.state = end == .reachedEnd ? .finished : .stopped }
@@ -111,8 +115,7 @@ public final class PipelineWorker: Sendable {
         switch error {
         case let error as PipelineError: error
         case let error as PostgresError: PipelineError(error)
-        case let error as EventStoreError:
-            PipelineError(.store, "\(error)", remediation: "Check the data directory's disk space and permissions.")
+        case let error as EventStoreError: StoreFailure.pipelineError(error)
         case let error as ReplicationFrameError: PipelineError(.protocolViolation, "\(error)", retryable: true)
         default: PipelineError(.protocolViolation, "\(error)")
         }

@@ -52,10 +52,37 @@ final class JSONLinesFile {
         if path != nil { Foundation.close(descriptor) }
     }
 
-    /// The sequence number to continue after, so that re-running with the same
-    /// output file neither skips nor repeats events: the stored sequence of the
-    /// file's last complete line. A half-written last line (a crash mid-write)
-    /// is cut off first. Returns nil when the file is new or empty.
+    /// The sequence the output continues after, so that it is exactly the
+    /// store, in order, whenever the previous run stopped (kill -9 included).
+    ///
+    /// A file says where it ends: after its last complete line's event, or
+    /// before the store's first event when it is new or empty (a run can die
+    /// after the store's first group commit and before the file's first line;
+    /// starting at the store's end would then leave those events out for good).
+    /// Standard output remembers nothing: it starts after `fromSequence - 1`
+    /// when given, else after the store's last sequence (new events only).
+    ///
+    /// - Parameter storePath: the pipeline's store, which may not exist yet.
+    static func startAfter(output path: String, fromSequence: Int64?, storePath: String) throws -> Int64 {
+        let store = FileManager.default.fileExists(atPath: storePath) ? try EventStoreReader(path: storePath) : nil
+        defer { store?.close() }
+        if path == "-" {
+            if let fromSequence { return max(0, fromSequence - 1) }
+            return try store?.lastSequence() ?? 0
+        }
+        guard let store else {
+            if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
+                throw OutputError(
+                    "\(path) holds events but the pipeline has no store at \(storePath) (deleted or a new --data-dir); use a new output file")
+            }
+            return 0
+        }
+        return try resumePoint(path: path, store: store) ?? 0
+    }
+
+    /// The stored sequence of the file's last complete line. A half-written
+    /// last line (a crash mid-write) is cut off first. Returns nil when the
+    /// file is new or empty.
     static func resumePoint(path: String, store: EventStoreReader) throws -> Int64? {
         guard path != "-", let handle = FileHandle(forUpdatingAtPath: path) else { return nil }
         defer { try? handle.close() }
@@ -89,6 +116,12 @@ final class JSONLinesFile {
                 throw OutputError("the last line of \(path) is not a popsink event; use a new output file")
             }
             guard let sequence = try store.sequence(ofEventID: id) else {
+                if let first = try store.firstSequence(), let parsed = EventID(id),
+                   let oldest = try store.events(after: first - 1, limit: 1).first,
+                   parsed.commitLSN < oldest.commitLSN {
+                    throw OutputError(
+                        "the last event in \(path) (\(id)) and those after it were deleted by retention before they were written; use a new output file (events from sequence \(first) are stored)")
+                }
                 throw OutputError("the last event in \(path) (\(id)) is not in this pipeline's store; use a new output file")
             }
             return sequence

@@ -1,0 +1,36 @@
+// Retention applied by a running pipeline, between its group commits.
+
+import CDC
+import EventStore
+import Foundation
+import Testing
+
+@Suite struct RetentionLiveTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aPipelineKeepsItsStoreWithinTheSizeLimit() throws {
+        let harness = try CaptureHarness(setup: """
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            CREATE PUBLICATION popsink FOR TABLE t;
+            INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 100) g;
+            """)
+        defer { harness.cleanUp() }
+        var config = try harness.config()
+        // Room for about 20 events of ~450 bytes.
+        config.retention = RetentionPolicy(maxAge: nil, maxBytes: 20 * 450, hardMaxBytes: nil)
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        try harness.execute("INSERT INTO t SELECT g, repeat('y', 200) FROM generate_series(101, 110) g")
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+
+        let reader = try EventStoreReader(path: harness.storePath)
+        // The snapshot's 100 rows were one group, over the limit: deleted whole.
+        #expect(try reader.lastSequence() == 110)
+        #expect(try reader.firstSequence() == 101)
+        let ids = try harness.events().compactMap { intValue($0.after?["id"]) }
+        #expect(ids == Array(101...110))
+        // A consumer still at the start is told, not served a gap.
+        let error = #expect(throws: EventStoreError.self) { try reader.page(after: .start, limit: 10) }
+        #expect(error?.kind == .cursorExpired)
+        #expect(error?.firstAvailableAfter == 100)
+    }
+}
