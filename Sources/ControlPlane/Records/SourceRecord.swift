@@ -27,6 +27,7 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     public static let allowedOptions: Set<String> = [
         "connect_timeout", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
         "keepalives_count", "target_session_attrs", "sslcompression", "options",
+        "sslcrl", "sslsni", "channel_binding", "ssl_min_protocol_version", "ssl_max_protocol_version",
     ]
     public static let sslModes: Set<String> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -84,7 +85,8 @@ public struct SourceRecord: Codable, Sendable, Equatable {
         for key in options.keys.sorted() where Self.allowedOptions.contains(key) {
             parameters.append((key, options[key]!))
         }
-        return ConnectionSettings(parameters: parameters)
+        // Nothing from the service's environment: see ConnectionSettings.Defaults.none.
+        return ConnectionSettings(parameters: parameters, defaults: .none)
     }
 }
 
