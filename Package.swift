@@ -28,6 +28,8 @@ let package = Package(
     targets: [
         // C system libraries: the only places C headers enter the build.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libssl and libcrypto: the TLS diagnosis of refused certificates, secrets at rest.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // epoll and eventfd, which Glibc's Swift module does not export.
         .systemLibrary(name: "CHTTPShims"),
@@ -39,7 +41,7 @@ let package = Package(
         // libpq connections, replication commands and the COPY BOTH loop.
         .target(
             name: "PostgresReplication",
-            dependencies: ["CLibPQ", "PostgresWire"],
+            dependencies: ["CLibPQ", "COpenSSL", "PostgresWire"],
             swiftSettings: swiftSettings
         ),
         // The prerequisite report of `popsink-pg check` and the source check API.

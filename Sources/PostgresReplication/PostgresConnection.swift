@@ -55,7 +55,11 @@ public final class PostgresConnection {
             throw PostgresError(kind: .connection, operation: "connecting", message: "libpq could not allocate a connection")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(connection))
+            var message = String(cString: PQerrorMessage(connection))
+            if message.contains("certificate verify failed"), let target = TLSDiagnosis.target(of: connection),
+               let reason = TLSDiagnosis.chainFailure(target) {
+                message = message.trimmingTrailingNewlines() + " (the server's certificate: \(reason))"
+            }
             PQfinish(connection)
             throw PostgresError(
                 kind: .connection, operation: "connecting to \(settings.redacted)", message: message)
@@ -159,6 +163,12 @@ public final class PostgresConnection {
 }
 
 extension String {
+    func trimmingTrailingNewlines() -> String {
+        var text = Substring(self)
+        while text.last?.isNewline == true { text.removeLast() }
+        return String(text)
+    }
+
     func replacingAll(_ target: Character, with replacement: String) -> String {
         var out = ""
         out.reserveCapacity(count)
