@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck", "Telemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
