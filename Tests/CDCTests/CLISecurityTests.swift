@@ -25,6 +25,21 @@ import Testing
         #expect(mode & 0o777 == 0o600, "mode \(String(mode, radix: 8))")
     }
 
+    /// `check` over TLS with a client certificate whose key is encrypted:
+    /// the passphrase comes from --sslpassword-file, and the report shows the TLS verdict.
+    @Test func checkConnectsWithAnEncryptedClientKeyAndReportsTLS() throws {
+        let tls = try TestPostgresTLS.shared()
+        let certificates = try TestCertificates.shared()
+        let source = "host=localhost port=\(tls.port) dbname=postgres user=\(TestPostgresTLS.certificateRole) "
+            + "sslmode=verify-full sslrootcert=\(certificates.ca) sslcert=\(certificates.clientCertificate) "
+            + "sslkey=\(certificates.encryptedClientKey)"
+        let without = try PopsinkProcess.run(["check", source], timeout: 30)
+        #expect(!without.output.contains("✓ Connection:"), "\(without.output)")
+        let with = try PopsinkProcess.run(["check", source, "--sslpassword-file", certificates.passphraseFile], timeout: 30)
+        #expect(with.output.contains("✓ Connection:"), "\(with.output)")
+        #expect(with.output.contains("✓ Connection security (TLS): Encrypted with TLSv1."), "\(with.output)")
+    }
+
     @Test func serveReadsATokenFileWithCRLFAndRefusesAnEmptyOne() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

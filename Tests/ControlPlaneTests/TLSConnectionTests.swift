@@ -145,6 +145,34 @@ import Testing
         await service.stop()
     }
 
+    @Test func aRevokedCertificateIsRefusedAndNamed() throws {
+        let tls = try TestPostgresTLS.shared()
+        let certificates = try TestCertificates.shared()
+        let current = try Self.record(tls, options: ["sslcrl": certificates.emptyCRL, "sslsni": "0"])
+        #expect(try PostgresConnection(settings: current.connectionSettings, mode: .sql).security.verified)
+        let revoked = try Self.record(tls, options: ["sslcrl": certificates.serverRevokedCRL])
+        let message = Self.refusal(revoked.connectionSettings)
+        #expect(message.contains("the server's certificate: certificate revoked"), "\(message)")
+    }
+
+    /// channel_binding=require: SCRAM bound to the TLS channel, refused without TLS.
+    @Test func channelBindingNeedsTLSAndSCRAM() throws {
+        let tls = try TestPostgresTLS.shared()
+        let role = "cb_\(UInt32.random(in: 0...UInt32.max))"
+        let secret = UUID().uuidString
+        try tls.server.execute("CREATE ROLE \(role) LOGIN PASSWORD '\(secret)' IN ROLE \(TestPostgres.passwordGroup)")
+        var record = try Self.record(tls, user: role, options: ["channel_binding": "require"])
+        record.password = secret
+        #expect(try PostgresConnection(settings: record.connectionSettings, mode: .sql).security.encrypted)
+        let plain = try TestPostgres.shared()
+        try plain.execute("CREATE ROLE \(role) LOGIN PASSWORD '\(secret)' IN ROLE \(TestPostgres.passwordGroup)")
+        let clear = SourceRecord(
+            id: "cb", host: plain.host, port: plain.port, database: "postgres", user: role, password: secret,
+            sslmode: "disable", options: ["channel_binding": "require"], createdAt: "", updatedAt: "")
+        let message = Self.refusal(clear.connectionSettings)
+        #expect(message.contains("channel binding"), "\(message)")
+    }
+
     @Test func sslmodeDisableAgainstHostsslOnlyIsRefusedClearly() throws {
         let tls = try TestPostgresTLS.shared()
         let message = Self.refusal(try Self.record(tls, sslmode: "disable").connectionSettings)

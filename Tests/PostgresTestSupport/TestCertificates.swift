@@ -21,6 +21,10 @@ public struct TestCertificates: Sendable {
     /// `clientKey` encrypted with AES-256 under the passphrase in `passphraseFile`.
     public let encryptedClientKey: String
     public let passphraseFile: String
+    /// A CRL of the test CA that revokes nothing.
+    public let emptyCRL: String
+    /// A CRL of the test CA that revokes the server certificate.
+    public let serverRevokedCRL: String
 
     public static func shared() throws -> TestCertificates { try made.get() }
     private static let made: Result<TestCertificates, any Error> = Result { try TestCertificates(role: TestPostgresTLS.certificateRole) }
@@ -40,6 +44,8 @@ public struct TestCertificates: Sendable {
         clientKey = path("client.key")
         encryptedClientKey = path("client-encrypted.key")
         passphraseFile = path("client-key.pass")
+        emptyCRL = path("empty.crl")
+        serverRevokedCRL = path("server-revoked.crl")
 
         let sans = path("server.ext")
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: sans, atomically: true, encoding: .utf8)
@@ -70,6 +76,25 @@ public struct TestCertificates: Sendable {
         try sign(serverRequest, expiredServerCertificate, days: -1, extensions: sans)
         try sign(try request(clientKey, name: role), clientCertificate, days: 2)
         try openssl(["pkey", "-in", clientKey, "-aes256", "-passout", "file:\(passphraseFile)", "-out", encryptedClientKey])
+        // `openssl ca` keeps its revocations in an index file named by a config.
+        let config = path("ca.cnf")
+        try """
+            [ca]
+            default_ca = test
+            [test]
+            database = \(path("index.txt"))
+            crlnumber = \(path("crlnumber"))
+            certificate = \(path("ca.crt"))
+            private_key = \(path("ca.key"))
+            default_md = sha256
+            default_crl_days = 2
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
+        try "01\n".write(toFile: path("crlnumber"), atomically: true, encoding: .utf8)
+        try openssl(["ca", "-config", config, "-gencrl", "-out", emptyCRL])
+        try openssl(["ca", "-config", config, "-revoke", serverCertificate])
+        try openssl(["ca", "-config", config, "-gencrl", "-out", serverRevokedCRL])
         for key in [serverKey, clientKey, encryptedClientKey, path("ca.key"), path("other-ca.key")] {
             chmod(key, 0o600)
         }

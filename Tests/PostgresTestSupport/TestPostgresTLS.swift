@@ -30,6 +30,7 @@ public final class TestPostgresTLS: Sendable {
         let hba = """
             hostssl all \(role) 127.0.0.1/32 cert clientcert=verify-full
             hostssl replication \(role) 127.0.0.1/32 cert clientcert=verify-full
+            hostssl all +\(TestPostgres.passwordGroup) 127.0.0.1/32 scram-sha-256
             hostssl all all 127.0.0.1/32 trust
             hostssl replication all 127.0.0.1/32 trust
             local all all trust
