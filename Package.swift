@@ -46,6 +46,8 @@ let package = Package(
         ),
         // The prerequisite report of `popsink-pg check` and the source check API.
         .target(name: "SourceCheck", dependencies: ["PostgresReplication"], swiftSettings: swiftSettings),
+        // Secrets at rest: AES-256-GCM under a key file (not yet used by the state store).
+        .target(name: "Secrets", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Durable event log and checkpoints in SQLite.
         .target(name: "EventStore", dependencies: ["CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
         // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
@@ -118,6 +120,7 @@ let package = Package(
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SourceCheckTests",
             dependencies: ["SourceCheck", "PostgresReplication", "PostgresTestSupport"],
