@@ -25,10 +25,6 @@ public struct ConnectionSecurity: Sendable, Equatable, Codable {
         self.verified = verified
     }
 
-    /// Modes below `verify-full` that leave the connection open to a man in
-    /// the middle (or to no encryption at all), for warnings.
-    public static func isWeak(sslmode: String) -> Bool { sslmode != "verify-full" }
-
     /// A warning for a weak mode, nil for `verify-full`.
     public static func warning(sslmode: String) -> String? {
         switch sslmode {
@@ -51,21 +47,23 @@ extension PostgresConnection {
             guard encrypted, let value = PQsslAttribute(handle, name) else { return nil }
             return String(cString: value)
         }
-        let sslmode = option("sslmode") ?? "prefer"
+        let sslmode = Self.options(of: handle)["sslmode"] ?? "prefer"
         return ConnectionSecurity(
             encrypted: encrypted, protocol: attribute("protocol"), cipher: attribute("cipher"), sslmode: sslmode,
             verified: encrypted && (sslmode == "verify-ca" || sslmode == "verify-full"))
     }
 
-    /// The value libpq uses for a keyword on this connection (`PQconninfo`).
-    func option(_ keyword: String) -> String? {
-        guard let options = PQconninfo(handle) else { return nil }
+    /// The values libpq uses on a connection, defaults included (`PQconninfo`);
+    /// also readable on a connection that failed, before `PQfinish`.
+    static func options(of handle: OpaquePointer) -> [String: String] {
+        guard let options = PQconninfo(handle) else { return [:] }
         defer { PQconninfoFree(options) }
+        var values: [String: String] = [:]
         var option = options
-        while let name = option.pointee.keyword {
-            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
             option += 1
         }
-        return nil
+        return values
     }
 }

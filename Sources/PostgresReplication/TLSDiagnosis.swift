@@ -71,14 +71,7 @@ enum TLSDiagnosis {
 
     /// The target of a connection libpq refused, from the options it used.
     static func target(of connection: OpaquePointer) -> Target? {
-        guard let options = PQconninfo(connection) else { return nil }
-        defer { PQconninfoFree(options) }
-        var values: [String: String] = [:]
-        var option = options
-        while let keyword = option.pointee.keyword {
-            if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
-            option += 1
-        }
+        let values = PostgresConnection.options(of: connection)
         // With several hosts the first one's answer stands for all.
         func first(_ key: String) -> String? {
             values[key].flatMap { $0.split(separator: ",").first.map(String.init) }.flatMap { $0.isEmpty ? nil : $0 }
