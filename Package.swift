@@ -28,6 +28,8 @@ let package = Package(
     targets: [
         // C system libraries: the only places C headers enter the build.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libssl and libcrypto: the TLS diagnosis of refused certificates, secrets at rest.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // epoll and eventfd, which Glibc's Swift module does not export.
         .systemLibrary(name: "CHTTPShims"),
@@ -39,11 +41,13 @@ let package = Package(
         // libpq connections, replication commands and the COPY BOTH loop.
         .target(
             name: "PostgresReplication",
-            dependencies: ["CLibPQ", "PostgresWire"],
+            dependencies: ["CLibPQ", "COpenSSL", "PostgresWire"],
             swiftSettings: swiftSettings
         ),
         // The prerequisite report of `popsink-pg check` and the source check API.
         .target(name: "SourceCheck", dependencies: ["PostgresReplication"], swiftSettings: swiftSettings),
+        // Secrets at rest: AES-256-GCM under a key file (not yet used by the state store).
+        .target(name: "Secrets", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Durable event log and checkpoints in SQLite.
         .target(name: "EventStore", dependencies: ["CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
         // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
@@ -73,6 +77,7 @@ let package = Package(
             dependencies: [
                 "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck", "Telemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,6 +120,7 @@ let package = Package(
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SourceCheckTests",
             dependencies: ["SourceCheck", "PostgresReplication", "PostgresTestSupport"],

@@ -78,7 +78,9 @@ auth=()
 [ -n "${POPSINK_API_TOKEN:-}" ] && auth=(-H "Authorization: Bearer $POPSINK_API_TOKEN")
 api() {   # api METHOD PATH [JSON]: prints the response body, fails on an HTTP error
     local args=(-sS --fail-with-body -X "$1" "$BASE$2" "${auth[@]}")
-    [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -d "$3")
+    # Without a token the service wants JSON on every request with effects, bodyless too.
+    [ "$1" != GET ] && args+=(-H 'Content-Type: application/json')
+    [ $# -ge 3 ] && args+=(-d "$3")
     curl "${args[@]}"
 }
 field() {   # field NAME: one field of the JSON on stdin, strings bare, anything else as JSON

@@ -13,12 +13,36 @@ public struct ConnectionSettings: Sendable, Equatable {
     /// Keyword/value pairs in libpq's order.
     public private(set) var parameters: [(key: String, value: String)]
 
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.parameters.elementsEqual(rhs.parameters) { $0.key == $1.key && $0.value == $1.value }
+    /// Where libpq may take what the parameters leave out.
+    public enum Defaults: Sendable, Equatable {
+        /// libpq's own defaults: `PGPASSWORD`, `~/.pgpass`, `PGSSLMODE`, `~/.postgresql/…`
+        /// and the other `PG*` variables of the process. Right for the CLI,
+        /// where the environment is the user's own shell.
+        case environment
+        /// Only what the parameters say: every keyword libpq would fill from the
+        /// environment or the home directory is given explicitly (see
+        /// `ConnectionSettings+Isolation.swift`). Right for sources registered
+        /// through the API, so that an API user cannot point a source at a
+        /// server of their own and receive the service's password or key.
+        case none
     }
 
-    public init(parameters: [(key: String, value: String)]) {
+    /// Whether libpq may fill gaps from the environment; see `Defaults`.
+    public var defaults: Defaults
+
+    /// A file whose first line is the passphrase of `sslkey` (libpq's
+    /// `sslpassword`), read when a connection opens so that the passphrase is
+    /// in no command line and no stored record.
+    public var sslPasswordFile: String?
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.defaults == rhs.defaults && lhs.sslPasswordFile == rhs.sslPasswordFile
+            && lhs.parameters.elementsEqual(rhs.parameters) { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public init(parameters: [(key: String, value: String)], defaults: Defaults = .environment) {
         self.parameters = parameters
+        self.defaults = defaults
     }
 
     /// Parses a libpq URI or keyword string.
@@ -52,6 +76,7 @@ public struct ConnectionSettings: Sendable, Equatable {
                 hint: "Remove it from the source and set PGPASSWORD, use --password-file, or ~/.pgpass.")
         }
         self.parameters = parameters
+        self.defaults = .environment
     }
 
     public subscript(key: String) -> String? {

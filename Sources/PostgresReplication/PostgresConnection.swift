@@ -38,19 +38,28 @@ public final class PostgresConnection {
         settings["options"] = [settings["options"], Self.sessionOptions]
             .compactMap { $0 }.joined(separator: " ")
 
-        let keys = settings.parameters.map { strdup($0.key) }
-        let values = settings.parameters.map { strdup($0.value) }
+        if let file = settings.sslPasswordFile { settings["sslpassword"] = try Self.firstLine(of: file) }
+        // Isolated settings travel as one conninfo string in `dbname`
+        // (expand_dbname): the only form in which libpq keeps an empty value.
+        let expand: Int32 = settings.defaults == .none ? 1 : 0
+        let pairs = expand == 1 ? [("dbname", try settings.isolated().conninfo())] : settings.parameters
+        let keys = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
         defer { (keys + values).forEach { free($0) } }
         let connection: OpaquePointer? = (keys.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { keyPointers in
             (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { valuePointers in
-                PQconnectdbParams(keyPointers.baseAddress, valuePointers.baseAddress, 0)
+                PQconnectdbParams(keyPointers.baseAddress, valuePointers.baseAddress, expand)
             }
         }
         guard let connection else {
             throw PostgresError(kind: .connection, operation: "connecting", message: "libpq could not allocate a connection")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(connection))
+            var message = String(cString: PQerrorMessage(connection))
+            if message.contains("certificate verify failed"), let target = TLSDiagnosis.target(of: connection),
+               let reason = TLSDiagnosis.chainFailure(target) {
+                message = message.trimmingTrailingNewlines() + " (the server's certificate: \(reason))"
+            }
             PQfinish(connection)
             throw PostgresError(
                 kind: .connection, operation: "connecting to \(settings.redacted)", message: message)
@@ -62,6 +71,24 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// The first line of a secret file, without its line ending (LF or CR LF).
+    static func firstLine(of path: String) throws(PostgresError) -> String {
+        guard let file = fopen(path, "r") else {
+            throw PostgresError(
+                kind: .connection, operation: "reading \(path)", message: String(cString: strerror(errno)),
+                hint: "Make the passphrase file readable by this service.")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        while true {
+            let byte = getc(file)
+            if byte == EOF || byte == 0x0A { break }
+            bytes.append(UInt8(byte))
+        }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// The server's version as `server_version_num` (e.g. 150018).
     public var serverVersion: Int { Int(PQserverVersion(handle)) }
@@ -136,6 +163,12 @@ public final class PostgresConnection {
 }
 
 extension String {
+    func trimmingTrailingNewlines() -> String {
+        var text = Substring(self)
+        while text.last?.isNewline == true { text.removeLast() }
+        return String(text)
+    }
+
     func replacingAll(_ target: Character, with replacement: String) -> String {
         var out = ""
         out.reserveCapacity(count)

@@ -23,6 +23,8 @@ public enum CheckID: String, Sendable, Codable, CaseIterable {
     case replicationSlots = "replication_slots"
     /// A WAL sender process is free for the pipeline.
     case walSenders = "wal_senders"
+    /// The connection is encrypted and the server's certificate and name verified (`sslmode=verify-full`).
+    case tls
 
     /// A short human name for the check.
     public var title: String {
@@ -36,6 +38,7 @@ public enum CheckID: String, Sendable, Codable, CaseIterable {
         case .selectPrivilege: "SELECT privilege"
         case .replicationSlots: "Free replication slots"
         case .walSenders: "Free WAL senders"
+        case .tls: "Connection security (TLS)"
         }
     }
 }

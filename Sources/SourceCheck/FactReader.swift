@@ -16,6 +16,7 @@ enum FactReader {
             let connection = try PostgresConnection(
                 settings: bounded(settings), mode: .sql, applicationName: applicationName)
             var facts = try readFacts(connection, publication: publication)
+            facts.security = connection.security
             facts.replicationConnection = probeReplication(settings)
             return facts
         }

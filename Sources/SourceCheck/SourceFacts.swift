@@ -28,6 +28,8 @@ struct ServerFacts: Sendable {
     var publication: Result<PublicationLookup, PostgresError>
     var slots: Result<Capacity, PostgresError>
     var walSenders: Result<Capacity, PostgresError>
+    /// The SQL connection's transport security.
+    var security: ConnectionSecurity? = nil
 }
 
 /// The `wal_level` setting.

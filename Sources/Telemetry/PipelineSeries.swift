@@ -18,6 +18,7 @@ struct PipelineSeries {
     private var storeBytes: Gauge?
     private var slotRetained: Gauge?
     private var slotSafeWAL: Gauge?
+    private var tlsEncrypted: Gauge?
     private var slotStatus: [(walStatus: String, gauge: Gauge)] = []
     private var snapshot: SnapshotSeries
     /// The latest latency histogram, written out by `CommitToDurableFamily`.
@@ -83,6 +84,7 @@ struct PipelineSeries {
         slotRetained = optionalGauge(slotRetained, .slotRetained, status.slot.map { Double($0.retainedBytes) })
         slotSafeWAL = optionalGauge(slotSafeWAL, .slotSafeWAL, status.slot?.safeWALBytes.map(Double.init))
         setSlotStatus(status.slot?.walStatus)
+        tlsEncrypted = optionalGauge(tlsEncrypted, .tlsEncrypted, status.tls.map { $0.encrypted ? 1 : 0 })
     }
 
     /// Removes every series of this pipeline from the registry.
@@ -93,7 +95,7 @@ struct PipelineSeries {
         for counter in [eventsStored, transactionsStored, reconnects] + eventsByOperation {
             registry.unregisterCounter(counter.counter)
         }
-        for gauge in [lastError?.gauge, storeBytes, slotRetained, slotSafeWAL].compactMap({ $0 }) + slotStatus.map(\.gauge) {
+        for gauge in [lastError?.gauge, storeBytes, slotRetained, slotSafeWAL, tlsEncrypted].compactMap({ $0 }) + slotStatus.map(\.gauge) {
             registry.unregisterGauge(gauge)
         }
         snapshot.unregister()

@@ -53,6 +53,9 @@ struct SeriesName: Sendable {
     static let slotSafeWAL = SeriesName(
         name: "popsink_pipeline_slot_safe_wal_bytes",
         help: "WAL that can still be written before the slot risks being lost (safe_wal_size); absent when unlimited.")
+    static let tlsEncrypted = SeriesName(
+        name: "popsink_pipeline_tls_encrypted",
+        help: "1 when the replication connection runs over TLS, 0 when in clear; absent before it connects.")
     static let snapshotTablesRemaining = SeriesName(
         name: "popsink_pipeline_snapshot_tables_remaining",
         help: "Tables of the snapshot not loaded yet; 0 when there is no load.")

@@ -44,8 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "popsink-pg")
         let (host, port) = try parseListen()
         let token = try loadToken()
-        let loopback = ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
-        if token == nil && !loopback && !insecureNoAuth {
+        if token == nil && !ListenHost.isLoopback(host) && !insecureNoAuth {
             throw ValidationError(
                 "Listening on \(host) without a token would expose the API: set POPSINK_API_TOKEN or --token-file "
                     + "(or pass --insecure-no-auth).")
@@ -55,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try SQLiteStateStore(path: "\(dataDir)/state.sqlite")
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
-        let handler = ServiceHandler(router: router, files: StaticFiles(root: publicDir))
+        let handler = ServiceHandler(router: router, files: StaticFiles(root: publicDir), listenHost: host)
         var configuration = HTTPServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -81,10 +80,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func loadToken() throws -> String? {
         if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8),
-                  let line = text.split(separator: "\n").first, !line.isEmpty
-            else { throw ValidationError("Cannot read a token from \(tokenFile).") }
-            return String(line)
+            do {
+                return try APIToken.read(fromFile: tokenFile)
+            } catch {
+                throw ValidationError(error.description)
+            }
         }
         return ProcessInfo.processInfo.environment["POPSINK_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }

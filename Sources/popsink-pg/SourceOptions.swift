@@ -19,8 +19,15 @@ struct SourceOptions: ParsableArguments {
         valueName: "path"))
     var passwordFile: String?
 
+    @Option(
+        name: .customLong("sslpassword-file"),
+        help: ArgumentHelp(
+            "Read the passphrase of the client key (sslkey) from this file (first line).", valueName: "path"))
+    var sslPasswordFile: String?
+
     func settings() throws -> ConnectionSettings {
         var settings = try ConnectionSettings(parsing: source)
+        settings.sslPasswordFile = sslPasswordFile
         if let passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                 throw ValidationError("Cannot read the password file \(passwordFile).")

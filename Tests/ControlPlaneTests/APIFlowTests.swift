@@ -54,6 +54,10 @@ import Testing
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             }
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            // Without a token the service wants it on every request with effects, bodyless too (RequestGuard).
+            if ["POST", "PUT", "DELETE", "PATCH"].contains(method) {
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
             let (data, response) = try await URLSession.shared.data(for: request)
             let http = response as! HTTPURLResponse
             let body = data.isEmpty ? nil : (try? JSONSerialization.jsonObject(with: data)) ?? String(decoding: data, as: UTF8.self)

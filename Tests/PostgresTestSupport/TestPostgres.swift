@@ -31,7 +31,11 @@ public final class TestPostgres: Sendable {
 
     private static let sharedServer: Result<TestPostgres, any Error> = Result { try TestPostgres() }
 
-    private init() throws {
+    /// - Parameters:
+    ///   - hba: pg_hba.conf; the default's trust and password lines when nil.
+    ///   - extraSettings: more `-c` settings for the server (e.g. `ssl=on`).
+    ///   - prepare: called with the data directory before the server starts (to copy keys in).
+    init(hba customHBA: String? = nil, extraSettings: [String] = [], prepare: (URL) throws -> Void = { _ in }) throws {
         let binDirectory = try Self.findBinaries()
         self.binDirectory = binDirectory
         root = URL(fileURLWithPath: NSTemporaryDirectory())
@@ -60,7 +64,9 @@ public final class TestPostgres: Sendable {
             local replication all trust
 
             """
-        try hba.write(to: dataDirectory.appendingPathComponent("pg_hba.conf"), atomically: false, encoding: .utf8)
+        try (customHBA ?? hba).write(to: dataDirectory.appendingPathComponent("pg_hba.conf"), atomically: false, encoding: .utf8)
+        try prepare(dataDirectory)
+        if let asUser { try Self.run("/bin/chown", ["-R", asUser, dataDirectory.path]) }
 
         port = try Self.freePort()
         let settings = [
@@ -68,7 +74,7 @@ public final class TestPostgres: Sendable {
             "wal_level=logical", "max_wal_senders=60", "max_replication_slots=60", "max_connections=300",
             "fsync=off", "full_page_writes=off", "shared_buffers=128MB", "wal_sender_timeout=60s",
             "log_min_messages=warning", "logging_collector=off",
-        ]
+        ] + extraSettings
         let (postgres, serverArguments) = command(
             "postgres", ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] })
         // The watchdog keeps the server no longer than this test process lives.
@@ -183,17 +189,22 @@ public final class TestPostgres: Sendable {
     }
 
     private static func registerStop(pid: Int32, root: String) {
-        stopOnExit.withLock { $0 = (pid, root) }
+        let first = stopOnExit.withLock { servers in
+            servers.append((pid, root))
+            return servers.count == 1
+        }
+        guard first else { return }
         atexit {
-            guard let (pid, root) = stopOnExit.withLock({ $0 }) else { return }
-            kill(pid, SIGINT)  // fast shutdown: ends sessions, no waiting for clients
-            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
-            try? FileManager.default.removeItem(atPath: root)
+            for (pid, root) in stopOnExit.withLock({ $0 }) {
+                kill(pid, SIGINT)  // fast shutdown: ends sessions, no waiting for clients
+                for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+                try? FileManager.default.removeItem(atPath: root)
+            }
         }
     }
 }
 
-private let stopOnExit = LockedValue<(Int32, String)?>(nil)
+private let stopOnExit = LockedValue<[(Int32, String)]>([])
 
 public struct TestPostgresError: Error, CustomStringConvertible {
     public let description: String

@@ -164,3 +164,23 @@ import Testing
         #expect(SQLText.display("Sales", "1st") == "\"Sales\".\"1st\"")
     }
 }
+
+@Suite struct TransportSecurityVerdictTests {
+    private func verdict(encrypted: Bool, sslmode: String) -> CheckResult? {
+        var facts = ServerFacts.healthy()
+        facts.security = ConnectionSecurity(
+            encrypted: encrypted, protocol: encrypted ? "TLSv1.3" : nil, cipher: encrypted ? "X" : nil,
+            sslmode: sslmode, verified: encrypted && sslmode.hasPrefix("verify"))
+        return facts.evaluated()[.tls]
+    }
+
+    @Test func onlyVerifyFullPasses() {
+        #expect(verdict(encrypted: true, sslmode: "verify-full")?.status == .pass)
+        for mode in ["verify-ca", "require", "prefer"] {
+            let check = verdict(encrypted: true, sslmode: mode)
+            #expect(check?.status == .warn && check?.remediation?.contains("verify-full") == true, "\(mode)")
+        }
+        let clear = verdict(encrypted: false, sslmode: "disable")
+        #expect(clear?.status == .warn && clear?.detail.contains("not encrypted") == true)
+    }
+}

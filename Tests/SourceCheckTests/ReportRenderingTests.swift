@@ -82,7 +82,7 @@ import Testing
     @Test func checkIdsAreStable() {
         #expect(CheckID.allCases.map(\.rawValue) == [
             "connect", "server_version", "wal_level", "replication_role", "publication",
-            "replica_identity", "select_privilege", "replication_slots", "wal_senders",
+            "replica_identity", "select_privilege", "replication_slots", "wal_senders", "tls",
         ])
     }
 }

@@ -2,6 +2,7 @@
 // it through `PipelineProgress`; readers (CLI, API, metrics) take snapshots.
 
 import Synchronization
+import PostgresReplication
 import PostgresWire
 
 /// Lifecycle states of a pipeline.
@@ -36,6 +37,8 @@ public struct PipelineStatus: Sendable, Equatable {
     public var snapshot: [TableSnapshotProgress] = []
     /// The slot as Postgres last reported it (read about once a second while streaming).
     public var slot: SlotHealth?
+    /// The replication connection's transport security, once connected.
+    public var tls: ConnectionSecurity?
 
     public init() {}
 

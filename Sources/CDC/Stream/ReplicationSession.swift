@@ -85,6 +85,7 @@ final class ReplicationSession {
         let sql = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg catalog")
         catalogConnection = sql
         let replication = try PostgresConnection(settings: config.source, mode: .logicalReplication)
+        progress.update { $0.tls = replication.security }
         let identity = try replication.identifySystem()
         try checkPublication(sql)
         if endLSN == nil, config.endPosition == .current {

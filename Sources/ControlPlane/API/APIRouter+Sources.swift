@@ -16,7 +16,7 @@ extension APIRouter {
             id: id, name: input.string("name", required: true), host: input.string("host", required: true) ?? "",
             port: input.integer("port") ?? 5432, database: input.string("database", required: true) ?? "",
             user: input.string("user", required: true) ?? "", password: input.string("password"),
-            sslmode: input.string("sslmode") ?? "prefer", sslrootcert: input.string("sslrootcert"),
+            sslmode: input.string("sslmode") ?? SourceRecord.defaultSSLMode, sslrootcert: input.string("sslrootcert"),
             sslcert: input.string("sslcert"), sslkey: input.string("sslkey"), options: input.stringMap("options") ?? [:],
             createdAt: now, updatedAt: now)
         try validate(&record, input)

@@ -27,6 +27,9 @@ public final class APIRouter: Sendable {
         self.token = token.map { Array($0.utf8) }
     }
 
+    /// Whether every /v1 route and /metrics need the bearer token.
+    public var requiresToken: Bool { token != nil }
+
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         guard let path = request.decodedPath else {
             return Problem(status: 400, title: "Bad Request", detail: "the path is not valid percent-encoding")
@@ -39,12 +42,12 @@ public final class APIRouter: Sendable {
             if segments.first == "v1" || segments == ["metrics"] { try authorize(request) }
             guard let route = APIRoute(segments: segments) else { throw Problem.notFound("no route for \(path)") }
             return try await respond(to: route, request)
-        } catch let problem as Problem {
+        } catch let problem as Problem where problem.status != 500 {
             var response = problem.response(instance: request.path)
             if problem.status == 401 { response.headers["WWW-Authenticate"] = #"Bearer realm="popsink""# }
             return response
         } catch {
-            return Problem(status: 500, title: "Internal Server Error", detail: "\(error)").response(instance: request.path)
+            return InternalError.response(for: error, request)
         }
     }
 
@@ -176,8 +179,13 @@ public final class APIRouter: Sendable {
 
     private func authorize(_ request: HTTPRequest) throws(Problem) {
         guard let token else { return }
-        let header = request.headers["authorization"] ?? ""
-        let presented = header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
+        // Only from the Authorization header, never a cookie: a browser would
+        // send a cookie along with a cross-site request. RFC 9110 §11.1: the
+        // scheme is case-insensitive.
+        let header = Substring(request.headers["authorization"] ?? "")
+        let scheme = header.prefix { $0 != " " }
+        let presented = scheme.lowercased() == "bearer"
+            ? Array(header.dropFirst(scheme.count).drop { $0 == " " }.utf8) : []
         // Constant time in the token's length: no early exit on the first difference.
         var difference = UInt8(presented.count == token.count ? 0 : 1)
         for index in token.indices { difference |= token[index] ^ (index < presented.count ? presented[index] : 0) }

@@ -3,6 +3,7 @@
 
 import CDC
 import Foundation
+import PostgresReplication
 import PostgresWire
 
 enum Representation {
@@ -62,6 +63,7 @@ enum Representation {
             "events_stored": status.eventsStored, "transactions_stored": status.transactionsStored,
             "events_by_op": JSON.object(status.eventsByOperation.byCode.map { (key: $0.op, value: .integer($0.count)) }),
             "slot": status.slot.map(slot) ?? .null,
+            "tls": status.tls.map(tls) ?? .null,
             "commit_to_durable_ms": latencySummary,
             "reconnects": max(0, status.sessionsStarted - 1),
         ]
@@ -80,6 +82,15 @@ enum Representation {
                     "chunks_done": table.chunksDone, "chunks_total": table.chunksTotal,
                 ]
             }),
+        ]
+    }
+
+    /// The replication connection's transport security, with a warning for an sslmode below verify-full.
+    static func tls(_ security: ConnectionSecurity) -> JSON {
+        [
+            "encrypted": security.encrypted, "protocol": security.protocol, "cipher": security.cipher,
+            "sslmode": security.sslmode, "verified": security.verified,
+            "warning": ConnectionSecurity.warning(sslmode: security.sslmode),
         ]
     }
 

@@ -9,16 +9,21 @@ import HTTPServer
 public struct ServiceHandler: Sendable {
     public let router: APIRouter
     public let files: StaticFiles
+    let requestGuard: RequestGuard
 
-    public init(router: APIRouter, files: StaticFiles) {
+    /// - Parameter listenHost: the host of `--listen`, accepted in `Host` beside the loopback names.
+    public init(router: APIRouter, files: StaticFiles, listenHost: String? = nil) {
         self.router = router
         self.files = files
+        requestGuard = RequestGuard(listenHost: listenHost, tokenRequired: router.requiresToken)
     }
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let started = ContinuousClock.now
         let response: HTTPResponse
-        if request.path.hasPrefix("/v1") || ["/healthz", "/readyz", "/metrics"].contains(request.path) {
+        if let refusal = requestGuard.refusal(for: request) {
+            response = refusal.response(instance: request.path)
+        } else if request.path.hasPrefix("/v1") || ["/healthz", "/readyz", "/metrics"].contains(request.path) {
             response = await router.handle(request)
         } else if let file = await files.response(for: request) {
             response = file

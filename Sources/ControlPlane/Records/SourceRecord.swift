@@ -27,12 +27,16 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     public static let allowedOptions: Set<String> = [
         "connect_timeout", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
         "keepalives_count", "target_session_attrs", "sslcompression", "options",
+        "sslcrl", "sslsni", "channel_binding", "ssl_min_protocol_version", "ssl_max_protocol_version",
     ]
+    /// Encrypted, with the server's certificate and name verified: anything
+    /// weaker (`require` or lower) must be asked for, and check and status warn about it.
+    public static let defaultSSLMode = "verify-full"
     public static let sslModes: Set<String> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
     public init(
         id: String, name: String? = nil, host: String, port: Int = 5432, database: String, user: String,
-        password: String? = nil, sslmode: String = "prefer", sslrootcert: String? = nil, sslcert: String? = nil,
+        password: String? = nil, sslmode: String = defaultSSLMode, sslrootcert: String? = nil, sslcert: String? = nil,
         sslkey: String? = nil, options: [String: String] = [:], createdAt: String, updatedAt: String
     ) {
         self.id = id
@@ -84,7 +88,8 @@ public struct SourceRecord: Codable, Sendable, Equatable {
         for key in options.keys.sorted() where Self.allowedOptions.contains(key) {
             parameters.append((key, options[key]!))
         }
-        return ConnectionSettings(parameters: parameters)
+        // Nothing from the service's environment: see ConnectionSettings.Defaults.none.
+        return ConnectionSettings(parameters: parameters, defaults: .none)
     }
 }
 

@@ -38,6 +38,7 @@ enum CheckEvaluation {
         checks += [
             judged(.replicationSlots, facts.slots, replicationSlots),
             judged(.walSenders, facts.walSenders, walSenders),
+            transportSecurity(facts.security),
         ]
         return checks
     }

@@ -17,7 +17,8 @@ final class JSONLinesFile {
         } else {
             self.path = path
             let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-            descriptor = open(path, flags, 0o644)
+            // Captured rows are as private as the stores (0700 directories): owner only.
+            descriptor = open(path, flags, 0o600)
             guard descriptor >= 0 else {
                 throw OutputError("cannot open \(path) for writing: \(String(cString: strerror(errno)))")
             }

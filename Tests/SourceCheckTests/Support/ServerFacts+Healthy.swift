@@ -16,7 +16,10 @@ extension ServerFacts {
                 allTables: false, unpublishedOperations: [],
                 tables: [PublishedTable(schema: "public", name: "orders", replicaIdentity: .full, canSelect: true, hasSchemaUsage: true)]))),
             slots: .success(Capacity(maximum: 10, used: 2)),
-            walSenders: .success(Capacity(maximum: 10, used: 1)))
+            walSenders: .success(Capacity(maximum: 10, used: 1)),
+            security: ConnectionSecurity(
+                encrypted: true, protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", sslmode: "verify-full",
+                verified: true))
     }
 
     func evaluated(publication: String = "popsink") -> [CheckResult] {
