@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""The console of Public/ in a real headless Chromium, against a live service.
+
+Run by Tests/ControlPlaneTests/BrowserConsoleTests.swift, which starts a
+throwaway Postgres and the service (with an API token), then calls:
+
+    python3 Tests/Browser/console_test.py --url http://127.0.0.1:PORT --token T \
+        --psql /usr/lib/postgresql/16/bin/psql --pg-port 5433 --database t123 \
+        --screenshots docs/screenshots
+
+The database must hold public.orders and public.customers (both in the
+publication `popsink`, customers without REPLICA IDENTITY FULL, so the check
+has a remediation to show) and audit.log (not published).
+
+For each viewport (1280x800, then 390x844) it adds a source through the form
+(a bad port first, to see the field error), runs the check, browses the
+tables, creates a pipeline with a table filter and its preview, starts it,
+waits for `streaming`, inserts rows and sees them in the live tail, sees the
+lag chart draw, stops and deletes the pipeline. The token prompt is answered
+once; at the end a refused token brings it back. The browser's log must hold
+nothing but the network errors the test provokes on purpose (the 401 before
+the token, the 422 of the bad port). Exits non-zero with the reason on the
+first failure.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.chrome.service import Service as ChromeService
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError as error:
+    sys.exit(f"Selenium is missing ({error}): apt-get install python3-selenium chromium chromium-driver")
+
+VIEWPORTS = [("wide", 1280, 800, False), ("narrow", 390, 844, True)]
+
+
+class Failure(Exception):
+    pass
+
+
+class Console:
+    def __init__(self, args):
+        self.args = args
+        self.url = args.url.rstrip("/")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        driver_path = shutil.which("chromedriver")
+        if not chromium or not driver_path:
+            raise Failure("chromium and chromedriver are needed: apt-get install chromium chromium-driver")
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,800", "--hide-scrollbars", "--no-first-run", "--disable-extensions",
+                     "--password-store=basic"]:
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = ChromeService(executable_path=driver_path)
+        self.driver = webdriver.Chrome(options=options, service=service)
+        self.driver.set_script_timeout(20)
+        self.step = "start"
+
+    # MARK: - Helpers
+
+    def wait(self, condition, what, timeout=15):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda driver: condition())
+        except TimeoutException:
+            raise Failure(f"[{self.step}] timed out after {timeout} s waiting for {what}; page text:\n"
+                          + self.driver.find_element(By.TAG_NAME, "body").text[:1500])
+
+    def find(self, selector, timeout=15):
+        return self.wait(lambda: self.visible(selector), f"a visible {selector}", timeout)
+
+    def visible(self, selector):
+        for element in self.driver.find_elements(By.CSS_SELECTOR, selector):
+            if element.is_displayed():
+                return element
+        return None
+
+    def click(self, selector):
+        element = self.find(selector)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+        return element
+
+    def click_text(self, tag, text):
+        element = self.wait(lambda: next((e for e in self.driver.find_elements(By.TAG_NAME, tag)
+                                          if e.is_displayed() and e.text.strip() == text), None),
+                            f"a visible <{tag}> '{text}'")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+
+    def type(self, selector, text):
+        element = self.find(selector)
+        element.clear()
+        element.send_keys(text)
+
+    def check(self, condition, message):
+        if not condition:
+            raise Failure(f"[{self.step}] {message}")
+
+    def psql(self, sql):
+        a = self.args
+        result = subprocess.run([a.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", a.pg_host,
+                                 "-p", str(a.pg_port), "-U", a.pg_user, "-d", a.database, "-c", sql],
+                                capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise Failure(f"[{self.step}] psql failed: {result.stderr}")
+        return result.stdout.strip()
+
+    def browser_log(self, allowed=()):
+        """Fails on any browser log entry other than network errors with an allowed status."""
+        for entry in self.driver.get_log("browser"):
+            message = entry.get("message", "")
+            expected = entry.get("source") == "network" and any(f" {status} " in message for status in allowed)
+            if not expected:
+                raise Failure(f"[{self.step}] the browser logged {entry.get('level')} ({entry.get('source')}): {message}")
+
+    def fits(self):
+        width = self.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        self.check(width[0] <= width[1], f"the page scrolls sideways: {width[0]} px wide in a {width[1]} px viewport")
+
+    def screenshot(self, name):
+        os.makedirs(self.args.screenshots, exist_ok=True)
+        self.driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+        time.sleep(0.2)
+        path = os.path.join(self.args.screenshots, f"{name}.png")
+        self.check(self.driver.save_screenshot(path), f"could not save {path}")
+
+    def hash(self):
+        return self.driver.execute_script("return location.hash")
+
+    def go(self, fragment):
+        self.driver.execute_script("location.hash = arguments[0]", fragment)
+
+    def viewport(self, width, height, mobile):
+        self.driver.set_window_size(width, height)
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+    def answer_token_prompt(self, token):
+        self.find("#token-dialog[open] #token-input").send_keys(token + Keys.ENTER)
+        self.wait(lambda: not self.driver.execute_script("return document.querySelector('#token-dialog').open"),
+                  "the token prompt to close")
+
+    # MARK: - The checks
+
+    def favicon(self):
+        self.step = "favicon"
+        request = urllib.request.Request(self.url + "/favicon.ico")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            self.check(response.status == 200, f"/favicon.ico answered {response.status}")
+            self.check(response.headers.get("Content-Type", "").startswith("image/"), "/favicon.ico is not an image")
+
+    def load(self, name, first):
+        self.step = f"{name}: load"
+        # A fresh load in the same tab: session storage (the token) survives it, the page does not.
+        self.driver.get("about:blank")
+        self.driver.get(self.url + "/#/sources")
+        if first:
+            # The server wants a token: the page asks once, and only once.
+            self.answer_token_prompt(self.args.token)
+            self.check(self.driver.execute_script("return sessionStorage.getItem('popsink-token')") == self.args.token,
+                       "the token is not in session storage")
+        else:
+            self.find("#sources")
+            self.check(not self.driver.execute_script("return document.querySelector('#token-dialog').open"),
+                       "the token prompt came back although the token is in session storage")
+        self.find("h1")
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#sources tbody tr"), "the sources list")
+        self.browser_log(allowed=("401",) if first else ())
+        # Keyboard: Tab reaches the skip link first, and focus is drawn.
+        self.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        focused = self.driver.execute_script(
+            "const e = document.activeElement; return [e.className, getComputedStyle(e).outlineStyle, e.getBoundingClientRect().left]")
+        self.check(focused[0] == "skip", f"Tab did not reach the skip link first: {focused}")
+        self.check(focused[1] != "none", "the focused element has no visible outline")
+        self.fits()
+
+    def add_source(self, name):
+        self.step = f"{name}: add source"
+        a = self.args
+        self.click_text("a", "Add source")
+        self.find("form #f-name")
+        self.type("#f-name", f"console-{name}")
+        self.type("#f-host", a.pg_host)
+        self.type("#f-port", "70000")
+        self.type("#f-database", a.database)
+        self.type("#f-user", a.pg_user)
+        Select(self.find("#f-sslmode")).select_by_value("disable")
+        self.click_text("button", "Add source")
+        error = self.find("[data-field=port] .field-error")
+        self.check("65535" in error.text or "port" in error.text.lower(),
+                   f"the port error does not say what is wrong: {error.text!r}")
+        self.check(self.find("#f-port").get_attribute("aria-invalid") == "true", "the port input is not marked invalid")
+        self.check(self.hash() == "#/sources/new", "a bad port left the form")
+        self.browser_log(allowed=("422",))
+        self.type("#f-port", str(a.pg_port))
+        self.click_text("button", "Add source")
+        self.wait(lambda: self.hash().startswith("#/sources/") and self.hash() != "#/sources/new", "the source's page")
+        source_id = self.hash().split("/")[2]
+        self.wait(lambda: self.find("h1").text == f"console-{name}", "the source's name as the title")
+        return source_id
+
+    def check_source(self, name):
+        self.step = f"{name}: check"
+        self.click("#run-check")
+        self.find("#check-report")
+        connect = self.find("#check-report li[data-check=connect]")
+        self.check("check-pass" in connect.get_attribute("class"), f"the connect check did not pass: {connect.text}")
+        identity = self.find("#check-report li[data-check=replica_identity]")
+        self.check("check-fail" in identity.get_attribute("class"), f"replica_identity should fail: {identity.text}")
+        self.check('ALTER TABLE "public"."customers" REPLICA IDENTITY FULL' in identity.text,
+                   f"no remediation SQL shown: {identity.text}")
+        self.check(identity.find_element(By.CSS_SELECTOR, "button.copy").is_displayed(), "no copy button")
+        self.click("#load-tables")
+        rows = self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#source-tables tbody tr"), "the tables")
+        text = "\n".join(row.text for row in rows)
+        for table in ["public.orders", "public.customers", "audit.log"]:
+            self.check(table in text, f"{table} is not among the tables: {text}")
+        self.fits()
+        self.browser_log()
+        self.screenshot(f"{name}-source")
+
+    def create_pipeline(self, name, source_id):
+        self.step = f"{name}: create pipeline"
+        self.click_text("a", "New pipeline")
+        self.wait(lambda: self.hash().startswith("#/pipelines/new"), "the pipeline form")
+        self.find("#filter-preview")
+        self.check(Select(self.find("#f-source-id")).first_selected_option.get_attribute("value") == source_id,
+                   "the form did not preselect the source it was opened from")
+        pipeline_id = f"console_{name}"
+        self.type("#f-id", pipeline_id)
+        self.type("#f-filters-include-tables", "public.ord*")
+
+        def preview(table):
+            return self.driver.find_element(By.CSS_SELECTOR, f"#filter-preview li[data-table='{table}']").get_attribute("data-selected")
+        self.wait(lambda: preview("public.orders") == "true" and preview("public.customers") == "false",
+                  "the preview to select public.orders only")
+        self.check(preview("audit.log") == "false", "audit.log is not published but the preview selects it")
+        self.check("1 of the 2 tables" in self.find("#preview-summary").text, self.find("#preview-summary").text)
+        self.fits()
+        self.screenshot(f"{name}-new-pipeline")
+        self.click_text("button", "Create pipeline")
+        self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page")
+        self.step = f"{name}: streaming"
+        self.wait(lambda: "streaming" in self.find("#pipeline-state").text, "state streaming", timeout=30)
+        self.browser_log()
+        return pipeline_id
+
+    def tail(self, name):
+        self.step = f"{name}: live tail"
+        self.wait(lambda: "following" in self.find("#tail-state").text, "the tail to follow")
+        start = 100 if name == "wide" else 200
+        self.psql(f"INSERT INTO orders SELECT g, 'order ' || g FROM generate_series({start + 1}, {start + 3}) g;"
+                  f"INSERT INTO customers VALUES ({start + 1}, 'filtered out');")
+        rows = lambda: self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-table='public.orders'][data-op=c]")
+        self.wait(lambda: len(rows()) >= 3, "three inserts in the live tail")
+        self.check(not self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-table='public.customers']"),
+                   "the filtered-out table public.customers reached the tail")
+        rows()[0].find_element(By.TAG_NAME, "button").click()
+        shown = json.loads(self.find("#tail-json").text)
+        self.check(shown["op"] == "c" and shown["source"]["table"] == "orders", f"the JSON view shows {shown}")
+        self.check(shown["after"]["id"] == start + 3, f"the newest event is not first: {shown['after']}")
+
+        # Pause holds new events back; resume shows them.
+        self.click("#tail-pause")
+        self.psql(f"UPDATE orders SET note = 'changed' WHERE id = {start + 1};")
+        self.wait(lambda: "held" in self.find("#tail-pending").text, "the paused tail to count the held event")
+        self.check(not self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=u]"), "paused, yet the update is shown")
+        self.click("#tail-pause")
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=u]"), "the update after resume")
+        # The op filter.
+        self.click("#tail input[data-op=c]")
+        self.check(not self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=c]"), "inserts shown with c unticked")
+        self.check(self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=u]"), "the update vanished with c unticked")
+        self.click("#tail input[data-op=c]")
+        # The table filter.
+        Select(self.find("#tail-table")).select_by_value("public.orders")
+        self.check(len(rows()) >= 3, "the table filter hid the table's own events")
+        self.browser_log()
+
+    def charts(self, name):
+        self.step = f"{name}: charts"
+        points = lambda selector: self.driver.execute_script(
+            "const line = document.querySelector(arguments[0]); return line ? Number(line.dataset.points) : 0",
+            selector)
+        self.wait(lambda: points("#chart-lag-bytes polyline") >= 2, "the lag chart to draw a line")
+        self.wait(lambda: points("#chart-rate polyline") >= 2, "the events-per-second chart to draw a line")
+        self.check("p50" in self.find("#stat-latency").text, f"no commit-to-durable p50: {self.find('#stat-latency').text}")
+        self.wait(lambda: self.find("#stat-slot").text.strip() not in ("", "–"), "the slot's wal_status")
+        self.fits()
+        self.screenshot(f"{name}-pipeline")
+        self.driver.execute_script("document.querySelector('#tail').scrollIntoView()")
+        time.sleep(0.2)
+        path = os.path.join(self.args.screenshots, f"{name}-tail.png")
+        self.check(self.driver.save_screenshot(path), f"could not save {path}")
+
+    def list_layout(self, name, pipeline_id):
+        self.step = f"{name}: pipelines list"
+        self.go("#/pipelines")
+        row = self.find(f"#pipelines tr[data-id='{pipeline_id}']")
+        self.wait(lambda: "streaming" in row.text, "the list to show the pipeline streaming")
+        width = self.driver.execute_script("return window.innerWidth")
+        for button in row.find_elements(By.CSS_SELECTOR, ".actions a, .actions button"):
+            box = button.rect
+            self.check(button.is_displayed() and box["x"] >= 0 and box["x"] + box["width"] <= width,
+                       f"the action {button.text!r} is outside the {width} px viewport: {box}")
+        self.fits()
+        self.screenshot(f"{name}-pipelines")
+        self.browser_log()
+        row.find_element(By.LINK_TEXT, pipeline_id).click()
+        self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page again")
+
+    def stop_and_delete(self, name, pipeline_id):
+        self.step = f"{name}: stop"
+        self.click("#action-stop")
+        self.wait(lambda: "stopped" in self.find("#pipeline-state").text, "state stopped", timeout=30)
+        self.step = f"{name}: delete"
+        self.click("#action-delete")
+        self.find("#confirm-dialog[open]")
+        self.click("#confirm-drop-slot")
+        self.click("#confirm-yes")
+        self.wait(lambda: self.hash() == "#/pipelines", "the pipelines list after deleting")
+        self.wait(lambda: not self.driver.find_elements(By.CSS_SELECTOR, f"#pipelines tr[data-id='{pipeline_id}']"),
+                  "the pipeline to leave the list")
+        slots = self.psql(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'popsink_{pipeline_id}'")
+        self.check(slots == "0", f"the slot was not dropped ({slots} left)")
+        self.browser_log()
+
+    def refused_token(self):
+        self.step = "refused token"
+        self.driver.execute_script("sessionStorage.setItem('popsink-token', 'not-the-token')")
+        self.driver.refresh()
+        self.wait(lambda: "refused" in self.find("#token-dialog[open] #token-reason").text, "the prompt to say the token was refused")
+        self.answer_token_prompt(self.args.token)
+        self.find("#pipelines")
+        self.browser_log(allowed=("401",))
+
+    def run(self):
+        started = time.monotonic()
+        self.favicon()
+        for index, (name, width, height, mobile) in enumerate(VIEWPORTS):
+            self.viewport(width, height, mobile)
+            self.load(name, first=index == 0)
+            source_id = self.add_source(name)
+            self.check_source(name)
+            pipeline_id = self.create_pipeline(name, source_id)
+            self.tail(name)
+            self.charts(name)
+            self.list_layout(name, pipeline_id)
+            self.stop_and_delete(name, pipeline_id)
+            print(f"{name} ({width}x{height}): passed at {time.monotonic() - started:.1f} s", flush=True)
+        self.refused_token()
+        print(f"console: every check passed in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--psql", required=True)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", required=True, type=int)
+    parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--screenshots", required=True)
+    args = parser.parse_args()
+    console = None
+    try:
+        console = Console(args)
+        console.run()
+    except Failure as failure:
+        if console:
+            try:
+                shot = os.path.join(tempfile.gettempdir(), "popsink-console-failure.png")
+                console.driver.save_screenshot(shot)
+                print(f"(the page at the failure: {shot})", file=sys.stderr)
+            except Exception:
+                pass
+        sys.exit(f"console test failed: {failure}")
+    finally:
+        if console:
+            console.driver.quit()
+
+
+if __name__ == "__main__":
+    main()
