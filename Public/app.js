@@ -21,7 +21,8 @@ const routes = [
 let current = null;
 let timer = null;
 
-function route() {
+function route(event) {
+  const moved = event !== undefined;
   const hash = location.hash.replace(/^#/, "") || "/pipelines";
   const [pathPart, queryPart] = hash.split("?");
   let view = null;
@@ -44,6 +45,8 @@ function route() {
   const made = view(main, id, new URLSearchParams(queryPart || ""));
   current = made;
   document.title = `${main.querySelector("h1")?.textContent || "popsink-pg"} · popsink-pg`;
+  // After a navigation, keyboard focus starts at the new view, not at the link that led there.
+  if (moved && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
   tick(made);
 }
 

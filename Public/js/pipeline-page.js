@@ -115,7 +115,7 @@ export function pipelineView(main, id) {
         ? `${formatBytes(slot.retained_wal_bytes)} WAL retained; ${slot.safe_wal_bytes === null ? "no max_slot_wal_keep_size limit" : `${formatBytes(slot.safe_wal_bytes)} until at risk`}`
         : "Not read yet.";
       stored.value.textContent = formatCount(status.events_stored);
-      stored.detail.textContent = Object.entries(OP_NAMES).map(([op, name]) => `${formatCount(status.events_by_op[op])} ${name}`).join(", ");
+      stored.detail.textContent = Object.entries(OP_NAMES).map(([op, name]) => `${name} ${formatCount(status.events_by_op[op])}`).join(", ");
       positions.value.textContent = status.flushed_lsn || "–";
       positions.detail.textContent = `flushed; received ${status.received_lsn || "–"}, server ${status.server_lsn || "–"}`;
 
@@ -152,7 +152,7 @@ export function pipelineView(main, id) {
     el("div", { class: "stats" }, lag.node, rate.node, latencyStat.node, slotStat.node, stored.node, positions.node),
     el("section", { class: "panel" },
       el("h2", {}, "Last 15 minutes"),
-      el("p", { class: "muted" }, "Sampled every second while this page is open."),
+      el("p", { class: "muted" }, "Sampled every second while this page is open; the time axis grows to 15 minutes."),
       el("div", { class: "charts" }, charts.lagBytes, charts.lagSeconds, charts.rate)),
     el("section", { class: "panel" }, el("h2", {}, "Snapshot"), snapshotBox),
     tail.node,

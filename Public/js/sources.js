@@ -161,12 +161,14 @@ function renderCheck(report) {
 function renderTables(tables) {
   if (tables.length === 0) return el("p", { class: "empty" }, "The database has no tables outside the system schemas.");
   return el("table", { class: "list", id: "source-tables" },
-    el("thead", {}, el("tr", {}, ["Table", "Primary key", "Replica identity", "In publication", "Estimated rows"].map((name) => el("th", { scope: "col" }, name)))),
+    el("thead", {}, el("tr", {}, ["Table", "Primary key", "Replica identity", "In publication", "Estimated rows"].map((name) =>
+      el("th", { scope: "col", class: name === "Estimated rows" ? "number" : null }, name)))),
     el("tbody", {}, tables.map((sourceTable) => el("tr", {},
       el("td", { "data-label": "Table" }, el("code", {}, `${sourceTable.schema}.${sourceTable.table}`)),
       el("td", { "data-label": "Primary key" }, sourceTable.primary_key.length > 0 ? sourceTable.primary_key.join(", ") : "none"),
-      el("td", { "data-label": "Replica identity", class: sourceTable.replica_identity === "full" ? "" : "warn" },
-        sourceTable.replica_identity, sourceTable.replica_identity === "full" ? "" : " (needs FULL)"),
+      // Only a published table is captured, so only there does a replica identity other than FULL matter.
+      el("td", { "data-label": "Replica identity", class: sourceTable.in_publication && sourceTable.replica_identity !== "full" ? "warn" : "" },
+        sourceTable.replica_identity, sourceTable.in_publication && sourceTable.replica_identity !== "full" ? " (needs FULL)" : ""),
       el("td", { "data-label": "In publication" }, sourceTable.in_publication ? "yes" : "no"),
       el("td", { "data-label": "Estimated rows", class: "number" }, formatCount(sourceTable.estimated_rows))))));
 }

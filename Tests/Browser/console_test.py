@@ -131,9 +131,12 @@ class Console:
         width = self.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         self.check(width[0] <= width[1], f"the page scrolls sideways: {width[0]} px wide in a {width[1]} px viewport")
 
-    def screenshot(self, name):
+    def screenshot(self, name, around=None):
+        """Saves the viewport, scrolled to the top or with `around` in the middle."""
         os.makedirs(self.args.screenshots, exist_ok=True)
-        self.driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+        self.driver.execute_script(
+            "document.activeElement && document.activeElement.blur(); const e = arguments[0] && document.querySelector(arguments[0]);"
+            "if (e) e.scrollIntoView({block: 'center'}); else window.scrollTo(0, 0)", around)
         time.sleep(0.2)
         path = os.path.join(self.args.screenshots, f"{name}.png")
         self.check(self.driver.save_screenshot(path), f"could not save {path}")
@@ -231,7 +234,7 @@ class Console:
             self.check(table in text, f"{table} is not among the tables: {text}")
         self.fits()
         self.browser_log()
-        self.screenshot(f"{name}-source")
+        self.screenshot(f"{name}-source", around="#check-report li[data-check=replica_identity]")
 
     def create_pipeline(self, name, source_id):
         self.step = f"{name}: create pipeline"
@@ -251,7 +254,7 @@ class Console:
         self.check(preview("audit.log") == "false", "audit.log is not published but the preview selects it")
         self.check("1 of the 2 tables" in self.find("#preview-summary").text, self.find("#preview-summary").text)
         self.fits()
-        self.screenshot(f"{name}-new-pipeline")
+        self.screenshot(f"{name}-new-pipeline", around="#f-filters-include-tables" if name == "narrow" else None)
         self.click_text("button", "Create pipeline")
         self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page")
         self.step = f"{name}: streaming"
@@ -296,7 +299,13 @@ class Console:
         points = lambda selector: self.driver.execute_script(
             "const line = document.querySelector(arguments[0]); return line ? Number(line.dataset.points) : 0",
             selector)
-        self.wait(lambda: points("#chart-lag-bytes polyline") >= 2, "the lag chart to draw a line")
+        # A few seconds of writes, so the charts (and the screenshots) have a shape to draw.
+        base = 1000 if name == "wide" else 2000
+        for batch in range(5):
+            first = base + batch * 100
+            self.psql(f"INSERT INTO orders SELECT g, 'load' FROM generate_series({first}, {first + 10 * (batch + 1)}) g;")
+            time.sleep(0.8)
+        self.wait(lambda: points("#chart-lag-bytes polyline") >= 5, "the lag chart to draw a line")
         self.wait(lambda: points("#chart-rate polyline") >= 2, "the events-per-second chart to draw a line")
         self.check("p50" in self.find("#stat-latency").text, f"no commit-to-durable p50: {self.find('#stat-latency').text}")
         self.wait(lambda: self.find("#stat-slot").text.strip() not in ("", "–"), "the slot's wal_status")

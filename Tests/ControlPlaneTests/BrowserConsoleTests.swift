@@ -17,16 +17,19 @@ import Testing
     func consoleWorksInAHeadlessBrowserWideAndNarrow() async throws {
         let python = try #require(
             ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) },
-            "python3 is needed for the browser tests: apt-get install python3 python3-selenium chromium chromium-driver")
+            "python3 is needed for the browser tests: apt-get install python3 python3-selenium chromium chromium-driver"
+        )
         for tool in ["chromium", "chromedriver"] {
-            try #require(Self.onPath(tool) != nil,
+            try #require(
+                Self.onPath(tool) != nil,
                 "\(tool) is not installed: apt-get install chromium chromium-driver python3-selenium (.ci/run does)")
         }
 
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase(prefix: "console")
         // customers keeps the default replica identity, so the check has a failure and its remediation to show.
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE orders (id int PRIMARY KEY, note text);
             ALTER TABLE orders REPLICA IDENTITY FULL;
             CREATE TABLE customers (id int PRIMARY KEY, name text);
@@ -41,11 +44,18 @@ import Testing
 
         let script = Self.repository.appendingPathComponent("Tests/Browser/console_test.py").path
         let screenshots = Self.repository.appendingPathComponent("docs/screenshots").path
-        let result = try await Self.run(python, [
+        let arguments = [
             script, "--url", service.base, "--token", token, "--psql", postgres.tool("psql"),
             "--pg-host", postgres.host, "--pg-port", String(postgres.port), "--pg-user", postgres.superuser,
             "--database", database, "--screenshots", screenshots,
-        ])
+        ]
+        let result: (status: Int32, output: String)
+        do {
+            result = try await Self.run(python, arguments)
+        } catch {
+            await service.stop()
+            throw error
+        }
         await service.stop()
         #expect(result.status == 0, "console_test.py exited with \(result.status):\n\(result.output)")
     }
@@ -55,7 +65,8 @@ import Testing
         return directories.map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a process to its end without blocking a cooperative thread; its output goes to a file, not a pipe that could fill.
+    /// Runs a process to its end without blocking a cooperative thread; its output goes to a file,
+    /// not a pipe that could fill.
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("console-test-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -73,7 +73,8 @@ import Testing
 
     /// Every script of the console: app.js and the modules under js/.
     static func consoleScripts() throws -> String {
-        let modules = try FileManager.default.contentsOfDirectory(atPath: publicFolder + "/js").filter { $0.hasSuffix(".js") }
+        let modules = try FileManager.default.contentsOfDirectory(atPath: publicFolder + "/js")
+            .filter { $0.hasSuffix(".js") }
         return try (["app.js"] + modules.sorted().map { "js/\($0)" })
             .map { try String(contentsOfFile: publicFolder + "/" + $0, encoding: .utf8) }
             .joined(separator: "\n")
