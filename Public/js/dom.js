@@ -74,8 +74,9 @@ export function showFieldErrors(form, errors) {
   clearFieldErrors(form);
   const unplaced = [];
   for (const { field, message } of errors) {
-    const holder = form.querySelector(`[data-field="${CSS.escape(field)}"]`)
-      || form.querySelector(`[data-field="${CSS.escape(String(field).split(/[.[]/)[0])}"]`);
+    // `filters.include_tables[2]` lands at the list's field, a nested field at its object's.
+    const holder = [field, String(field).replace(/\[\d+\]$/, ""), String(field).split(/[.[]/)[0]]
+      .map((name) => form.querySelector(`[data-field="${CSS.escape(name)}"]`)).find((found) => found);
     if (!holder) { unplaced.push(`${field} ${message}`); continue; }
     const input = holder.querySelector("input, select, textarea");
     const text = holder.querySelector(".field-error");

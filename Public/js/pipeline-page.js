@@ -2,12 +2,14 @@
 // latency, slot health, snapshot progress per table, its configuration, and
 // a live tail of its events.
 
-import { api, path } from "./api.js";
+import { APIError, api, path } from "./api.js";
 import { drawChart, recordSample, samplesOf } from "./chart.js";
 import {
-  RESTING_STATES, el, formatBytes, formatCount, formatMilliseconds, formatSeconds, stateBadge,
+  RESTING_STATES, clearFieldErrors, el, formatBytes, formatCount, formatMilliseconds, formatSeconds,
+  showFieldErrors, stateBadge,
 } from "./dom.js";
 import { Tail } from "./event-stream.js";
+import { filterEditor } from "./filter-editor.js";
 import { command, deletePipeline, snapshotEnabled } from "./pipelines.js";
 import { tailPanel } from "./tail-panel.js";
 
@@ -56,6 +58,34 @@ function renderConfiguration(pipeline) {
     ...fact("Desired state", pipeline.desired_state));
 }
 
+/** The pipeline's filters as a form with the preview; saving replaces them (PUT …/filters). */
+function filtersForm(pipeline, onSaved) {
+  const editor = filterEditor("edit", pipeline.filters);
+  const result = el("p", { role: "status", class: "muted" });
+  const form = el("form", { class: "filters-form", novalidate: true },
+    el("div", { class: "grid" }, editor.fields),
+    editor.preview,
+    result,
+    el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", id: "save-filters" }, "Save filters")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFieldErrors(form);
+    result.textContent = "";
+    try {
+      onSaved(await api("PUT", `${path.pipeline(pipeline.id)}/filters`, editor.filters()));
+      result.textContent = "Saved. A running pipeline applies them from its checkpoint; newly included tables are captured from now on.";
+    } catch (failure) {
+      const unplaced = failure instanceof APIError ? showFieldErrors(form, failure.fieldErrors) : [];
+      if (!(failure instanceof APIError) || failure.fieldErrors.length === 0 || unplaced.length > 0) {
+        result.textContent = unplaced.length > 0 ? unplaced.join("; ") : failure.message;
+      }
+    }
+  });
+  const details = el("details", { class: "edit-filters" }, el("summary", {}, "Edit filters"), form);
+  details.addEventListener("toggle", () => { if (details.open) editor.load(pipeline.source_id, pipeline.publication); });
+  return details;
+}
+
 export function pipelineView(main, id) {
   const title = el("h1", {}, id, " ");
   const badge = el("span", { id: "pipeline-state" });
@@ -74,7 +104,8 @@ export function pipelineView(main, id) {
     rate: el("figure", { class: "chart-box", id: "chart-rate" }),
   };
   const snapshotBox = el("div", { "aria-live": "polite" });
-  const configuration = el("div");
+  const configuration = el("div", { id: "configuration" });
+  const filtersBox = el("div");
   let pipeline = null;
   let shownState = null;
 
@@ -125,6 +156,7 @@ export function pipelineView(main, id) {
       drawChart(charts.rate, "Events per second", samples.map((sample) => ({ at: sample.at, value: sample.rate })), (value) => `${Number(value).toFixed(1)}/s`, now);
       snapshotBox.replaceChildren(renderSnapshot(status.snapshot));
       configuration.replaceChildren(renderConfiguration(pipeline));
+      if (!filtersBox.firstChild) filtersBox.append(filtersForm(pipeline, (saved) => configuration.replaceChildren(renderConfiguration(saved))));
       follower.start();
     },
     dispose() {
@@ -156,6 +188,6 @@ export function pipelineView(main, id) {
       el("div", { class: "charts" }, charts.lagBytes, charts.lagSeconds, charts.rate)),
     el("section", { class: "panel" }, el("h2", {}, "Snapshot"), snapshotBox),
     tail.node,
-    el("section", { class: "panel" }, el("h2", {}, "Configuration"), configuration));
+    el("section", { class: "panel" }, el("h2", {}, "Configuration"), configuration, filtersBox));
   return view;
 }

@@ -7,7 +7,7 @@ import {
   RESTING_STATES, clearFieldErrors, confirmDelete, el, field, formatBytes, formatCount, formatSeconds,
   notice, showFieldErrors, stateBadge,
 } from "./dom.js";
-import { filterSelects, patternList } from "./filters.js";
+import { filterEditor } from "./filter-editor.js";
 
 /**
  * Whether the pipeline loads a snapshot before streaming: `enabled` of its
@@ -62,7 +62,8 @@ export function pipelinesView(main) {
       el("h1", {}, "Pipelines"),
       el("a", { class: "button primary", href: "#/pipelines/new" }, "New pipeline")),
     el("table", { class: "list", id: "pipelines" },
-      el("thead", {}, el("tr", {}, ["Pipeline", "Source", "State", "Lag", "Events stored", ""].map((name) => el("th", { scope: "col" }, name)))),
+      el("thead", {}, el("tr", {}, ["Pipeline", "Source", "State", "Lag", "Events stored", ""].map((name) =>
+        el("th", { scope: "col", class: name === "Events stored" ? "number" : null }, name)))),
       body));
 
   const view = {
@@ -106,81 +107,32 @@ export function pipelinesView(main) {
   return view;
 }
 
-/** The tables the filters select, of those the source's publication sends. */
-function renderPreview(output, tables, filters, publication) {
-  if (!tables) return;
-  const published = tables.filter((sourceTable) => sourceTable.in_publication);
-  const chosen = published.filter((sourceTable) => filterSelects(filters, sourceTable.schema, sourceTable.table));
-  const summary = published.length === 0
-    ? `Publication ${publication} publishes none of the source's ${tables.length} tables: create it (CREATE PUBLICATION ${publication} FOR TABLE …) or pick another.`
-    : `${chosen.length} of the ${published.length} tables publication ${publication} sends will be captured.`;
-  output.replaceChildren(
-    el("p", { id: "preview-summary" }, summary),
-    el("ul", { class: "preview", id: "filter-preview" }, tables.map((sourceTable) => {
-      const name = `${sourceTable.schema}.${sourceTable.table}`;
-      const selected = sourceTable.in_publication && filterSelects(filters, sourceTable.schema, sourceTable.table);
-      const why = !sourceTable.in_publication ? "not in the publication"
-        : selected ? "captured" : "filtered out";
-      return el("li", { class: selected ? "selected" : "skipped", "data-table": name, "data-selected": String(selected) },
-        el("span", { "aria-hidden": "true" }, selected ? "✓ " : "✕ "), el("code", {}, name), ` ${why}`);
-    })));
-}
-
 export function newPipelineView(main, _id, query) {
   const sourceSelect = el("select", {});
   const id = el("input", { type: "text", autocomplete: "off", spellcheck: "false", pattern: "[A-Za-z0-9_-]{1,64}" });
   const publication = el("input", { type: "text", autocomplete: "off", spellcheck: "false" });
   publication.value = "popsink";
   const slotName = el("input", { type: "text", autocomplete: "off", spellcheck: "false" });
-  const patterns = {
-    include_schemas: el("input", { type: "text", autocomplete: "off", spellcheck: "false" }),
-    exclude_schemas: el("input", { type: "text", autocomplete: "off", spellcheck: "false" }),
-    include_tables: el("input", { type: "text", autocomplete: "off", spellcheck: "false" }),
-    exclude_tables: el("input", { type: "text", autocomplete: "off", spellcheck: "false" }),
-  };
   const snapshotBox = el("input", { type: "checkbox", id: "f-snapshot", checked: true });
   const startNow = el("input", { type: "checkbox", id: "f-start", checked: true });
-  const preview = el("div", { class: "preview-box", "aria-live": "polite" }, el("p", { class: "muted" }, "Pick a source to see its tables."));
+  const editor = filterEditor("new");
   const formError = el("p", { class: "form-error", role: "alert", hidden: true });
-  let tables = null;
-
-  const filters = () => Object.fromEntries(Object.entries(patterns).map(([name, input]) => [name, patternList(input.value)]));
-  const updatePreview = () => renderPreview(preview, tables, filters(), publication.value.trim() || "popsink");
-  let loading = 0;
-  const loadTables = async () => {
-    const ticket = ++loading;
-    tables = null;
-    if (!sourceSelect.value) return;
-    preview.replaceChildren(el("p", { class: "muted" }, "Reading the source's tables…"));
-    try {
-      const found = await api("GET", `${path.source(sourceSelect.value)}/tables?publication=${encodeURIComponent(publication.value.trim() || "popsink")}`);
-      if (ticket !== loading) return;
-      tables = found;
-      updatePreview();
-    } catch (failure) {
-      if (ticket === loading) preview.replaceChildren(el("p", { class: "form-error" }, `No preview: ${failure.message}`));
-    }
-  };
+  const loadTables = () => editor.load(sourceSelect.value, publication.value.trim() || "popsink");
   sourceSelect.addEventListener("change", loadTables);
   publication.addEventListener("change", loadTables);
-  for (const input of Object.values(patterns)) input.addEventListener("input", updatePreview);
 
-  const patternHint = "Globs: * any run, ? one character; separate with commas. With a dot a table pattern matches schema.table.";
   const form = el("form", { class: "form", novalidate: true },
     el("div", { class: "grid" },
       field("Source", "source_id", sourceSelect),
       field("Pipeline id", "id", id, "Letters, digits, _ and -; generated when empty."),
       field("Publication", "publication", publication),
       field("Slot name", "slot_name", slotName, "Default popsink_<id>."),
-      field("Include schemas", "filters.include_schemas", patterns.include_schemas, "Empty: every schema."),
-      field("Exclude schemas", "filters.exclude_schemas", patterns.exclude_schemas),
-      field("Include tables", "filters.include_tables", patterns.include_tables, patternHint),
-      field("Exclude tables", "filters.exclude_tables", patterns.exclude_tables)),
+      editor.fields),
     el("div", { class: "field", "data-field": "snapshot" },
       el("label", { class: "check" }, snapshotBox, " Snapshot the selected tables before streaming"),
       el("p", { class: "field-error", hidden: true })),
     el("label", { class: "check" }, startNow, " Start at once"),
-    el("section", { class: "panel" }, el("h2", {}, "Tables selected"), preview),
+    el("section", { class: "panel" }, el("h2", {}, "Tables selected"), editor.preview),
     formError,
     el("div", { class: "actions" },
       el("button", { type: "submit", class: "primary" }, "Create pipeline"),
@@ -190,7 +142,7 @@ export function newPipelineView(main, _id, query) {
     event.preventDefault();
     clearFieldErrors(form);
     formError.hidden = true;
-    const body = { source_id: sourceSelect.value, filters: filters(), desired_state: startNow.checked ? "running" : "stopped" };
+    const body = { source_id: sourceSelect.value, filters: editor.filters(), desired_state: startNow.checked ? "running" : "stopped" };
     if (id.value.trim()) body.id = id.value.trim();
     if (publication.value.trim()) body.publication = publication.value.trim();
     if (slotName.value.trim()) body.slot_name = slotName.value.trim();
@@ -233,7 +185,7 @@ export function newPipelineView(main, _id, query) {
       const [sources, pipelines] = await Promise.all([api("GET", path.sources()), api("GET", path.pipelines())]);
       learnSnapshotShape(pipelines);
       if (sources.length === 0) {
-        preview.replaceChildren(el("p", {}, "There is no source yet: ", el("a", { href: "#/sources/new" }, "add one"), " first."));
+        editor.preview.replaceChildren(el("p", {}, "There is no source yet: ", el("a", { href: "#/sources/new" }, "add one"), " first."));
       }
       sourceSelect.replaceChildren(...sources.map((source) => el("option", { value: source.id }, `${source.name} (${source.id})`)));
       const wanted = query.get("source");

@@ -72,14 +72,14 @@ class Console:
 
     # MARK: - Helpers
 
-    def wait(self, condition, what, timeout=15):
+    def wait(self, condition, what, timeout=20):
         try:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda driver: condition())
         except TimeoutException:
             raise Failure(f"[{self.step}] timed out after {timeout} s waiting for {what}; page text:\n"
                           + self.driver.find_element(By.TAG_NAME, "body").text[:1500])
 
-    def find(self, selector, timeout=15):
+    def find(self, selector, timeout=20):
         return self.wait(lambda: self.visible(selector), f"a visible {selector}", timeout)
 
     def visible(self, selector):
@@ -240,25 +240,26 @@ class Console:
         self.step = f"{name}: create pipeline"
         self.click_text("a", "New pipeline")
         self.wait(lambda: self.hash().startswith("#/pipelines/new"), "the pipeline form")
-        self.find("#filter-preview")
+        self.find("#new-preview .preview")
         self.check(Select(self.find("#f-source-id")).first_selected_option.get_attribute("value") == source_id,
                    "the form did not preselect the source it was opened from")
         pipeline_id = f"console_{name}"
         self.type("#f-id", pipeline_id)
-        self.type("#f-filters-include-tables", "public.ord*")
+        self.type("#new-f-filters-include-tables", "public.ord*")
 
         def preview(table):
-            return self.driver.find_element(By.CSS_SELECTOR, f"#filter-preview li[data-table='{table}']").get_attribute("data-selected")
+            return self.driver.find_element(By.CSS_SELECTOR, f"#new-preview li[data-table='{table}']").get_attribute("data-selected")
         self.wait(lambda: preview("public.orders") == "true" and preview("public.customers") == "false",
                   "the preview to select public.orders only")
         self.check(preview("audit.log") == "false", "audit.log is not published but the preview selects it")
-        self.check("1 of the 2 tables" in self.find("#preview-summary").text, self.find("#preview-summary").text)
+        summary = self.find("#new-preview .preview-summary").text
+        self.check("1 of the 2 tables" in summary, f"the preview's summary says {summary!r}")
         self.fits()
-        self.screenshot(f"{name}-new-pipeline", around="#f-filters-include-tables" if name == "narrow" else None)
+        self.screenshot(f"{name}-new-pipeline", around="#new-f-filters-include-tables" if name == "narrow" else None)
         self.click_text("button", "Create pipeline")
         self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page")
         self.step = f"{name}: streaming"
-        self.wait(lambda: "streaming" in self.find("#pipeline-state").text, "state streaming", timeout=30)
+        self.wait(lambda: "streaming" in self.find("#pipeline-state").text, "state streaming", timeout=60)
         self.browser_log()
         return pipeline_id
 
@@ -316,6 +317,21 @@ class Console:
         path = os.path.join(self.args.screenshots, f"{name}-tail.png")
         self.check(self.driver.save_screenshot(path), f"could not save {path}")
 
+    def edit_filters(self, name):
+        self.step = f"{name}: edit filters"
+        self.click_text("summary", "Edit filters")
+        self.type("#edit-f-filters-include-tables", "public.ord*, customers")
+        self.wait(lambda: self.driver.find_element(By.CSS_SELECTOR, "#edit-preview li[data-table='public.customers']")
+                  .get_attribute("data-selected") == "true", "the preview to select public.customers too")
+        self.click("#save-filters")
+        self.wait(lambda: "customers" in self.find("#configuration").text, "the saved filters in the configuration")
+        # The running pipeline applies them: a change of customers now reaches the tail.
+        self.psql("INSERT INTO customers VALUES (9001, 'now captured');")
+        Select(self.find("#tail-table")).select_by_value("")
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-table='public.customers']"),
+                  "the newly included table's insert in the tail", timeout=40)
+        self.browser_log()
+
     def list_layout(self, name, pipeline_id):
         self.step = f"{name}: pipelines list"
         self.go("#/pipelines")
@@ -335,7 +351,7 @@ class Console:
     def stop_and_delete(self, name, pipeline_id):
         self.step = f"{name}: stop"
         self.click("#action-stop")
-        self.wait(lambda: "stopped" in self.find("#pipeline-state").text, "state stopped", timeout=30)
+        self.wait(lambda: "stopped" in self.find("#pipeline-state").text, "state stopped", timeout=60)
         self.step = f"{name}: delete"
         self.click("#action-delete")
         self.find("#confirm-dialog[open]")
@@ -368,6 +384,8 @@ class Console:
             pipeline_id = self.create_pipeline(name, source_id)
             self.tail(name)
             self.charts(name)
+            if name == "wide":
+                self.edit_filters(name)
             self.list_layout(name, pipeline_id)
             self.stop_and_delete(name, pipeline_id)
             print(f"{name} ({width}x{height}): passed at {time.monotonic() - started:.1f} s", flush=True)
