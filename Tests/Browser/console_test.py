@@ -191,6 +191,23 @@ class Console:
         self.check(focused[1] != "none", "the focused element has no visible outline")
         self.fits()
 
+    def filter_parity(self):
+        """The page's glob rules answer the cases TableFilter.swift answers (FilterParityTests)."""
+        self.step = "filter rules"
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "filter_cases.json")) as file:
+            cases = json.load(file)["cases"]
+        answers = self.driver.execute_async_script("""
+            const [cases, done] = arguments;
+            import("/js/filters.js").then(({ filterSelects }) => done(cases.map((c) => filterSelects({
+              include_schemas: c.filters.include_schemas || [], exclude_schemas: c.filters.exclude_schemas || [],
+              include_tables: c.filters.include_tables || [], exclude_tables: c.filters.exclude_tables || [],
+            }, c.schema, c.table))), (error) => done(String(error)));
+            """, cases)
+        self.check(isinstance(answers, list), f"filters.js did not load: {answers}")
+        wrong = [(case["filters"], f"{case['schema']}.{case['table']}", answer)
+                 for case, answer in zip(cases, answers) if answer != case["selected"]]
+        self.check(not wrong, f"filters.js answers differently from TableFilter.swift: {wrong}")
+
     def add_source(self, name):
         self.step = f"{name}: add source"
         a = self.args
@@ -379,6 +396,8 @@ class Console:
         for index, (name, width, height, mobile) in enumerate(VIEWPORTS):
             self.viewport(width, height, mobile)
             self.load(name, first=index == 0)
+            if index == 0:
+                self.filter_parity()
             source_id = self.add_source(name)
             self.check_source(name)
             pipeline_id = self.create_pipeline(name, source_id)

@@ -9,9 +9,11 @@ import Testing
 @Suite struct EventsBeforeStoreTests {
     @Test func aStoreFileWithoutItsSchemaYetReadsAsNoEvents() async throws {
         let service = try APIFlowTests.Service()
-        let source = try await service.call("POST", "/v1/sources", json: [
-            "name": "s", "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "sslmode": "disable",
-        ])
+        let source = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "s", "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "sslmode": "disable",
+            ])
         let sourceID = try #require((source.body as? [String: Any])?["id"] as? String, "\(source.raw)")
         let created = try await service.call("PUT", "/v1/pipelines/fresh", json: ["source_id": sourceID])
         #expect(created.status == 201, "\(created.raw)")
