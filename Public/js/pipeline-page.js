@@ -103,7 +103,7 @@ export function pipelineView(main, id) {
     lagSeconds: el("figure", { class: "chart-box", id: "chart-lag-seconds" }),
     rate: el("figure", { class: "chart-box", id: "chart-rate" }),
   };
-  const snapshotBox = el("div", { "aria-live": "polite" });
+  const snapshotBox = el("div", { id: "snapshot-box", "aria-live": "polite" });
   const configuration = el("div", { id: "configuration" });
   const filtersBox = el("div");
   let pipeline = null;

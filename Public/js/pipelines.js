@@ -69,8 +69,9 @@ export function pipelinesView(main) {
   const view = {
     interval: 2000,
     async refresh() {
-      const pipelines = await api("GET", path.pipelines());
+      const [pipelines, sources] = await Promise.all([api("GET", path.pipelines()), api("GET", path.sources())]);
       learnSnapshotShape(pipelines);
+      const sourceNames = new Map(sources.map((source) => [source.id, source.name]));
       const statuses = new Map();
       await Promise.all(pipelines.map(async (pipeline) => {
         try {
@@ -90,7 +91,8 @@ export function pipelinesView(main) {
         const link = `#/pipelines/${encodeURIComponent(pipeline.id)}`;
         body.append(el("tr", { "data-id": pipeline.id },
           el("td", { "data-label": "Pipeline" }, el("a", { href: link }, pipeline.id)),
-          el("td", { "data-label": "Source" }, el("a", { href: `#/sources/${encodeURIComponent(pipeline.source_id)}` }, pipeline.source_id)),
+          el("td", { "data-label": "Source" },
+            el("a", { href: `#/sources/${encodeURIComponent(pipeline.source_id)}` }, sourceNames.get(pipeline.source_id) || pipeline.source_id)),
           el("td", { "data-label": "State" }, stateBadge(state),
             status && status.last_error ? el("small", { class: "error-line" }, status.last_error.message) : null),
           el("td", { "data-label": "Lag" }, status ? `${formatBytes(status.lag_bytes)} · ${formatSeconds(status.lag_seconds)}` : "–"),
@@ -116,6 +118,11 @@ export function newPipelineView(main, _id, query) {
   const snapshotBox = el("input", { type: "checkbox", id: "f-snapshot", checked: true });
   const startNow = el("input", { type: "checkbox", id: "f-start", checked: true });
   const editor = filterEditor("new");
+  const tuning = {
+    workers: el("input", { type: "text", inputmode: "numeric", autocomplete: "off" }),
+    chunk_pages: el("input", { type: "text", inputmode: "numeric", autocomplete: "off" }),
+    rows_per_group: el("input", { type: "text", inputmode: "numeric", autocomplete: "off" }),
+  };
   const formError = el("p", { class: "form-error", role: "alert", hidden: true });
   const loadTables = () => editor.load(sourceSelect.value, publication.value.trim() || "popsink");
   sourceSelect.addEventListener("change", loadTables);
@@ -131,6 +138,12 @@ export function newPipelineView(main, _id, query) {
     el("div", { class: "field", "data-field": "snapshot" },
       el("label", { class: "check" }, snapshotBox, " Snapshot the selected tables before streaming"),
       el("p", { class: "field-error", hidden: true })),
+    el("details", { class: "advanced" },
+      el("summary", {}, "Snapshot tuning"),
+      el("div", { class: "grid" },
+        field("Workers", "snapshot.workers", tuning.workers, "Connections reading in parallel; default: the service's cores."),
+        field("Pages per chunk", "snapshot.chunk_pages", tuning.chunk_pages, "8 KiB pages; default 4096 (32 MiB)."),
+        field("Rows per commit", "snapshot.rows_per_group", tuning.rows_per_group, "Default 100000."))),
     el("label", { class: "check" }, startNow, " Start at once"),
     el("section", { class: "panel" }, el("h2", {}, "Tables selected"), editor.preview),
     formError,
@@ -146,9 +159,16 @@ export function newPipelineView(main, _id, query) {
     if (id.value.trim()) body.id = id.value.trim();
     if (publication.value.trim()) body.publication = publication.value.trim();
     if (slotName.value.trim()) body.slot_name = slotName.value.trim();
+    // Numbers are sent as typed, so the API's bounds are the ones the user sees next to the field.
+    const settings = {};
+    for (const [name, input] of Object.entries(tuning)) {
+      const text = input.value.trim();
+      if (text !== "") settings[name] = /^\d+$/.test(text) ? Number(text) : text;
+    }
     const create = (shape) => {
       const attempt = { ...body };
-      if (!snapshotBox.checked && shape === "nested") attempt.snapshot = { enabled: false };
+      if (Object.keys(settings).length > 0) attempt.snapshot = { ...settings };
+      if (!snapshotBox.checked && shape === "nested") attempt.snapshot = { ...settings, enabled: false };
       if (!snapshotBox.checked && shape === "flat") attempt.initial_load = false;
       return api("POST", path.pipelines(), attempt);
     };
@@ -159,7 +179,7 @@ export function newPipelineView(main, _id, query) {
       } catch (failure) {
         // A server from before the rename calls `enabled` in the snapshot settings unknown: say it the older way.
         const older = !snapshotBox.checked && !snapshotShape && failure instanceof APIError
-          && failure.fieldErrors.some((problem) => String(problem.field).startsWith("snapshot"));
+          && failure.fieldErrors.some((problem) => problem.field === "snapshot.enabled");
         if (!older) throw failure;
         snapshotShape = "flat";
         created = await create(snapshotShape);

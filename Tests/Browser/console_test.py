@@ -273,11 +273,32 @@ class Console:
         self.check("1 of the 2 tables" in summary, f"the preview's summary says {summary!r}")
         self.fits()
         self.screenshot(f"{name}-new-pipeline", around="#new-f-filters-include-tables" if name == "narrow" else None)
+        # The narrow round goes without a snapshot. Until the API's `initial_load` is renamed, the page's
+        # first try (`snapshot.enabled`) is refused with a 422 and it says it the older way.
+        snapshot = name != "narrow"
+        if not snapshot:
+            self.click("#f-snapshot")
+        else:
+            # A nested field's error lands beside it too.
+            self.click_text("summary", "Snapshot tuning")
+            self.type("#f-snapshot-workers", "0")
+            self.click_text("button", "Create pipeline")
+            error = self.find("[data-field='snapshot.workers'] .field-error")
+            self.check(error.text.strip() != "", "the workers field shows an empty error")
+            self.check(self.hash().startswith("#/pipelines/new"), "a bad worker count left the form")
+            self.browser_log(allowed=("422",))
+            self.type("#f-snapshot-workers", "2")
         self.click_text("button", "Create pipeline")
         self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page")
         self.step = f"{name}: streaming"
         self.wait(lambda: "streaming" in self.find("#pipeline-state").text, "state streaming", timeout=60)
-        self.browser_log()
+        configured = self.find("#configuration").text
+        self.check(("on first start" in configured) == snapshot, f"the snapshot setting is not what was asked: {configured}")
+        if snapshot:
+            self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#snapshot-tables progress"), "the snapshot's progress bars")
+        else:
+            self.wait(lambda: "No snapshot" in self.find("#snapshot-box").text, "no snapshot")
+        self.browser_log(allowed=() if snapshot else ("422",))
         return pipeline_id
 
     def tail(self, name):
