@@ -231,6 +231,15 @@ class Console:
         self.wait(lambda: self.hash().startswith("#/sources/") and self.hash() != "#/sources/new", "the source's page")
         source_id = self.hash().split("/")[2]
         self.wait(lambda: self.find("h1").text == f"console-{name}", "the source's name as the title")
+        if name == "narrow":
+            self.step = f"{name}: edit source"
+            self.click_text("a", "Edit")
+            self.wait(lambda: self.find("#f-name").get_attribute("value") == f"console-{name}", "the form filled in")
+            self.check(self.find("#f-port").get_attribute("value") == str(a.pg_port), "the edit form lost the port")
+            self.type("#f-name", f"console-{name}-renamed")
+            self.click_text("button", "Save source")
+            self.wait(lambda: self.hash() == f"#/sources/{source_id}", "the source's page after saving")
+            self.wait(lambda: self.find("h1").text == f"console-{name}-renamed", "the new name as the title")
         return source_id
 
     def check_source(self, name):
