@@ -252,7 +252,11 @@ class Console:
         self.check("check-fail" in identity.get_attribute("class"), f"replica_identity should fail: {identity.text}")
         self.check('ALTER TABLE "public"."customers" REPLICA IDENTITY FULL' in identity.text,
                    f"no remediation SQL shown: {identity.text}")
-        self.check(identity.find_element(By.CSS_SELECTOR, "button.copy").is_displayed(), "no copy button")
+        copy = identity.find_element(By.CSS_SELECTOR, "button.copy")
+        self.check(copy.is_displayed(), "no copy button")
+        copy.click()
+        self.wait(lambda: copy.text != "Copy", "the copy button to answer")
+        self.check(copy.text == "Copied", f"copying the remediation failed: {copy.text!r}")
         self.click("#load-tables")
         rows = self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#source-tables tbody tr"), "the tables")
         text = "\n".join(row.text for row in rows)
@@ -411,6 +415,26 @@ class Console:
         self.check(slots == "0", f"the slot was not dropped ({slots} left)")
         self.browser_log()
 
+    def failed_pipeline(self, name, source_id):
+        """A pipeline whose publication does not exist fails; its page shows the error and what to do."""
+        self.step = f"{name}: failed pipeline"
+        self.go(f"#/pipelines/new?source={source_id}")
+        self.find("#new-preview .preview")
+        self.type("#f-id", f"console_{name}_failing")
+        self.type("#f-publication", "missing")
+        self.find("#f-id").click()  # leaving the field reloads the preview for that publication
+        self.wait(lambda: "publishes none" in self.find("#new-preview").text, "the preview to say the publication has no tables")
+        self.click_text("button", "Create pipeline")
+        self.wait(lambda: "failed" in self.find("#pipeline-state").text, "state failed", timeout=60)
+        box = self.find("#last-error")
+        self.check('CREATE PUBLICATION "missing"' in box.text, f"the error has no remediation: {box.text}")
+        self.fits()
+        self.screenshot(f"{name}-failed")
+        self.click("#action-delete")
+        self.click("#confirm-yes")
+        self.wait(lambda: self.hash() == "#/pipelines", "the list after deleting the failed pipeline")
+        self.browser_log()
+
     def refused_token(self):
         self.step = "refused token"
         self.driver.execute_script("sessionStorage.setItem('popsink-token', 'not-the-token')")
@@ -437,6 +461,8 @@ class Console:
                 self.edit_filters(name)
             self.list_layout(name, pipeline_id)
             self.stop_and_delete(name, pipeline_id)
+            if name == "wide":
+                self.failed_pipeline(name, source_id)
             print(f"{name} ({width}x{height}): passed at {time.monotonic() - started:.1f} s", flush=True)
         self.refused_token()
         print(f"console: every check passed in {time.monotonic() - started:.1f} s", flush=True)
