@@ -50,11 +50,34 @@ function route(event) {
   tick(made);
 }
 
+/**
+ * What has keyboard focus in the view, so a refresh that redraws it (a list
+ * row, the actions of a changed state) can give focus back to its twin.
+ */
+function focusedElement() {
+  const active = document.activeElement;
+  if (!active || active === document.body || !$("#main").contains(active)) return null;
+  const row = active.closest("[data-id]");
+  return { id: active.id, row: row ? row.dataset.id : null, tag: active.tagName, text: active.textContent };
+}
+
+function restoreFocus(focused) {
+  if (!focused || (document.activeElement && document.activeElement !== document.body)) return;
+  let twin = focused.id ? document.getElementById(focused.id) : null;
+  if (!twin) {
+    const scope = focused.row ? $(`#main [data-id="${CSS.escape(focused.row)}"]`) : $("#main");
+    twin = scope && Array.from(scope.querySelectorAll(focused.tag)).find((node) => node.textContent === focused.text);
+  }
+  if (twin) twin.focus({ preventScroll: true });
+}
+
 /** Refreshes the view now and then every `interval` ms while it is the current one. */
 async function tick(view) {
   if (view !== current || !view.refresh) return;
   try {
+    const focused = focusedElement();
     await view.refresh();
+    restoreFocus(focused);
     if (view === current) notice("");
   } catch (failure) {
     if (view === current) notice(failure.message);

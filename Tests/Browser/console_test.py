@@ -35,7 +35,7 @@ import urllib.request
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.chrome.service import Service as ChromeService
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -74,7 +74,8 @@ class Console:
 
     def wait(self, condition, what, timeout=20):
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda driver: condition())
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(lambda driver: condition())
         except TimeoutException:
             raise Failure(f"[{self.step}] timed out after {timeout} s waiting for {what}; page text:\n"
                           + self.driver.find_element(By.TAG_NAME, "body").text[:1500])
@@ -89,10 +90,16 @@ class Console:
         return None
 
     def click(self, selector):
-        element = self.find(selector)
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
-        return element
+        # A refresh may redraw the element between finding and clicking it: find it again then.
+        for attempt in range(3):
+            element = self.find(selector)
+            try:
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+                element.click()
+                return element
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
 
     def click_text(self, tag, text):
         element = self.wait(lambda: next((e for e in self.driver.find_elements(By.TAG_NAME, tag)
@@ -386,17 +393,31 @@ class Console:
     def list_layout(self, name, pipeline_id):
         self.step = f"{name}: pipelines list"
         self.go("#/pipelines")
-        row = self.find(f"#pipelines tr[data-id='{pipeline_id}']")
-        self.wait(lambda: "streaming" in row.text, "the list to show the pipeline streaming")
-        width = self.driver.execute_script("return window.innerWidth")
-        for button in row.find_elements(By.CSS_SELECTOR, ".actions a, .actions button"):
-            box = button.rect
-            self.check(button.is_displayed() and box["x"] >= 0 and box["x"] + box["width"] <= width,
-                       f"the action {button.text!r} is outside the {width} px viewport: {box}")
+        row = f"#pipelines tr[data-id='{pipeline_id}']"
+        self.wait(lambda: "streaming" in self.find(row).text, "the list to show the pipeline streaming")
+        # The row is redrawn every refresh, so its geometry is read in one go.
+        outside = self.driver.execute_script("""
+            return Array.from(document.querySelectorAll(arguments[0] + " .actions a, " + arguments[0] + " .actions button"))
+              .map((node) => [node.textContent, node.getBoundingClientRect()])
+              .filter(([, box]) => box.width === 0 || box.left < 0 || box.right > window.innerWidth)
+              .map(([text, box]) => `${text}: ${box.left}..${box.right} of ${window.innerWidth}`);
+            """, row)
+        self.check(not outside, f"actions outside the viewport: {outside}")
+        # Keyboard focus on a row's button survives the list's refresh, which redraws the row.
+        self.driver.execute_script("""
+            const row = document.querySelector(arguments[0]);
+            row.dataset.before = "refresh";
+            Array.from(row.querySelectorAll("button")).find((node) => node.textContent === "Stop").focus();
+            """, row)
+        self.wait(lambda: self.driver.execute_script("return document.querySelector(arguments[0]).dataset.before === undefined", row),
+                  "the list to refresh")
+        focused = self.driver.execute_script(
+            "const e = document.activeElement; return [e === document.body ? '<body>' : e.textContent, e.closest('tr') && e.closest('tr').dataset.id]")
+        self.check(focused == ["Stop", pipeline_id], f"a refresh of the list took the focus away: it is on {focused}")
         self.fits()
         self.screenshot(f"{name}-pipelines")
         self.browser_log()
-        row.find_element(By.LINK_TEXT, pipeline_id).click()
+        self.click(f"{row} a[href='#/pipelines/{pipeline_id}']")
         self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page again")
 
     def stop_and_delete(self, name, pipeline_id):
