@@ -34,6 +34,7 @@ function route(event) {
   if (!view) { location.hash = "#/pipelines"; return; }
 
   if (current && current.dispose) current.dispose();
+  lastFocus = null;
   clearTimeout(timer);
   notice("");
   const section = pathPart.split("/")[1];
@@ -50,19 +51,20 @@ function route(event) {
   tick(made);
 }
 
-/**
- * What has keyboard focus in the view, so a refresh that redraws it (a list
- * row, the actions of a changed state) can give focus back to its twin.
- */
-function focusedElement() {
-  const active = document.activeElement;
-  if (!active || active === document.body || !$("#main").contains(active)) return null;
-  const row = active.closest("[data-id]");
-  return { id: active.id, row: row ? row.dataset.id : null, tag: active.tagName, text: active.textContent };
-}
+// What last had keyboard focus in the view, so a refresh that redraws it (a
+// list row, the actions of a changed state) can give focus to its twin. It is
+// tracked as it moves, since focus can move while a refresh is in flight.
+let lastFocus = null;
+document.addEventListener("focusin", (event) => {
+  const node = event.target;
+  if (!$("#main").contains(node)) { lastFocus = null; return; }
+  const row = node.closest("[data-id]");
+  lastFocus = { node, id: node.id, row: row ? row.dataset.id : null, tag: node.tagName, text: node.textContent };
+});
 
-function restoreFocus(focused) {
-  if (!focused || (document.activeElement && document.activeElement !== document.body)) return;
+function restoreFocus() {
+  const focused = lastFocus;
+  if (!focused || focused.node.isConnected || (document.activeElement && document.activeElement !== document.body)) return;
   let twin = focused.id ? document.getElementById(focused.id) : null;
   if (!twin) {
     const scope = focused.row ? $(`#main [data-id="${CSS.escape(focused.row)}"]`) : $("#main");
@@ -75,9 +77,8 @@ function restoreFocus(focused) {
 async function tick(view) {
   if (view !== current || !view.refresh) return;
   try {
-    const focused = focusedElement();
     await view.refresh();
-    restoreFocus(focused);
+    if (view === current) restoreFocus();
     if (view === current) notice("");
   } catch (failure) {
     if (view === current) notice(failure.message);
