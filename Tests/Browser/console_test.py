@@ -13,14 +13,21 @@ publication `popsink`, customers without REPLICA IDENTITY FULL, so the check
 has a remediation to show) and audit.log (not published).
 
 For each viewport (1280x800, then 390x844) it adds a source through the form
-(a bad port first, to see the field error), runs the check, browses the
-tables, creates a pipeline with a table filter and its preview, starts it,
-waits for `streaming`, inserts rows and sees them in the live tail, sees the
-lag chart draw, stops and deletes the pipeline. The token prompt is answered
-once; at the end a refused token brings it back. The browser's log must hold
-nothing but the network errors the test provokes on purpose (the 401 before
-the token, the 422 of the bad port). Exits non-zero with the reason on the
-first failure.
+(a bad port first, to see the field error), runs the check and copies a
+remediation, browses the tables, creates a pipeline with a table filter and
+its preview (wide: a bad snapshot setting first; narrow: without a
+snapshot), starts it, waits for `streaming`, inserts rows and sees them in the
+live tail (pause, op and table filters, one event's JSON), sees the lag chart
+draw, checks the list's actions stay in the viewport and keep keyboard focus
+across a refresh, stops and deletes the pipeline with its slot. The wide round
+also edits the filters of the running pipeline and sees the newly included
+table arrive, and shows a failed pipeline's error; the narrow one edits the
+source. The page's glob rules are checked against filter_cases.json, which
+FilterParityTests checks against TableFilter.swift. The token prompt is
+answered once; at the end a refused token brings it back. The browser's log
+must hold nothing but the network errors the test provokes on purpose (the
+401 before the token, the 422s of bad fields). Screenshots go to
+--screenshots. Exits non-zero with the reason on the first failure.
 """
 
 import argparse
