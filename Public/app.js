@@ -59,7 +59,11 @@ document.addEventListener("focusin", (event) => {
   const node = event.target;
   if (!$("#main").contains(node)) { lastFocus = null; return; }
   const row = node.closest("[data-id]");
-  lastFocus = { node, id: node.id, row: row ? row.dataset.id : null, tag: node.tagName, text: node.textContent };
+  const scope = node.parentElement && node.parentElement.closest("[id]");
+  lastFocus = {
+    node, id: node.id, row: row ? row.dataset.id : null, tag: node.tagName, text: node.textContent,
+    scope: scope && scope !== $("#main") ? scope.id : null,
+  };
 });
 
 function restoreFocus() {
@@ -70,6 +74,8 @@ function restoreFocus() {
     const scope = focused.row ? $(`#main [data-id="${CSS.escape(focused.row)}"]`) : $("#main");
     twin = scope && Array.from(scope.querySelectorAll(focused.tag)).find((node) => node.textContent === focused.text);
   }
+  // A button that became another (Stop that is now Start): focus the first control where it was.
+  if (!twin && focused.scope) twin = document.getElementById(focused.scope)?.querySelector("button, a[href], input, select");
   if (twin) twin.focus({ preventScroll: true });
 }
 

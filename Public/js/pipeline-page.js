@@ -5,7 +5,7 @@
 import { APIError, api, path } from "./api.js";
 import { drawChart, recordSample, samplesOf } from "./chart.js";
 import {
-  RESTING_STATES, clearFieldErrors, el, formatBytes, formatCount, formatMilliseconds, formatSeconds,
+  RESTING_STATES, clearFieldErrors, el, notice, formatBytes, formatCount, formatMilliseconds, formatSeconds,
   showFieldErrors, stateBadge,
 } from "./dom.js";
 import { Tail } from "./event-stream.js";
@@ -108,6 +108,7 @@ export function pipelineView(main, id) {
   const filtersBox = el("div");
   let pipeline = null;
   let shownState = null;
+  const shown = { error: null, snapshot: null, updated: null };
 
   const tail = tailPanel();
   const follower = new Tail(id, (message) => tail.add(message), (state) => tail.setState(state));
@@ -121,9 +122,12 @@ export function pipelineView(main, id) {
       badge.replaceChildren(stateBadge(status.state));
       if (shownState !== status.state) { shownState = status.state; renderActions(status.state); }
 
+      // Live regions are redrawn only when what they say changes, so a screen reader hears each change once.
       const error = status.last_error;
       errorBox.hidden = !error;
-      if (error) {
+      const errorText = JSON.stringify(error);
+      if (error && errorText !== shown.error) {
+        shown.error = errorText;
         errorBox.replaceChildren(
           el("h2", {}, el("span", { "aria-hidden": "true" }, "⚠ "), error.retryable ? "Retrying after an error" : "Stopped by an error"),
           el("p", {}, error.message),
@@ -154,8 +158,15 @@ export function pipelineView(main, id) {
       drawChart(charts.lagBytes, "Lag (bytes)", samples.map((sample) => ({ at: sample.at, value: sample.lagBytes })), formatBytes, now);
       drawChart(charts.lagSeconds, "Lag (seconds)", samples.map((sample) => ({ at: sample.at, value: sample.lagSeconds })), formatSeconds, now);
       drawChart(charts.rate, "Events per second", samples.map((sample) => ({ at: sample.at, value: sample.rate })), (value) => `${Number(value).toFixed(1)}/s`, now);
-      snapshotBox.replaceChildren(renderSnapshot(status.snapshot));
-      configuration.replaceChildren(renderConfiguration(pipeline));
+      const snapshotText = JSON.stringify(status.snapshot);
+      if (snapshotText !== shown.snapshot) {
+        shown.snapshot = snapshotText;
+        snapshotBox.replaceChildren(renderSnapshot(status.snapshot));
+      }
+      if (pipeline.updated_at !== shown.updated) {
+        shown.updated = pipeline.updated_at;
+        configuration.replaceChildren(renderConfiguration(pipeline));
+      }
       if (!filtersBox.firstChild) filtersBox.append(filtersForm(pipeline, (saved) => configuration.replaceChildren(renderConfiguration(saved))));
       follower.start();
     },
@@ -166,7 +177,7 @@ export function pipelineView(main, id) {
 
   function renderActions(state) {
     const resting = RESTING_STATES.includes(state);
-    const run = (verb) => async () => { await command(id, verb); view.refresh(); };
+    const run = (verb) => async () => { await command(id, verb); view.refresh().catch((failure) => notice(failure.message)); };
     actions.replaceChildren(
       resting
         ? el("button", { type: "button", class: "primary", id: "action-start", onclick: run("start") }, "Start")

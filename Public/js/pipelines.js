@@ -100,9 +100,9 @@ export function pipelinesView(main) {
           el("td", { class: "actions" },
             el("a", { class: "button", href: link }, "Open"),
             resting
-              ? el("button", { type: "button", onclick: async () => { await command(pipeline.id, "start"); view.refresh(); } }, "Start")
-              : el("button", { type: "button", onclick: async () => { await command(pipeline.id, "stop"); view.refresh(); } }, "Stop"),
-            el("button", { type: "button", class: "danger", onclick: async () => { if (await deletePipeline(pipeline)) view.refresh(); } }, "Delete"))));
+              ? el("button", { type: "button", onclick: async () => { await command(pipeline.id, "start"); view.refresh().catch((failure) => notice(failure.message)); } }, "Start")
+              : el("button", { type: "button", onclick: async () => { await command(pipeline.id, "stop"); view.refresh().catch((failure) => notice(failure.message)); } }, "Stop"),
+            el("button", { type: "button", class: "danger", onclick: async () => { if (await deletePipeline(pipeline)) view.refresh().catch((failure) => notice(failure.message)); } }, "Delete"))));
       }
     },
   };

@@ -431,6 +431,9 @@ class Console:
         self.step = f"{name}: stop"
         self.click("#action-stop")
         self.wait(lambda: "stopped" in self.find("#pipeline-state").text, "state stopped", timeout=60)
+        # Stop became Start: keyboard focus stays among the pipeline's actions rather than falling to the page.
+        self.wait(lambda: self.driver.execute_script(
+            "return document.activeElement.closest('#pipeline-actions') !== null"), "focus back among the actions")
         self.step = f"{name}: delete"
         self.click("#action-delete")
         self.find("#confirm-dialog[open]")
