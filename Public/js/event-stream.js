@@ -95,10 +95,12 @@ export class Tail {
       const parser = new EventStreamParser((message) => {
         if (message.id !== null) this.lastEventID = message.id;
         if (message.event !== "change") return;
+        // The id is sent back as it came (Last-Event-ID); shown, it is the sequence after any store prefix.
+        const seq = Number(String(message.id).split(":").pop());
         try {
-          this.onEvent({ seq: Number(message.id), event: JSON.parse(message.data) });
+          this.onEvent({ seq, event: JSON.parse(message.data) });
         } catch (_) {
-          this.onEvent({ seq: Number(message.id), event: { raw: message.data } });
+          this.onEvent({ seq, event: { raw: message.data } });
         }
       }, (ms) => { this.retryMs = ms; });
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
