@@ -98,6 +98,7 @@ export function pipelineView(main, id) {
   const slotStat = stat("Replication slot", "stat-slot");
   const stored = stat("Events stored", "stat-events");
   const positions = stat("WAL positions", "stat-lsn");
+  const transport = stat("Connection", "stat-tls");
   const charts = {
     lagBytes: el("figure", { class: "chart-box", id: "chart-lag-bytes" }),
     lagSeconds: el("figure", { class: "chart-box", id: "chart-lag-seconds" }),
@@ -151,6 +152,13 @@ export function pipelineView(main, id) {
         : "Not read yet.";
       stored.value.textContent = formatCount(status.events_stored);
       stored.detail.textContent = Object.entries(OP_NAMES).map(([op, name]) => `${name} ${formatCount(status.events_by_op[op])}`).join(", ");
+      const security = status.tls;
+      transport.value.replaceChildren(!security ? "–"
+        : el("span", { class: `badge ${security.warning ? "tls-weak" : "tls-ok"}` },
+          el("span", { "aria-hidden": "true" }, security.warning ? "! " : "🔒 "),
+          security.encrypted ? security.protocol || "TLS" : "not encrypted"));
+      transport.detail.textContent = !security ? "Not connected yet."
+        : security.warning || `sslmode ${security.sslmode}, certificate ${security.verified ? "verified" : "not verified"}`;
       positions.value.textContent = status.flushed_lsn || "–";
       positions.detail.textContent = `flushed; received ${status.received_lsn || "–"}, server ${status.server_lsn || "–"}`;
 
@@ -192,7 +200,7 @@ export function pipelineView(main, id) {
     el("p", { class: "crumbs" }, el("a", { href: "#/pipelines" }, "Pipelines"), " / ", el("code", {}, id)),
     el("div", { class: "heading" }, title, actions),
     errorBox,
-    el("div", { class: "stats" }, lag.node, rate.node, latencyStat.node, slotStat.node, stored.node, positions.node),
+    el("div", { class: "stats" }, lag.node, rate.node, latencyStat.node, slotStat.node, stored.node, positions.node, transport.node),
     el("section", { class: "panel" },
       el("h2", {}, "Last 15 minutes"),
       el("p", { class: "muted" }, "Sampled every second while this page is open; the time axis grows to 15 minutes."),

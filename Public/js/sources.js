@@ -50,7 +50,8 @@ function sourceForm(source, onSaved) {
     return node;
   };
   const sslmode = el("select", {}, SSL_MODES.map((mode) => el("option", { value: mode }, mode)));
-  sslmode.value = value("sslmode", "prefer");
+  // The API's default: the server's certificate and host name are verified.
+  sslmode.value = value("sslmode", "verify-full");
   const options = (source && source.options) || {};
   const connectTimeout = el("input", { type: "text", inputmode: "numeric", autocomplete: "off" });
   connectTimeout.value = options.connect_timeout || "";

@@ -24,7 +24,9 @@ also edits the filters of the running pipeline and sees the newly included
 table arrive, and shows a failed pipeline's error; the narrow one edits the
 source. The page's glob rules are checked against filter_cases.json, which
 FilterParityTests checks against TableFilter.swift. The token prompt is
-answered once; at the end a refused token brings it back. The browser's log
+answered once; at the end a refused token brings it back. Against a second
+service without a token (--url-without-token), the page's writes (with a
+body and without) pass the browser guards. The browser's log
 must hold nothing but the network errors the test provokes on purpose (the
 401 before the token, the 422s of bad fields). Screenshots go to
 --screenshots. Exits non-zero with the reason on the first failure.
@@ -466,6 +468,36 @@ class Console:
         self.wait(lambda: self.hash() == "#/pipelines", "the list after deleting the failed pipeline")
         self.browser_log()
 
+    def without_token(self):
+        """A service without a token answers only same-origin JSON requests: the page's writes pass its guards."""
+        self.step = "without a token"
+        self.url = self.args.url_without_token.rstrip("/")
+        self.driver.get("about:blank")
+        self.driver.get(self.url + "/#/sources")
+        self.find("#sources")
+        self.check(not self.driver.execute_script("return document.querySelector('#token-dialog').open"),
+                   "a service without a token made the page ask for one")
+        a = self.args
+        self.click_text("a", "Add source")
+        for field, value in [("#f-name", "open"), ("#f-host", a.pg_host), ("#f-port", str(a.pg_port)),
+                             ("#f-database", a.database), ("#f-user", a.pg_user)]:
+            self.type(field, value)
+        Select(self.find("#f-sslmode")).select_by_value("disable")
+        self.click_text("button", "Add source")
+        self.wait(lambda: self.hash().startswith("#/sources/src_"), "the source's page")
+        self.click("#run-check")  # a POST without a body
+        self.find("#check-report li[data-check=connect].check-pass")
+        self.click_text("a", "New pipeline")
+        self.find("#new-preview .preview")
+        self.type("#f-id", "console_open")
+        self.click("#f-start")
+        self.click_text("button", "Create pipeline")
+        self.wait(lambda: self.hash() == "#/pipelines/console_open", "the pipeline's page")
+        self.click("#action-delete")  # a DELETE without a body
+        self.click("#confirm-yes")
+        self.wait(lambda: self.hash() == "#/pipelines", "the list after deleting")
+        self.browser_log()
+
     def refused_token(self):
         self.step = "refused token"
         self.driver.execute_script("sessionStorage.setItem('popsink-token', 'not-the-token')")
@@ -496,6 +528,8 @@ class Console:
                 self.failed_pipeline(name, source_id)
             print(f"{name} ({width}x{height}): passed at {time.monotonic() - started:.1f} s", flush=True)
         self.refused_token()
+        if self.args.url_without_token:
+            self.without_token()
         print(f"console: every check passed in {time.monotonic() - started:.1f} s", flush=True)
 
 
@@ -503,6 +537,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
+    parser.add_argument("--url-without-token", help="a second service, started without a token (its browser guards)")
     parser.add_argument("--psql", required=True)
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", required=True, type=int)

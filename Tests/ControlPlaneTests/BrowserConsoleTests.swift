@@ -41,11 +41,14 @@ import Testing
             """, database: database)
         let token = "console-\(UUID().uuidString)"
         let service = try APIFlowTests.Service(token: token)
+        // Without a token the API guards itself against other sites; the page must pass those guards.
+        let open = try APIFlowTests.Service()
 
         let script = Self.repository.appendingPathComponent("Tests/Browser/console_test.py").path
         let screenshots = Self.repository.appendingPathComponent("docs/screenshots").path
         let arguments = [
-            script, "--url", service.base, "--token", token, "--psql", postgres.tool("psql"),
+            script, "--url", service.base, "--token", token, "--url-without-token", open.base,
+            "--psql", postgres.tool("psql"),
             "--pg-host", postgres.host, "--pg-port", String(postgres.port), "--pg-user", postgres.superuser,
             "--database", database, "--screenshots", screenshots,
         ]
@@ -54,9 +57,11 @@ import Testing
             result = try await Self.run(python, arguments)
         } catch {
             await service.stop()
+            await open.stop()
             throw error
         }
         await service.stop()
+        await open.stop()
         #expect(result.status == 0, "console_test.py exited with \(result.status):\n\(result.output)")
     }
 
