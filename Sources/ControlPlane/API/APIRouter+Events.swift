@@ -48,14 +48,29 @@ extension APIRouter {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
-                do {
-                    let reader = try EventStoreReader(path: path)
+                do throws(EventStoreError) {
+                    guard let reader = try EventStoreReader.openIfCreated(path: path) else {
+                        return continuation.resume(returning: [])
+                    }
                     defer { reader.close() }
                     continuation.resume(returning: try reader.events(after: after, limit: limit))
                 } catch {
                     continuation.resume(throwing: error)
                 }
             }.start()
+        }
+    }
+}
+
+extension EventStoreReader {
+    /// A reader, or nil while the pipeline has not created its store yet: no
+    /// file, or a file whose schema the writer has not committed yet (it is
+    /// empty, or locked, for that moment).
+    static func openIfCreated(path: String) throws(EventStoreError) -> EventStoreReader? {
+        do throws(EventStoreError) {
+            return try EventStoreReader(path: path)
+        } catch where error.kind == .notFound || error.kind == .notAnEventStore || error.kind == .busy {
+            return nil
         }
     }
 }

@@ -94,8 +94,10 @@ extension APIRouter {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
-                do {
-                    let reader = try EventStoreReader(path: path)
+                do throws(EventStoreError) {
+                    guard let reader = try EventStoreReader.openIfCreated(path: path) else {
+                        return continuation.resume(returning: nil)
+                    }
                     defer { reader.close() }
                     continuation.resume(returning: try reader.firstSequence())
                 } catch {
@@ -185,7 +187,7 @@ final class EventTail: Sendable {
             while true {
                 let result: Result<[StoredEvent], EventStoreError>
                 do throws(EventStoreError) {
-                    if reader == nil { reader = try Self.open(path) }
+                    if reader == nil { reader = try EventStoreReader.openIfCreated(path: path) }
                     result = .success(try reader?.events(after: cursor, limit: batch) ?? [])
                 } catch {
                     result = .failure(error)
@@ -223,13 +225,4 @@ final class EventTail: Sendable {
         waiter?.resume(with: result.mapError { $0 as any Error })
     }
 
-    /// A reader, or nil while the pipeline has not created its store yet.
-    private static func open(_ path: String) throws(EventStoreError) -> EventStoreReader? {
-        do throws(EventStoreError) {
-            return try EventStoreReader(path: path)
-        } catch where error.kind == .notFound || error.kind == .notAnEventStore || error.kind == .busy {
-            // A store being created has no schema for a moment; try again next poll.
-            return nil
-        }
-    }
 }

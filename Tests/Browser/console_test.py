@@ -1,0 +1,567 @@
+#!/usr/bin/env python3
+"""The console of Public/ in a real headless Chromium, against a live service.
+
+Run by Tests/ControlPlaneTests/BrowserConsoleTests.swift, which starts a
+throwaway Postgres and the service (with an API token), then calls:
+
+    python3 Tests/Browser/console_test.py --url http://127.0.0.1:PORT --token T \
+        --psql /usr/lib/postgresql/16/bin/psql --pg-port 5433 --database t123 \
+        --screenshots docs/screenshots
+
+The database must hold public.orders and public.customers (both in the
+publication `popsink`, customers without REPLICA IDENTITY FULL, so the check
+has a remediation to show) and audit.log (not published).
+
+For each viewport (1280x800, then 390x844) it adds a source through the form
+(a bad port first, to see the field error), runs the check and copies a
+remediation, browses the tables, creates a pipeline with a table filter and
+its preview (wide: a bad snapshot setting first; narrow: without a
+snapshot), starts it, waits for `streaming`, inserts rows and sees them in the
+live tail (pause, op and table filters, one event's JSON), sees the lag chart
+draw, checks the list's actions stay in the viewport and keep keyboard focus
+across a refresh, stops and deletes the pipeline with its slot. The wide round
+also edits the filters of the running pipeline and sees the newly included
+table arrive, and shows a failed pipeline's error; the narrow one edits the
+source. The page's glob rules are checked against filter_cases.json, which
+FilterParityTests checks against TableFilter.swift. The token prompt is
+answered once; at the end a refused token brings it back. Against a second
+service without a token (--url-without-token), the page's writes (with a
+body and without) pass the browser guards. The browser's log
+must hold nothing but the network errors the test provokes on purpose (the
+401 before the token, the 422s of bad fields). Screenshots go to
+--screenshots. Exits non-zero with the reason on the first failure.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.chrome.service import Service as ChromeService
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError as error:
+    sys.exit(f"Selenium is missing ({error}): apt-get install python3-selenium chromium chromium-driver")
+
+VIEWPORTS = [("wide", 1280, 800, False), ("narrow", 390, 844, True)]
+
+
+class Failure(Exception):
+    pass
+
+
+class Console:
+    def __init__(self, args):
+        self.args = args
+        self.url = args.url.rstrip("/")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        driver_path = shutil.which("chromedriver")
+        if not chromium or not driver_path:
+            raise Failure("chromium and chromedriver are needed: apt-get install chromium chromium-driver")
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,800", "--hide-scrollbars", "--no-first-run", "--disable-extensions",
+                     "--password-store=basic"]:
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = ChromeService(executable_path=driver_path)
+        self.driver = webdriver.Chrome(options=options, service=service)
+        self.driver.set_script_timeout(20)
+        self.step = "start"
+
+    # MARK: - Helpers
+
+    def wait(self, condition, what, timeout=20):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(lambda driver: condition())
+        except TimeoutException:
+            raise Failure(f"[{self.step}] timed out after {timeout} s waiting for {what}; page text:\n"
+                          + self.driver.find_element(By.TAG_NAME, "body").text[:1500])
+
+    def find(self, selector, timeout=20):
+        return self.wait(lambda: self.visible(selector), f"a visible {selector}", timeout)
+
+    def visible(self, selector):
+        for element in self.driver.find_elements(By.CSS_SELECTOR, selector):
+            if element.is_displayed():
+                return element
+        return None
+
+    def click(self, selector):
+        # A refresh may redraw the element between finding and clicking it: find it again then.
+        for attempt in range(3):
+            element = self.find(selector)
+            try:
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+                element.click()
+                return element
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
+
+    def click_text(self, tag, text):
+        element = self.wait(lambda: next((e for e in self.driver.find_elements(By.TAG_NAME, tag)
+                                          if e.is_displayed() and e.text.strip() == text), None),
+                            f"a visible <{tag}> '{text}'")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+
+    def type(self, selector, text):
+        element = self.find(selector)
+        element.clear()
+        element.send_keys(text)
+
+    def check(self, condition, message):
+        if not condition:
+            raise Failure(f"[{self.step}] {message}")
+
+    def psql(self, sql):
+        a = self.args
+        result = subprocess.run([a.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", a.pg_host,
+                                 "-p", str(a.pg_port), "-U", a.pg_user, "-d", a.database, "-c", sql],
+                                capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise Failure(f"[{self.step}] psql failed: {result.stderr}")
+        return result.stdout.strip()
+
+    def browser_log(self, allowed=()):
+        """Fails on any browser log entry other than network errors with an allowed status."""
+        for entry in self.driver.get_log("browser"):
+            message = entry.get("message", "")
+            expected = entry.get("source") == "network" and any(f" {status} " in message for status in allowed)
+            if not expected:
+                raise Failure(f"[{self.step}] the browser logged {entry.get('level')} ({entry.get('source')}): {message}")
+
+    def fits(self):
+        width = self.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        self.check(width[0] <= width[1], f"the page scrolls sideways: {width[0]} px wide in a {width[1]} px viewport")
+
+    def screenshot(self, name, around=None):
+        """Saves the viewport, scrolled to the top or with `around` in the middle."""
+        os.makedirs(self.args.screenshots, exist_ok=True)
+        self.driver.execute_script(
+            "document.activeElement && document.activeElement.blur(); const e = arguments[0] && document.querySelector(arguments[0]);"
+            "if (e) e.scrollIntoView({block: 'center'}); else window.scrollTo(0, 0)", around)
+        time.sleep(0.2)
+        path = os.path.join(self.args.screenshots, f"{name}.png")
+        self.check(self.driver.save_screenshot(path), f"could not save {path}")
+
+    def hash(self):
+        return self.driver.execute_script("return location.hash")
+
+    def go(self, fragment):
+        self.driver.execute_script("location.hash = arguments[0]", fragment)
+
+    def viewport(self, width, height, mobile):
+        self.driver.set_window_size(width, height)
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+    def answer_token_prompt(self, token):
+        self.find("#token-dialog[open] #token-input").send_keys(token + Keys.ENTER)
+        self.wait(lambda: not self.driver.execute_script("return document.querySelector('#token-dialog').open"),
+                  "the token prompt to close")
+
+    # MARK: - The checks
+
+    def favicon(self):
+        self.step = "favicon"
+        request = urllib.request.Request(self.url + "/favicon.ico")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            self.check(response.status == 200, f"/favicon.ico answered {response.status}")
+            self.check(response.headers.get("Content-Type", "").startswith("image/"), "/favicon.ico is not an image")
+
+    def load(self, name, first):
+        self.step = f"{name}: load"
+        # A fresh load in the same tab: session storage (the token) survives it, the page does not.
+        self.driver.get("about:blank")
+        self.driver.get(self.url + "/#/sources")
+        if first:
+            # The server wants a token: the page asks once, and only once.
+            self.answer_token_prompt(self.args.token)
+            self.check(self.driver.execute_script("return sessionStorage.getItem('popsink-token')") == self.args.token,
+                       "the token is not in session storage")
+        else:
+            self.find("#sources")
+            self.check(not self.driver.execute_script("return document.querySelector('#token-dialog').open"),
+                       "the token prompt came back although the token is in session storage")
+        self.find("h1")
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#sources tbody tr"), "the sources list")
+        self.browser_log(allowed=("401",) if first else ())
+        # Keyboard: Tab reaches the skip link first, and focus is drawn.
+        self.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        focused = self.driver.execute_script(
+            "const e = document.activeElement; return [e.className, getComputedStyle(e).outlineStyle, e.getBoundingClientRect().left]")
+        self.check(focused[0] == "skip", f"Tab did not reach the skip link first: {focused}")
+        self.check(focused[1] != "none", "the focused element has no visible outline")
+        self.fits()
+
+    def filter_parity(self):
+        """The page's glob rules answer the cases TableFilter.swift answers (FilterParityTests)."""
+        self.step = "filter rules"
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "filter_cases.json")) as file:
+            cases = json.load(file)["cases"]
+        answers = self.driver.execute_async_script("""
+            const [cases, done] = arguments;
+            import("/js/filters.js").then(({ filterSelects }) => done(cases.map((c) => filterSelects({
+              include_schemas: c.filters.include_schemas || [], exclude_schemas: c.filters.exclude_schemas || [],
+              include_tables: c.filters.include_tables || [], exclude_tables: c.filters.exclude_tables || [],
+            }, c.schema, c.table))), (error) => done(String(error)));
+            """, cases)
+        self.check(isinstance(answers, list), f"filters.js did not load: {answers}")
+        wrong = [(case["filters"], f"{case['schema']}.{case['table']}", answer)
+                 for case, answer in zip(cases, answers) if answer != case["selected"]]
+        self.check(not wrong, f"filters.js answers differently from TableFilter.swift: {wrong}")
+
+    def add_source(self, name):
+        self.step = f"{name}: add source"
+        a = self.args
+        self.click_text("a", "Add source")
+        self.find("form #f-name")
+        self.type("#f-name", f"console-{name}")
+        self.type("#f-host", a.pg_host)
+        self.type("#f-port", "70000")
+        self.type("#f-database", a.database)
+        self.type("#f-user", a.pg_user)
+        Select(self.find("#f-sslmode")).select_by_value("disable")
+        self.click_text("button", "Add source")
+        error = self.find("[data-field=port] .field-error")
+        self.check("65535" in error.text or "port" in error.text.lower(),
+                   f"the port error does not say what is wrong: {error.text!r}")
+        self.check(self.find("#f-port").get_attribute("aria-invalid") == "true", "the port input is not marked invalid")
+        self.check(self.hash() == "#/sources/new", "a bad port left the form")
+        self.browser_log(allowed=("422",))
+        self.type("#f-port", str(a.pg_port))
+        self.click_text("button", "Add source")
+        self.wait(lambda: self.hash().startswith("#/sources/") and self.hash() != "#/sources/new", "the source's page")
+        source_id = self.hash().split("/")[2]
+        self.wait(lambda: self.find("h1").text == f"console-{name}", "the source's name as the title")
+        if name == "narrow":
+            self.step = f"{name}: edit source"
+            self.click_text("a", "Edit")
+            self.wait(lambda: self.find("#f-name").get_attribute("value") == f"console-{name}", "the form filled in")
+            self.check(self.find("#f-port").get_attribute("value") == str(a.pg_port), "the edit form lost the port")
+            self.type("#f-name", f"console-{name}-renamed")
+            self.click_text("button", "Save source")
+            self.wait(lambda: self.hash() == f"#/sources/{source_id}", "the source's page after saving")
+            self.wait(lambda: self.find("h1").text == f"console-{name}-renamed", "the new name as the title")
+        return source_id
+
+    def check_source(self, name):
+        self.step = f"{name}: check"
+        self.click("#run-check")
+        self.find("#check-report")
+        connect = self.find("#check-report li[data-check=connect]")
+        self.check("check-pass" in connect.get_attribute("class"), f"the connect check did not pass: {connect.text}")
+        identity = self.find("#check-report li[data-check=replica_identity]")
+        self.check("check-fail" in identity.get_attribute("class"), f"replica_identity should fail: {identity.text}")
+        self.check('ALTER TABLE "public"."customers" REPLICA IDENTITY FULL' in identity.text,
+                   f"no remediation SQL shown: {identity.text}")
+        copy = identity.find_element(By.CSS_SELECTOR, "button.copy")
+        self.check(copy.is_displayed(), "no copy button")
+        copy.click()
+        self.wait(lambda: copy.text != "Copy", "the copy button to answer")
+        self.check(copy.text == "Copied", f"copying the remediation failed: {copy.text!r}")
+        self.click("#load-tables")
+        rows = self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#source-tables tbody tr"), "the tables")
+        text = "\n".join(row.text for row in rows)
+        for table in ["public.orders", "public.customers", "audit.log"]:
+            self.check(table in text, f"{table} is not among the tables: {text}")
+        self.fits()
+        self.browser_log()
+        self.screenshot(f"{name}-source", around="#check-report li[data-check=replica_identity]")
+
+    def create_pipeline(self, name, source_id):
+        self.step = f"{name}: create pipeline"
+        self.click_text("a", "New pipeline")
+        self.wait(lambda: self.hash().startswith("#/pipelines/new"), "the pipeline form")
+        self.find("#new-preview .preview")
+        self.check(Select(self.find("#f-source-id")).first_selected_option.get_attribute("value") == source_id,
+                   "the form did not preselect the source it was opened from")
+        pipeline_id = f"console_{name}"
+        self.type("#f-id", pipeline_id)
+        self.type("#new-f-filters-include-tables", "public.ord*")
+
+        def preview(table):
+            return self.driver.find_element(By.CSS_SELECTOR, f"#new-preview li[data-table='{table}']").get_attribute("data-selected")
+        self.wait(lambda: preview("public.orders") == "true" and preview("public.customers") == "false",
+                  "the preview to select public.orders only")
+        self.check(preview("audit.log") == "false", "audit.log is not published but the preview selects it")
+        summary = self.find("#new-preview .preview-summary").text
+        self.check("1 of the 2 tables" in summary, f"the preview's summary says {summary!r}")
+        self.fits()
+        self.screenshot(f"{name}-new-pipeline", around="#new-f-filters-include-tables" if name == "narrow" else None)
+        # The narrow round goes without a snapshot. Until the API's `initial_load` is renamed, the page's
+        # first try (`snapshot.enabled`) is refused with a 422 and it says it the older way.
+        snapshot = name != "narrow"
+        if not snapshot:
+            self.click("#f-snapshot")
+        else:
+            # A nested field's error lands beside it too.
+            self.click_text("summary", "Snapshot tuning")
+            self.type("#f-snapshot-workers", "0")
+            self.click_text("button", "Create pipeline")
+            error = self.find("[data-field='snapshot.workers'] .field-error")
+            self.check(error.text.strip() != "", "the workers field shows an empty error")
+            self.check(self.hash().startswith("#/pipelines/new"), "a bad worker count left the form")
+            self.browser_log(allowed=("422",))
+            self.type("#f-snapshot-workers", "2")
+        self.click_text("button", "Create pipeline")
+        self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page")
+        self.step = f"{name}: streaming"
+        self.wait(lambda: "streaming" in self.find("#pipeline-state").text, "state streaming", timeout=60)
+        configured = self.find("#configuration").text
+        self.check(("on first start" in configured) == snapshot, f"the snapshot setting is not what was asked: {configured}")
+        if snapshot:
+            self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#snapshot-tables progress"), "the snapshot's progress bars")
+        else:
+            self.wait(lambda: "No snapshot" in self.find("#snapshot-box").text, "no snapshot")
+        self.browser_log(allowed=() if snapshot else ("422",))
+        return pipeline_id
+
+    def tail(self, name):
+        self.step = f"{name}: live tail"
+        self.wait(lambda: "following" in self.find("#tail-state").text, "the tail to follow")
+        start = 100 if name == "wide" else 200
+        self.psql(f"INSERT INTO orders SELECT g, 'order ' || g FROM generate_series({start + 1}, {start + 3}) g;"
+                  f"INSERT INTO customers VALUES ({start + 1}, 'filtered out');")
+        rows = lambda: self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-table='public.orders'][data-op=c]")
+        self.wait(lambda: len(rows()) >= 3, "three inserts in the live tail")
+        self.check(not self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-table='public.customers']"),
+                   "the filtered-out table public.customers reached the tail")
+        rows()[0].find_element(By.TAG_NAME, "button").click()
+        shown = json.loads(self.find("#tail-json").text)
+        self.check(shown["op"] == "c" and shown["source"]["table"] == "orders", f"the JSON view shows {shown}")
+        self.check(shown["after"]["id"] == start + 3, f"the newest event is not first: {shown['after']}")
+
+        # Pause holds new events back; resume shows them.
+        self.click("#tail-pause")
+        self.psql(f"UPDATE orders SET note = 'changed' WHERE id = {start + 1};")
+        self.wait(lambda: "held" in self.find("#tail-pending").text, "the paused tail to count the held event")
+        self.check(not self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=u]"), "paused, yet the update is shown")
+        self.click("#tail-pause")
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=u]"), "the update after resume")
+        # The op filter.
+        self.click("#tail input[data-op=c]")
+        self.check(not self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=c]"), "inserts shown with c unticked")
+        self.check(self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-op=u]"), "the update vanished with c unticked")
+        self.click("#tail input[data-op=c]")
+        # The table filter.
+        Select(self.find("#tail-table")).select_by_value("public.orders")
+        self.check(len(rows()) >= 3, "the table filter hid the table's own events")
+        self.browser_log()
+
+    def charts(self, name):
+        self.step = f"{name}: charts"
+        points = lambda selector: self.driver.execute_script(
+            "const line = document.querySelector(arguments[0]); return line ? Number(line.dataset.points) : 0",
+            selector)
+        # A few seconds of writes, so the charts (and the screenshots) have a shape to draw.
+        base = 1000 if name == "wide" else 2000
+        for batch in range(5):
+            first = base + batch * 100
+            self.psql(f"INSERT INTO orders SELECT g, 'load' FROM generate_series({first}, {first + 10 * (batch + 1)}) g;")
+            time.sleep(0.8)
+        self.wait(lambda: points("#chart-lag-bytes polyline") >= 5, "the lag chart to draw a line")
+        self.wait(lambda: points("#chart-rate polyline") >= 2, "the events-per-second chart to draw a line")
+        self.check("p50" in self.find("#stat-latency").text, f"no commit-to-durable p50: {self.find('#stat-latency').text}")
+        self.wait(lambda: self.find("#stat-slot").text.strip() not in ("", "–"), "the slot's wal_status")
+        self.fits()
+        self.screenshot(f"{name}-pipeline")
+        self.driver.execute_script("document.querySelector('#tail').scrollIntoView()")
+        time.sleep(0.2)
+        path = os.path.join(self.args.screenshots, f"{name}-tail.png")
+        self.check(self.driver.save_screenshot(path), f"could not save {path}")
+
+    def edit_filters(self, name):
+        self.step = f"{name}: edit filters"
+        self.click_text("summary", "Edit filters")
+        self.type("#edit-f-filters-include-tables", "public.ord*, customers")
+        self.wait(lambda: self.driver.find_element(By.CSS_SELECTOR, "#edit-preview li[data-table='public.customers']")
+                  .get_attribute("data-selected") == "true", "the preview to select public.customers too")
+        self.click("#save-filters")
+        self.wait(lambda: "customers" in self.find("#configuration").text, "the saved filters in the configuration")
+        # The running pipeline applies them: a change of customers now reaches the tail.
+        self.psql("INSERT INTO customers VALUES (9001, 'now captured');")
+        Select(self.find("#tail-table")).select_by_value("")
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-table='public.customers']"),
+                  "the newly included table's insert in the tail", timeout=40)
+        self.browser_log()
+
+    def list_layout(self, name, pipeline_id):
+        self.step = f"{name}: pipelines list"
+        self.go("#/pipelines")
+        row = f"#pipelines tr[data-id='{pipeline_id}']"
+        self.wait(lambda: "streaming" in self.find(row).text, "the list to show the pipeline streaming")
+        # The row is redrawn every refresh, so its geometry is read in one go.
+        outside = self.driver.execute_script("""
+            return Array.from(document.querySelectorAll(arguments[0] + " .actions a, " + arguments[0] + " .actions button"))
+              .map((node) => [node.textContent, node.getBoundingClientRect()])
+              .filter(([, box]) => box.width === 0 || box.left < 0 || box.right > window.innerWidth)
+              .map(([text, box]) => `${text}: ${box.left}..${box.right} of ${window.innerWidth}`);
+            """, row)
+        self.check(not outside, f"actions outside the viewport: {outside}")
+        # Keyboard focus on a row's button survives the list's refresh, which redraws the row.
+        self.driver.execute_script("""
+            const row = document.querySelector(arguments[0]);
+            row.dataset.before = "refresh";
+            Array.from(row.querySelectorAll("button")).find((node) => node.textContent === "Stop").focus();
+            """, row)
+        self.wait(lambda: self.driver.execute_script("return document.querySelector(arguments[0]).dataset.before === undefined", row),
+                  "the list to refresh")
+        focused = self.driver.execute_script(
+            "const e = document.activeElement; return [e === document.body ? '<body>' : e.textContent, e.closest('tr') && e.closest('tr').dataset.id]")
+        self.check(focused == ["Stop", pipeline_id], f"a refresh of the list took the focus away: it is on {focused}")
+        self.fits()
+        self.screenshot(f"{name}-pipelines")
+        self.browser_log()
+        self.click(f"{row} a[href='#/pipelines/{pipeline_id}']")
+        self.wait(lambda: self.hash() == f"#/pipelines/{pipeline_id}", "the pipeline's page again")
+
+    def stop_and_delete(self, name, pipeline_id):
+        self.step = f"{name}: stop"
+        self.click("#action-stop")
+        self.wait(lambda: "stopped" in self.find("#pipeline-state").text, "state stopped", timeout=60)
+        # Stop became Start: keyboard focus stays among the pipeline's actions rather than falling to the page.
+        self.wait(lambda: self.driver.execute_script(
+            "return document.activeElement.closest('#pipeline-actions') !== null"), "focus back among the actions")
+        self.step = f"{name}: delete"
+        self.click("#action-delete")
+        self.find("#confirm-dialog[open]")
+        self.click("#confirm-drop-slot")
+        self.click("#confirm-yes")
+        self.wait(lambda: self.hash() == "#/pipelines", "the pipelines list after deleting")
+        self.wait(lambda: not self.driver.find_elements(By.CSS_SELECTOR, f"#pipelines tr[data-id='{pipeline_id}']"),
+                  "the pipeline to leave the list")
+        slots = self.psql(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'popsink_{pipeline_id}'")
+        self.check(slots == "0", f"the slot was not dropped ({slots} left)")
+        self.browser_log()
+
+    def failed_pipeline(self, name, source_id):
+        """A pipeline whose publication does not exist fails; its page shows the error and what to do."""
+        self.step = f"{name}: failed pipeline"
+        self.go(f"#/pipelines/new?source={source_id}")
+        self.find("#new-preview .preview")
+        self.type("#f-id", f"console_{name}_failing")
+        self.type("#f-publication", "missing")
+        self.find("#f-id").click()  # leaving the field reloads the preview for that publication
+        self.wait(lambda: "publishes none" in self.find("#new-preview").text, "the preview to say the publication has no tables")
+        self.click_text("button", "Create pipeline")
+        self.wait(lambda: "failed" in self.find("#pipeline-state").text, "state failed", timeout=60)
+        box = self.find("#last-error")
+        self.check('CREATE PUBLICATION "missing"' in box.text, f"the error has no remediation: {box.text}")
+        self.fits()
+        self.screenshot(f"{name}-failed")
+        self.click("#action-delete")
+        self.click("#confirm-yes")
+        self.wait(lambda: self.hash() == "#/pipelines", "the list after deleting the failed pipeline")
+        self.browser_log()
+
+    def without_token(self):
+        """A service without a token answers only same-origin JSON requests: the page's writes pass its guards."""
+        self.step = "without a token"
+        self.url = self.args.url_without_token.rstrip("/")
+        self.driver.get("about:blank")
+        self.driver.get(self.url + "/#/sources")
+        self.find("#sources")
+        self.check(not self.driver.execute_script("return document.querySelector('#token-dialog').open"),
+                   "a service without a token made the page ask for one")
+        a = self.args
+        self.click_text("a", "Add source")
+        for field, value in [("#f-name", "open"), ("#f-host", a.pg_host), ("#f-port", str(a.pg_port)),
+                             ("#f-database", a.database), ("#f-user", a.pg_user)]:
+            self.type(field, value)
+        Select(self.find("#f-sslmode")).select_by_value("disable")
+        self.click_text("button", "Add source")
+        self.wait(lambda: self.hash().startswith("#/sources/src_"), "the source's page")
+        self.click("#run-check")  # a POST without a body
+        self.find("#check-report li[data-check=connect].check-pass")
+        self.click_text("a", "New pipeline")
+        self.find("#new-preview .preview")
+        self.type("#f-id", "console_open")
+        self.click("#f-start")
+        self.click_text("button", "Create pipeline")
+        self.wait(lambda: self.hash() == "#/pipelines/console_open", "the pipeline's page")
+        self.click("#action-delete")  # a DELETE without a body
+        self.click("#confirm-yes")
+        self.wait(lambda: self.hash() == "#/pipelines", "the list after deleting")
+        self.browser_log()
+
+    def refused_token(self):
+        self.step = "refused token"
+        self.driver.execute_script("sessionStorage.setItem('popsink-token', 'not-the-token')")
+        self.driver.refresh()
+        self.wait(lambda: "refused" in self.find("#token-dialog[open] #token-reason").text, "the prompt to say the token was refused")
+        self.answer_token_prompt(self.args.token)
+        self.find("#pipelines")
+        self.browser_log(allowed=("401",))
+
+    def run(self):
+        started = time.monotonic()
+        self.favicon()
+        for index, (name, width, height, mobile) in enumerate(VIEWPORTS):
+            self.viewport(width, height, mobile)
+            self.load(name, first=index == 0)
+            if index == 0:
+                self.filter_parity()
+            source_id = self.add_source(name)
+            self.check_source(name)
+            pipeline_id = self.create_pipeline(name, source_id)
+            self.tail(name)
+            self.charts(name)
+            if name == "wide":
+                self.edit_filters(name)
+            self.list_layout(name, pipeline_id)
+            self.stop_and_delete(name, pipeline_id)
+            if name == "wide":
+                self.failed_pipeline(name, source_id)
+            print(f"{name} ({width}x{height}): passed at {time.monotonic() - started:.1f} s", flush=True)
+        self.refused_token()
+        if self.args.url_without_token:
+            self.without_token()
+        print(f"console: every check passed in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--url-without-token", help="a second service, started without a token (its browser guards)")
+    parser.add_argument("--psql", required=True)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", required=True, type=int)
+    parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--screenshots", required=True)
+    args = parser.parse_args()
+    console = None
+    try:
+        console = Console(args)
+        console.run()
+    except Failure as failure:
+        if console:
+            try:
+                shot = os.path.join(tempfile.gettempdir(), "popsink-console-failure.png")
+                console.driver.save_screenshot(shot)
+                print(f"(the page at the failure: {shot})", file=sys.stderr)
+            except Exception:
+                pass
+        sys.exit(f"console test failed: {failure}")
+    finally:
+        if console:
+            console.driver.quit()
+
+
+if __name__ == "__main__":
+    main()
