@@ -59,7 +59,8 @@ for name in "${targets[@]}"; do
     json-body)
         module HTTPServer Sources/HTTPServer
         target json-body "$out/objects/HTTPServer.o" Sources/ControlPlane/API/JSONInput.swift \
-            Sources/ControlPlane/API/Problem.swift Sources/ControlPlane/API/JSON.swift ;;
+            Sources/ControlPlane/API/JSONDuplicateKeys.swift Sources/ControlPlane/API/Problem.swift \
+            Sources/ControlPlane/API/JSON.swift ;;
     *)
         echo "fuzz: unknown target $name (http-parser, pgoutput, copy-text, json-body)" >&2
         exit 2 ;;
