@@ -25,23 +25,29 @@ flags=(-parse-as-library -sanitize=fuzzer,address -O -g -swift-version 6 -enable
 
 sources() { find "$@" -name '*.swift' | sort; }
 
+# gold warns once per ASan helper symbol it cannot export; nothing to act on.
+quiet() { "$@" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }; return "${PIPESTATUS[0]}"; }
+
 # A module the targets import, instrumented too: one object and its .swiftmodule.
 module() {
     local name=$1
     shift
     [[ -f "$out/objects/$name.o" && -z "$(find "$@" -newer "$out/objects/$name.o" -name '*.swift' -print -quit)" ]] && return
     echo "fuzz: building module $name"
-    swiftc "${flags[@]}" -wmo -module-name "$name" -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
+    quiet swiftc "${flags[@]}" -wmo -module-name "$name" -emit-module -emit-module-path "$out/modules/$name.swiftmodule" \
         -c -o "$out/objects/$name.o" $(sources "$@")
 }
 
 # A fuzzer executable: the target's entry point compiled in one module with the
 # sources it tests, linked with the modules those import.
 target() {
-    local name=$1 objects=$2
+    local name=$1 objects=$2 binary=$out/bin/$1
     shift 2
+    if [[ -f "$binary" && -z "$(find "Fuzz/$name/FuzzTarget.swift" "$@" $objects -newer "$binary" -print -quit)" ]]; then
+        return
+    fi
     echo "fuzz: building $name"
-    swiftc "${flags[@]}" -module-name "Fuzz_${name//-/_}" -o "$out/bin/$name" \
+    quiet swiftc "${flags[@]}" -module-name "Fuzz_${name//-/_}" -o "$out/bin/$name" \
         "Fuzz/$name/FuzzTarget.swift" $(sources "$@") $objects
 }
 
@@ -72,7 +78,8 @@ for name in "${targets[@]}"; do
     mkdir -p "$out/corpus/$name"
     echo "fuzz: running $name for ${seconds}s"
     # The first corpus folder takes what the run finds; the seeds stay as checked in.
-    if ! "$out/bin/$name" "$out/corpus/$name" "Fuzz/$name/corpus" -max_total_time="$seconds" -timeout=10 \
+    # Without Swift's own backtracer, which under ASan muddles libFuzzer's crash report.
+    if ! SWIFT_BACKTRACE=enable=no "$out/bin/$name" "$out/corpus/$name" "Fuzz/$name/corpus" -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$out/crashes/$name-" -print_final_stats=1 \
         >"$out/$name.log" 2>&1; then
         failed+=("$name")
