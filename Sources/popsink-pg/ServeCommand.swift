@@ -63,6 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         let logger = Logger(label: "popsink-pg")
         let (host, port) = try parseListen()
+        // Before the stores open: it raises the open-file limit they draw on too.
+        let configuration = try serverConfiguration(host: host, port: port)
         let token = try loadToken()
         if token == nil && !ListenHost.isLoopback(host) && !insecureNoAuth {
             throw ValidationError(
@@ -75,7 +77,6 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
         let handler = ServiceHandler(router: router, files: StaticFiles(root: publicDir), listenHost: host)
-        let configuration = try serverConfiguration(host: host, port: port)
         let server = HTTPServer(configuration: configuration) { await handler.handle($0) }
         let bound = try server.start()
         logger.info("popsink-pg listening on http://\(host):\(bound) (data in \(dataDir))")
