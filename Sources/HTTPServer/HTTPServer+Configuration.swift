@@ -1,5 +1,7 @@
 // Everything an operator (or a test) can tune on the server: where it listens, how
-// many clients it holds, the request limits and the timeouts.
+// many clients it holds (in all and per client address), the request limits and
+// the timeouts. Every timeout that a client could reset by trickling bytes has an
+// absolute bound beside it, so no unauthenticated client holds a slot forever.
 
 /// The settings of an `HTTPServer`. Defaults suit the control plane; tests shorten the timeouts.
 public struct HTTPServerConfiguration: Sendable {
@@ -8,8 +10,13 @@ public struct HTTPServerConfiguration: Sendable {
     /// The port; 0 picks a free one (read it from `HTTPServer.start()` or `boundPort`).
     public var port: Int
     public var backlog: Int = 511
-    /// Connections served at once; one more is answered 503 and closed.
-    public var maxConnections: Int = 1024
+    /// Connections served at once; one more is answered 503 and closed. The default
+    /// leaves half the process's descriptor limit to the stores and Postgres connections
+    /// (`FileDescriptorBudget`).
+    public var maxConnections: Int = FileDescriptorBudget.defaultMaxConnections()
+    /// Connections served at once from one client IP address; one more is answered 503
+    /// and closed, so one client cannot take every slot.
+    public var maxConnectionsPerClient: Int = 64
     /// Longest request-line (method, target, version) → 414.
     public var maxRequestLineBytes: Int = 8 * 1024
     /// Largest header section → 431.
@@ -21,9 +28,20 @@ public struct HTTPServerConfiguration: Sendable {
     /// Time allowed for a request's head to arrive, from the start of the connection or
     /// of the request → 408 and close.
     public var headerTimeout: Duration = .seconds(10)
-    /// A keep-alive connection idle this long is closed; so is one where a body upload
-    /// or a response download makes no progress for this long.
+    /// Time allowed for a whole request, head and body, from its first byte → 408 and
+    /// close, however steadily the bytes trickle in.
+    public var requestTimeout: Duration = .seconds(60)
+    /// A body upload or a response download that makes no progress for this long is
+    /// closed.
     public var idleTimeout: Duration = .seconds(60)
+    /// A keep-alive connection with no request for this long is closed.
+    public var keepAliveTimeout: Duration = .seconds(15)
+    /// After this many requests a connection's response says `Connection: close`.
+    public var maxRequestsPerConnection: Int = 1000
+    /// A connection older than this gets `Connection: close` on its next response, and
+    /// is closed if it sits idle: requests spaced just under `keepAliveTimeout` cannot
+    /// hold a slot forever. A response still streaming (SSE) is not cut.
+    public var maxConnectionAge: Duration = .seconds(600)
     /// On shutdown, how long in-flight requests get before their connections are cut.
     public var shutdownDeadline: Duration = .seconds(10)
 

@@ -36,6 +36,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Allow a non-loopback address without a token.")
     var insecureNoAuth = false
 
+    @Option(help: ArgumentHelp(
+        "Connections served at once; one more is answered 503 and closed. Default: 1024, or half the open-file "
+            + "limit (ulimit -n) if that is lower.", valueName: "count"))
+    var maxConnections: Int?
+
+    @Option(help: ArgumentHelp("Connections served at once from one client IP address.", valueName: "count"))
+    var maxConnectionsPerClient = 64
+
+    @Option(help: ArgumentHelp("Seconds a request's head may take to arrive (408 after).", valueName: "seconds"))
+    var headerTimeout = 10
+
+    @Option(help: ArgumentHelp("Seconds a whole request, head and body, may take to arrive (408 after).", valueName: "seconds"))
+    var requestTimeout = 60
+
+    @Option(help: ArgumentHelp("Seconds an idle keep-alive connection stays open.", valueName: "seconds"))
+    var keepAliveTimeout = 15
+
+    @Option(help: ArgumentHelp("Seconds after which a connection closes once its request in flight is done.", valueName: "seconds"))
+    var maxConnectionAge = 600
+
     func run() async throws {
         // First thing: a stop request during startup (opening the stores,
         // resuming pipelines) is kept and acted on once the server runs.
@@ -43,6 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         let logger = Logger(label: "popsink-pg")
         let (host, port) = try parseListen()
+        // Before the stores open: it raises the open-file limit they draw on too.
+        let configuration = try serverConfiguration(host: host, port: port)
         let token = try loadToken()
         if token == nil && !ListenHost.isLoopback(host) && !insecureNoAuth {
             throw ValidationError(
@@ -55,9 +77,6 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
         let handler = ServiceHandler(router: router, files: StaticFiles(root: publicDir), listenHost: host)
-        var configuration = HTTPServerConfiguration()
-        configuration.host = host
-        configuration.port = port
         let server = HTTPServer(configuration: configuration) { await handler.handle($0) }
         let bound = try server.start()
         logger.info("popsink-pg listening on http://\(host):\(bound) (data in \(dataDir))")
@@ -67,6 +86,38 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.run()
         await registry.shutdown()
         logger.info("popsink-pg stopped")
+    }
+
+    /// The open-file limit is raised first: connections, SQLite files and libpq
+    /// connections all draw on it, and the server's share is half of it.
+    private func serverConfiguration(host: String, port: Int) throws -> HTTPServerConfiguration {
+        let limit = FileDescriptorBudget.raiseSoftLimit()
+        let budget = FileDescriptorBudget.maxConnections(forLimit: limit)
+        var configuration = HTTPServerConfiguration(host: host, port: port)
+        if let maxConnections {
+            guard (1...budget).contains(maxConnections) else {
+                throw ValidationError(
+                    "--max-connections \(maxConnections) does not fit the open-file limit of \(limit) (at most \(budget), "
+                        + "half the limit, so the stores and Postgres connections keep theirs): raise the limit "
+                        + "(ulimit -n, LimitNOFILE=, docker --ulimit nofile=) or lower --max-connections.")
+            }
+            configuration.maxConnections = maxConnections
+        } else {
+            configuration.maxConnections = FileDescriptorBudget.defaultMaxConnections(limit: limit)
+        }
+        for (name, value) in [
+            ("--max-connections-per-client", maxConnectionsPerClient), ("--header-timeout", headerTimeout),
+            ("--request-timeout", requestTimeout), ("--keep-alive-timeout", keepAliveTimeout),
+            ("--max-connection-age", maxConnectionAge),
+        ] where value < 1 {
+            throw ValidationError("\(name) must be at least 1, not \(value).")
+        }
+        configuration.maxConnectionsPerClient = maxConnectionsPerClient
+        configuration.headerTimeout = .seconds(headerTimeout)
+        configuration.requestTimeout = .seconds(requestTimeout)
+        configuration.keepAliveTimeout = .seconds(keepAliveTimeout)
+        configuration.maxConnectionAge = .seconds(maxConnectionAge)
+        return configuration
     }
 
     private func parseListen() throws -> (String, Int) {

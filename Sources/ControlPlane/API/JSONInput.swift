@@ -16,6 +16,9 @@ struct JSONInput {
         guard let parsed = try? JSONSerialization.jsonObject(with: Data(request.body)),
               let object = parsed as? [String: Any]
         else { throw Problem.badRequest("the body is not a JSON object") }
+        if let key = JSONDuplicateKeys.first(in: request.body) {
+            throw Problem.badRequest("the body names \"\(key)\" twice in one object; send each field once")
+        }
         self.object = object
         for key in object.keys.sorted() where !allowed.contains(key) {
             errors.append((key, "is not a known field"))

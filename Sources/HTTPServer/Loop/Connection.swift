@@ -29,8 +29,12 @@ final class Connection {
     let id: UInt64
     let socket: Socket
     let remoteAddress: String
-    /// Accepted over `maxConnections` only to be told 503.
+    /// The client's IP address, which `maxConnectionsPerClient` counts by.
+    let client: String
+    /// Accepted over `maxConnections` or `maxConnectionsPerClient` only to be told 503.
     let isRejection: Bool
+    /// `maxConnectionAge` runs from here.
+    let createdAt: ContinuousClock.Instant
 
     var parser: HTTPRequestParser
     var output = OutputBuffer()
@@ -56,12 +60,14 @@ final class Connection {
     /// Body writers waiting for the output to drain.
     var waitingWriters: [CheckedContinuation<Void, any Error>] = []
 
-    init(id: UInt64, socket: Socket, remoteAddress: String, limits: HTTPRequestParser.Limits,
+    init(id: UInt64, socket: Socket, remote: SocketAddress, limits: HTTPRequestParser.Limits,
          isRejection: Bool, now: ContinuousClock.Instant) {
         self.id = id
         self.socket = socket
-        self.remoteAddress = remoteAddress
+        remoteAddress = remote.description
+        client = remote.host
         self.isRejection = isRejection
+        createdAt = now
         parser = HTTPRequestParser(limits: limits)
         requestStart = now
         lastRead = now

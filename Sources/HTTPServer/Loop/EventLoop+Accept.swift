@@ -1,5 +1,6 @@
-// Accepting connections: admission against `maxConnections` (the extra ones get
-// 503 and are closed), and backing off when the process runs out of descriptors.
+// Accepting connections: admission against `maxConnections` and
+// `maxConnectionsPerClient` (the extra ones get 503 and are closed), and backing
+// off when the process runs out of descriptors.
 
 extension EventLoop {
     func acceptConnections() {
@@ -22,13 +23,24 @@ extension EventLoop {
     }
 
     private func admit(_ socket: Socket, remote: SocketAddress) {
-        let isRejection = connections.count - rejections >= configuration.maxConnections
+        let client = remote.host
+        let fromClient = connectionsPerClient[client, default: 0]
+        let refusal: String? =
+            if connections.count - rejections >= configuration.maxConnections {
+                "The server holds its limit of \(configuration.maxConnections) connections; retry shortly."
+            } else if fromClient >= configuration.maxConnectionsPerClient {
+                "The server holds its limit of \(configuration.maxConnectionsPerClient) connections from \(client); "
+                    + "close idle ones or reuse them (keep-alive)."
+            } else {
+                nil
+            }
+        let isRejection = refusal != nil
         if isRejection, rejections >= Self.maxRejections {
             socket.close()
             return
         }
         let connection = Connection(
-            id: nextID, socket: socket, remoteAddress: remote.description, limits: configuration.parserLimits,
+            id: nextID, socket: socket, remote: remote, limits: configuration.parserLimits,
             isRejection: isRejection, now: now
         )
         nextID += 1
@@ -38,11 +50,11 @@ extension EventLoop {
         }
         connection.interest = .readable
         connections[connection.id] = connection
-        if isRejection {
+        if let refusal {
             rejections += 1
-            respondWithError(
-                503, detail: "The server holds its limit of \(configuration.maxConnections) connections; retry shortly.",
-                on: connection)
+            respondWithError(503, detail: refusal, on: connection)
+        } else {
+            connectionsPerClient[client] = fromClient + 1
         }
         updateInterest(connection)
         updateDeadline(connection)

@@ -31,6 +31,8 @@ final class EventLoop {
     var connections: [UInt64: Connection] = [:]
     var nextID: UInt64 = 2
     var rejections = 0
+    /// Connections served (rejections aside) per client IP address.
+    var connectionsPerClient: [String: Int] = [:]
     var date = HTTPDate()
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var ready = EPoll.ReadyList(capacity: 256)
@@ -118,9 +120,11 @@ final class EventLoop {
     /// The deadline of a connection follows from what it is doing:
     /// - before a complete head: `headerTimeout` from the start of the request (or of
     ///   the connection) → 408;
-    /// - idle between keep-alive requests: `idleTimeout` → closed quietly;
-    /// - receiving a body, or sending while the client does not read: `idleTimeout`
-    ///   without progress → 408 / closed;
+    /// - idle between keep-alive requests: `keepAliveTimeout`, and no later than
+    ///   `maxConnectionAge` from the accept → closed quietly;
+    /// - receiving a body: `idleTimeout` without progress, and no later than
+    ///   `requestTimeout` from the request's first byte → 408;
+    /// - sending while the client does not read: `idleTimeout` without progress → closed;
     /// - waiting for a handler or a streamed body with nothing queued: none.
     func updateDeadline(_ connection: Connection) {
         guard !connection.isClosed else { return }
@@ -131,11 +135,13 @@ final class EventLoop {
             if !connection.output.isEmpty {
                 deadline = connection.lastWrite + idle
             } else if connection.parser.isReadingBody {
-                deadline = connection.lastRead + idle
+                deadline = min(connection.lastRead + idle, connection.requestStart + configuration.requestTimeout)
             } else if connection.parser.isIdle, connection.requestsServed > 0 {
-                deadline = connection.idleSince + idle
+                deadline = min(
+                    connection.idleSince + configuration.keepAliveTimeout,
+                    connection.createdAt + configuration.maxConnectionAge)
             } else {
-                deadline = connection.requestStart + configuration.headerTimeout
+                deadline = connection.requestStart + min(configuration.headerTimeout, configuration.requestTimeout)
             }
         case .handling, .streaming:
             deadline = connection.output.isEmpty ? nil : connection.lastWrite + idle
@@ -151,9 +157,12 @@ final class EventLoop {
     private func timedOut(_ connection: Connection) {
         switch connection.phase {
         case .reading where connection.output.isEmpty && !(connection.parser.isIdle && connection.requestsServed > 0):
-            respondWithError(
-                408, detail: "The request head did not arrive within \(configuration.headerTimeout); send the whole head at once.",
-                on: connection)
+            let detail =
+                connection.parser.isReadingBody
+                ? "The request body did not arrive within \(configuration.requestTimeout) of the request's start, "
+                    + "or made no progress for \(configuration.idleTimeout); send the body without pauses."
+                : "The request head did not arrive within \(configuration.headerTimeout); send the whole head at once."
+            respondWithError(408, detail: detail, on: connection)
             updateInterest(connection)
             updateDeadline(connection)
         default:

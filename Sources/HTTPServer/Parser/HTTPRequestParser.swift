@@ -175,6 +175,10 @@ struct HTTPRequestParser {
             if buffer.count - start > limit + 1 { throw HTTPParseError(tooLong, buffer[start...]) }
             return nil
         }
+        // Length first, as when the LF has not arrived yet: a line over the limit is too
+        // long however its bytes were split, whatever else is wrong with it (found by
+        // Fuzz/http-parser: a long line ending in a bare LF was 400 whole, 414 in pieces).
+        if lf - start > limit + 1 { throw HTTPParseError(tooLong, buffer[start..<lf]) }
         guard lf > start, buffer[lf - 1] == HTTPSyntax.cr else { throw HTTPParseError(.bareLF, buffer[start..<lf]) }
         let content = start..<(lf - 1)
         if content.count > limit { throw HTTPParseError(tooLong, buffer[content]) }

@@ -55,6 +55,11 @@ struct SocketAddress: Sendable {
 
     /// `127.0.0.1:5432` or `[::1]:5432`.
     var description: String {
+        family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// The IP address alone: `127.0.0.1` or `::1`.
+    var host: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         withUnsafeBytes(of: storage) { raw in
             switch family {
@@ -68,8 +73,7 @@ struct SocketAddress: Sendable {
                 break
             }
         }
-        let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Calls `body` with the address as the `sockaddr` pointer the socket calls want.

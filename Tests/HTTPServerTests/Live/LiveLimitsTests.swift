@@ -59,7 +59,7 @@ struct LiveLimitsTests {
     }
 
     @Test func idleKeepAliveConnectionIsClosed() async throws {
-        try await withServer({ $0.idleTimeout = .milliseconds(200) }) { port, _ in
+        try await withServer({ $0.keepAliveTimeout = .milliseconds(200) }) { port, _ in
             let client = try TestClient.connect(port: port)
             let start = ContinuousClock.now
             try await client.send(rawRequest())

@@ -34,13 +34,24 @@ final class TestClient {
     deinit { close() }
 
     /// `receiveBuffer` shrinks the kernel's receive buffer (set before connecting, so
-    /// the TCP window is small too).
-    static func connect(port: Int, host: String = "127.0.0.1", receiveBuffer: Int32? = nil) throws -> TestClient {
+    /// the TCP window is small too). `source` binds the client to a local address first:
+    /// all of 127.0.0.0/8 is loopback on Linux, so tests can play many client addresses.
+    static func connect(
+        port: Int, host: String = "127.0.0.1", receiveBuffer: Int32? = nil, source: String? = nil
+    ) throws -> TestClient {
         let address = try SocketAddress.resolve(host: host, port: port)
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestClientError(description: "socket: \(errno)") }
         if var size = receiveBuffer {
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let source {
+            let local = try SocketAddress.resolve(host: source, port: 0)
+            guard local.withSockAddr({ bind(fd, $0, $1) }) == 0 else {
+                let code = errno
+                Glibc.close(fd)
+                throw TestClientError(description: "bind \(source): \(String(cString: strerror(code)))")
+            }
         }
         // Loopback connects complete (or fail) at once.
         let status = address.withSockAddr { Glibc.connect(fd, $0, $1) }
@@ -179,6 +190,13 @@ final class TestClient {
         let data = try await readExactly(size, deadline: deadline)
         _ = try await readExactly(2, deadline: deadline)
         return data
+    }
+
+    /// True while the server has neither sent anything nor closed the connection.
+    var isOpenAndSilent: Bool {
+        var byte: UInt8 = 0
+        let count = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
 
     /// True once the server has closed the connection (EOF or reset) within `timeout`;

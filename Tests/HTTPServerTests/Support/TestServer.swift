@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Runs `body` against a fresh server and shuts the server down afterwards, even when
-/// `body` throws. The header and idle timeouts default to a minute: in CI the whole
+/// `body` throws. The header, idle and keep-alive timeouts default to a minute: in CI the whole
 /// suite shares two cores with Postgres, kill -9 and bulk-load tests, and a test task
 /// can go unscheduled for seconds between connecting and sending, or between two
 /// requests, so a short timeout would fire on a healthy connection. Tests of a timeout
@@ -19,6 +19,7 @@ func withServer(
     var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
     configuration.headerTimeout = .seconds(60)
     configuration.idleTimeout = .seconds(60)
+    configuration.keepAliveTimeout = .seconds(60)
     configuration.shutdownDeadline = .seconds(1)
     configure(&configuration)
     let server = HTTPServer(configuration: configuration, handler: handler)
