@@ -95,9 +95,7 @@ final class KafkaTarget: SinkTarget {
         for event in events {
             let name = settings.topic(pipeline: pipelineID, event: event)
             let topic = try topicHandle(name)
-            let partition = event.orderingKey.withUnsafeBytes { key in
-                rd_kafka_msg_partitioner_murmur2(topic.handle, key.baseAddress, key.count, topic.partitions, nil, nil)
-            }
+            let partition = KafkaPartition.murmur2(event.orderingKey, partitions: topic.partitions)
             let place = TopicPartition(topic: name, partition: partition)
             if event.sequence <= (try heldSequence(place, topic: topic.handle)) { continue }
             try produce(event, topic: topic.handle, partition: partition, producer: producer)

@@ -1,0 +1,112 @@
+// The sinks' pure parts: reading events' routing members, settings, names,
+// signatures, backoff.
+
+import EventStore
+import Foundation
+import Testing
+@testable import Sinks
+
+@Suite("Sinks, pure parts")
+struct PureTests {
+    @Test func eventFieldsReadsTheRoutingMembersAndSkipsTheRest() throws {
+        let json = #"{"id":"0/16B3748:3","op":"u","ts_ms":1,"source":{"database":"app","schema":"pub\"lic","table":"us.ers","txid":751,"schema_version":2,"snapshot":false},"key":{"id":1,"s":"}"},"before":{"a":[1,{"b":"]"}]},"after":null}"#
+        let fields = try EventFields(json: Array(json.utf8))
+        #expect(fields.op == "u")
+        #expect(fields.schema == "pub\"lic")
+        #expect(fields.table == "us.ers")
+        #expect(fields.schemaVersion == 2)
+        #expect(fields.key.map { String(decoding: $0, as: UTF8.self) } == #"{"id":1,"s":"}"}"#)
+    }
+
+    @Test func eventFieldsTakesANullKeyAndRefusesMalformedJSON() throws {
+        let truncate = try EventFields(json: Array(#"{"id":"0/1:0","op":"t","source":{"schema":"s","table":"t"},"key":null}"#.utf8))
+        #expect(truncate.key == nil)
+        #expect(truncate.op == "t")
+        #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"op":"u","key":{"id":1"#.utf8)) }
+        #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"op":"u"} trailing"#.utf8)) }
+        #expect(throws: EventFields.Malformed.self) { try EventFields(json: []) }
+    }
+
+    @Test func configRoundTripsThroughJSONWithItsType() throws {
+        let json = #"{"name":"js","type":"jetstream","servers":["nats://127.0.0.1:4222"],"replicas":3}"#
+        let config = try JSONDecoder().decode(SinkConfig.self, from: Data(json.utf8))
+        guard case .jetstream(let settings) = config.target else { Issue.record("not jetstream"); return }
+        #expect(settings.replicas == 3)
+        #expect(settings.stream == "POPSINK")
+        #expect(config.batchSize == 500)
+        #expect(config.violations().isEmpty)
+        let again = try JSONDecoder().decode(SinkConfig.self, from: JSONEncoder().encode(config))
+        #expect(again == config)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(SinkConfig.self, from: Data(#"{"name":"x","type":"smtp"}"#.utf8))
+        }
+    }
+
+    @Test func violationsNameWhatIsWrong() {
+        let kafka = SinkConfig(
+            name: "bad name", target: .kafka(KafkaSettings(bootstrapServers: "", properties: ["acks": "1"])), batchSize: 0)
+        let problems = kafka.violations()
+        #expect(problems.contains { $0.contains("name") })
+        #expect(problems.contains { $0.contains("batch_size") })
+        #expect(problems.contains { $0.contains("bootstrap_servers") })
+        #expect(problems.contains { $0.contains("acks") })
+        let webhook = SinkConfig(name: "w", target: .webhook(WebhookSettings(url: "https://x/y", secret: "short")))
+        #expect(webhook.violations().count == 2)
+    }
+
+    @Test func subjectsAndTopicsAreSafeNames() throws {
+        let settings = JetStreamSettings(servers: ["nats://127.0.0.1:1"])
+        #expect(settings.streamSubject(pipeline: "p.1") == "popsink.p_1.>")
+        let event = SinkEvent(
+            sequence: 1, id: EventID("0/1:0")!, op: "c", schema: "public", table: "line *items", schemaVersion: 1,
+            key: nil, body: [])
+        #expect(settings.subject(pipeline: "p", event: event) == "popsink.p.public.line__items")
+        #expect(KafkaSettings(bootstrapServers: "x").topic(pipeline: "p", event: event) == "popsink.p.public.line__items")
+        #expect(SubjectPattern("popsink.>").covers("popsink.p.>"))
+        #expect(SubjectPattern("popsink.p.>").covers("popsink.p.>"))
+        #expect(!SubjectPattern("popsink.q.>").covers("popsink.p.>"))
+        #expect(!SubjectPattern("popsink.*.x").covers("popsink.p.>"))
+    }
+
+    @Test func httpURLParsesWhatTheWebhookTakes() {
+        let url = HTTPURL("http://127.0.0.1:8080/hooks/cdc?x=1#frag")
+        #expect(url?.host == "127.0.0.1")
+        #expect(url?.port == 8080)
+        #expect(url?.target == "/hooks/cdc?x=1")
+        #expect(HTTPURL("http://example.com")?.target == "/")
+        #expect(HTTPURL("http://[::1]:9/")?.hostHeader == "[::1]:9")
+        #expect(HTTPURL("https://example.com/") == nil)
+        #expect(HTTPURL("http://user@example.com/") == nil)
+        #expect(HTTPURL("http://:80/") == nil)
+    }
+
+    @Test func signatureIsHMACSHA256OfTimestampDotBody() {
+        // RFC 4231 test case 2.
+        let digest = WebhookSignature.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(WebhookSignature.hex(digest) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        let header = WebhookSignature.header(secret: "Jefe", timestamp: 12, body: Array("x".utf8))
+        #expect(header == "v1=" + WebhookSignature.hex(WebhookSignature.hmacSHA256(key: Array("Jefe".utf8), message: Array("12.x".utf8))))
+    }
+
+    @Test func backoffGrowsToItsCapWithJitter() {
+        var backoff = Backoff(base: 0.1, cap: 1)
+        var generator = SystemRandomNumberGenerator()
+        let delays = (0..<10).map { _ in backoff.next(using: &generator) }
+        #expect(delays.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(delays[0] <= 0.1)
+        backoff.reset()
+        #expect(backoff.attempt == 0)
+    }
+
+    @Test func positionFileSurvivesAndRefusesGarbage() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pos-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = SinkPositionFile(path: directory + "/sink-a.position")
+        #expect(try file.load() == nil)
+        try file.save(SinkPosition(sequence: 42, eventID: EventID("0/16B3748:3")))
+        #expect(try file.load() == SinkPosition(sequence: 42, eventID: EventID("0/16B3748:3")))
+        try "nonsense".write(toFile: file.path, atomically: true, encoding: .utf8)
+        #expect(throws: SinkError.self) { try file.load() }
+    }
+}
