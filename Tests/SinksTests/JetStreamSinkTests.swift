@@ -75,6 +75,26 @@ struct JetStreamSinkTests {
         #expect(mismatch == nil, "the stream departs from the store at \(String(describing: mismatch))")
     }
 
+    @Test func aStreamEndingInAnEventRetentionDeletedResumesAfterIt() throws {
+        let server = try NATSServer()
+        let store = try StoreFixture()
+        try store.append(100)
+        let sink = forwarder(store, config(server))
+        sink.start()
+        #expect(sink.waitUntilDelivered(100, timeout: 30))
+        sink.stop()
+        // Retention deletes what was delivered, and the sink's own position is lost.
+        try store.deleteEvents(upTo: 100)
+        try FileManager.default.removeItem(atPath: store.positionPath)
+        let last = try store.append(30)
+        let again = forwarder(store, config(server))
+        again.start()
+        #expect(again.waitUntilDelivered(last, timeout: 30))
+        again.stop()
+        #expect(again.status.lostEvents == 0)
+        #expect(try server.streamContents("POPSINK").count == 130)
+    }
+
     @Test func aStreamEndingInAnUnknownEventParksTheSink() throws {
         let server = try NATSServer()
         let first = try StoreFixture()

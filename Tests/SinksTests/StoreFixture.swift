@@ -53,6 +53,9 @@ final class StoreFixture {
 
     var lastSequence: Int64 { writer.lastSequence }
 
+    /// Retention: deletes the events up to `sequence`.
+    func deleteEvents(upTo sequence: Int64) throws { _ = try writer.deleteEvents(upTo: sequence) }
+
     /// Every stored event, in order.
     func storedEvents() throws -> [SinkEvent] {
         let reader = try EventStoreReader(path: storePath)

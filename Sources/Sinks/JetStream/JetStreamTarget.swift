@@ -138,11 +138,7 @@ final class JetStreamTarget: SinkTarget {
                 .diverged, "the last message of stream \(settings.stream) (sequence \(state.LastSeq)) has no event id in Nats-Msg-Id: the stream must be this sink's own",
                 retryable: false)
         }
-        let sequence: Int64?
-        do { sequence = try store.sequence(of: id) } catch {
-            throw SinkError(.store, "finding event \(id) in the store: \(error)")
-        }
-        guard let sequence else {
+        guard let sequence = try StoreLocator.delivered(upTo: id, in: store) else {
             throw SinkError(
                 .diverged,
                 "the stream \(settings.stream) ends with event \(id), which this pipeline's store does not hold (a reset store, or retention deleted it): delete or purge the stream to forward from the store again",

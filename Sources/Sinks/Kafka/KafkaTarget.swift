@@ -196,18 +196,15 @@ final class KafkaTarget: SinkTarget {
         var sequence: Int64 = 0
         if high > low {
             let id = try lastEventID(place, offset: high - 1, consumer: consumer)
-            let found: Int64?
-            do { found = try store.sequence(of: id) } catch { throw SinkError(.store, "finding event \(id): \(error)") }
-            guard let found else {
+            guard let found = try StoreLocator.delivered(upTo: id, in: store) else {
                 throw SinkError(
                     .diverged, "\(place.topic)[\(place.partition)] ends with event \(id), which this pipeline's store does not hold: give the sink new topics to forward from the store again",
                     retryable: false)
             }
             sequence = found
         }
-        // Below the floor everything was delivered already, whatever the partition says.
-        held[place] = max(sequence, 0)
-        return held[place]!
+        held[place] = sequence
+        return sequence
     }
 
     private func lastEventID(_ place: TopicPartition, offset: Int64, consumer: OpaquePointer) throws(SinkError) -> EventID {
