@@ -131,7 +131,8 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SinksTests",
-            dependencies: ["Sinks", "EventStore", "PostgresWire", "CNATS", "CRdKafka"],
+            // popsink-pg: the crash test runs the binary.
+            dependencies: ["Sinks", "EventStore", "PostgresWire", "CNATS", "CRdKafka", "PostgresTestSupport", "popsink-pg"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
