@@ -76,6 +76,42 @@ extension SinkSuites {
             #expect(mismatch == nil, "the stream departs from the store at \(String(describing: mismatch))")
         }
 
+        @Test func anR3StreamLosesANodeMidRunAndHoldsEveryEventOnce() throws {
+            let cluster = try NATSCluster()
+            let store = try StoreFixture()
+            try store.append(500)
+            let config = SinkConfig(
+                name: "test",
+                target: .jetstream(JetStreamSettings(servers: cluster.urls, stream: "R3", replicas: 3, ackTimeoutSeconds: 3)),
+                batchSize: 200)
+            let make = { SinkForwarder(
+                config: config, pipelineID: "orders", storePath: store.storePath, positionPath: store.positionPath,
+                idleWait: 0.05) }
+            var sink = make()
+            sink.start()
+            #expect(sink.waitUntilDelivered(500, timeout: 60))
+            for round in 0..<4 {
+                try store.append(400)
+                sink.durable(upTo: store.lastSequence)
+                if round == 1 {
+                    // The node the client connects to first dies; the stream keeps its quorum on the other two.
+                    Thread.sleep(forTimeInterval: Double.random(in: 0...0.05))
+                    cluster.nodes[0].stop(signal: SIGKILL)
+                }
+                Thread.sleep(forTimeInterval: Double.random(in: 0...0.2))
+                sink.crash()
+                sink = make()
+                sink.start()
+            }
+            #expect(sink.waitUntilDelivered(store.lastSequence, timeout: 90), "\(sink.status)")
+            sink.stop()
+            let contents = try cluster.nodes[1].streamContents("R3").map(\.id)
+            let stored = try store.storedEvents().map(\.id.description)
+            #expect(contents.count == stored.count)
+            #expect(Set(contents).count == contents.count, "an event is in the stream twice")
+            #expect(contents.elementsEqual(stored), "the stream is the store, in order")
+        }
+
         @Test func aStreamEndingInAnEventRetentionDeletedResumesAfterIt() throws {
             let server = try NATSServer()
             let store = try StoreFixture()

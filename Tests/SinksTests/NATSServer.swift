@@ -8,12 +8,15 @@ import Foundation
 final class NATSServer {
     let port: UInt16
     let storeDirectory: String
+    /// Further arguments: a cluster node's name, cluster port and routes.
+    private let extraArguments: [String]
     private var process: Process?
 
     var url: String { "nats://127.0.0.1:\(port)" }
 
-    init() throws {
-        port = freeLoopbackPort()
+    init(port: UInt16 = freeLoopbackPort(), extraArguments: [String] = []) throws {
+        self.port = port
+        self.extraArguments = extraArguments
         storeDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nats-\(UUID().uuidString)").path
         try start()
     }
@@ -31,7 +34,7 @@ final class NATSServer {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDirectory]
+        process.arguments = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDirectory] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
