@@ -177,10 +177,11 @@ struct RunCommand: AsyncParsableCommand {
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
         try tailer?.finish(upTo: finalSequence)
-        // What is stored goes out before exit, within a minute; a sink still behind resumes on the next run.
+        // What is stored goes out before exit while the sink makes progress; one stalled for 30 s resumes on the next run.
         for forwarder in forwarders {
-            _ = forwarder.waitUntilDelivered(finalSequence, timeout: 60)
+            _ = forwarder.waitUntilDelivered(finalSequence, stalledFor: 30)
             forwarder.stop()
+            if verbose { logger.info("\(forwarder.status.summary)") }
         }
         if case .failed(let error) = outcome {
             FileHandle.standardError.write(Data("popsink-pg: \(error)\n".utf8))

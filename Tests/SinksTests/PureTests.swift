@@ -133,3 +133,22 @@ struct SinkSpecTests {
         #expect(throws: SinkError.self) { try SinkConfig(spec: "{") }
     }
 }
+
+@Suite("Sink status")
+struct SinkStatusTests {
+    @Test func quantilesComeFromTheHistogramsBuckets() {
+        var histogram = DeliveryHistogram()
+        for _ in 0..<98 { histogram.observe(0.004) }
+        histogram.observe(0.2)
+        histogram.observe(20)
+        #expect(histogram.quantileBound(0.5) == 0.005)
+        #expect(histogram.quantileBound(0.99) == 0.25)
+        #expect(histogram.quantileBound(1) == nil)
+        #expect(DeliveryHistogram().quantileBound(0.5) == nil)
+        var status = SinkStatus(name: "js", type: "jetstream")
+        status.deliverySeconds = histogram
+        status.errors[.timeout] = 2
+        #expect(status.summary.contains("p50 ≤ 0.005 s"))
+        #expect(status.summary.contains("errors timeout=2"))
+    }
+}

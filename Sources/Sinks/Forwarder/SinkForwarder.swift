@@ -93,6 +93,18 @@ public final class SinkForwarder: @unchecked Sendable {
         return current.deliveredSequence >= sequence
     }
 
+    /// Waits until every event up to `sequence` is delivered, the sink is
+    /// parked or stopped, or it delivered nothing for `stall` seconds; true when delivered.
+    public func waitUntilDelivered(_ sequence: Int64, stalledFor stall: Double) -> Bool {
+        var seen = status.deliveredSequence
+        while true {
+            if waitUntilDelivered(sequence, timeout: stall) { return true }
+            let now = status
+            if now.deliveredSequence == seen || now.state == .parked || now.state == .stopped { return false }
+            seen = now.deliveredSequence
+        }
+    }
+
     /// Stops after the batch in flight is acknowledged and its position
     /// saved, and closes the target; returns when the thread has ended.
     public func stop() { stop(.graceful) }
