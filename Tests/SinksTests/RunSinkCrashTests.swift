@@ -1,13 +1,14 @@
-// The real crash: `popsink-pg run --sink nats://…` under write load, killed
-// with SIGKILL again and again (publishes in flight, positions unsaved),
-// then a final run to the current position; the stream must hold the store,
-// every event once, in store order.
+// The real crash: `popsink-pg run --sink …` under write load, killed with
+// SIGKILL again and again (messages in flight, positions unsaved), then a
+// final run to the current position; the target must hold the store, every
+// event once, in store order (per partition for Kafka).
 
 import EventStore
 import Foundation
 import PostgresTestSupport
 import Synchronization
 import Testing
+@testable import Sinks
 
 extension SinkSuites {
     @Suite("run --sink under kill -9", .serialized)
@@ -17,22 +18,45 @@ extension SinkSuites {
                 .deletingLastPathComponent().appendingPathComponent("popsink-pg")
         }
 
-        private func start(_ arguments: [String], log: String) throws -> Process {
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = arguments
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            handle.seekToEndOfFile()
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            return process
+        @Test(.timeLimit(.minutes(5)))
+        func killNineOfRunNeitherSkipsNorRepeatsAnEventInTheStream() throws {
+            let server = try NATSServer()
+            let stored = try killNineRuns(sink: { _ in "\(server.url)?stream=RUN" })
+            let streamed = try server.streamContents("RUN").map(\.id)
+            #expect(stored.count > 200)
+            #expect(streamed.count == stored.count)
+            #expect(Set(streamed).count == streamed.count, "an event is in the stream twice")
+            let mismatch = zip(streamed, stored.map(\.id.description)).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(mismatch == nil, "the stream departs from the store at \(String(describing: mismatch))")
         }
 
         @Test(.timeLimit(.minutes(5)))
-        func killNineOfRunNeitherSkipsNorRepeatsAnEventInTheStream() throws {
+        func killNineOfRunNeitherSkipsNorRepeatsAnEventInAnyPartition() throws {
+            let cluster = try KafkaMockCluster()
+            let partitions: Int32 = 3
+            var topic = ""
+            let stored = try killNineRuns(sink: { pipeline in
+                topic = "popsink.\(pipeline).public.accounts"
+                cluster.createTopic(topic, partitions: partitions)
+                return "kafka://\(cluster.bootstrapServers)?name=kafka"
+            })
+            #expect(stored.count > 200)
+            var expected: [Int32: [String]] = [:]
+            for event in stored {
+                expected[KafkaPartition.murmur2(event.orderingKey, partitions: partitions), default: []].append(event.id.description)
+            }
+            let contents = try cluster.contents(of: topic, partitions: partitions)
+            for partition in 0..<partitions {
+                let held = contents[partition] ?? []
+                #expect(Set(held).count == held.count, "partition \(partition) holds an event twice")
+                #expect(held.count == expected[partition]?.count, "partition \(partition)")
+                #expect(held.elementsEqual(expected[partition] ?? []), "partition \(partition) departs from the store")
+            }
+        }
+
+        /// Runs `popsink-pg run --sink` under write load, kills it six times,
+        /// runs it to the current position; returns the store's events.
+        private func killNineRuns(sink: (_ pipeline: String) throws -> String) throws -> [SinkEvent] {
             let postgres = try TestPostgres.shared()
             let database = try postgres.createDatabase()
             let pipeline = "p\(database)"
@@ -44,7 +68,6 @@ extension SinkSuites {
                 """, database: database)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runsink-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let server = try NATSServer()
             defer {
                 _ = try? postgres.execute(
                     "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'popsink_\(pipeline)' AND NOT active",
@@ -54,10 +77,10 @@ extension SinkSuites {
             let log = directory + "/run.log"
             let arguments = [
                 "run", postgres.connectionString(database: database), "--data-dir", directory, "--pipeline", pipeline,
-                "--sink", "\(server.url)?stream=RUN",
+                "--sink", try sink(pipeline),
             ]
 
-            // Writers: small transactions of inserts and updates until stopped.
+            // A writer: small transactions of an insert and an update until stopped.
             let stop = Atomic<Bool>(false)
             let writer = Thread {
                 guard let connection = try? postgres.connect(database: database) else { return }
@@ -95,20 +118,28 @@ extension SinkSuites {
 
             let reader = try EventStoreReader(path: "\(directory)/pipelines/\(pipeline)/events.sqlite")
             defer { reader.close() }
-            var stored: [String] = []
+            var stored: [SinkEvent] = []
             var after: Int64 = 0
             while true {
                 let page = try reader.events(after: after, limit: 5000)
-                guard let last = page.last else { break }
-                stored += page.map(\.id)
+                guard let last = page.last else { return stored }
+                stored += try page.map { try SinkEvent($0) }
                 after = last.sequence
             }
-            let streamed = try server.streamContents("RUN").map(\.id)
-            #expect(stored.count > 200)
-            #expect(streamed.count == stored.count)
-            #expect(Set(streamed).count == streamed.count, "an event is in the stream twice")
-            let mismatch = zip(streamed, stored).enumerated().first { $0.element.0 != $0.element.1 }
-            #expect(mismatch == nil, "the stream departs from the store at \(String(describing: mismatch))")
+        }
+
+        private func start(_ arguments: [String], log: String) throws -> Process {
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = arguments
+            if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            return process
         }
     }
 }
