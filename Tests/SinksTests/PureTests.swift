@@ -152,3 +152,16 @@ struct SinkStatusTests {
         #expect(status.summary.contains("errors timeout=2"))
     }
 }
+
+@Suite("Sink secrets")
+struct SinkSecretTests {
+    @Test func redactedHidesSecretsAndKeepsTheRest() {
+        let webhook = SinkConfig(name: "w", target: .webhook(WebhookSettings(url: "http://h/", secret: "0123456789abcdef")))
+        #expect(webhook.redacted.target == .webhook(WebhookSettings(url: "http://h/", secret: "***")))
+        let kafka = SinkConfig(name: "k", target: .kafka(KafkaSettings(
+            bootstrapServers: "b:9092",
+            properties: ["sasl.password": "p", "sasl.username": "u", "ssl.key.password": "q", "ssl.key.location": "/k.pem"])))
+        guard case .kafka(let settings) = kafka.redacted.target else { Issue.record("not kafka"); return }
+        #expect(settings.properties == ["sasl.password": "***", "sasl.username": "u", "ssl.key.password": "***", "ssl.key.location": "/k.pem"])
+    }
+}
