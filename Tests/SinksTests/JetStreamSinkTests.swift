@@ -1,6 +1,7 @@
 // The JetStream sink against a real nats-server: crashes of the forwarder at
 // random moments and a server outage, then the stream compared with the store.
 
+import EventStore
 import Foundation
 import Testing
 @testable import Sinks
@@ -38,6 +39,10 @@ extension SinkSuites {
             #expect(contents.allSatisfy { $0.op == "u" })
             #expect(sink.status.deliveredTotal == last)
             #expect(sink.status.backlogEvents == 0)
+            // Retention keeps what the sink has not delivered: it is a named consumer of the store.
+            let consumers = try EventStoreConsumers(path: store.storePath)
+            defer { consumers.close() }
+            #expect(try consumers.consumer("sink.test")?.ackedSequence == last)
         }
 
         @Test func crashesAndAnOutageNeitherSkipNorRepeatAnEvent() throws {

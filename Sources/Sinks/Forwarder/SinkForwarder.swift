@@ -20,8 +20,14 @@ public final class SinkForwarder: @unchecked Sendable {
     /// Without a wake-up from the writer (a store written by another process),
     /// how long to wait before looking at the store again.
     private let idleWait: Double
+    /// The named consumer (`sink.<name>`) whose acknowledgements make the
+    /// store's retention keep what this sink has not delivered.
+    public var retentionConsumer: String { "sink.\(config.name)" }
 
     private enum Stop { case graceful, abrupt }
+
+    /// Touched only by the forwarding thread.
+    private nonisolated(unsafe) var consumers: EventStoreConsumers?
 
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
@@ -148,6 +154,7 @@ public final class SinkForwarder: @unchecked Sendable {
                             try positionFile.save(position)
                         }
                         live = fresh
+                        holdRetention(at: position.sequence)
                         update {
                             $0.state = .running
                             $0.deliveredSequence = position.sequence
@@ -180,6 +187,7 @@ public final class SinkForwarder: @unchecked Sendable {
         }
         target?.close(abrupt: stopping == .abrupt)
         reader?.close()
+        consumers?.close()
         condition.lock()
         if current.state != .parked { current.state = .stopped }
         finished = true
@@ -221,6 +229,7 @@ public final class SinkForwarder: @unchecked Sendable {
         let delivered = events[events.count - 1]
         position = SinkPosition(sequence: delivered.sequence, eventID: delivered.id)
         try positionFile.save(position)
+        holdRetention(at: delivered.sequence)
         let elapsed = ContinuousClock.now - began
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         update {
@@ -231,6 +240,18 @@ public final class SinkForwarder: @unchecked Sendable {
             $0.deliverySeconds.observe(seconds)
         }
         return true
+    }
+
+    /// Acknowledges `sequence` as the sink's named consumer, so retention
+    /// keeps every event after it (up to the store's hard cap). A failure
+    /// only costs that hold, never a delivery: it is counted and shown.
+    private func holdRetention(at sequence: Int64) {
+        do {
+            if consumers == nil { consumers = try EventStoreConsumers(path: storePath) }
+            try consumers?.acknowledge(retentionConsumer, through: sequence)
+        } catch {
+            count(SinkError(.store, "acknowledging \(retentionConsumer) through \(sequence) for retention: \(error)"))
+        }
     }
 
     private func makeTarget() throws(SinkError) -> any SinkTarget {
