@@ -117,6 +117,7 @@ struct SinkSpecTests {
         let nats = try SinkConfig(spec: "nats://127.0.0.1:4222,127.0.0.1:4223?stream=CDC&replicas=3&name=js")
         #expect(nats.name == "js")
         #expect(nats.target == .jetstream(JetStreamSettings(servers: ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"], stream: "CDC", replicas: 3)))
+        #expect(try SinkConfig(spec: "nats://h:1?batch-size=2000").batchSize == 2000)
         let kafka = try SinkConfig(spec: "kafka://b1:9092,b2:9092?topic=cdc.{table}&security.protocol=SASL_SSL")
         #expect(kafka.target == .kafka(KafkaSettings(bootstrapServers: "b1:9092,b2:9092", topic: "cdc.{table}", properties: ["security.protocol": "SASL_SSL"])))
         let webhook = try SinkConfig(spec: "http://127.0.0.1:9/h", environment: ["POPSINK_WEBHOOK_SECRET": "0123456789abcdef"])
@@ -130,6 +131,7 @@ struct SinkSpecTests {
         #expect(throws: SinkError.self) { try SinkConfig(spec: "nats://h:1?replica=3") }
         #expect(throws: SinkError.self) { try SinkConfig(spec: "kafka://h:1?acks=1") }
         #expect(throws: SinkError.self) { try SinkConfig(spec: "smtp://h") }
+        #expect(throws: SinkError.self) { try SinkConfig(spec: "nats://h:1?batch-size=0") }
         #expect(throws: SinkError.self) { try SinkConfig(spec: "{") }
     }
 }

@@ -10,8 +10,8 @@ extension SinkConfig {
 
     /// Parses a `--sink` value:
     /// - `{"name":…,"type":…,…}`: the same object as the API's `sinks[]`;
-    /// - `nats://host:port[,nats://host:port][?stream=S&subject=T&replicas=N&duplicate-window=SECONDS&name=N]`;
-    /// - `kafka://host:port[,host:port][?topic=T&name=N&<librdkafka property>=value…]`;
+    /// - `nats://host:port[,nats://host:port][?stream=S&subject=T&replicas=N&duplicate-window=SECONDS&batch-size=N&name=N]`;
+    /// - `kafka://host:port[,host:port][?topic=T&batch-size=N&name=N&<librdkafka property>=value…]`;
     /// - `http://host:port/path`: a webhook signed with `$POPSINK_WEBHOOK_SECRET`.
     public init(spec: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SinkError) {
         func invalid(_ message: String) -> SinkError { SinkError(.configuration, message, retryable: false) }
@@ -39,6 +39,10 @@ extension SinkConfig {
                 }
             }
             let name = options.removeValue(forKey: "name")
+            let batchSize = try options.removeValue(forKey: "batch-size").map { (value) throws(SinkError) -> Int in
+                guard let number = Int(value) else { throw invalid("batch-size=\(value) is not a number") }
+                return number
+            }
             if hosts.hasPrefix("nats://") {
                 var settings = JetStreamSettings(servers: hosts.split(separator: ",").map {
                     $0.hasPrefix("nats://") ? String($0) : "nats://\($0)"
@@ -55,14 +59,14 @@ extension SinkConfig {
                     settings.duplicateWindowSeconds = number
                 }
                 if let unknown = options.keys.sorted().first {
-                    throw invalid("unknown JetStream sink option '\(unknown)': use stream, subject, retention, replicas, duplicate-window, name")
+                    throw invalid("unknown JetStream sink option '\(unknown)': use stream, subject, retention, replicas, duplicate-window, batch-size, name")
                 }
-                self.init(name: name ?? "jetstream", target: .jetstream(settings))
+                self.init(name: name ?? "jetstream", target: .jetstream(settings), batchSize: batchSize ?? 500)
             } else {
                 var settings = KafkaSettings(bootstrapServers: String(hosts.dropFirst("kafka://".count)))
                 if let value = options.removeValue(forKey: "topic") { settings.topic = value }
                 settings.properties = options
-                self.init(name: name ?? "kafka", target: .kafka(settings))
+                self.init(name: name ?? "kafka", target: .kafka(settings), batchSize: batchSize ?? 500)
             }
         } else {
             throw invalid("'\(spec)' is not a sink: give nats://…, kafka://…, http://… or a JSON sink object")

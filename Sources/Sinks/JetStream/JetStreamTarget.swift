@@ -21,6 +21,8 @@ final class JetStreamTarget: SinkTarget {
     private var context: OpaquePointer?
     /// The stream's last sequence: every message of ours is expected right after it.
     private var streamSequence: UInt64 = 0
+    /// Subjects by table: expanding the template per event cost more than publishing it.
+    private var subjects: [String: String] = [:]
 
     init(settings: JetStreamSettings, pipelineID: String, maxInFlight: Int) {
         self.settings = settings
@@ -151,7 +153,12 @@ final class JetStreamTarget: SinkTarget {
         acks.reset()
         for (index, event) in events.enumerated() {
             var message: OpaquePointer?
-            let subject = settings.subject(pipeline: pipelineID, event: event)
+            let table = event.qualifiedTable
+            let subject = subjects[table] ?? {
+                let expanded = settings.subject(pipeline: pipelineID, event: event)
+                subjects[table] = expanded
+                return expanded
+            }()
             let status = event.body.withUnsafeBytes { body in
                 natsMsg_Create(&message, subject, nil, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(body.count))
             }

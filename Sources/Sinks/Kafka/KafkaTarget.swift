@@ -23,6 +23,8 @@ final class KafkaTarget: SinkTarget {
     private var producer: OpaquePointer?
     private var consumer: OpaquePointer?
     private var topics: [String: (handle: OpaquePointer, partitions: Int32)] = [:]
+    /// Topic names by table: expanding the template per event is costly.
+    private var topicNames: [String: String] = [:]
     /// Per partition, the highest store sequence it holds (0: none), read back once per connection.
     private var held: [TopicPartition: Int64] = [:]
     private var store: EventStoreReader?
@@ -93,7 +95,12 @@ final class KafkaTarget: SinkTarget {
         var sent: [TopicPartition: Int64] = [:]
         var produced = 0
         for event in events {
-            let name = settings.topic(pipeline: pipelineID, event: event)
+            let table = event.qualifiedTable
+            let name = topicNames[table] ?? {
+                let expanded = settings.topic(pipeline: pipelineID, event: event)
+                topicNames[table] = expanded
+                return expanded
+            }()
             let topic = try topicHandle(name)
             let partition = KafkaPartition.murmur2(event.orderingKey, partitions: topic.partitions)
             let place = TopicPartition(topic: name, partition: partition)
