@@ -167,3 +167,19 @@ struct SinkSecretTests {
         #expect(settings.properties == ["sasl.password": "***", "sasl.username": "u", "ssl.key.password": "***", "ssl.key.location": "/k.pem"])
     }
 }
+
+@Suite("Sink forwarder without a target")
+struct ForwarderParkingTests {
+    @Test func anUnreadablePositionFileParksTheSinkWithTheReason() throws {
+        let store = try StoreFixture()
+        try store.append(5)
+        try "garbage".write(toFile: store.positionPath, atomically: true, encoding: .utf8)
+        let sink = SinkForwarder(
+            config: SinkConfig(name: "test", target: .webhook(WebhookSettings(url: "http://127.0.0.1:9/", secret: "0123456789abcdef"))),
+            pipelineID: "p", storePath: store.storePath, positionPath: store.positionPath, idleWait: 0.05)
+        sink.start()
+        #expect(eventually(10) { sink.status.state == .parked })
+        #expect(sink.status.lastError?.contains("does not hold a position") == true)
+        sink.stop()
+    }
+}

@@ -134,8 +134,13 @@ public final class SinkForwarder: @unchecked Sendable {
         var reader: EventStoreReader?
         var backoff = Backoff()
         var position = SinkPosition.start
-        do {
-            position = try positionFile.load() ?? .start
+        do throws(SinkError) {
+            do {
+                position = try positionFile.load() ?? .start
+            } catch {
+                count(error)
+                throw error
+            }
             update { $0.deliveredSequence = position.sequence; $0.deliveredEventID = position.eventID }
             while true {
                 if stopping != nil { break }
