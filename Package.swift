@@ -33,6 +33,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // epoll and eventfd, which Glibc's Swift module does not export.
         .systemLibrary(name: "CHTTPShims"),
+        // The sinks' clients: NATS (JetStream), librdkafka, and libcrypto's HMAC for webhook signatures.
+        .systemLibrary(name: "CNATS", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
         .target(name: "PostgresWire", swiftSettings: swiftSettings),
@@ -81,10 +85,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Forwarders of a pipeline's stored events to NATS JetStream, Kafka and webhooks.
+        .target(
+            name: "Sinks",
+            dependencies: ["EventStore", "PostgresWire", "CNATS", "CRdKafka", "COpenSSLCrypto"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "popsink-pg",
             dependencies: [
-                "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck",
+                "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck", "Sinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,6 +129,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "CDC"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SinksTests",
+            // popsink-pg: the crash test runs the binary.
+            dependencies: ["Sinks", "EventStore", "PostgresWire", "CNATS", "CRdKafka", "PostgresTestSupport", "popsink-pg"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: swiftSettings),
         .testTarget(

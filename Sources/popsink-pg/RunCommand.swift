@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import PostgresReplication
 import PostgresWire
+import Sinks
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,6 +54,12 @@ struct RunCommand: AsyncParsableCommand {
         "Delete the oldest stored events once their bodies pass this size: a number with K, M, G or T (default 10G), or 'unlimited'.",
         valueName: "size"))
     var retainBytes = "10G"
+
+    @Option(help: ArgumentHelp(
+        "Also forward each stored event to a sink, resuming from what it holds: nats://host:port[?stream=…], "
+            + "kafka://host:port[?topic=…], http://host/path (signed with $POPSINK_WEBHOOK_SECRET) or a JSON sink "
+            + "object. Repeatable.", valueName: "spec"))
+    var sink: [String] = []
 
     @Option(help: ArgumentHelp(
         "Exit 0 once every change up to this LSN is durable; 'current' means the server's WAL insert position at start.",
@@ -114,6 +121,9 @@ struct RunCommand: AsyncParsableCommand {
             guard fromSeq >= 1 else { throw ValidationError("--from-seq must be a sequence number, 1 or more.") }
         }
         _ = try retention()
+        for spec in sink {
+            do { _ = try SinkConfig(spec: spec) } catch { throw ValidationError("--sink \(error.message)") }
+        }
         if let endLSN, endLSN != "current", LSN(endLSN) == nil {
             throw ValidationError("--end-lsn must be an LSN like 0/16B3748, or 'current'.")
         }
@@ -135,7 +145,16 @@ struct RunCommand: AsyncParsableCommand {
             retention: try retention())
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
-        let pipeline = Pipeline(config: config, onDurable: { tailer?.durable(upTo: $0) })
+        let forwarders = try sink.map { spec in
+            let sinkConfig = try SinkConfig(spec: spec)
+            return SinkForwarder(
+                config: sinkConfig, pipelineID: config.id, storePath: storePath,
+                positionPath: SinkForwarder.positionPath(storePath: storePath, sinkName: sinkConfig.name))
+        }
+        let pipeline = Pipeline(config: config, onDurable: { sequence in
+            tailer?.durable(upTo: sequence)
+            for forwarder in forwarders { forwarder.durable(upTo: sequence) }
+        })
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) {
             Task { await pipeline.stop() }
         }
@@ -143,6 +162,7 @@ struct RunCommand: AsyncParsableCommand {
 
         await pipeline.start()
         tailer?.start()
+        for forwarder in forwarders { forwarder.start() }
         let reporter = verbose ? StateReporter(pipeline: pipeline, logger: logger) : nil
         let loadProgress = SnapshotProgressDisplay(pipeline: pipeline)
         let outcome = await pipeline.waitUntilFinished()
@@ -157,6 +177,12 @@ struct RunCommand: AsyncParsableCommand {
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
         try tailer?.finish(upTo: finalSequence)
+        // What is stored goes out before exit while the sink makes progress; one stalled for 30 s resumes on the next run.
+        for forwarder in forwarders {
+            _ = forwarder.waitUntilDelivered(finalSequence, stalledFor: 30)
+            forwarder.stop()
+            if verbose { logger.info("\(forwarder.status.summary)") }
+        }
         if case .failed(let error) = outcome {
             FileHandle.standardError.write(Data("popsink-pg: \(error)\n".utf8))
             throw ExitCode(1)

@@ -1,0 +1,38 @@
+// Settings of a webhook sink: batches POSTed to one URL, signed with a
+// shared secret. No redirect is followed, so requests only ever go to this URL.
+
+/// A webhook target.
+public struct WebhookSettings: Sendable, Hashable, Codable {
+    /// `http://host[:port]/path`.
+    public var url: String
+    /// The HMAC-SHA-256 key of the `Popsink-Signature` header; write-only in the API.
+    public var secret: String
+    /// How long one request may take, connect to last byte of the response.
+    public var timeoutSeconds: Double
+
+    public init(url: String, secret: String, timeoutSeconds: Double = 10) {
+        self.url = url
+        self.secret = secret
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url, secret
+        case timeoutSeconds = "timeout_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        secret = try c.decode(String.self, forKey: .secret)
+        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? 10
+    }
+
+    func violations() -> [String] {
+        var problems: [String] = []
+        if HTTPURL(url) == nil { problems.append("url must be an http://host[:port]/path URL (https is not supported yet)") }
+        if secret.utf8.count < 16 { problems.append("secret must be at least 16 bytes") }
+        if !(timeoutSeconds > 0) { problems.append("timeout_seconds must be positive") }
+        return problems
+    }
+}

@@ -1,0 +1,196 @@
+// Reads the members a sink needs from an event's JSON (`op`, `key`,
+// `source.schema`, `source.table`, `source.schema_version`) in one pass that
+// skips every other value without building it: events can carry large
+// row images and this runs once per forwarded event.
+
+/// The routing members of one JSON event.
+struct EventFields: Equatable {
+    var op: String?
+    var schema: String?
+    var table: String?
+    var schemaVersion: Int?
+    /// The `key` member's JSON text; nil when absent or `null`.
+    var key: [UInt8]?
+
+    struct Malformed: Error, CustomStringConvertible {
+        let offset: Int
+        let reason: String
+        var description: String { "\(reason) at byte \(offset)" }
+    }
+
+    init(json bytes: [UInt8]) throws(Malformed) {
+        var scanner = JSONScanner(bytes: bytes)
+        try scanner.members { (scanner, name) throws(Malformed) in
+            switch name {
+            case "op": op = try scanner.stringOrNull()
+            case "key":
+                let range = try scanner.skipValue()
+                let text = Array(bytes[range])
+                key = text == Array("null".utf8) ? nil : text
+            case "source":
+                if try scanner.isNull() { return }
+                try scanner.members { (scanner, name) throws(Malformed) in
+                    switch name {
+                    case "schema": schema = try scanner.stringOrNull()
+                    case "table": table = try scanner.stringOrNull()
+                    case "schema_version": schemaVersion = try scanner.integerOrNull()
+                    default: _ = try scanner.skipValue()
+                    }
+                }
+            default: _ = try scanner.skipValue()
+            }
+        }
+        try scanner.expectEnd()
+    }
+}
+
+/// A cursor over JSON text that walks objects member by member (RFC 8259).
+struct JSONScanner {
+    let bytes: [UInt8]
+    var index = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    private func fail(_ reason: String) -> EventFields.Malformed { EventFields.Malformed(offset: index, reason: reason) }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(EventFields.Malformed) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else {
+            throw fail("expected '\(Character(Unicode.Scalar(byte)))'")
+        }
+        index += 1
+    }
+
+    /// Calls `body` with each member's name, positioned at its value; `body` must consume the value.
+    mutating func members(
+        _ body: (inout JSONScanner, String) throws(EventFields.Malformed) -> Void
+    ) throws(EventFields.Malformed) {
+        try expect(0x7B)
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
+        while true {
+            skipWhitespace()
+            guard let name = try string() else { throw fail("expected a member name") }
+            try expect(0x3A)
+            try body(&self, name)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated object") }
+            if bytes[index] == 0x2C { index += 1; continue }
+            if bytes[index] == 0x7D { index += 1; return }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    mutating func isNull() throws(EventFields.Malformed) -> Bool {
+        skipWhitespace()
+        if bytes[index...].starts(with: "null".utf8) { index += 4; return true }
+        return false
+    }
+
+    mutating func stringOrNull() throws(EventFields.Malformed) -> String? {
+        if try isNull() { return nil }
+        guard let value = try string() else { throw fail("expected a string") }
+        return value
+    }
+
+    mutating func integerOrNull() throws(EventFields.Malformed) -> Int? {
+        if try isNull() { return nil }
+        let range = try skipValue()
+        guard let value = Int(String(decoding: bytes[range], as: UTF8.self)) else { throw fail("expected an integer") }
+        return value
+    }
+
+    /// A string at the cursor, unescaped; nil (cursor unmoved) when the next value is not a string.
+    mutating func string() throws(EventFields.Malformed) -> String? {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x22 else { return nil }
+        index += 1
+        var scalars = String.UnicodeScalarView()
+        var start = index
+        var pendingHigh: UInt32?
+        func flush(_ end: Int) { scalars.append(contentsOf: String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars) }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x22 {
+                flush(index)
+                index += 1
+                return String(scalars)
+            }
+            guard byte == 0x5C else { index += 1; continue }
+            flush(index)
+            guard index + 1 < bytes.count else { break }
+            let escape = bytes[index + 1]
+            index += 2
+            switch escape {
+            case 0x22, 0x5C, 0x2F: scalars.append(Unicode.Scalar(escape))
+            case 0x62: scalars.append("\u{08}")
+            case 0x66: scalars.append("\u{0C}")
+            case 0x6E: scalars.append("\n")
+            case 0x72: scalars.append("\r")
+            case 0x74: scalars.append("\t")
+            case 0x75:
+                guard index + 4 <= bytes.count,
+                      let unit = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+                else { throw fail("bad \\u escape") }
+                index += 4
+                if (0xD800..<0xDC00).contains(unit) {
+                    pendingHigh = unit
+                } else if (0xDC00..<0xE000).contains(unit), let high = pendingHigh {
+                    let value = 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00)
+                    scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                    pendingHigh = nil
+                } else {
+                    scalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
+                }
+            default: throw fail("bad escape")
+            }
+            start = index
+        }
+        throw fail("unterminated string")
+    }
+
+    /// Skips one value of any kind and returns the byte range it occupied.
+    mutating func skipValue() throws(EventFields.Malformed) -> Range<Int> {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("expected a value") }
+        let start = index
+        switch bytes[index] {
+        case 0x22:
+            _ = try string()
+        case 0x7B, 0x5B:
+            var depth = 0
+            var inString = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                if inString {
+                    if byte == 0x5C { index += 1 } else if byte == 0x22 { inString = false }
+                    continue
+                }
+                switch byte {
+                case 0x22: inString = true
+                case 0x7B, 0x5B: depth += 1
+                case 0x7D, 0x5D:
+                    depth -= 1
+                    if depth == 0 { return start..<index }
+                default: break
+                }
+            }
+            throw fail("unterminated object or array")
+        default:
+            // A number or a literal: up to the next delimiter.
+            while index < bytes.count, ![0x2C, 0x7D, 0x5D, 0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            if index == start { throw fail("expected a value") }
+        }
+        return start..<index
+    }
+
+    mutating func expectEnd() throws(EventFields.Malformed) {
+        skipWhitespace()
+        if index != bytes.count { throw fail("trailing bytes after the event") }
+    }
+}

@@ -1,0 +1,327 @@
+// Follows a pipeline's event store and forwards its events to one target, in
+// store order, on a thread of its own (every target call blocks: sockets,
+// librdkafka flushes, libnats acknowledgements). One batch is in flight at a
+// time and is acknowledged whole before the position moves; the position is
+// saved in the sink's own file. After any failure the target is reopened and
+// read back, so what it already holds is neither skipped nor sent twice.
+
+import EventStore
+import Foundation
+
+/// Forwards one pipeline's events to one sink.
+public final class SinkForwarder: @unchecked Sendable {
+    public typealias TargetFactory = @Sendable () throws(SinkError) -> any SinkTarget
+
+    public let config: SinkConfig
+    private let storePath: String
+    private let positionFile: SinkPositionFile
+    private let targetFactory: TargetFactory?
+    private let pipelineID: String
+    /// Without a wake-up from the writer (a store written by another process),
+    /// how long to wait before looking at the store again.
+    private let idleWait: Double
+    /// The named consumer (`sink.<name>`) whose acknowledgements make the
+    /// store's retention keep what this sink has not delivered.
+    public var retentionConsumer: String { "sink.\(config.name)" }
+
+    private enum Stop { case graceful, abrupt }
+
+    /// Touched only by the forwarding thread.
+    private nonisolated(unsafe) var consumers: EventStoreConsumers?
+
+    // Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var durableHint: Int64 = 0
+    private var stopRequest: Stop?
+    private var started = false
+    private var finished = false
+    private var current: SinkStatus
+
+    /// - Parameters:
+    ///   - positionPath: the sink's position file, beside the store (`SinkForwarder.positionPath`).
+    ///   - makeTarget: the target to deliver to; by default the one `config` describes.
+    public init(
+        config: SinkConfig, pipelineID: String, storePath: String, positionPath: String, idleWait: Double = 1,
+        makeTarget: TargetFactory? = nil
+    ) {
+        self.config = config
+        self.storePath = storePath
+        self.positionFile = SinkPositionFile(path: positionPath)
+        self.idleWait = idleWait
+        self.targetFactory = makeTarget
+        self.pipelineID = pipelineID
+        current = SinkStatus(name: config.name, type: config.type)
+    }
+
+    /// The position file of sink `name` for the store at `storePath`: `<store directory>/sink-<name>.position`.
+    public static func positionPath(storePath: String, sinkName: String) -> String {
+        let directory = storePath.lastIndex(of: "/").map { String(storePath[..<$0]) } ?? "."
+        return "\(directory)/sink-\(sinkName).position"
+    }
+
+    /// Starts the forwarding thread. Call once.
+    public func start() {
+        condition.lock()
+        precondition(!started, "a sink forwarder starts once")
+        started = true
+        condition.unlock()
+        let thread = Thread { [self] in run() }
+        thread.name = "popsink-sink"
+        thread.start()
+    }
+
+    /// Called after each group commit with the store's highest sequence: wakes the forwarder.
+    public func durable(upTo sequence: Int64) {
+        condition.lock()
+        if sequence > durableHint {
+            durableHint = sequence
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    /// What the sink is doing and how far it got.
+    public var status: SinkStatus {
+        condition.lock()
+        defer { condition.unlock() }
+        return current
+    }
+
+    /// Waits until every event up to `sequence` is delivered, the sink is
+    /// parked or stopped, or `timeout` seconds passed; true when delivered.
+    public func waitUntilDelivered(_ sequence: Int64, timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while current.deliveredSequence < sequence && !finished && current.state != .parked {
+            if !condition.wait(until: deadline) { break }
+        }
+        return current.deliveredSequence >= sequence
+    }
+
+    /// Waits until every event up to `sequence` is delivered, the sink is
+    /// parked or stopped, or it delivered nothing for `stall` seconds; true when delivered.
+    public func waitUntilDelivered(_ sequence: Int64, stalledFor stall: Double) -> Bool {
+        var seen = status.deliveredSequence
+        while true {
+            if waitUntilDelivered(sequence, timeout: stall) { return true }
+            let now = status
+            if now.deliveredSequence == seen || now.state == .parked || now.state == .stopped { return false }
+            seen = now.deliveredSequence
+        }
+    }
+
+    /// Stops after the batch in flight is acknowledged and its position
+    /// saved, and closes the target; returns when the thread has ended.
+    public func stop() { stop(.graceful) }
+
+    /// Stops like a crash: the batch in flight may or may not have reached the
+    /// target, and its position is not saved (for tests of the resume).
+    func crash() { stop(.abrupt) }
+
+    private func stop(_ mode: Stop) {
+        condition.lock()
+        if stopRequest == nil { stopRequest = mode }
+        condition.broadcast()
+        if started { while !finished { condition.wait() } }
+        condition.unlock()
+    }
+
+    // MARK: - The forwarding thread
+
+    private func run() {
+        var target: (any SinkTarget)?
+        var reader: EventStoreReader?
+        var backoff = Backoff()
+        var position = SinkPosition.start
+        do throws(SinkError) {
+            do {
+                position = try positionFile.load() ?? .start
+            } catch {
+                count(error)
+                throw error
+            }
+            update { $0.deliveredSequence = position.sequence; $0.deliveredEventID = position.eventID }
+            while true {
+                if stopping != nil { break }
+                do throws(SinkError) {
+                    if reader == nil { reader = try openStore() }
+                    guard let store = reader else { waitForWork(after: position.sequence); continue }
+                    let live: any SinkTarget
+                    if let target { live = target } else {
+                        update { $0.state = .starting }
+                        let fresh = try makeTarget()
+                        target = fresh
+                        try fresh.open()
+                        let resumed = try fresh.resume(saved: position, store: store)
+                        if resumed != position.sequence {
+                            position = SinkPosition(sequence: resumed, eventID: try eventID(at: resumed, in: store))
+                            try positionFile.save(position)
+                        }
+                        live = fresh
+                        holdRetention(at: position.sequence)
+                        update {
+                            $0.state = .running
+                            $0.deliveredSequence = position.sequence
+                            $0.deliveredEventID = position.eventID
+                        }
+                    }
+                    if try !forwardBatch(from: store, to: live, position: &position) {
+                        waitForWork(after: position.sequence)
+                    }
+                    backoff.reset()
+                } catch let error {
+                    if stopping == .abrupt { break }
+                    count(error)
+                    target?.close(abrupt: false)
+                    target = nil
+                    if error.kind == .store {
+                        reader?.close()
+                        reader = nil
+                    }
+                    guard error.retryable else { throw error }
+                    update { $0.state = .retrying }
+                    pause(seconds: backoff.next())
+                }
+            }
+        } catch {
+            update { $0.state = .parked }
+            condition.lock()
+            while stopRequest == nil { condition.wait() }
+            condition.unlock()
+        }
+        target?.close(abrupt: stopping == .abrupt)
+        reader?.close()
+        consumers?.close()
+        condition.lock()
+        if current.state != .parked { current.state = .stopped }
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Delivers the next batch; false when there was nothing to deliver.
+    private func forwardBatch(
+        from store: EventStoreReader, to target: any SinkTarget, position: inout SinkPosition
+    ) throws(SinkError) -> Bool {
+        let last = try storeCall { () throws(EventStoreError) in try store.lastSequence() }
+        update { $0.storeSequence = last }
+        guard last > position.sequence else { return false }
+        let began = ContinuousClock.now
+        let stored = try storeCall { () throws(EventStoreError) in
+            try store.events(after: position.sequence, limit: config.batchSize)
+        }
+        guard let first = stored.first, first.sequence == position.sequence + 1 else {
+            // Retention deleted events this sink had not delivered: say so
+            // loudly and go on from the oldest one left.
+            let oldest = try storeCall { () throws(EventStoreError) in try store.firstSequence() } ?? last + 1
+            let lost = (stored.first?.sequence ?? oldest) - position.sequence - 1
+            let skipTo = position.sequence + max(lost, 0)
+            update {
+                $0.lostEvents += max(lost, 0)
+                $0.lastError = "retention deleted \(lost) events after sequence \(position.sequence) before this sink delivered them; they are not in the target"
+            }
+            position = SinkPosition(sequence: skipTo, eventID: nil)
+            try positionFile.save(position)
+            return true
+        }
+        var events: [SinkEvent] = []
+        events.reserveCapacity(stored.count)
+        for event in stored { events.append(try SinkEvent(event)) }
+        try target.deliver(events)
+        // A crash does not get to record what it delivered.
+        if stopping == .abrupt { throw SinkError(.connection, "stopped abruptly") }
+        let delivered = events[events.count - 1]
+        position = SinkPosition(sequence: delivered.sequence, eventID: delivered.id)
+        try positionFile.save(position)
+        holdRetention(at: delivered.sequence)
+        let elapsed = ContinuousClock.now - began
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        update {
+            $0.state = .running
+            $0.deliveredSequence = delivered.sequence
+            $0.deliveredEventID = delivered.id
+            $0.deliveredTotal += Int64(events.count)
+            $0.deliverySeconds.observe(seconds)
+        }
+        return true
+    }
+
+    /// Acknowledges `sequence` as the sink's named consumer, so retention
+    /// keeps every event after it (up to the store's hard cap). A failure
+    /// only costs that hold, never a delivery: it is counted and shown.
+    private func holdRetention(at sequence: Int64) {
+        do {
+            if consumers == nil { consumers = try EventStoreConsumers(path: storePath) }
+            try consumers?.acknowledge(retentionConsumer, through: sequence)
+        } catch {
+            count(SinkError(.store, "acknowledging \(retentionConsumer) through \(sequence) for retention: \(error)"))
+        }
+    }
+
+    private func makeTarget() throws(SinkError) -> any SinkTarget {
+        if let targetFactory { return try targetFactory() }
+        return try SinkTargets.make(config, pipelineID: pipelineID)
+    }
+
+    private func openStore() throws(SinkError) -> EventStoreReader? {
+        // On a first run the store appears once the pipeline has created its slot.
+        guard FileManager.default.fileExists(atPath: storePath) else { return nil }
+        return try storeCall { () throws(EventStoreError) in try EventStoreReader(path: storePath) }
+    }
+
+    private func eventID(at sequence: Int64, in store: EventStoreReader) throws(SinkError) -> EventID? {
+        guard sequence > 0 else { return nil }
+        let events = try storeCall { () throws(EventStoreError) in try store.events(after: sequence - 1, limit: 1) }
+        return events.first.map { EventID(commitLSN: $0.commitLSN, ordinal: $0.ordinal) }
+    }
+
+    private func storeCall<R>(_ body: () throws(EventStoreError) -> R) throws(SinkError) -> R {
+        do {
+            return try body()
+        } catch {
+            throw SinkError(.store, "reading the event store \(storePath): \(error)")
+        }
+    }
+
+    // MARK: - State shared with other threads
+
+    private var stopping: Stop? {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopRequest
+    }
+
+    private func update(_ change: (inout SinkStatus) -> Void) {
+        condition.lock()
+        change(&current)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func count(_ error: SinkError) {
+        update {
+            $0.errors[error.kind, default: 0] += 1
+            $0.lastError = error.description
+        }
+    }
+
+    private func waitForWork(after sequence: Int64) {
+        let deadline = Date(timeIntervalSinceNow: idleWait)
+        condition.lock()
+        let seen = max(sequence, current.storeSequence)
+        while durableHint <= seen && stopRequest == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        condition.unlock()
+    }
+
+    private func pause(seconds: Double) {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        while stopRequest == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        condition.unlock()
+    }
+}

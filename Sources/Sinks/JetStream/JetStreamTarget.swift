@@ -1,0 +1,240 @@
+// A JetStream sink over libnats (the NATS authors' C client, Debian's
+// libnats-dev). Each event is one message on its table's subject, with
+// `Nats-Msg-Id` = the event id. Messages are published asynchronously, a
+// batch at a time, each expecting the stream's previous sequence
+// (`Nats-Expected-Last-Sequence`): if one is lost, the ones after it are
+// refused rather than stored out of order, and the batch is resent from what
+// reading the stream back shows. The duplicate window stays as a second guard.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNATS
+import EventStore
+
+final class JetStreamTarget: SinkTarget {
+    private let settings: JetStreamSettings
+    private let pipelineID: String
+    private let maxInFlight: Int
+    private let acks = JetStreamAcks()
+    private var connection: OpaquePointer?
+    private var context: OpaquePointer?
+    /// The stream's last sequence: every message of ours is expected right after it.
+    private var streamSequence: UInt64 = 0
+    /// Subjects by table: expanding the template per event cost more than publishing it.
+    private var subjects: [String: String] = [:]
+
+    init(settings: JetStreamSettings, pipelineID: String, maxInFlight: Int) {
+        self.settings = settings
+        self.pipelineID = pipelineID
+        self.maxInFlight = maxInFlight
+    }
+
+    deinit { close(abrupt: true) }
+
+    private var waitMilliseconds: Int64 { Int64(settings.ackTimeoutSeconds * 1000) }
+
+    func open() throws(SinkError) {
+        var options: OpaquePointer?
+        try check(natsOptions_Create(&options), .connection, "creating NATS options")
+        defer { natsOptions_Destroy(options) }
+        var servers = settings.servers.map { strdup($0) }
+        defer { servers.forEach { free($0) } }
+        let status = servers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
+                natsOptions_SetServers(options, $0, Int32(buffer.count))
+            }
+        }
+        try check(status, .configuration, "setting the NATS servers \(settings.servers)")
+        natsOptions_SetTimeout(options, 2000)
+        // A broken connection fails the batch; the forwarder reconnects and reads back.
+        natsOptions_SetAllowReconnect(options, false)
+        try check(natsConnection_Connect(&connection, options), .connection, "connecting to \(settings.servers.joined(separator: ","))")
+
+        var jsOptions = jsOptions()
+        jsOptions_Init(&jsOptions)
+        jsOptions.Wait = waitMilliseconds
+        jsOptions.PublishAsync.MaxPending = Int64(maxInFlight)
+        jsOptions.PublishAsync.AckHandler = JetStreamAcks.handler
+        jsOptions.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(acks).toOpaque()
+        try check(natsConnection_JetStream(&context, connection, &jsOptions), .connection, "opening a JetStream context")
+        try ensureStream()
+    }
+
+    /// Creates the stream, or checks that the existing one takes our subjects.
+    private func ensureStream() throws(SinkError) {
+        let wanted = settings.streamSubject(pipeline: pipelineID)
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var code = jsErrCode(0)
+        let status = js_GetStreamInfo(&info, context, settings.stream, nil, &code)
+        if status == NATS_OK, let info {
+            defer { jsStreamInfo_Destroy(info) }
+            let config = info.pointee.Config.pointee
+            let subjects = (0..<Int(config.SubjectsLen)).compactMap { config.Subjects[$0].map { String(cString: $0) } }
+            guard subjects.contains(where: { SubjectPattern($0).covers(wanted) }) else {
+                throw SinkError(
+                    .refused,
+                    "the stream \(settings.stream) takes \(subjects) but not \(wanted): give the sink a stream of its own or add the subject")
+            }
+            return
+        }
+        guard status == NATS_NOT_FOUND else {
+            throw SinkError(.connection, "reading the stream \(settings.stream): \(Self.text(status)) \(Self.lastError())")
+        }
+        guard settings.createStream else {
+            throw SinkError(.refused, "the stream \(settings.stream) does not exist and create_stream is false: create it, for subjects \(wanted)")
+        }
+        var config = jsStreamConfig()
+        jsStreamConfig_Init(&config)
+        let name = strdup(settings.stream)
+        let subject = strdup(wanted)
+        defer { free(name); free(subject) }
+        var subjects: [UnsafePointer<CChar>?] = [UnsafePointer(subject)]
+        config.Name = UnsafePointer(name)
+        config.Retention = switch settings.retention {
+        case "interest": js_InterestPolicy
+        case "workqueue": js_WorkQueuePolicy
+        default: js_LimitsPolicy
+        }
+        config.Storage = js_FileStorage
+        config.Replicas = Int64(settings.replicas)
+        config.Duplicates = Int64(settings.duplicateWindowSeconds) * 1_000_000_000
+        let created = subjects.withUnsafeMutableBufferPointer { buffer -> natsStatus in
+            config.Subjects = buffer.baseAddress
+            config.SubjectsLen = 1
+            var info: UnsafeMutablePointer<jsStreamInfo>?
+            let status = js_AddStream(&info, context, &config, nil, &code)
+            if let info { jsStreamInfo_Destroy(info) }
+            return status
+        }
+        // Another forwarder may have created it in between.
+        if created != NATS_OK && code.rawValue != 10058 {
+            throw SinkError(
+                .connection, "creating the stream \(settings.stream): \(Self.text(created)) (JetStream error \(code.rawValue)) \(Self.lastError())")
+        }
+    }
+
+    func resume(saved: SinkPosition, store: EventStoreReader) throws(SinkError) -> Int64 {
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var code = jsErrCode(0)
+        try check(js_GetStreamInfo(&info, context, settings.stream, nil, &code), .connection, "reading the stream \(settings.stream)")
+        guard let info else { throw SinkError(.connection, "no stream info for \(settings.stream)") }
+        let state = info.pointee.State
+        jsStreamInfo_Destroy(info)
+        streamSequence = state.LastSeq
+        // An empty stream holds nothing of ours: everything the store has goes.
+        if state.LastSeq == 0 { return 0 }
+        var message: OpaquePointer?
+        let status = js_GetMsg(&message, context, settings.stream, state.LastSeq, nil, &code)
+        guard status == NATS_OK, let message else {
+            // The last message expired or was deleted: our own position is all that is left.
+            if status == NATS_NOT_FOUND { return saved.sequence }
+            throw SinkError(.connection, "reading back message \(state.LastSeq) of \(settings.stream): \(Self.text(status))")
+        }
+        defer { natsMsg_Destroy(message) }
+        var value: UnsafePointer<CChar>?
+        guard natsMsgHeader_Get(message, "Nats-Msg-Id", &value) == NATS_OK, let value,
+              let id = EventID(String(cString: value))
+        else {
+            throw SinkError(
+                .diverged, "the last message of stream \(settings.stream) (sequence \(state.LastSeq)) has no event id in Nats-Msg-Id: the stream must be this sink's own",
+                retryable: false)
+        }
+        guard let sequence = try StoreLocator.delivered(upTo: id, in: store) else {
+            throw SinkError(
+                .diverged,
+                "the stream \(settings.stream) ends with event \(id), which this pipeline's store does not hold (a reset store, or retention deleted it): delete or purge the stream to forward from the store again",
+                retryable: false)
+        }
+        return sequence
+    }
+
+    func deliver(_ events: [SinkEvent]) throws(SinkError) {
+        acks.reset()
+        for (index, event) in events.enumerated() {
+            var message: OpaquePointer?
+            let table = event.qualifiedTable
+            let subject = subjects[table] ?? {
+                let expanded = settings.subject(pipeline: pipelineID, event: event)
+                subjects[table] = expanded
+                return expanded
+            }()
+            let status = event.body.withUnsafeBytes { body in
+                natsMsg_Create(&message, subject, nil, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(body.count))
+            }
+            try check(status, .rejected, "creating a message for \(subject)")
+            let id = event.id.description
+            natsMsgHeader_Set(message, "Popsink-Event-Id", id)
+            natsMsgHeader_Set(message, "Popsink-Op", event.op)
+            natsMsgHeader_Set(message, "Popsink-Table", event.qualifiedTable)
+            if let version = event.schemaVersion { natsMsgHeader_Set(message, "Popsink-Schema-Version", String(version)) }
+            if let key = event.key { natsMsgHeader_Set(message, "Popsink-Key", String(decoding: key, as: UTF8.self)) }
+            var options = jsPubOptions()
+            jsPubOptions_Init(&options)
+            // Sequence 0 cannot be expected: the first message into an empty stream goes without.
+            options.ExpectLastSeq = streamSequence + UInt64(index)
+            let published = id.withCString { idText in
+                options.MsgId = idText
+                return js_PublishMsgAsync(context, &message, &options)
+            }
+            if published != NATS_OK {
+                if message != nil { natsMsg_Destroy(message) }
+                throw SinkError(.connection, "publishing event \(id) to \(subject): \(Self.text(published)) \(Self.lastError())")
+            }
+        }
+        var waitOptions = jsPubOptions()
+        jsPubOptions_Init(&waitOptions)
+        waitOptions.MaxWait = waitMilliseconds
+        let completed = js_PublishAsyncComplete(context, &waitOptions)
+        let tally = acks.tally.withLock { $0 }
+        if let failure = tally.failures.first {
+            throw SinkError(.rejected, "JetStream refused \(tally.failures.count) of \(events.count) messages, first: \(failure)")
+        }
+        guard completed == NATS_OK, tally.acknowledged == events.count else {
+            throw SinkError(
+                completed == NATS_TIMEOUT ? .timeout : .connection,
+                "\(tally.acknowledged) of \(events.count) messages acknowledged within \(settings.ackTimeoutSeconds) s: \(Self.text(completed))")
+        }
+        if tally.duplicates > 0 {
+            throw SinkError(.rejected, "the stream already held \(tally.duplicates) of the events sent: reading it back again")
+        }
+        streamSequence = tally.highestSequence
+    }
+
+    func close(abrupt: Bool) {
+        if let context { jsCtx_Destroy(context) }
+        if let connection { natsConnection_Destroy(connection) }
+        context = nil
+        connection = nil
+    }
+
+    private func check(_ status: natsStatus, _ kind: SinkError.Kind, _ action: String) throws(SinkError) {
+        guard status == NATS_OK else { throw SinkError(kind, "\(action): \(Self.text(status)) \(Self.lastError())") }
+    }
+
+    private static func text(_ status: natsStatus) -> String { String(cString: natsStatus_GetText(status)) }
+
+    private static func lastError() -> String {
+        var status = NATS_OK
+        return nats_GetLastError(&status).map { String(cString: $0) } ?? ""
+    }
+}
+
+/// A NATS subject pattern with `*` (one token) and `>` (the rest).
+struct SubjectPattern {
+    let tokens: [Substring]
+
+    init(_ pattern: String) { tokens = pattern.split(separator: ".", omittingEmptySubsequences: false) }
+
+    /// Whether every subject that `subject` (itself a pattern) matches is matched by this one.
+    func covers(_ subject: String) -> Bool {
+        let other = subject.split(separator: ".", omittingEmptySubsequences: false)
+        for (index, token) in tokens.enumerated() {
+            if token == ">" { return index < other.count }
+            guard index < other.count else { return false }
+            if token == "*" { if other[index] == ">" { return false }; continue }
+            if token != other[index] { return false }
+        }
+        return tokens.count == other.count
+    }
+}
