@@ -38,6 +38,9 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // `Blocking.run`: the one way async code makes a blocking call (libpq,
+        // SQLite, files), on threads the service owns. No dependencies, so every target can use it.
+        .target(name: "Blocking", swiftSettings: swiftSettings),
         // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
         .target(name: "PostgresWire", swiftSettings: swiftSettings),
         // Pure pgoutput decoder and value conversion to JSON. No I/O.
@@ -45,17 +48,17 @@ let package = Package(
         // libpq connections, replication commands and the COPY BOTH loop.
         .target(
             name: "PostgresReplication",
-            dependencies: ["CLibPQ", "COpenSSL", "PostgresWire"],
+            dependencies: ["Blocking", "CLibPQ", "COpenSSL", "PostgresWire"],
             swiftSettings: swiftSettings
         ),
         // The prerequisite report of `popsink-pg check` and the source check API.
-        .target(name: "SourceCheck", dependencies: ["PostgresReplication"], swiftSettings: swiftSettings),
+        .target(name: "SourceCheck", dependencies: ["Blocking", "PostgresReplication"], swiftSettings: swiftSettings),
         // Secrets at rest: AES-256-GCM under a key file (not yet used by the state store).
         .target(name: "Secrets", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Durable event log and checkpoints in SQLite.
-        .target(name: "EventStore", dependencies: ["CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
+        .target(name: "EventStore", dependencies: ["Blocking", "CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
         // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
-        .target(name: "HTTPServer", dependencies: ["CHTTPShims"], swiftSettings: swiftSettings),
+        .target(name: "HTTPServer", dependencies: ["Blocking", "CHTTPShims"], swiftSettings: swiftSettings),
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
@@ -79,7 +82,8 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck", "Telemetry",
+                "Blocking", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck",
+                "Telemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
