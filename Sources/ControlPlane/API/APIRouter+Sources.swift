@@ -49,14 +49,7 @@ extension APIRouter {
     }
 
     func deleteSource(_ id: String) async throws -> HTTPResponse {
-        _ = try await source(id)
-        let users = try await store.pipelines().filter { $0.sourceID == id }.map(\.id)
-        guard users.isEmpty else {
-            throw Problem.conflict(
-                "source \(id) is used by pipelines \(users.joined(separator: ", ")); delete them first",
-                type: "urn:popsink:problem:source-in-use")
-        }
-        _ = try await store.deleteSource(id: id)
+        try await registry.deleteSource(id)
         return .status(204)
     }
 

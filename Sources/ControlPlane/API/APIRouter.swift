@@ -42,12 +42,13 @@ public final class APIRouter: Sendable {
             if segments.first == "v1" || segments == ["metrics"] { try authorize(request) }
             guard let route = APIRoute(segments: segments) else { throw Problem.notFound("no route for \(path)") }
             return try await respond(to: route, request)
-        } catch let problem as Problem where problem.status != 500 {
+        } catch {
+            // A 500 names only a request id; what failed goes to the log.
+            let problem = Problem(error)
+            guard problem.status != 500 else { return InternalError.response(for: error, request) }
             var response = problem.response(instance: request.path)
             if problem.status == 401 { response.headers["WWW-Authenticate"] = #"Bearer realm="popsink""# }
             return response
-        } catch {
-            return InternalError.response(for: error, request)
         }
     }
 
