@@ -98,7 +98,8 @@ let package = Package(
         .executableTarget(
             name: "popsink-pg",
             dependencies: [
-                "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck", "Sinks",
+                "Blocking", "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck",
+                "Sinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
