@@ -54,6 +54,8 @@ public actor PipelineRegistry {
     /// or stop in progress.
     private let entries = Mutex<[String: Entry]>([:])
     private var queues = SerialQueues()
+    /// Each pipeline's commits, for the followers of its store (SSE, long-polls).
+    private let durable = Mutex<[String: DurableSequence]>([:])
     /// Commands that must not interleave with record writes of any pipeline:
     /// deleting a source, and saving a pipeline that names one.
     private static let recordsKey = "\u{0}records"
@@ -112,8 +114,7 @@ public actor PipelineRegistry {
             let previous = try await registry.store.pipeline(id: id)
             if previous != nil && create { throw Failure.alreadyExists(id) }
             let record = spec.record(id: id, previous: previous, now: Timestamps.now())
-            try await registry.apply(record, previous: previous)
-            return (record, previous == nil)
+            return (try await registry.apply(record, previous: previous), previous == nil)
         }
     }
 
@@ -123,8 +124,7 @@ public actor PipelineRegistry {
             guard let previous = try await registry.store.pipeline(id: id) else { throw Failure.unknownPipeline(id) }
             var record = previous
             record.filters = filters
-            try await registry.apply(record, previous: previous)
-            return record
+            return try await registry.apply(record, previous: previous)
         }
     }
 
@@ -139,6 +139,7 @@ public actor PipelineRegistry {
             _ = try await registry.store.deletePipeline(id: id)
             try? FileManager.default.removeItem(atPath: registry.dataDirectory.pipelineDirectory(id))
             registry.entries.withLock { _ = $0.removeValue(forKey: id) }
+            registry.durable.withLock { $0.removeValue(forKey: id) }?.close()
         }
     }
 
@@ -163,6 +164,17 @@ public actor PipelineRegistry {
             status.state = FileManager.default.fileExists(atPath: dataDirectory.eventStorePath(pipelineID: id))
                 ? .stopped : .created
             return status
+        }
+    }
+
+    /// The commits of a pipeline's store, reported by its worker: what the
+    /// followers of the store wait on. Closed when the pipeline is deleted.
+    public nonisolated func commits(_ id: String) -> DurableSequence {
+        durable.withLock { map in
+            if let sequence = map[id] { return sequence }
+            let sequence = DurableSequence()
+            map[id] = sequence
+            return sequence
         }
     }
 
@@ -193,20 +205,20 @@ public actor PipelineRegistry {
         return try await task.value
     }
 
-    /// Saves `record` and starts, stops or restarts its worker as the change requires.
-    private func apply(_ record: PipelineRecord, previous: PipelineRecord?) async throws {
+    /// Saves `record` and starts, stops or restarts its worker as the change
+    /// requires; returns the record as stored.
+    private func apply(_ record: PipelineRecord, previous: PipelineRecord?) async throws -> PipelineRecord {
         let change: PipelineChange
         do {
             change = try PipelineChange.of(record, previous: previous, active: isRunning(record.id))
         } catch {
             throw Failure.running(error.description)
         }
+        var current = record
         if record != previous {
-            var saved = record
-            saved.updatedAt = Timestamps.now()
-            try await save(saved)
+            if previous != nil { current.updatedAt = Timestamps.now() }
+            try await save(current)
         }
-        let current = try await store.pipeline(id: record.id) ?? record
         switch change {
         case .none:
             // A run that ended (failed, finished) is forgotten once it should not run.
@@ -217,6 +229,7 @@ public actor PipelineRegistry {
             await halt(record.id)
             await launch(current)
         }
+        return current
     }
 
     /// Saves a pipeline record, refusing one whose source does not exist. In
@@ -253,7 +266,8 @@ public actor PipelineRegistry {
             entries.withLock { $0[record.id] = .refused(status) }
             return
         }
-        let pipeline = Pipeline(config: config)
+        let commits = commits(record.id)
+        let pipeline = Pipeline(config: config, onDurable: { commits.advance(to: $0) })
         entries.withLock { $0[record.id] = .launched(pipeline) }
         await pipeline.start()
     }

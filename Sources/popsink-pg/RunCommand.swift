@@ -176,7 +176,7 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
-        try tailer?.finish(upTo: finalSequence)
+        try await tailer?.finish(upTo: finalSequence)
         // What is stored goes out before exit while the sink makes progress; one stalled for 30 s resumes on the next run.
         for forwarder in forwarders {
             _ = forwarder.waitUntilDelivered(finalSequence, stalledFor: 30)
