@@ -299,7 +299,7 @@ public actor PipelineRegistry {
         return try PipelineConfig(
             id: record.id, source: source.connectionSettings, publication: record.publication, slot: slot,
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
-            snapshot: record.snapshot.options(enabled: record.initialLoad))
+            snapshot: record.snapshot.options())
     }
 
     /// The stored pipeline, with its desired state saved as `desiredState`.

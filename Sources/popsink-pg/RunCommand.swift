@@ -140,8 +140,9 @@ struct RunCommand: AsyncParsableCommand {
                 includeTables: includeTables, excludeTables: excludeTables),
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
             snapshot: try SnapshotSettings(
-                workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup
-            ).options(enabled: !noSnapshot),
+                enabled: !noSnapshot, workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages),
+                rowsPerGroup: snapshotRowsPerGroup
+            ).options(),
             retention: try retention())
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }

@@ -40,7 +40,7 @@ import Testing
     @Test func whatTheStreamReadsCannotChangeUnderARunningWorker() {
         let edits: [(inout PipelineRecord) -> Void] = [
             { $0.sourceID = "other" }, { $0.publication = "other" }, { $0.slotName = "other" },
-            { $0.initialLoad = false },
+            { $0.snapshot.enabled = false },
         ]
         for edit in edits {
             #expect(throws: PipelineChange.Refusal.self) {

@@ -18,8 +18,13 @@ import Testing
         return try #require((created.body as? [String: Any])?["id"] as? String)
     }
 
+    /// The snapshot's numeric settings; `enabled` is checked on its own.
     private func settings(_ body: Any?) -> [String: Int]? {
-        (body as? [String: Any])?["snapshot"] as? [String: Int]
+        ((body as? [String: Any])?["snapshot"] as? [String: Any])?.filter { $0.key != "enabled" } as? [String: Int]
+    }
+
+    private func enabled(_ body: Any?) -> Bool? {
+        ((body as? [String: Any])?["snapshot"] as? [String: Any])?["enabled"] as? Bool
     }
 
     @Test func setThroughTheAPIAndKeptAcrossARestart() async throws {
@@ -33,7 +38,8 @@ import Testing
         #expect(settings(created.body) == given)
         #expect(settings(try await service.call("GET", "/v1/pipelines/tuned").body) == given)
         let listed = try await service.call("GET", "/v1/pipelines")
-        #expect(((listed.body as? [[String: Any]])?.first?["snapshot"] as? [String: Int]) == given)
+        #expect(settings((listed.body as? [[String: Any]])?.first) == given)
+        #expect(enabled(created.body) == true)
         // PUT of the same body changes nothing; a field left out takes its default again.
         let same = try await service.call("PUT", "/v1/pipelines/tuned", json: ["source_id": sourceID, "snapshot": given])
         #expect(same.status == 200)
@@ -44,10 +50,17 @@ import Testing
         let defaults = SnapshotOptions()
         let expected = ["workers": 5, "chunk_pages": Int(defaults.chunkPages), "rows_per_group": defaults.rowsPerGroup]
         #expect(settings(partial.body) == expected)
+        let off = try await service.call("PUT", "/v1/pipelines/tuned", json: [
+            "source_id": sourceID, "snapshot": ["enabled": false, "workers": 5],
+        ])
+        #expect(enabled(off.body) == false, "\(off.raw)")
+        #expect(settings(off.body) == expected)
 
         await service.stop(keepingData: true)
         service = try Service(directory: service.directory)
-        #expect(settings(try await service.call("GET", "/v1/pipelines/tuned").body) == expected)
+        let reopened = try await service.call("GET", "/v1/pipelines/tuned")
+        #expect(settings(reopened.body) == expected)
+        #expect(enabled(reopened.body) == false)
         await service.stop()
     }
 
@@ -77,6 +90,8 @@ import Testing
             (["rows_per_group": -1, "workers": 99], ["snapshot.workers", "snapshot.rows_per_group"]),
             (["rows_per_group": 1e300], ["snapshot.rows_per_group"]),
             (["colour": "blue"], ["snapshot.colour"]),
+            (["enabled": "no"], ["snapshot.enabled"]),
+            (["enabled": 0], ["snapshot.enabled"]),
             ([4], ["snapshot"]),
             ("fast", ["snapshot"]),
         ]
@@ -88,6 +103,9 @@ import Testing
         }
         let bounds = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": ["workers": 65]])
         #expect(bounds.raw.contains("between 1 and 64"), "\(bounds.raw)")
+        // The snapshot has one name: the old top-level flag is an unknown field.
+        let old = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "initial_load": false])
+        #expect(old.status == 422 && old.raw.contains("initial_load"), "\(old.raw)")
         #expect(try await service.call("GET", "/v1/pipelines/bad").status == 404)
         // The largest values are accepted.
         let largest = ["workers": 64, "chunk_pages": 4_294_967_295, "rows_per_group": 9_007_199_254_740_991]
@@ -98,7 +116,8 @@ import Testing
     }
 
     /// A data directory from before `snapshot` existed: its pipeline records
-    /// have no such key, and open with the defaults.
+    /// have no such key, and open with the defaults, except `enabled`, which
+    /// they kept as `initialLoad`.
     @Test func recordsSavedBeforeSnapshotSettingsOpenWithDefaults() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -114,6 +133,7 @@ import Testing
             let json = try #require(try String.fetchOne(db, sql: "SELECT record FROM pipelines WHERE id = 'old'"))
             var record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
             #expect(record.removeValue(forKey: "snapshot") != nil)
+            record["initialLoad"] = false
             let old = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
             try db.execute(sql: "UPDATE pipelines SET record = ? WHERE id = 'old'", arguments: [old])
         }
@@ -121,7 +141,9 @@ import Testing
 
         let reopened = try SQLiteStateStore(path: path)
         let record = try #require(try await reopened.pipeline(id: "old"))
-        #expect(record.snapshot == SnapshotSettings())
+        var settings = SnapshotSettings()
+        settings.enabled = false
+        #expect(record.snapshot == settings)
         #expect(record.publication == "pub")
     }
 

@@ -110,7 +110,7 @@ struct JSONInput {
 
     /// JSONSerialization gives true/false as a distinct NSNumber subclass.
     private static let booleanType = type(of: NSNumber(value: true))
-    private static func isBoolean(_ number: NSNumber) -> Bool { type(of: number) == booleanType }
+    static func isBoolean(_ number: NSNumber) -> Bool { type(of: number) == booleanType }
 
     /// Throws the collected field errors as one 422.
     func validate() throws(Problem) {

@@ -10,22 +10,20 @@ public struct PipelineSpec: Sendable, Equatable {
     public var publication: String?
     public var slotName: String?
     public var filters: TableFilter?
-    /// Whether a new slot starts with a snapshot of the tables.
-    public var snapshotEnabled: Bool?
+    /// Whether a new slot starts with a snapshot, and how it reads.
     public var snapshot: SnapshotSettings?
     /// nil keeps the stored desired state (`stopped` for a new pipeline).
     public var desiredState: PipelineRecord.DesiredState?
 
     public init(
         sourceID: String, publication: String? = nil, slotName: String? = nil, filters: TableFilter? = nil,
-        snapshotEnabled: Bool? = nil, snapshot: SnapshotSettings? = nil,
+        snapshot: SnapshotSettings? = nil,
         desiredState: PipelineRecord.DesiredState? = nil
     ) {
         self.sourceID = sourceID
         self.publication = publication
         self.slotName = slotName
         self.filters = filters
-        self.snapshotEnabled = snapshotEnabled
         self.snapshot = snapshot
         self.desiredState = desiredState
     }
@@ -39,7 +37,6 @@ public struct PipelineSpec: Sendable, Equatable {
         record.publication = publication ?? "popsink"
         record.slotName = slotName ?? PipelineConfig.defaultSlot(pipelineID: id)?.rawValue ?? record.slotName
         record.filters = filters ?? .all
-        record.initialLoad = snapshotEnabled ?? true
         record.snapshot = snapshot ?? SnapshotSettings()
         if let desiredState { record.desiredState = desiredState }
         return record

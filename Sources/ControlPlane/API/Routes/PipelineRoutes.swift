@@ -10,7 +10,7 @@ import PostgresReplication
 
 struct PipelineRoutes: Sendable {
     static let fields: Set<String> = [
-        "id", "source_id", "publication", "slot_name", "filters", "initial_load", "snapshot", "desired_state",
+        "id", "source_id", "publication", "slot_name", "filters", "snapshot", "desired_state",
     ]
 
     let context: APIContext
@@ -80,7 +80,7 @@ struct PipelineRoutes: Sendable {
         }
         let spec = PipelineSpec(
             sourceID: sourceID ?? "", publication: input.string("publication"), slotName: slot,
-            filters: input.filters("filters"), snapshotEnabled: input.bool("initial_load"),
+            filters: input.filters("filters"),
             snapshot: input.snapshotSettings("snapshot"), desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
         if let sourceID, try await context.store.source(id: sourceID) == nil { input.fail("source_id", "names no source") }
         try input.validate()
