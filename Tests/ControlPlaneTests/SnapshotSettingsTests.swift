@@ -5,7 +5,7 @@
 import CDC
 @testable import ControlPlane
 import Foundation
-import GRDB
+import EventStore
 import PostgresTestSupport
 import Testing
 
@@ -115,36 +115,50 @@ import Testing
         await service.stop()
     }
 
-    /// A data directory from before `snapshot` existed: its pipeline records
-    /// have no such key, and open with the defaults, except `enabled`, which
-    /// they kept as `initialLoad`.
+    /// A data directory from before `snapshot` existed, written as that
+    /// version left it (through GRDB: tables `sources` and `pipelines` and
+    /// GRDB's migration log): it opens, moved in place to the current layout;
+    /// its pipeline records have no `snapshot` and open with the defaults,
+    /// except `enabled`, which they kept as `initialLoad`.
     @Test func recordsSavedBeforeSnapshotSettingsOpenWithDefaults() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("state.sqlite").path
         let now = Timestamps.now()
+        let source = SourceRecord(id: "s", host: "h", database: "d", user: "u", password: "pw", createdAt: now, updatedAt: now)
+        var record = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(
+            PipelineRecord(id: "old", sourceID: "s", publication: "pub", createdAt: now, updatedAt: now))) as? [String: Any])
+        #expect(record.removeValue(forKey: "snapshot") != nil)
+        record["initialLoad"] = false
+        let oldPipeline = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
+        let oldSource = String(decoding: try JSONEncoder().encode(source), as: UTF8.self)
         do {
-            let store = try SQLiteStateStore(path: path)
-            try await store.save(PipelineRecord(id: "old", sourceID: "s", publication: "pub", createdAt: now, updatedAt: now))
+            let database = try SQLiteConnection(path: path, mode: .readWrite(create: true))
+            defer { database.close() }
+            func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+            try database.execute("""
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                CREATE TABLE sources (id TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE pipelines (id TEXT PRIMARY KEY, source_id TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+                INSERT INTO sources VALUES ('s', \(quoted(oldSource)));
+                INSERT INTO pipelines VALUES ('old', 's', \(quoted(oldPipeline)));
+                """, operation: "write a version 1 state store")
         }
-        // Rewrite the row as the previous version wrote it: the same JSON without `snapshot`.
-        let database = try DatabaseQueue(path: path)
-        try await database.write { db in
-            let json = try #require(try String.fetchOne(db, sql: "SELECT record FROM pipelines WHERE id = 'old'"))
-            var record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-            #expect(record.removeValue(forKey: "snapshot") != nil)
-            record["initialLoad"] = false
-            let old = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
-            try db.execute(sql: "UPDATE pipelines SET record = ? WHERE id = 'old'", arguments: [old])
-        }
-        try database.close()
 
         let reopened = try SQLiteStateStore(path: path)
-        let record = try #require(try await reopened.pipeline(id: "old"))
+        let opened = try #require(try await reopened.pipeline(id: "old"))
         var settings = SnapshotSettings()
         settings.enabled = false
-        #expect(record.snapshot == settings)
-        #expect(record.publication == "pub")
+        #expect(opened.snapshot == settings)
+        #expect(opened.publication == "pub")
+        #expect(try await reopened.source(id: "s") == source)
+        // Moved, not copied: saved and read again through a second opening.
+        try await reopened.save(PipelineRecord(id: "new", sourceID: "s", createdAt: now, updatedAt: now))
+        let again = try SQLiteStateStore(path: path)
+        #expect(try await again.pipelines().map(\.id) == ["new", "old"])
+        #expect(try await again.pipeline(id: "old")?.snapshot.enabled == false)
     }
 
     @Test func boundsAreCheckedWhenARecordIsDecoded() throws {
