@@ -23,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C system libraries: the only places C headers enter the build.
@@ -84,7 +83,6 @@ let package = Package(
             dependencies: [
                 "Blocking", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck",
                 "Telemetry",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -127,9 +125,8 @@ let package = Package(
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
-                "ControlPlane", "CDC", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
-                // To write a state store as an earlier version left it.
-                .product(name: "GRDB", package: "GRDB.swift"),
+                // EventStore: its SQLite wrapper, to write a state store as an earlier version left it.
+                "ControlPlane", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
             ],
             swiftSettings: swiftSettings
         ),
