@@ -42,8 +42,10 @@ let package = Package(
         .target(name: "Blocking", swiftSettings: swiftSettings),
         // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
         .target(name: "PostgresWire", swiftSettings: swiftSettings),
+        // The one JSON writer (RFC 8259, UTF-8 into a byte buffer): change events and API responses.
+        .target(name: "JSONText", swiftSettings: swiftSettings),
         // Pure pgoutput decoder and value conversion to JSON. No I/O.
-        .target(name: "PgOutput", dependencies: ["PostgresWire"], swiftSettings: swiftSettings),
+        .target(name: "PgOutput", dependencies: ["JSONText", "PostgresWire"], swiftSettings: swiftSettings),
         // libpq connections, replication commands and the COPY BOTH loop.
         .target(
             name: "PostgresReplication",
@@ -57,7 +59,7 @@ let package = Package(
         // Durable event log and checkpoints in SQLite.
         .target(name: "EventStore", dependencies: ["Blocking", "CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
         // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
-        .target(name: "HTTPServer", dependencies: ["Blocking", "CHTTPShims"], swiftSettings: swiftSettings),
+        .target(name: "HTTPServer", dependencies: ["Blocking", "CHTTPShims", "JSONText"], swiftSettings: swiftSettings),
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
@@ -81,8 +83,8 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "Blocking", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck",
-                "Telemetry",
+                "Blocking", "CDC", "EventStore", "HTTPServer", "JSONText", "PostgresReplication", "PostgresWire",
+                "SourceCheck", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
