@@ -203,7 +203,7 @@ import Testing
         try await store.save(PipelineRecord(id: good, sourceID: "src", desiredState: .running, createdAt: now, updatedAt: now))
 
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
-        try await registry.resume()
+        await registry.resume()
         for _ in 0..<200 where registry.status(good).state != .streaming { try await Task.sleep(for: .milliseconds(50)) }
         #expect(registry.status(good).state == .streaming)
         let orphan = registry.status("a_orphan")

@@ -213,7 +213,7 @@ import Testing
         await service.stop(keepingData: true)
         service = try Service(directory: service.directory)
         #expect(service.registry.config(pipelineID) == nil)
-        try await service.registry.resume()
+        await service.registry.resume()
         #expect(service.registry.config(pipelineID)?.snapshot == expected)
         await service.stop()
     }
