@@ -112,6 +112,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .testTarget(name: "BlockingTests", dependencies: ["Blocking"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresWireTests", dependencies: ["PostgresWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PgOutputTests",
