@@ -23,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C system libraries: the only places C headers enter the build.
@@ -38,24 +37,29 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // `Blocking.run`: the one way async code makes a blocking call (libpq,
+        // SQLite, files), on threads the service owns. No dependencies, so every target can use it.
+        .target(name: "Blocking", swiftSettings: swiftSettings),
         // Wire-level value types shared by the decoders: LSN, Postgres timestamps, byte readers.
         .target(name: "PostgresWire", swiftSettings: swiftSettings),
+        // The one JSON writer (RFC 8259, UTF-8 into a byte buffer): change events and API responses.
+        .target(name: "JSONText", swiftSettings: swiftSettings),
         // Pure pgoutput decoder and value conversion to JSON. No I/O.
-        .target(name: "PgOutput", dependencies: ["PostgresWire"], swiftSettings: swiftSettings),
+        .target(name: "PgOutput", dependencies: ["JSONText", "PostgresWire"], swiftSettings: swiftSettings),
         // libpq connections, replication commands and the COPY BOTH loop.
         .target(
             name: "PostgresReplication",
-            dependencies: ["CLibPQ", "COpenSSL", "PostgresWire"],
+            dependencies: ["Blocking", "CLibPQ", "COpenSSL", "PostgresWire"],
             swiftSettings: swiftSettings
         ),
         // The prerequisite report of `popsink-pg check` and the source check API.
-        .target(name: "SourceCheck", dependencies: ["PostgresReplication"], swiftSettings: swiftSettings),
+        .target(name: "SourceCheck", dependencies: ["Blocking", "PostgresReplication"], swiftSettings: swiftSettings),
         // Secrets at rest: AES-256-GCM under a key file (not yet used by the state store).
         .target(name: "Secrets", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Durable event log and checkpoints in SQLite.
-        .target(name: "EventStore", dependencies: ["CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
+        .target(name: "EventStore", dependencies: ["Blocking", "CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
         // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
-        .target(name: "HTTPServer", dependencies: ["CHTTPShims"], swiftSettings: swiftSettings),
+        .target(name: "HTTPServer", dependencies: ["Blocking", "CHTTPShims", "JSONText"], swiftSettings: swiftSettings),
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
@@ -79,8 +83,8 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire", "SourceCheck", "Telemetry",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "Blocking", "CDC", "EventStore", "HTTPServer", "JSONText", "PostgresReplication", "PostgresWire",
+                "SourceCheck", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -94,7 +98,8 @@ let package = Package(
         .executableTarget(
             name: "popsink-pg",
             dependencies: [
-                "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck", "Sinks",
+                "Blocking", "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck",
+                "Sinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +112,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .testTarget(name: "BlockingTests", dependencies: ["Blocking"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresWireTests", dependencies: ["PostgresWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PgOutputTests",
@@ -122,9 +128,8 @@ let package = Package(
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
-                "ControlPlane", "CDC", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
-                // To write a state store as an earlier version left it.
-                .product(name: "GRDB", package: "GRDB.swift"),
+                // EventStore: its SQLite wrapper, to write a state store as an earlier version left it.
+                "ControlPlane", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 // The entry point of `popsink-pg check` and `POST /v1/sources/{id}/check`:
 // read the facts from the server, judge them, report.
 
+import Blocking
 import Foundation
 import PostgresReplication
 
@@ -23,13 +24,9 @@ public enum SourceChecker {
             checks: CheckEvaluation.evaluate(facts, publication: publication))
     }
 
-    /// Runs every check on a thread of its own, so libpq's blocking calls stay
+    /// Runs every check on a `Blocking` thread, so libpq's blocking calls stay
     /// off Swift's cooperative pool.
     public static func run(settings: ConnectionSettings, publication: String = defaultPublication) async -> CheckReport {
-        await withCheckedContinuation { continuation in
-            Thread {
-                continuation.resume(returning: run(settings: settings, publication: publication))
-            }.start()
-        }
+        await Blocking.run { run(settings: settings, publication: publication) }
     }
 }

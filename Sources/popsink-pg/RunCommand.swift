@@ -140,8 +140,9 @@ struct RunCommand: AsyncParsableCommand {
                 includeTables: includeTables, excludeTables: excludeTables),
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
             snapshot: try SnapshotSettings(
-                workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup
-            ).options(enabled: !noSnapshot),
+                enabled: !noSnapshot, workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages),
+                rowsPerGroup: snapshotRowsPerGroup
+            ).options(),
             retention: try retention())
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
@@ -176,7 +177,7 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
-        try tailer?.finish(upTo: finalSequence)
+        try await tailer?.finish(upTo: finalSequence)
         // What is stored goes out before exit while the sink makes progress; one stalled for 30 s resumes on the next run.
         for forwarder in forwarders {
             _ = forwarder.waitUntilDelivered(finalSequence, stalledFor: 30)

@@ -80,7 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = HTTPServer(configuration: configuration) { await handler.handle($0) }
         let bound = try server.start()
         logger.info("popsink-pg listening on http://\(host):\(bound) (data in \(dataDir))")
-        try await registry.resume()
+        await registry.resume()
 
         signals.onSignal { server.triggerShutdown() }
         try await server.run()

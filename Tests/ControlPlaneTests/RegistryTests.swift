@@ -106,7 +106,7 @@ import Testing
 
         try postgres.execute("INSERT INTO t VALUES (3)", database: database)  // written while it was down
         let second = PipelineRegistry(store: store, dataDirectory: dataDirectory)
-        try await second.resume()
+        await second.resume()
         try postgres.execute("INSERT INTO t VALUES (4)", database: database)
         try await waitFor([1, 2, 3, 4])
 
@@ -114,7 +114,7 @@ import Testing
         try await second.stop(pipelineID)
         #expect(try await store.pipeline(id: pipelineID)?.desiredState == .stopped)
         let third = PipelineRegistry(store: store, dataDirectory: dataDirectory)
-        try await third.resume()
+        await third.resume()
         #expect(third.status(pipelineID).state == .stopped)
         await #expect(throws: PipelineRegistry.Failure.unknownPipeline("nope")) { try await third.start("nope") }
     }

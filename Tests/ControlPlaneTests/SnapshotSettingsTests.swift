@@ -5,7 +5,7 @@
 import CDC
 @testable import ControlPlane
 import Foundation
-import GRDB
+import EventStore
 import PostgresTestSupport
 import Testing
 
@@ -18,8 +18,13 @@ import Testing
         return try #require((created.body as? [String: Any])?["id"] as? String)
     }
 
+    /// The snapshot's numeric settings; `enabled` is checked on its own.
     private func settings(_ body: Any?) -> [String: Int]? {
-        (body as? [String: Any])?["snapshot"] as? [String: Int]
+        ((body as? [String: Any])?["snapshot"] as? [String: Any])?.filter { $0.key != "enabled" } as? [String: Int]
+    }
+
+    private func enabled(_ body: Any?) -> Bool? {
+        ((body as? [String: Any])?["snapshot"] as? [String: Any])?["enabled"] as? Bool
     }
 
     @Test func setThroughTheAPIAndKeptAcrossARestart() async throws {
@@ -33,7 +38,8 @@ import Testing
         #expect(settings(created.body) == given)
         #expect(settings(try await service.call("GET", "/v1/pipelines/tuned").body) == given)
         let listed = try await service.call("GET", "/v1/pipelines")
-        #expect(((listed.body as? [[String: Any]])?.first?["snapshot"] as? [String: Int]) == given)
+        #expect(settings((listed.body as? [[String: Any]])?.first) == given)
+        #expect(enabled(created.body) == true)
         // PUT of the same body changes nothing; a field left out takes its default again.
         let same = try await service.call("PUT", "/v1/pipelines/tuned", json: ["source_id": sourceID, "snapshot": given])
         #expect(same.status == 200)
@@ -44,10 +50,17 @@ import Testing
         let defaults = SnapshotOptions()
         let expected = ["workers": 5, "chunk_pages": Int(defaults.chunkPages), "rows_per_group": defaults.rowsPerGroup]
         #expect(settings(partial.body) == expected)
+        let off = try await service.call("PUT", "/v1/pipelines/tuned", json: [
+            "source_id": sourceID, "snapshot": ["enabled": false, "workers": 5],
+        ])
+        #expect(enabled(off.body) == false, "\(off.raw)")
+        #expect(settings(off.body) == expected)
 
         await service.stop(keepingData: true)
         service = try Service(directory: service.directory)
-        #expect(settings(try await service.call("GET", "/v1/pipelines/tuned").body) == expected)
+        let reopened = try await service.call("GET", "/v1/pipelines/tuned")
+        #expect(settings(reopened.body) == expected)
+        #expect(enabled(reopened.body) == false)
         await service.stop()
     }
 
@@ -77,6 +90,8 @@ import Testing
             (["rows_per_group": -1, "workers": 99], ["snapshot.workers", "snapshot.rows_per_group"]),
             (["rows_per_group": 1e300], ["snapshot.rows_per_group"]),
             (["colour": "blue"], ["snapshot.colour"]),
+            (["enabled": "no"], ["snapshot.enabled"]),
+            (["enabled": 0], ["snapshot.enabled"]),
             ([4], ["snapshot"]),
             ("fast", ["snapshot"]),
         ]
@@ -88,6 +103,9 @@ import Testing
         }
         let bounds = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": ["workers": 65]])
         #expect(bounds.raw.contains("between 1 and 64"), "\(bounds.raw)")
+        // The snapshot has one name: the old top-level flag is an unknown field.
+        let old = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "initial_load": false])
+        #expect(old.status == 422 && old.raw.contains("initial_load"), "\(old.raw)")
         #expect(try await service.call("GET", "/v1/pipelines/bad").status == 404)
         // The largest values are accepted.
         let largest = ["workers": 64, "chunk_pages": 4_294_967_295, "rows_per_group": 9_007_199_254_740_991]
@@ -97,32 +115,50 @@ import Testing
         await service.stop()
     }
 
-    /// A data directory from before `snapshot` existed: its pipeline records
-    /// have no such key, and open with the defaults.
+    /// A data directory from before `snapshot` existed, written as that
+    /// version left it (through GRDB: tables `sources` and `pipelines` and
+    /// GRDB's migration log): it opens, moved in place to the current layout;
+    /// its pipeline records have no `snapshot` and open with the defaults,
+    /// except `enabled`, which they kept as `initialLoad`.
     @Test func recordsSavedBeforeSnapshotSettingsOpenWithDefaults() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("state.sqlite").path
         let now = Timestamps.now()
+        let source = SourceRecord(id: "s", host: "h", database: "d", user: "u", password: "pw", createdAt: now, updatedAt: now)
+        var record = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(
+            PipelineRecord(id: "old", sourceID: "s", publication: "pub", createdAt: now, updatedAt: now))) as? [String: Any])
+        #expect(record.removeValue(forKey: "snapshot") != nil)
+        record["initialLoad"] = false
+        let oldPipeline = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
+        let oldSource = String(decoding: try JSONEncoder().encode(source), as: UTF8.self)
         do {
-            let store = try SQLiteStateStore(path: path)
-            try await store.save(PipelineRecord(id: "old", sourceID: "s", publication: "pub", createdAt: now, updatedAt: now))
+            let database = try SQLiteConnection(path: path, mode: .readWrite(create: true))
+            defer { database.close() }
+            func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+            try database.execute("""
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                CREATE TABLE sources (id TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE pipelines (id TEXT PRIMARY KEY, source_id TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+                INSERT INTO sources VALUES ('s', \(quoted(oldSource)));
+                INSERT INTO pipelines VALUES ('old', 's', \(quoted(oldPipeline)));
+                """, operation: "write a version 1 state store")
         }
-        // Rewrite the row as the previous version wrote it: the same JSON without `snapshot`.
-        let database = try DatabaseQueue(path: path)
-        try await database.write { db in
-            let json = try #require(try String.fetchOne(db, sql: "SELECT record FROM pipelines WHERE id = 'old'"))
-            var record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-            #expect(record.removeValue(forKey: "snapshot") != nil)
-            let old = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
-            try db.execute(sql: "UPDATE pipelines SET record = ? WHERE id = 'old'", arguments: [old])
-        }
-        try database.close()
 
         let reopened = try SQLiteStateStore(path: path)
-        let record = try #require(try await reopened.pipeline(id: "old"))
-        #expect(record.snapshot == SnapshotSettings())
-        #expect(record.publication == "pub")
+        let opened = try #require(try await reopened.pipeline(id: "old"))
+        var settings = SnapshotSettings()
+        settings.enabled = false
+        #expect(opened.snapshot == settings)
+        #expect(opened.publication == "pub")
+        #expect(try await reopened.source(id: "s") == source)
+        // Moved, not copied: saved and read again through a second opening.
+        try await reopened.save(PipelineRecord(id: "new", sourceID: "s", createdAt: now, updatedAt: now))
+        let again = try SQLiteStateStore(path: path)
+        #expect(try await again.pipelines().map(\.id) == ["new", "old"])
+        #expect(try await again.pipeline(id: "old")?.snapshot.enabled == false)
     }
 
     @Test func boundsAreCheckedWhenARecordIsDecoded() throws {
@@ -177,7 +213,7 @@ import Testing
         await service.stop(keepingData: true)
         service = try Service(directory: service.directory)
         #expect(service.registry.config(pipelineID) == nil)
-        try await service.registry.resume()
+        await service.registry.resume()
         #expect(service.registry.config(pipelineID)?.snapshot == expected)
         await service.stop()
     }

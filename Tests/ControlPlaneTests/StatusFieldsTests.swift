@@ -24,7 +24,7 @@ import Testing
         let pipelineID = "p\(database)"
         let sourceID = try await service.registerSource(postgres, database: database)
         let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running", "initial_load": false,
+            "source_id": sourceID, "desired_state": "running", "snapshot": ["enabled": false],
         ])
         #expect(put.status == 201, "\(put.body ?? "")")
 

@@ -1,10 +1,12 @@
 // The JSON the API answers with: a typed value the representations build,
-// and its text, written here. JSONSerialization did this before; on Linux it
-// bridges every value through NSNumber and NSDictionary and sorts keys with
+// written through `JSONWriter`, the event encoder's writer. JSONSerialization
+// did this before; on Linux it bridges every value through NSNumber and NSDictionary and sorts keys with
 // NSString.compare under a locale it creates per comparison, which perf put
 // at 67% of a status request's CPU (bench/api); a `[String: Any]` walked with
 // `as?` casts still spent half of it in dynamic casts. Output is unchanged:
 // keys sorted, slashes unescaped, no whitespace.
+
+import JSONText
 
 /// A JSON value.
 enum JSON: Sendable {
@@ -22,64 +24,32 @@ enum JSON: Sendable {
 
     /// The JSON text, UTF-8.
     var bytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(512)
-        write(into: &out)
-        return out
+        var writer = JSONWriter(capacity: 512)
+        write(into: &writer)
+        return writer.bytes
     }
 
-    private func write(into out: inout [UInt8]) {
+    private func write(into writer: inout JSONWriter) {
         switch self {
-        case .null: out += "null".utf8
-        case .bool(let value): out += (value ? "true" : "false").utf8
-        case .integer(let value): out += String(value).utf8
-        case .unsigned(let value): out += String(value).utf8
+        case .null: writer.null()
+        case .bool(let value): writer.bool(value)
+        case .integer(let value): writer.integer(value)
+        case .unsigned(let value): writer.integer(value)
         // JSON has no NaN or infinities.
-        case .number(let value): out += (value.isFinite ? "\(value)" : "null").utf8
-        case .string(let value): Self.write(value, into: &out)
+        case .number(let value): if value.isFinite { writer.rawValue("\(value)") } else { writer.null() }
+        case .string(let value): writer.string(value)
         case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                element.write(into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+            writer.beginArray()
+            for element in elements { element.write(into: &writer) }
+            writer.endArray()
         case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.write(member.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                member.value.write(into: &out)
+            writer.beginObject()
+            for member in members.sorted(by: { $0.key < $1.key }) {
+                writer.key(member.key)
+                member.value.write(into: &writer)
             }
-            out.append(UInt8(ascii: "}"))
+            writer.endObject()
         }
-    }
-
-    /// RFC 8259 §7: quotation mark, reverse solidus and control characters escaped.
-    private static func write(_ string: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings (keys, ids, states) need no escape: copy them whole.
-        guard string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-            out += string.utf8
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += #"\""#.utf8
-            case UInt8(ascii: "\\"): out += #"\\"#.utf8
-            case UInt8(ascii: "\n"): out += #"\n"#.utf8
-            case UInt8(ascii: "\r"): out += #"\r"#.utf8
-            case UInt8(ascii: "\t"): out += #"\t"#.utf8
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += #"\u00"#.utf8
-                out += [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 

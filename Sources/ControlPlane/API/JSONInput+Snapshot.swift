@@ -13,9 +13,15 @@ extension JSONInput {
             fail(field, "must be an object")
             return nil
         }
-        let known = Set(SnapshotSettings.Field.allCases.map(\.rawValue))
+        let known = Set(SnapshotSettings.Field.allCases.map(\.rawValue) + ["enabled"])
         for key in map.keys.sorted() where !known.contains(key) { fail("\(field).\(key)", "is not a known field") }
         let errorsBefore = errors.count
+        var enabled = true
+        switch map["enabled"] {
+        case nil, is NSNull: break
+        case let flag as NSNumber where Self.isBoolean(flag): enabled = flag.boolValue
+        default: fail("\(field).enabled", "must be true or false")
+        }
         var values: [SnapshotSettings.Field: Int] = [:]
         for key in SnapshotSettings.Field.allCases {
             values[key] = integer("\(field).\(key.rawValue)", in: map[key.rawValue])
@@ -25,6 +31,6 @@ extension JSONInput {
             fail("\(field).\(violation.field.rawValue)", violation.message)
         }
         guard errors.count == errorsBefore else { return nil }
-        return try? SnapshotSettings(workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup)
+        return try? SnapshotSettings(enabled: enabled, workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup)
     }
 }

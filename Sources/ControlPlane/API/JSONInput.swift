@@ -2,6 +2,7 @@
 // or an unknown field is a 422 naming the field (openapi.yaml sets
 // additionalProperties: false on every request body).
 
+import CDC
 import Foundation
 import HTTPServer
 
@@ -80,37 +81,39 @@ struct JSONInput {
         return list.map { $0 as! String }
     }
 
+    /// The fields of a table filter (`TableFilter` in openapi.yaml).
+    static let filterFields: Set<String> = ["include_schemas", "exclude_schemas", "include_tables", "exclude_tables"]
+
     /// The `filters` object: include/exclude schema and table globs.
-    mutating func filters(_ field: String) -> TableFilterInput? {
+    mutating func filters(_ field: String) -> TableFilter? {
         guard let value = object[field], !(value is NSNull) else { return nil }
         guard let map = value as? [String: Any] else {
             errors.append((field, "must be an object"))
             return nil
         }
-        let keys: Set<String> = ["include_schemas", "exclude_schemas", "include_tables", "exclude_tables"]
-        for key in map.keys.sorted() where !keys.contains(key) { errors.append(("\(field).\(key)", "is not a known field")) }
-        return TableFilterInput(
-            includeSchemas: stringList("\(field).include_schemas", in: map["include_schemas"]) ?? [],
-            excludeSchemas: stringList("\(field).exclude_schemas", in: map["exclude_schemas"]) ?? [],
-            includeTables: stringList("\(field).include_tables", in: map["include_tables"]) ?? [],
-            excludeTables: stringList("\(field).exclude_tables", in: map["exclude_tables"]) ?? [])
+        for key in map.keys.sorted() where !Self.filterFields.contains(key) {
+            errors.append(("\(field).\(key)", "is not a known field"))
+        }
+        return tableFilter(in: map, prefix: "\(field).")
+    }
+
+    /// A table filter read from `map`, its errors named `prefix` + field; absent lists are empty.
+    mutating func tableFilter(in map: [String: Any], prefix: String = "") -> TableFilter {
+        TableFilter(
+            includeSchemas: stringList(prefix + "include_schemas", in: map["include_schemas"]) ?? [],
+            excludeSchemas: stringList(prefix + "exclude_schemas", in: map["exclude_schemas"]) ?? [],
+            includeTables: stringList(prefix + "include_tables", in: map["include_tables"]) ?? [],
+            excludeTables: stringList(prefix + "exclude_tables", in: map["exclude_tables"]) ?? [])
     }
 
     mutating func fail(_ field: String, _ message: String) { errors.append((field, message)) }
 
     /// JSONSerialization gives true/false as a distinct NSNumber subclass.
     private static let booleanType = type(of: NSNumber(value: true))
-    private static func isBoolean(_ number: NSNumber) -> Bool { type(of: number) == booleanType }
+    static func isBoolean(_ number: NSNumber) -> Bool { type(of: number) == booleanType }
 
     /// Throws the collected field errors as one 422.
     func validate() throws(Problem) {
         if !errors.isEmpty { throw Problem.invalid(errors) }
     }
-}
-
-struct TableFilterInput {
-    var includeSchemas: [String]
-    var excludeSchemas: [String]
-    var includeTables: [String]
-    var excludeTables: [String]
 }

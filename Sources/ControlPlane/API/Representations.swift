@@ -24,16 +24,16 @@ enum Representation {
         ]
     }
 
-    /// The values a load of this pipeline runs with: those set, defaults for the rest.
+    /// Whether the pipeline snapshots, and the values its snapshot runs with: those set, defaults for the rest.
     static func snapshotSettings(_ settings: SnapshotSettings) -> JSON {
         let options = settings.options()
-        return ["workers": options.workers, "chunk_pages": Int(options.chunkPages), "rows_per_group": options.rowsPerGroup]
+        return ["enabled": options.enabled, "workers": options.workers, "chunk_pages": Int(options.chunkPages), "rows_per_group": options.rowsPerGroup]
     }
 
     static func pipeline(_ record: PipelineRecord, state: PipelineState) -> JSON {
         [
             "id": record.id, "source_id": record.sourceID, "publication": record.publication,
-            "slot_name": record.slotName, "filters": filters(record.filters), "initial_load": record.initialLoad,
+            "slot_name": record.slotName, "filters": filters(record.filters),
             "snapshot": snapshotSettings(record.snapshot),
             "desired_state": record.desiredState.rawValue, "state": state.rawValue,
             "created_at": record.createdAt, "updated_at": record.updatedAt,

@@ -1,5 +1,5 @@
 // A pipeline as the control plane stores it: which source, what to capture,
-// how its snapshot reads, and whether it should be running (restarted on
+// whether and how its snapshot reads, and whether it should be running (restarted on
 // its own after a restart of the service).
 
 import CDC
@@ -15,7 +15,6 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public var publication: String
     public var slotName: String
     public var filters: TableFilter
-    public var initialLoad: Bool
     public var snapshot: SnapshotSettings
     public var desiredState: DesiredState
     public var createdAt: String
@@ -23,7 +22,7 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
 
     public init(
         id: String, sourceID: String, publication: String = "popsink", slotName: String? = nil,
-        filters: TableFilter = .all, initialLoad: Bool = true, snapshot: SnapshotSettings = SnapshotSettings(),
+        filters: TableFilter = .all, snapshot: SnapshotSettings = SnapshotSettings(),
         desiredState: DesiredState = .stopped, createdAt: String, updatedAt: String
     ) {
         self.id = id
@@ -31,7 +30,6 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
         self.publication = publication
         self.slotName = slotName ?? PipelineConfig.defaultSlot(pipelineID: id)?.rawValue ?? "popsink"
         self.filters = filters
-        self.initialLoad = initialLoad
         self.snapshot = snapshot
         self.desiredState = desiredState
         self.createdAt = createdAt
@@ -40,8 +38,15 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
 }
 
 extension PipelineRecord {
+    private enum CodingKeys: String, CodingKey {
+        case id, sourceID, publication, slotName, filters, snapshot, desiredState, createdAt, updatedAt
+        /// Where records before `snapshot.enabled` kept it.
+        case initialLoad
+    }
+
     /// Decodes records of every version: those saved before `snapshot`
-    /// existed have none and get the defaults.
+    /// existed have none and get the defaults; those saved before
+    /// `snapshot.enabled` kept it as `initialLoad`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
@@ -49,10 +54,23 @@ extension PipelineRecord {
         publication = try container.decode(String.self, forKey: .publication)
         slotName = try container.decode(String.self, forKey: .slotName)
         filters = try container.decode(TableFilter.self, forKey: .filters)
-        initialLoad = try container.decode(Bool.self, forKey: .initialLoad)
         snapshot = try container.decodeIfPresent(SnapshotSettings.self, forKey: .snapshot) ?? SnapshotSettings()
+        if let initialLoad = try container.decodeIfPresent(Bool.self, forKey: .initialLoad) { snapshot.enabled = initialLoad }
         desiredState = try container.decode(DesiredState.self, forKey: .desiredState)
         createdAt = try container.decode(String.self, forKey: .createdAt)
         updatedAt = try container.decode(String.self, forKey: .updatedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(sourceID, forKey: .sourceID)
+        try container.encode(publication, forKey: .publication)
+        try container.encode(slotName, forKey: .slotName)
+        try container.encode(filters, forKey: .filters)
+        try container.encode(snapshot, forKey: .snapshot)
+        try container.encode(desiredState, forKey: .desiredState)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
     }
 }

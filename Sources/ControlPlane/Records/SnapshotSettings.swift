@@ -6,7 +6,8 @@
 
 import CDC
 
-/// The snapshot's parallelism, chunk size and commit size, each within its bounds.
+/// Whether a new slot starts with a snapshot, and the snapshot's parallelism,
+/// chunk size and commit size, each within its bounds.
 public struct SnapshotSettings: Sendable, Equatable {
     public enum Field: String, Sendable, CaseIterable {
         case workers
@@ -32,6 +33,9 @@ public struct SnapshotSettings: Sendable, Equatable {
         public var description: String { "\(field.rawValue) \(message) (got \(value))" }
     }
 
+    /// Read the tables' existing rows when the slot is created (the first
+    /// start); false streams only new changes.
+    public var enabled: Bool
     /// Connections reading chunks at once; nil: one per core.
     public let workers: Int?
     /// Heap pages per chunk; nil: `SnapshotOptions`' default.
@@ -41,16 +45,18 @@ public struct SnapshotSettings: Sendable, Equatable {
 
     /// Every value at its default.
     public init() {
+        enabled = true
         workers = nil
         chunkPages = nil
         rowsPerGroup = nil
     }
 
     /// Throws for the first value outside its bounds; see `violations` to report them all.
-    public init(workers: Int?, chunkPages: Int?, rowsPerGroup: Int?) throws(OutOfBounds) {
+    public init(enabled: Bool = true, workers: Int?, chunkPages: Int?, rowsPerGroup: Int?) throws(OutOfBounds) {
         if let violation = Self.violations(workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup).first {
             throw violation
         }
+        self.enabled = enabled
         self.workers = workers
         self.chunkPages = chunkPages
         self.rowsPerGroup = rowsPerGroup
@@ -65,7 +71,7 @@ public struct SnapshotSettings: Sendable, Equatable {
     }
 
     /// What the pipeline runs with: the values given, defaults for the rest.
-    public func options(enabled: Bool = true) -> SnapshotOptions {
+    public func options() -> SnapshotOptions {
         let defaults = SnapshotOptions()
         return SnapshotOptions(
             enabled: enabled, workers: workers ?? defaults.workers,
@@ -78,12 +84,13 @@ public struct SnapshotSettings: Sendable, Equatable {
 /// a hand-edited state store cannot start a pipeline with 0 workers.
 extension SnapshotSettings: Codable {
     private enum CodingKeys: String, CodingKey {
-        case workers, chunkPages, rowsPerGroup
+        case enabled, workers, chunkPages, rowsPerGroup
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         try self.init(
+            enabled: try container.decodeIfPresent(Bool.self, forKey: .enabled) ?? true,
             workers: try container.decodeIfPresent(Int.self, forKey: .workers),
             chunkPages: try container.decodeIfPresent(Int.self, forKey: .chunkPages),
             rowsPerGroup: try container.decodeIfPresent(Int.self, forKey: .rowsPerGroup))
@@ -91,6 +98,7 @@ extension SnapshotSettings: Codable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(enabled, forKey: .enabled)
         try container.encodeIfPresent(workers, forKey: .workers)
         try container.encodeIfPresent(chunkPages, forKey: .chunkPages)
         try container.encodeIfPresent(rowsPerGroup, forKey: .rowsPerGroup)

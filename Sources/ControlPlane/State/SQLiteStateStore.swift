@@ -1,99 +1,107 @@
-// The embedded state store: `state.sqlite` in the data directory, through
-// GRDB. GRDB's async accessors run on its own dispatch queue, so a slow disk
-// never blocks Swift's cooperative pool. Records are stored as JSON columns
-// next to their id: they are small, read whole, and change shape with the API.
-// Reads are served from a copy in memory (`RecordCache`), which each write
-// updates once its transaction has committed, in commit order on GRDB's
-// writer queue; so this file must be the only writer of `state.sqlite`.
+// The embedded state store: `state.sqlite` in the data directory, through the
+// package's own SQLite wrapper (the event store's). Records are JSON in one
+// `records` table keyed by kind and id: they are small, read whole, and change
+// shape with the API. Reads are served from memory (`RecordTable`); writes run
+// one at a time on a `Blocking` thread, so a slow disk never blocks Swift's
+// cooperative pool, and update the copy in memory once committed; so this
+// file must be the only writer of `state.sqlite`.
 
+import Blocking
+import EventStore
 import Foundation
-import GRDB
+import Synchronization
 
 /// Sources and pipelines in SQLite.
 public final class SQLiteStateStore: StateStore {
-    private let database: DatabaseQueue
-    private let cache: RecordCache
+    private let connection: Mutex<Connection>
+    private let sourceTable: RecordTable<SourceRecord>
+    private let pipelineTable: RecordTable<PipelineRecord>
+
+    /// The connection, touched only under the mutex.
+    private final class Connection: @unchecked Sendable {
+        let sqlite: SQLiteConnection
+        init(_ sqlite: SQLiteConnection) { self.sqlite = sqlite }
+    }
 
     public init(path: String) throws {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: path, configuration: configuration)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE sources (id TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE pipelines (
-                    id TEXT PRIMARY KEY, source_id TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
-                """)
-        }
-        try migrator.migrate(database)
-        cache = try database.read { db in
-            RecordCache(
-                sources: try String.fetchAll(db, sql: "SELECT record FROM sources").map(Self.decode),
-                pipelines: try String.fetchAll(db, sql: "SELECT record FROM pipelines").map(Self.decode))
-        }
+        let sqlite = try SQLiteConnection(path: path, mode: .readWrite(create: true))
+        try sqlite.execute("PRAGMA busy_timeout = 5000", operation: "configure")
+        try StateSchema.migrate(sqlite)
+        sourceTable = try RecordTable(sqlite)
+        pipelineTable = try RecordTable(sqlite)
+        connection = Mutex(Connection(sqlite))
         // Records hold passwords: keep the file to its owner.
         chmod(path, 0o600)
     }
 
-    public func sources() async throws -> [SourceRecord] { cache.sources }
-
-    public func source(id: String) async throws -> SourceRecord? { cache.source(id: id) }
-
-    public func save(_ source: SourceRecord) async throws {
-        let json = try Self.encode(source)
-        try await database.write { db in
-            try db.execute(
-                sql: "INSERT INTO sources (id, record) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-                arguments: [source.id, json])
-            db.afterNextTransaction { [cache] _ in cache.put(source) }
-        }
-    }
-
+    public func sources() async throws -> [SourceRecord] { sourceTable.all }
+    public func source(id: String) async throws -> SourceRecord? { sourceTable.record(id: id) }
+    public func save(_ source: SourceRecord) async throws { try await write { try self.sourceTable.save(source, on: $0) } }
     public func deleteSource(id: String) async throws -> Bool {
-        try await database.write { db in
-            try db.execute(sql: "DELETE FROM sources WHERE id = ?", arguments: [id])
-            let deleted = db.changesCount > 0
-            db.afterNextTransaction { [cache] _ in cache.removeSource(id: id) }
-            return deleted
-        }
+        try await write { try self.sourceTable.delete(id: id, on: $0) }
     }
 
-    public func pipelines() async throws -> [PipelineRecord] { cache.pipelines }
-
-    public func pipeline(id: String) async throws -> PipelineRecord? { cache.pipeline(id: id) }
-
+    public func pipelines() async throws -> [PipelineRecord] { pipelineTable.all }
+    public func pipeline(id: String) async throws -> PipelineRecord? { pipelineTable.record(id: id) }
     public func save(_ pipeline: PipelineRecord) async throws {
-        let json = try Self.encode(pipeline)
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO pipelines (id, source_id, record) VALUES (?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id, record = excluded.record
-                    """,
-                arguments: [pipeline.id, pipeline.sourceID, json])
-            db.afterNextTransaction { [cache] _ in cache.put(pipeline) }
-        }
+        try await write { try self.pipelineTable.save(pipeline, on: $0) }
     }
-
     public func deletePipeline(id: String) async throws -> Bool {
-        try await database.write { db in
-            try db.execute(sql: "DELETE FROM pipelines WHERE id = ?", arguments: [id])
-            let deleted = db.changesCount > 0
-            db.afterNextTransaction { [cache] _ in cache.removePipeline(id: id) }
-            return deleted
+        try await write { try self.pipelineTable.delete(id: id, on: $0) }
+    }
+
+    /// Runs one write (a single statement, its own transaction) under the lock,
+    /// off the cooperative pool: writes commit, and show in memory, in order.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await Blocking.run { () throws -> T in
+            try self.connection.withLock { connection throws -> T in try body(connection.sqlite) }
+        }
+    }
+}
+
+/// The state store's tables, and the move from the layouts earlier versions left.
+enum StateSchema {
+    /// `PRAGMA user_version` of the current layout.
+    static let version: Int64 = 2
+
+    /// Brings a new or older store to `version`, in one transaction. Version 1
+    /// was written through GRDB: tables `sources` and `pipelines` (id, record
+    /// JSON) and GRDB's `grdb_migrations`; their rows move into `records` as
+    /// they are (the record JSON did not change shape).
+    static func migrate(_ connection: SQLiteConnection) throws {
+        let current = try connection.integer("PRAGMA user_version", operation: "read the state store version")
+        guard current < version else { return }
+        let tables = try Set(names(connection, "SELECT name FROM sqlite_master WHERE type = 'table'"))
+        var script = """
+            BEGIN IMMEDIATE;
+            CREATE TABLE IF NOT EXISTS records (
+                kind TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (kind, id)
+            ) WITHOUT ROWID;
+
+            """
+        if tables.contains("sources") {
+            script += "INSERT OR REPLACE INTO records SELECT 'source', id, record FROM sources; DROP TABLE sources;\n"
+        }
+        if tables.contains("pipelines") {
+            script += "INSERT OR REPLACE INTO records SELECT 'pipeline', id, record FROM pipelines; DROP TABLE pipelines;\n"
+        }
+        if tables.contains("grdb_migrations") { script += "DROP TABLE grdb_migrations;\n" }
+        script += "PRAGMA user_version = \(version);\nCOMMIT;"
+        do {
+            try connection.execute(script, operation: "migrate the state store to version \(version)")
+        } catch {
+            if !connection.isAutocommit { try? connection.execute("ROLLBACK", operation: "roll back the migration") }
+            throw error
         }
     }
 
-    private static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    private static func decode<Record: Decodable>(_ json: String) throws -> Record {
-        try JSONDecoder().decode(Record.self, from: Data(json.utf8))
+    private static func names(_ connection: SQLiteConnection, _ sql: String) throws -> [String] {
+        let statement = try connection.prepare(sql)
+        defer { statement.finalize() }
+        var names: [String] = []
+        while try statement.step("list the state store's tables") { names.append(statement.text(0) ?? "") }
+        return names
     }
 }

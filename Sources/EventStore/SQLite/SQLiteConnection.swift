@@ -1,6 +1,9 @@
 // A thin owner of one `sqlite3*` handle: open, execute, prepare, close, and
 // turn failures into `EventStoreError`s. With `SQLiteStatement` it is the only
-// code that touches SQLite's C pointers.
+// code that touches SQLite's C pointers, and the one SQLite stack of the
+// package: the control plane's state store uses it too (`package` access).
+// The event store's hot path was measured on it (bench/stream), and a second
+// stack (GRDB) for two small tables was a second way of doing one thing.
 //
 // Connections are opened with SQLITE_OPEN_NOMUTEX (multi-thread mode): each is
 // used by one thread at a time (the writer by its pipeline thread, a reader
@@ -8,8 +11,8 @@
 
 import CSQLite
 
-final class SQLiteConnection {
-    enum Mode {
+package final class SQLiteConnection {
+    package enum Mode {
         /// Read and write; create the file when `create` is true.
         case readWrite(create: Bool)
         /// Read only; the file must exist.
@@ -19,7 +22,7 @@ final class SQLiteConnection {
     let path: String
     private var handle: OpaquePointer?
 
-    init(path: String, mode: Mode) throws(EventStoreError) {
+    package init(path: String, mode: Mode) throws(EventStoreError) {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX
         switch mode {
@@ -42,23 +45,23 @@ final class SQLiteConnection {
 
     /// Closes the handle. Statements should be finalized first; `sqlite3_close_v2`
     /// defers the close until they are if one was missed.
-    func close() {
+    package func close() {
         guard let db = handle else { return }
         handle = nil
         sqlite3_close_v2(db)
     }
 
-    var isOpen: Bool { handle != nil }
+    package var isOpen: Bool { handle != nil }
 
     /// Runs one or more statements that return no rows we need (DDL, pragmas, BEGIN).
-    func execute(_ sql: String, operation: String) throws(EventStoreError) {
+    package func execute(_ sql: String, operation: String) throws(EventStoreError) {
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw error(rc, operation: operation) }
     }
 
     /// Prepares a statement that lives as long as the connection and is reused
     /// for every call (SQLITE_PREPARE_PERSISTENT tells SQLite so).
-    func prepare(_ sql: String, operation: String = "prepare") throws(EventStoreError) -> SQLiteStatement {
+    package func prepare(_ sql: String, operation: String = "prepare") throws(EventStoreError) -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard rc == SQLITE_OK, let statement else { throw error(rc, operation: "\(operation): \(sql)") }
@@ -66,7 +69,7 @@ final class SQLiteConnection {
     }
 
     /// Reads a pragma (or any single-value query) as an integer.
-    func integer(_ sql: String, operation: String) throws(EventStoreError) -> Int64 {
+    package func integer(_ sql: String, operation: String) throws(EventStoreError) -> Int64 {
         let statement = try prepare(sql, operation: operation)
         defer { statement.finalize() }
         guard try statement.step(operation) else { return 0 }
@@ -74,7 +77,7 @@ final class SQLiteConnection {
     }
 
     /// Reads a pragma (or any single-value query) as text.
-    func text(_ sql: String, operation: String) throws(EventStoreError) -> String? {
+    package func text(_ sql: String, operation: String) throws(EventStoreError) -> String? {
         let statement = try prepare(sql, operation: operation)
         defer { statement.finalize() }
         guard try statement.step(operation) else { return nil }
@@ -83,10 +86,10 @@ final class SQLiteConnection {
 
     /// True when no transaction is open (SQLite rolls back on its own after
     /// some errors, such as a full disk during a write).
-    var isAutocommit: Bool { handle.map { sqlite3_get_autocommit($0) != 0 } ?? true }
+    package var isAutocommit: Bool { handle.map { sqlite3_get_autocommit($0) != 0 } ?? true }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    var changes: Int64 { handle.map { Int64(sqlite3_changes64($0)) } ?? 0 }
+    package var changes: Int64 { handle.map { Int64(sqlite3_changes64($0)) } ?? 0 }
 
     func error(_ rc: Int32, operation: String) -> EventStoreError {
         Self.error(rc, db: handle, operation: operation, path: path)

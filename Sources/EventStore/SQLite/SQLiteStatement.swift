@@ -8,7 +8,7 @@ import CSQLite
 /// which Swift cannot import): SQLite copies the bytes before the bind returns.
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-final class SQLiteStatement {
+package final class SQLiteStatement {
     private var handle: OpaquePointer?
     private let path: String
 
@@ -20,7 +20,7 @@ final class SQLiteStatement {
     deinit { finalize() }
 
     /// Releases the statement; later calls fail with SQLITE_MISUSE instead of crashing.
-    func finalize() {
+    package func finalize() {
         guard let statement = handle else { return }
         handle = nil
         sqlite3_finalize(statement)
@@ -28,16 +28,16 @@ final class SQLiteStatement {
 
     // MARK: Binding (parameters are 1-based, as in SQLite)
 
-    func bind(_ value: Int64, at index: Int32) {
+    package func bind(_ value: Int64, at index: Int32) {
         sqlite3_bind_int64(handle, index, value)
     }
 
-    func bindNull(at index: Int32) {
+    package func bindNull(at index: Int32) {
         sqlite3_bind_null(handle, index)
     }
 
     /// Binds text; SQLite copies it.
-    func bind(_ value: String, at index: Int32) {
+    package func bind(_ value: String, at index: Int32) {
         sqlite3_bind_text(handle, index, value, -1, transient)
     }
 
@@ -58,7 +58,7 @@ final class SQLiteStatement {
     /// Runs the statement one step: true when a row is ready to read, false when
     /// it is done. Throws (after resetting) on failure.
     @discardableResult
-    func step(_ operation: @autoclosure () -> String) throws(EventStoreError) -> Bool {
+    package func step(_ operation: @autoclosure () -> String) throws(EventStoreError) -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
@@ -68,33 +68,33 @@ final class SQLiteStatement {
     }
 
     /// Makes the statement ready to run again (and releases any read it holds).
-    func reset() {
+    package func reset() {
         sqlite3_reset(handle)
     }
 
     /// Binds, steps once and resets: for INSERT, UPDATE, DELETE and transaction control.
-    func run(_ operation: @autoclosure () -> String) throws(EventStoreError) {
+    package func run(_ operation: @autoclosure () -> String) throws(EventStoreError) {
         defer { sqlite3_reset(handle) }
         try step(operation())
     }
 
     // MARK: Columns (0-based, as in SQLite)
 
-    func int64(_ column: Int32) -> Int64 {
+    package func int64(_ column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
     }
 
-    func isNull(_ column: Int32) -> Bool {
+    package func isNull(_ column: Int32) -> Bool {
         sqlite3_column_type(handle, column) == SQLITE_NULL
     }
 
-    func text(_ column: Int32) -> String? {
+    package func text(_ column: Int32) -> String? {
         guard let text = sqlite3_column_text(handle, column) else { return nil }
         return String(cString: text)
     }
 
     /// Copies a blob column out (the pointer SQLite returns dies at the next step).
-    func bytes(_ column: Int32) -> [UInt8] {
+    package func bytes(_ column: Int32) -> [UInt8] {
         // Ask for the pointer before the length, as SQLite's documentation advises.
         let pointer = sqlite3_column_blob(handle, column)
         let count = Int(sqlite3_column_bytes(handle, column))

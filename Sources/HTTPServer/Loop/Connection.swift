@@ -57,6 +57,8 @@ final class Connection {
     /// The handler task of the request in flight, cancelled if the client leaves while
     /// its body streams.
     var task: Task<Void, Never>?
+    /// The watch of the request in flight, told when the client goes.
+    var watch: ConnectionWatch?
     /// Body writers waiting for the output to drain.
     var waitingWriters: [CheckedContinuation<Void, any Error>] = []
 

@@ -55,6 +55,10 @@ extension EventLoop {
                 // Nothing more will arrive: an unfinished request is abandoned.
                 if connection.output.isEmpty { destroy(connection) } else { connection.phase = .closing(linger: false) }
             }
+        case .handling where connection.readClosed:
+            // Half-closing is legal, but in practice a client that shuts its
+            // side has left: a long-poll waiting for it may end.
+            connection.watch?.close()
         case .streaming where connection.readClosed, .lingering where connection.readClosed:
             // An event-stream client that closes has gone away.
             destroy(connection)
@@ -79,6 +83,7 @@ extension EventLoop {
                 connection.output.append(ResponseSerializer.continueResponse)
             case .request(var request):
                 request.remoteAddress = connection.remoteAddress
+                connection.watch = request.connection
                 dispatch(request, on: connection)
             }
         }
@@ -174,6 +179,7 @@ extension EventLoop {
         guard !connection.isClosed else { return }
         connection.isClosed = true
         connection.socket.close()
+        connection.watch?.close()
         connections[connection.id] = nil
         if connection.isRejection {
             rejections -= 1

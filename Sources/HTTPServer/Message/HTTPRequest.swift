@@ -12,6 +12,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// The client as `address:port` (`[address]:port` for IPv6); empty outside the server.
     public var remoteAddress: String
+    /// Tells whether the client is still there; see `ConnectionWatch`.
+    public var connection = ConnectionWatch()
 
     /// The path of the target, still percent-encoded (`/a%20b`). For an absolute-form
     /// target (`http://host/a`) this is the part after the authority; `*` stays `*`.

@@ -3,6 +3,8 @@
 // and NUL bytes are refused before the file system is asked, and the resolved path
 // (symlinks followed by `realpath`) must still lie under the resolved root.
 
+import Blocking
+
 /// A responder for a folder of static files.
 public struct StaticFiles: Sendable {
     /// The folder as given.
@@ -21,11 +23,11 @@ public struct StaticFiles: Sendable {
     /// method is not GET or HEAD, or no such file exists (so a router can go on).
     /// A path that tries to leave the folder gets 404, a malformed escape 400, both
     /// as problem details (`StaticFiles.Refusal`).
-    /// `/` and any directory serve their `index.html`. The file is read on a thread
-    /// the server owns, not on the caller's.
+    /// `/` and any directory serve their `index.html`. The file is read on a
+    /// `Blocking` thread, not on the caller's.
     public func response(for request: HTTPRequest) async -> HTTPResponse? {
         guard request.method == "GET" || request.method == "HEAD", resolvedRoot != nil else { return nil }
-        return await BlockingWorker.shared.run { lookUp(request) }
+        return await Blocking.run { lookUp(request) }
     }
 
     /// The file-system side of `response(for:)`, blocking.

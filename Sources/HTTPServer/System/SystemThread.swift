@@ -1,6 +1,5 @@
-// Threads the server owns: the event loop's, and the worker that does file reads
-// for `StaticFiles`. Blocking calls run there and never on Swift's cooperative pool.
-// Each is named: a thread created from a pool thread would otherwise carry its
+// The event loop's thread, which the server owns: its blocking call
+// (epoll_wait) runs there, never on Swift's cooperative pool. It is named: a thread created from a pool thread would otherwise carry its
 // name (`com.apple.root.default-qos`), and profiles could not tell them apart.
 import CHTTPShims
 import Glibc

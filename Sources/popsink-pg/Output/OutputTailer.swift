@@ -1,86 +1,60 @@
-// Copies newly durable events from the store to the output on a thread of its
-// own, so a slow reader of the output (a pipe, a full disk) never slows the
+// Copies newly durable events from the store to the output in a task of its
+// own, following the store through `StoreTail` (woken by each group commit),
+// so a slow reader of the output (a pipe, a full disk) never slows the
 // replication stream; the store stays the record, the output follows it.
 
+import Blocking
 import EventStore
-import Foundation
+import Synchronization
 
-final class OutputTailer: @unchecked Sendable {
-    // All mutable state is guarded by `condition`.
-    private let condition = NSCondition()
-    private var durableSequence: Int64
-    private var finishing = false
-    private var finished = false
-    private var failure: (any Error)?
+final class OutputTailer: Sendable {
+    /// Rows read from the store and written to the output per round.
+    static let batch = 2000
 
+    private let commits = DurableSequence()
+    private let copying = Mutex<Task<Void, any Error>?>(nil)
     private let storePath: String
-    private let sink: JSONLinesFile
-    private var written: Int64
+    private let after: Int64
+    private let sink: Sink
 
     init(storePath: String, sink: JSONLinesFile, after sequence: Int64) {
         self.storePath = storePath
-        self.sink = sink
-        written = sequence
-        durableSequence = sequence
+        self.sink = Sink(file: sink)
+        after = sequence
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "popsink-output"
-        thread.start()
+        let (storePath, after, commits, sink) = (storePath, after, commits, sink)
+        copying.withLock { task in
+            task = Task {
+                let tail = StoreTail(path: storePath, after: after, commits: commits, batch: Self.batch)
+                defer { tail.close() }
+                while true {
+                    let page = try await tail.next()
+                    if page.isEmpty { break }
+                    try await Blocking.run { try sink.file.write(page) }
+                }
+                try await Blocking.run { try sink.file.close() }
+            }
+        }
     }
 
     /// Called after each group commit with the store's highest sequence.
     func durable(upTo sequence: Int64) {
-        condition.lock()
-        durableSequence = max(durableSequence, sequence)
-        condition.signal()
-        condition.unlock()
+        commits.advance(to: sequence)
     }
 
     /// Writes everything durable so far, then stops; rethrows a write failure.
-    func finish(upTo sequence: Int64) throws {
-        condition.lock()
-        durableSequence = max(durableSequence, sequence)
-        finishing = true
-        condition.signal()
-        while !finished { condition.wait() }
-        let failure = failure
-        condition.unlock()
-        if let failure { throw failure }
+    func finish(upTo sequence: Int64) async throws {
+        commits.advance(to: sequence)
+        commits.close()
+        try await copying.withLock { $0 }?.value
     }
 
-    private func run() {
-        do {
-            // Opened on first use: on a first run the store does not exist
-            // until the pipeline has created its slot.
-            var reader: EventStoreReader?
-            while true {
-                condition.lock()
-                while durableSequence <= written && !finishing { condition.wait() }
-                let target = durableSequence
-                let done = finishing && durableSequence <= written
-                condition.unlock()
-                if done { break }
-                if reader == nil { reader = try EventStoreReader(path: storePath) }
-                while let reader, written < target {
-                    let page = try reader.events(after: written, limit: 2000)
-                    // Nothing there although the writer said so: retention
-                    // removed it. Skip ahead rather than spin.
-                    guard let last = page.last else { written = target; break }
-                    try sink.write(page)
-                    written = last.sequence
-                }
-            }
-            try sink.close()
-        } catch {
-            condition.lock()
-            failure = error
-            condition.unlock()
-        }
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
+    /// The output file, used by the copying task alone, one `Blocking.run` at
+    /// a time: never from two threads at once.
+    private final class Sink: @unchecked Sendable {
+        let file: JSONLinesFile
+        init(file: JSONLinesFile) { self.file = file }
     }
 }

@@ -22,11 +22,11 @@ extension JSONWriter {
     }
 
     /// Appends `value` escaped for the inside of a JSON string.
-    mutating func appendEscaped(_ value: ArraySlice<UInt8>) {
+    package mutating func appendEscaped(_ value: ArraySlice<UInt8>) {
         value.withUnsafeBufferPointer { appendEscaped($0) }
     }
 
-    mutating func appendEscaped(_ source: UnsafeBufferPointer<UInt8>) {
+    package mutating func appendEscaped(_ source: UnsafeBufferPointer<UInt8>) {
         let count = source.count
         var index = 0
         var runStart = 0  // start of the bytes that are copied unchanged

@@ -12,5 +12,5 @@ public typealias TextBytes = Slice<UnsafeBufferPointer<UInt8>>
 
 extension Slice where Base == UnsafeBufferPointer<UInt8> {
     /// The viewed bytes as a buffer of their own (for bulk copies).
-    var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: self) }
+    package var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: self) }
 }

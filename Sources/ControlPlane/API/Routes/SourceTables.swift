@@ -1,13 +1,12 @@
 // GET /v1/sources/{id}/tables: what capture needs to know about each table of
 // a source (primary key, replica identity, publication membership, size
-// estimate), read from the catalogs. libpq blocks, so the query runs on a
-// thread of its own.
+// estimate), read from the catalogs.
 
 import Foundation
 import HTTPServer
 import PostgresReplication
 
-extension APIRouter {
+enum SourceTables {
     /// One row per ordinary or partitioned table outside the system schemas
     /// (PostgreSQL docs, "pg_class", "pg_index", "pg_publication_tables").
     /// A partitioned table counts as published when it is named by the
@@ -44,19 +43,21 @@ extension APIRouter {
         ORDER BY n.nspname, c.relname
         """
 
-    func sourceTables(_ id: String, _ request: HTTPRequest) async throws -> HTTPResponse {
-        let source = try await source(id)
+    static func respond(_ context: APIContext, _ route: APIRoute, _ request: HTTPRequest) async throws -> HTTPResponse {
+        guard case .sourceTables(let id) = route else { throw Problem.notFound("no route for \(request.path)") }
+        let source = try await context.source(id)
         let publication = request.queryValue("publication") ?? "popsink"
         guard (1...63).contains(publication.utf8.count) else {
             throw Problem.invalid([("publication", "must be 1 to 63 bytes")])
         }
-        let outcome = await Self.queryTables(source: source, publication: publication)
-        switch outcome {
-        case .success(let result):
-            return json(try result.rows.map { try Self.table(row: $0, columns: result.columns) })
-        case .failure(let error):
-            return Self.sourceUnavailable(error, instance: request.decodedPath ?? request.path)
+        let result: QueryResult
+        do throws(PostgresError) {
+            result = try await PostgresConnection.query(
+                settings: source.connectionSettings, applicationName: "popsink-pg api", tablesQuery, [publication])
+        } catch {
+            throw Problem.sourceUnavailable(error)
         }
+        return Respond.json(try result.rows.map { try table(row: $0, columns: result.columns) })
     }
 
     /// One `SourceTable` of openapi.yaml.
@@ -74,29 +75,5 @@ extension APIRouter {
             "in_publication": value("in_publication") == "t",
             "estimated_rows": Int64(value("estimated_rows") ?? "0") ?? 0,
         ]
-    }
-
-    /// 503 `source-unavailable`, with the SQLSTATE when the server sent one.
-    private static func sourceUnavailable(_ error: PostgresError, instance: String) -> HTTPResponse {
-        let problem: JSON = [
-            "type": "urn:popsink:problem:source-unavailable", "title": "Source unavailable", "status": 503,
-            "detail": error.description, "instance": instance, "sqlstate": error.sqlState,
-        ]
-        return .json(problem.bytes, status: 503, contentType: "application/problem+json")
-    }
-
-    private static func queryTables(source: SourceRecord, publication: String) async -> Result<QueryResult, PostgresError> {
-        await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do throws(PostgresError) {
-                    let connection = try PostgresConnection(
-                        settings: source.connectionSettings, mode: .sql, applicationName: "popsink-pg api")
-                    continuation.resume(returning: .success(try connection.query(tablesQuery, [publication])))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-            thread.start()
-        }
     }
 }

@@ -7,7 +7,7 @@ extension JSONWriter {
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
     /// Appends the base64 text of `data` (no quotes).
-    mutating func appendBase64(of data: UnsafeBufferPointer<UInt8>) {
+    package mutating func appendBase64(of data: UnsafeBufferPointer<UInt8>) {
         let count = data.count
         guard count > 0 else { return }
         let outputCount = (count + 2) / 3 * 4

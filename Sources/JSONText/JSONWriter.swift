@@ -1,5 +1,6 @@
-// A small, fast JSON builder (RFC 8259) that appends UTF-8 to a byte buffer.
-// The event encoder builds whole change events with it, so it does no
+// A small, fast JSON builder (RFC 8259) that appends UTF-8 to a byte buffer:
+// the one JSON writer of the package. The event encoder builds whole change
+// events with it, the API its responses; so it does no
 // allocation beyond growing its buffer and keeps no stack of open
 // containers: a value needs a comma before it exactly when something was
 // written at the same level just before, which one flag tracks.
@@ -193,30 +194,30 @@ public struct JSONWriter: Sendable {
 
     /// Writes the comma a value at this position needs.
     @inline(__always) @usableFromInline
-    mutating func separate() {
+    package mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 
     /// Starts a string value whose content the caller appends with
     /// `appendRaw`/`appendEscaped`, then `endString()`.
-    mutating func beginString() {
+    package mutating func beginString() {
         separate()
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func endString() {
+    package mutating func endString() {
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
     /// Bytes the caller knows need no escaping (ASCII digits, letters, ...).
     @inline(__always)
-    mutating func appendRaw(_ raw: TextBytes) {
+    package mutating func appendRaw(_ raw: TextBytes) {
         bytes.append(contentsOf: raw.buffer)
     }
 
     @inline(__always)
-    mutating func appendRaw(_ byte: UInt8) {
+    package mutating func appendRaw(_ byte: UInt8) {
         bytes.append(byte)
     }
 }

@@ -1,0 +1,91 @@
+// /v1/pipelines: create (POST, or PUT with a client-chosen id, idempotent),
+// read, replace, delete; start, stop and restart; status; filters. Each
+// route parses, makes one call to the registry, which decides what the
+// request means for the pipeline's worker, and renders.
+
+import CDC
+import Foundation
+import HTTPServer
+import PostgresReplication
+
+struct PipelineRoutes: Sendable {
+    static let fields: Set<String> = [
+        "id", "source_id", "publication", "slot_name", "filters", "snapshot", "desired_state",
+    ]
+
+    let context: APIContext
+    private var registry: PipelineRegistry { context.registry }
+
+    func respond(_ route: APIRoute, _ request: HTTPRequest) async throws -> HTTPResponse {
+        switch route {
+        case .pipelines:
+            switch request.method {
+            case "GET":
+                return Respond.json(try await context.store.pipelines().map {
+                    Representation.pipeline($0, state: registry.status($0.id).state)
+                })
+            case "POST": return try await put(nil, request)
+            default: throw Respond.methodNotAllowed(["GET", "POST"])
+            }
+        case .pipeline(let id):
+            switch request.method {
+            case "GET":
+                let record = try await context.pipeline(id)
+                return Respond.json(Representation.pipeline(record, state: registry.status(id).state))
+            case "PUT": return try await put(id, request)
+            case "DELETE":
+                try await registry.delete(id, dropSlot: request.queryValue("drop_slot") == "true")
+                return .status(204)
+            default: throw Respond.methodNotAllowed(["GET", "PUT", "DELETE"])
+            }
+        case .pipelineCommand(let id, let command):
+            return try await Respond.only("POST", request) {
+                let status = switch command {
+                case .start: try await registry.start(id)
+                case .stop: try await registry.stop(id)
+                case .restart: try await registry.restart(id)
+                }
+                return Respond.json(Representation.status(status, record: try await context.pipeline(id)))
+            }
+        case .pipelineStatus(let id):
+            return try await Respond.only("GET", request) {
+                let record = try await context.pipeline(id)
+                return Respond.json(Representation.status(registry.status(id), record: record))
+            }
+        default:
+            guard case .pipelineFilters(let id) = route else { throw Problem.notFound("no route for \(request.path)") }
+            return try await Respond.only("PUT", request) {
+                var input = try JSONInput(request, allowed: JSONInput.filterFields)
+                let filters = input.tableFilter(in: input.object)
+                try input.validate()
+                let record = try await registry.setFilters(id, filters)
+                return Respond.json(Representation.pipeline(record, state: registry.status(id).state))
+            }
+        }
+    }
+
+    /// POST (id nil: from the body or generated) or PUT (id from the path).
+    private func put(_ pathID: String?, _ request: HTTPRequest) async throws -> HTTPResponse {
+        var input = try JSONInput(request, allowed: Self.fields)
+        let bodyID = input.string("id")
+        if let pathID, let bodyID, bodyID != pathID { input.fail("id", "must equal the id in the path") }
+        let id = pathID ?? bodyID ?? "pl_" + String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))
+        if !ControlPlaneIDs.isValid(id) { input.fail("id", "must be 1 to 64 of A-Z a-z 0-9 _ -") }
+        let sourceID = input.string("source_id", required: true)
+        let slot = input.string("slot_name")
+        if let slot, SlotName(rawValue: slot) == nil { input.fail("slot_name", "must match ^[a-z0-9_]{1,63}$") }
+        let desired = input.string("desired_state")
+        if let desired, PipelineRecord.DesiredState(rawValue: desired) == nil {
+            input.fail("desired_state", "must be running or stopped")
+        }
+        let spec = PipelineSpec(
+            sourceID: sourceID ?? "", publication: input.string("publication"), slotName: slot,
+            filters: input.filters("filters"),
+            snapshot: input.snapshotSettings("snapshot"), desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
+        if let sourceID, try await context.store.source(id: sourceID) == nil { input.fail("source_id", "names no source") }
+        try input.validate()
+
+        let (record, created) = try await registry.put(id, spec, create: pathID == nil)
+        return Respond.json(Representation.pipeline(record, state: registry.status(id).state), status: created ? 201 : 200)
+    }
+}
