@@ -20,7 +20,7 @@ targets=("$@")
 
 out=.build-fuzz
 mkdir -p "$out/modules" "$out/objects" "$out/bin" "$out/crashes"
-flags=(-parse-as-library -sanitize=fuzzer,address -O -g -swift-version 6 -enable-upcoming-feature ExistentialAny
+flags=(-parse-as-library -package-name popsink_pg -sanitize=fuzzer,address -O -g -swift-version 6 -enable-upcoming-feature ExistentialAny
     -I "$out/modules" -I Sources/CHTTPShims)
 
 sources() { find "$@" -name '*.swift' | sort; }
@@ -54,17 +54,27 @@ target() {
 for name in "${targets[@]}"; do
     case $name in
     http-parser)
-        target http-parser "" Sources/HTTPServer ;;
+        module Blocking Sources/Blocking
+        module JSONText Sources/JSONText
+        target http-parser "$out/objects/Blocking.o $out/objects/JSONText.o" Sources/HTTPServer ;;
     pgoutput)
         module PostgresWire Sources/PostgresWire
-        target pgoutput "$out/objects/PostgresWire.o" Sources/PgOutput ;;
+        module JSONText Sources/JSONText
+        target pgoutput "$out/objects/PostgresWire.o $out/objects/JSONText.o" Sources/PgOutput ;;
     copy-text)
         module PostgresWire Sources/PostgresWire
+        module JSONText Sources/JSONText
         module PgOutput Sources/PgOutput
-        target copy-text "$out/objects/PostgresWire.o $out/objects/PgOutput.o" Sources/CDC/Snapshot/CopyTextFields.swift ;;
+        target copy-text "$out/objects/PostgresWire.o $out/objects/JSONText.o $out/objects/PgOutput.o" \
+            Sources/CDC/Snapshot/CopyTextFields.swift ;;
     json-body)
+        module Blocking Sources/Blocking
+        module JSONText Sources/JSONText
         module HTTPServer Sources/HTTPServer
-        target json-body "$out/objects/HTTPServer.o" Sources/ControlPlane/API/JSONInput.swift \
+        # JSONInput reads table filters: CDC's filter types alone stand in for CDC.
+        module CDC Sources/CDC/Filters
+        target json-body "$out/objects/Blocking.o $out/objects/JSONText.o $out/objects/HTTPServer.o $out/objects/CDC.o" \
+            Sources/ControlPlane/API/JSONInput.swift \
             Sources/ControlPlane/API/JSONDuplicateKeys.swift Sources/ControlPlane/API/Problem.swift \
             Sources/ControlPlane/API/JSON.swift ;;
     *)

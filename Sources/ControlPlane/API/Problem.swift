@@ -4,7 +4,6 @@
 
 import Foundation
 import HTTPServer
-import PostgresReplication
 
 /// An API error that knows its HTTP status and builds its own response.
 struct Problem: Error {
@@ -30,15 +29,6 @@ struct Problem: Error {
             type: "urn:popsink:problem:validation", fieldErrors: errors)
     }
 
-    /// 503 `source-unavailable`, with the SQLSTATE when the server sent one.
-    static func sourceUnavailable(_ error: PostgresError) -> Problem {
-        var problem = Problem(
-            status: 503, title: "Source unavailable", detail: error.description,
-            type: "urn:popsink:problem:source-unavailable")
-        problem.extensions = [("sqlstate", error.sqlState.json)]
-        return problem
-    }
-
     /// 410 `events-expired`: retention deleted events after the client's cursor.
     static func expired(firstAvailableAfter: Int64) -> Problem {
         var problem = Problem(
@@ -59,30 +49,5 @@ struct Problem: Error {
             members.append(("errors", .array(fieldErrors.map { ["field": $0.field, "message": $0.message] })))
         }
         return .json(JSON.object(members).bytes, status: status, contentType: "application/problem+json")
-    }
-}
-
-extension Problem {
-    /// The problem an error means for the client: a `Problem` as it is, a
-    /// registry refusal as its status, anything else a 500.
-    init(_ error: any Error) {
-        switch error {
-        case let problem as Problem: self = problem
-        case let failure as PipelineRegistry.Failure: self = Problem(failure)
-        default: self = Problem(status: 500, title: "Internal Server Error", detail: "\(error)")
-        }
-    }
-
-    init(_ failure: PipelineRegistry.Failure) {
-        switch failure {
-        case .unknownPipeline, .unknownSource: self = .notFound(failure.description)
-        case .alreadyExists: self = .conflict(failure.description, type: "urn:popsink:problem:already-exists")
-        case .running: self = .conflict(failure.description, type: "urn:popsink:problem:pipeline-running")
-        case .sourceInUse: self = .conflict(failure.description, type: "urn:popsink:problem:source-in-use")
-        case .sourceUnavailable:
-            self = Problem(
-                status: 503, title: "Service Unavailable", detail: failure.description,
-                type: "urn:popsink:problem:source-unavailable")
-        }
     }
 }
