@@ -119,23 +119,9 @@ export class Tail {
     }
   }
 
-  /**
-   * A cursor a few events before the newest. The API has no "last sequence"
-   * call, but events are numbered without gaps, so "are there events after
-   * N?" is monotonic in N and a binary search finds the newest in O(log n)
-   * requests.
-   */
+  /** A cursor a few events before the newest: a page's `last_seq` is the store's last sequence. */
   async startCursor() {
-    const events = `${path.pipeline(this.pipelineID)}/events`;
-    const after = async (n) => (await api("GET", `${events}?after=${n}&limit=1`)).events.length > 0;
-    if (!(await after(0))) return 0;
-    let low = 0; // events exist after `low`
-    let high = 1;
-    while (await after(high)) { low = high; high *= 2; }
-    while (high - low > 1) {
-      const middle = Math.floor((low + high) / 2);
-      if (await after(middle)) low = middle; else high = middle;
-    }
-    return Math.max(0, high - CONTEXT_EVENTS);
+    const page = await api("GET", `${path.pipeline(this.pipelineID)}/events?after=0&limit=1`);
+    return Math.max(0, (page.last_seq || 0) - CONTEXT_EVENTS);
   }
 }

@@ -43,14 +43,19 @@ import Testing
         #expect(first.headers["cache-control"] == "no-store")
         #expect(try await first.nextMessage()?.retry == "2000")
         let opening = try await first.changes(2)
-        #expect(opening.map(\.id) == ["1", "2"])
+        // `id:` is STORE:SEQ, the store being the one pages name.
+        let page = try #require(
+            try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0&limit=1").body as? [String: Any])
+        let store = try #require(page["store"] as? String)
+        #expect(page["last_seq"] as? Int == 2)
+        #expect(opening.map(\.id) == ["\(store):1", "\(store):2"])
         let event = try #require(opening.first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
         #expect(event["op"] as? String == "c")
         #expect((event["after"] as? [String: Any])?["v"] as? String == "a")
 
         // Stored after the stream opened: delivered on the same connection.
         try postgres.execute("INSERT INTO t VALUES (3, 'c')", database: database)
-        #expect(try await first.changes(1).map(\.id) == ["3"])
+        #expect(try await first.changes(1).map(\.id) == ["\(store):3"])
         first.close()
 
         // Written while no client listens; the reconnect picks up exactly after 3.
@@ -63,7 +68,7 @@ import Testing
         var resumed = try await second.changes(2)
         try postgres.execute("INSERT INTO t VALUES (6, 'f')", database: database)
         resumed += try await second.changes(1)
-        #expect(resumed.map(\.id) == ["4", "5", "6"])
+        #expect(resumed.map(\.id) == ["\(store):4", "\(store):5", "\(store):6"])
         let ids = try resumed.map { message -> Int in
             let object = try JSONSerialization.jsonObject(with: Data((message.data ?? "").utf8)) as? [String: Any]
             return ((object?["after"] as? [String: Any])?["id"] as? Int) ?? -1
@@ -74,8 +79,27 @@ import Testing
         // Without the header, `after` is the cursor.
         let third = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=5")
         try await third.readHead()
-        #expect(try await third.changes(1).map(\.id) == ["6"])
+        #expect(try await third.changes(1).map(\.id) == ["\(store):6"])
         third.close()
+
+        // The id as sent comes back as Last-Event-ID; a cursor of another store
+        // or beyond the end is refused before the stream starts, never an empty stream.
+        let fourth = try SSETestClient(
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream", headers: ["Last-Event-ID": "\(store):5"])
+        try await fourth.readHead()
+        #expect(try await fourth.changes(1).map(\.id) == ["\(store):6"])
+        fourth.close()
+        let otherStore = String(repeating: "0", count: 32)
+        let foreign = try SSETestClient(
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream",
+            headers: ["Last-Event-ID": "\(otherStore):5"])
+        try await foreign.readHead()
+        #expect(foreign.status == 409)
+        #expect(try await foreign.readToEnd().contains("cursor-other-store"))
+        let beyond = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=99&store=\(store)")
+        #expect(beyond.status == 409)
+        #expect((beyond.body as? [String: Any])?["last_seq"] as? Int == 6)
+        #expect(try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=2&store=\(otherStore)").status == 409)
 
         // Errors come before the stream, as problem details.
         let invalid = try SSETestClient(

@@ -2,6 +2,7 @@
 // cannot be reached. Apart from `Problem` so that the request-body fuzzer
 // (Fuzz/json-body) builds with the HTTP layer alone.
 
+import EventStore
 import PostgresReplication
 
 extension Problem {
@@ -36,6 +37,42 @@ extension Problem {
             self = Problem(
                 status: 503, title: "Service Unavailable", detail: failure.description,
                 type: "urn:popsink:problem:source-unavailable")
+        }
+    }
+}
+
+extension Problem {
+    /// 409 for a cursor the store cannot have made: of another store (deleted
+    /// and recreated since), or beyond its end. The body carries what the
+    /// client needs to start over: the store's id and its last sequence.
+    static func cursorConflict(_ detail: String, type: String, lastSequence: Int64, storeID: StoreID?) -> Problem {
+        var problem = Problem(status: 409, title: "Conflict", detail: detail, type: type)
+        problem.extensions = [
+            ("last_seq", .integer(lastSequence)), ("store", storeID.map { .string("\($0)") } ?? .null),
+        ]
+        return problem
+    }
+
+    /// The problem of a cursor the store refused (`EventStoreReader.check`);
+    /// any other store error stays an internal one.
+    init(cursorError error: EventStoreError) {
+        switch error.kind {
+        case .cursorExpired:
+            self = .expired(firstAvailableAfter: error.firstAvailableAfter ?? 0)
+        case .cursorOfOtherStore:
+            self = .cursorConflict(
+                "the cursor is of another store: this pipeline's store was deleted and recreated since; "
+                    + "re-read it from after=0 with the new store id",
+                type: "urn:popsink:problem:cursor-other-store", lastSequence: error.lastSequence ?? 0,
+                storeID: error.storeID)
+        case .cursorBeyondEnd:
+            self = .cursorConflict(
+                "the cursor is beyond the last stored event (\(error.lastSequence ?? 0)), so it is not of this store; "
+                    + "re-read from after=0",
+                type: "urn:popsink:problem:cursor-beyond-end", lastSequence: error.lastSequence ?? 0,
+                storeID: error.storeID)
+        default:
+            self = Problem(error)
         }
     }
 }
