@@ -149,7 +149,8 @@ import Testing
     }
 
     @Test func defaultSlotNamesAreValid() {
-        #expect(PipelineConfig.defaultSlot(pipelineID: "Orders-EU")?.rawValue == "popsink_orders_eu")
+        #expect(PipelineConfig.defaultSlot(pipelineID: "orders_eu")?.rawValue == "popsink_orders_eu")
+        #expect(PipelineConfig.defaultSlot(pipelineID: "Orders-EU")?.rawValue.hasPrefix("popsink_orders_eu_") == true)
         #expect(PipelineConfig.defaultSlot(pipelineID: String(repeating: "x", count: 100))?.rawValue.count == 63)
     }
 }
