@@ -147,9 +147,28 @@ let package = Package(
             dependencies: ["SourceCheck", "PostgresReplication", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Test support: a database, data directory and pipeline per test, and the binary as a child process.
+        .target(
+            name: "PipelineTestSupport",
+            dependencies: ["CDC", "EventStore", "PostgresReplication", "PostgresTestSupport", "PostgresWire"],
+            path: "Tests/PipelineTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresReplicationTests", dependencies: ["PostgresReplication", "PostgresWire"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CDCTests",
-            dependencies: ["CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "popsink-pg"],
+            dependencies: [
+                "CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "PipelineTestSupport",
+                "popsink-pg",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["CDC", "PostgresTestSupport", "PipelineTestSupport", "popsink-pg"],
             swiftSettings: swiftSettings
         ),
     ]

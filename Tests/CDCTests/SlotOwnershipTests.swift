@@ -9,6 +9,7 @@ import Foundation
 import PostgresReplication
 import PostgresWire
 import Testing
+import PipelineTestSupport
 
 @Suite struct SlotOwnershipTests {
     static let setup = """

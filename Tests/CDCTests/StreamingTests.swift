@@ -7,6 +7,7 @@ import Foundation
 import PostgresReplication
 import PostgresWire
 import Testing
+import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct StreamingTests {
