@@ -21,7 +21,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
@@ -63,18 +62,14 @@ let package = Package(
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
-            dependencies: [
-                "PgOutput", "PostgresReplication", "EventStore", "PostgresWire",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["PgOutput", "PostgresReplication", "EventStore", "PostgresWire"],
             swiftSettings: swiftSettings
         ),
-        // Prometheus metrics of pipelines and the API (swift-metrics + swift-prometheus).
+        // Prometheus metrics of pipelines and the API (swift-prometheus).
         .target(
             name: "Telemetry",
             dependencies: [
                 "CDC", "PostgresWire",
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
@@ -98,8 +93,8 @@ let package = Package(
         .executableTarget(
             name: "popsink-pg",
             dependencies: [
-                "Blocking", "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "SourceCheck",
-                "Sinks",
+                "Blocking", "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire",
+                "SourceCheck", "Sinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -147,9 +142,28 @@ let package = Package(
             dependencies: ["SourceCheck", "PostgresReplication", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Test support: a database, data directory and pipeline per test, and the binary as a child process.
+        .target(
+            name: "PipelineTestSupport",
+            dependencies: ["CDC", "EventStore", "PostgresReplication", "PostgresTestSupport", "PostgresWire"],
+            path: "Tests/PipelineTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresReplicationTests", dependencies: ["PostgresReplication", "PostgresWire"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CDCTests",
-            dependencies: ["CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "popsink-pg"],
+            dependencies: [
+                "CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "PipelineTestSupport",
+                "popsink-pg",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["CDC", "PostgresTestSupport", "PipelineTestSupport", "popsink-pg"],
             swiftSettings: swiftSettings
         ),
     ]

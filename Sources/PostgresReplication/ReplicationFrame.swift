@@ -24,6 +24,13 @@ public enum ServerFrame: Sendable, Equatable {
         public let sendTime: PostgresTimestamp
         /// The pgoutput message.
         public let data: [UInt8]
+
+        public init(walStart: LSN, walEnd: LSN, sendTime: PostgresTimestamp, data: [UInt8]) {
+            self.walStart = walStart
+            self.walEnd = walEnd
+            self.sendTime = sendTime
+            self.data = data
+        }
     }
 
     public struct PrimaryKeepalive: Sendable, Equatable {
@@ -31,6 +38,12 @@ public enum ServerFrame: Sendable, Equatable {
         public let walEnd: LSN
         public let sendTime: PostgresTimestamp
         public let replyRequested: Bool
+
+        public init(walEnd: LSN, sendTime: PostgresTimestamp, replyRequested: Bool) {
+            self.walEnd = walEnd
+            self.sendTime = sendTime
+            self.replyRequested = replyRequested
+        }
     }
 
     /// Decodes one frame; the whole buffer must be exactly one message.

@@ -42,12 +42,6 @@ public struct ByteWriter: Sendable {
         bytes.append(contentsOf: more)
     }
 
-    /// A NUL-terminated string (`String` in the protocol docs).
-    public mutating func writeCString(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
-        bytes.append(0)
-    }
-
     /// The ASCII code of a message type letter, e.g. `writeASCII("B")`.
     public mutating func writeASCII(_ letter: Unicode.Scalar) {
         bytes.append(UInt8(ascii: letter))

@@ -4,6 +4,7 @@
 import CDC
 import Foundation
 import Testing
+import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct CrashRecoveryTests {

@@ -4,6 +4,7 @@ import CDC
 import Foundation
 import PostgresWire
 import Testing
+import PipelineTestSupport
 
 @Suite struct OperationsTests {
     static let setup = """

@@ -3,6 +3,7 @@
 import CDC
 import Foundation
 import Testing
+import PipelineTestSupport
 
 @Suite struct PipelineActorTests {
     @Test(.timeLimit(.minutes(2)))

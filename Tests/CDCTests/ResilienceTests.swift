@@ -7,6 +7,7 @@ import EventStore
 import Foundation
 import PostgresWire
 import Testing
+import PipelineTestSupport
 
 @Suite struct ResilienceTests {
     static let setup = """

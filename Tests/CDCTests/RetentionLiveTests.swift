@@ -4,6 +4,7 @@ import CDC
 import EventStore
 import Foundation
 import Testing
+import PipelineTestSupport
 
 @Suite struct RetentionLiveTests {
     @Test(.timeLimit(.minutes(2)))

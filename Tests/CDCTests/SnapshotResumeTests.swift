@@ -8,6 +8,7 @@ import EventStore
 import Foundation
 import Synchronization
 import Testing
+import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct SnapshotResumeTests {

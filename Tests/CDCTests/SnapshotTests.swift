@@ -6,6 +6,7 @@ import CDC
 import EventStore
 import Foundation
 import Testing
+import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct SnapshotTests {

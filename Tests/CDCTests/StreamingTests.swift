@@ -7,6 +7,7 @@ import Foundation
 import PostgresReplication
 import PostgresWire
 import Testing
+import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct StreamingTests {
@@ -90,6 +91,40 @@ extension HeavyTests {
             try Self.captureStreaming(harness)
             #expect(try Self.streamedTransactions(harness) >= 1)
             #expect(Self.ids(try harness.events()) == [7])
+        }
+
+        /// Issue 11 item 10: a streamed transaction that aborts must not stop
+        /// the slot from advancing while nothing else happens in this database.
+        @Test func theSlotKeepsAdvancingAfterAStreamedTransactionAborts() async throws {
+            let harness = try CaptureHarness(setup: Self.setup)
+            defer { harness.cleanUp() }
+            try Self.captureStreaming(harness)
+            var config = try Self.streamingConfig(harness)
+            config.endPosition = nil
+            let pipeline = Pipeline(config: config)
+            await pipeline.start()
+            try harness.execute("""
+                BEGIN;
+                INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 10000) g;
+                ROLLBACK;
+                """)
+            let position = try harness.execute("SELECT pg_current_wal_lsn()::text AS lsn").value("lsn")
+            let aborted = try #require(position.flatMap { LSN($0) })
+            // Only another database is written (so the walsender has WAL to
+            // report in keepalives); this one stays idle after the abort.
+            let elsewhere = try harness.postgres.createDatabase()
+            try harness.postgres.execute("CREATE TABLE noise (x int)", database: elsewhere)
+            var confirmed = try harness.confirmedFlush()
+            for _ in 0..<20 where (confirmed ?? .zero) < aborted {
+                try harness.postgres.execute("INSERT INTO noise SELECT generate_series(1, 100)", database: elsewhere)
+                try await Task.sleep(for: .milliseconds(500))
+                confirmed = try harness.confirmedFlush()
+            }
+            #expect(await pipeline.stop() == .stopped)
+            #expect(try Self.streamedTransactions(harness) >= 1, "Postgres did not stream the transaction")
+            #expect((confirmed ?? .zero) >= aborted,
+                    "confirmed_flush_lsn stayed at \(confirmed.map(String.init(describing:)) ?? "none"), before the abort at \(aborted)")
+            #expect(try harness.events().isEmpty)
         }
 
         @Test func rolledBackSavepointsInsideAStreamedTransactionAreDropped() throws {

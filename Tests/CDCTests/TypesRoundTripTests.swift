@@ -18,6 +18,7 @@
 import CDC
 import Foundation
 import Testing
+import PipelineTestSupport
 
 @Suite struct TypesRoundTripTests {
     /// One column of the table: its type, the values the insert and the

@@ -131,30 +131,3 @@ struct DecoderStateTests {
         #expect(error.description.count < 600)
     }
 }
-
-@Suite("RelationCache")
-struct RelationCacheTests {
-    let users = Relation(
-        oid: 16384, namespace: "public", name: "users", replicaIdentity: .full,
-        columns: [.init(isKey: true, name: "id", typeOID: 23, typeModifier: -1)])
-
-    @Test func keepsTheLastRelationPerOID() {
-        var cache = RelationCache()
-        #expect(cache[16384] == nil)
-        #expect(cache.observe(.relation(users)) == users)
-        #expect(cache[16384] == users)
-
-        var altered = users
-        altered.columns.append(.init(isKey: false, name: "email", typeOID: 25, typeModifier: -1))
-        #expect(cache.update(altered) == users)
-        #expect(cache[16384]?.columns.count == 2)
-        #expect(cache.count == 1)
-    }
-
-    @Test func ignoresOtherMessages() {
-        var cache = RelationCache()
-        #expect(cache.observe(.streamStop) == nil)
-        #expect(cache.observe(.insert(Insert(relationOID: 16384, newTuple: TupleData()))) == nil)
-        #expect(cache.count == 0)
-    }
-}

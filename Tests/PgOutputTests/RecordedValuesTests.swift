@@ -19,11 +19,12 @@ struct RecordedValuesTests {
         var testDescription: String { label }
     }
 
-    /// Every recorded (val, expected) pair, with the kind the registry gives val.
+    /// Every recorded (val, expected) pair, with the kind the pipeline gives val.
     static func rows() throws -> [Row] {
         var decoder = PgOutputDecoder(protocolVersion: 1)
-        var cache = RelationCache()
-        var registry = TypeRegistry()
+        var relations: [UInt32: Relation] = [:]
+        /// Kinds the catalog gives user-defined types (`CatalogLookup` in the pipeline).
+        var custom: [UInt32: ValueKind] = [:]
         var types: [String: TypeInfo] = [:]
         var rows: [Row] = []
         for recorded in try RecordedFixture.load("values") {
@@ -32,19 +33,19 @@ struct RecordedValuesTests {
             case let .type(type):
                 types[type.name] = type
             case let .relation(relation):
-                cache.update(relation)
+                relations[relation.oid] = relation
                 let valOID = relation.columns.first { $0.name == "val" }?.typeOID ?? 0
                 // What the pipeline learns from the catalog: this domain is an
                 // int4 (the Type message names its base type), and this array's
                 // elements are the fx_mood enum. fx_unmapped stays unknown.
                 if relation.name == "t_domain_mapped", let type = types["int4"], type.oid == valOID {
-                    registry.register(type)
+                    custom[valOID] = ValueKind.builtin(name: type.name)
                 }
-                if relation.name == "t_enum_array", let mood = types["fx_mood"] {
-                    registry.registerArray(oid: valOID, elementOID: mood.oid)
+                if relation.name == "t_enum_array", types["fx_mood"] != nil {
+                    custom[valOID] = .array(element: .other)
                 }
             case let .insert(insert):
-                let relation = try #require(cache[insert.relationOID])
+                let relation = try #require(relations[insert.relationOID])
                 let names = relation.columns.map(\.name)
                 let label = try #require(names.firstIndex(of: "label"))
                 let val = try #require(names.firstIndex(of: "val"))
@@ -57,7 +58,8 @@ struct RecordedValuesTests {
                 }
                 rows.append(Row(
                     table: relation.name, label: labelText.utf8String,
-                    kind: registry.kind(for: relation.columns[val].typeOID),
+                    kind: custom[relation.columns[val].typeOID]
+                        ?? ValueKind.builtin(oid: relation.columns[val].typeOID) ?? .other,
                     value: insert.newTuple.columns[val], expected: expectedText.utf8String))
             default:
                 break

@@ -1,7 +1,7 @@
 // Turns the pgoutput message stream into change events, transaction by
-// transaction. A pure state machine: no I/O, so it is tested on its own; the
-// session feeds it decoded messages and executes what it asks for (resolve a
-// relation from the catalog, store a record, commit a group).
+// transaction. A pure state machine: no I/O, so it is tested on its own;
+// `StreamMachine` feeds it decoded messages and turns what it answers (an
+// event, a relation to resolve, a transaction committed) into actions.
 //
 // It also enforces invariant 2 of DESIGN §4: a transaction whose commit LSN
 // is at or below the last stored one is a replay and produces nothing.
@@ -11,7 +11,7 @@ import PostgresWire
 
 struct ChangeAssembler {
     /// One encoded event, ready for the store.
-    struct Record {
+    struct Record: Equatable {
         let commitLSN: LSN
         let ordinal: Int32
         let operation: EventEncoder.Operation
@@ -21,7 +21,7 @@ struct ChangeAssembler {
     }
 
     /// A change of the table a watermark window is open on (`WatermarkSnapshot`).
-    struct WatchedChange {
+    struct WatchedChange: Equatable {
         let old: TupleData?
         let new: TupleData?
         let isTruncate: Bool
@@ -41,6 +41,10 @@ struct ChangeAssembler {
         /// before passing the next message.
         case needsSchema(Relation)
         case began
+        /// One event of the open transaction.
+        case event(Record)
+        /// A truncate of several captured tables: an event for each.
+        case events([Record])
         /// A replayed transaction ended; nothing of it was produced.
         case skipped
         case committed(CommittedTransaction)
@@ -78,20 +82,23 @@ struct ChangeAssembler {
     private var ordinal: Int32 = 0
     private var lastStoredCommit: LSN
     private var encoder: EventEncoder
+    /// The context of loaded rows, made once per high watermark transaction.
+    private var loadContext: EventEncoder.TransactionContext?
 
-    init(database: String, filter: TableFilter, lastStoredCommit: LSN) {
+    init(database: String, lastStoredCommit: LSN) {
         self.lastStoredCommit = lastStoredCommit
         encoder = EventEncoder(database: database)
     }
+
+    /// Inside a transaction that is a replay of a stored one.
+    var isSkippingTransaction: Bool { transaction?.skip ?? false }
 
     mutating func register(_ schema: TableSchema) {
         schemas[schema.relation.oid] = schema
     }
 
-    /// Handles one message; each event it produces goes to `emit` at once.
-    mutating func received(
-        _ message: PgOutputMessage, walStart: LSN, emit: (Record) throws -> Void
-    ) throws -> Outcome {
+    /// Handles one message.
+    mutating func received(_ message: PgOutputMessage, walStart: LSN) throws -> Outcome {
         switch message {
         case .begin(let begin):
             guard transaction == nil else { throw Failure.unexpected("Begin inside transaction \(begin.xid)") }
@@ -113,30 +120,33 @@ struct ChangeAssembler {
         case .relation(let relation):
             return .needsSchema(relation)
         case .insert(let insert):
-            try change(.insert, relationOID: insert.relationOID, walStart: walStart, emit: emit,
-                       watched: WatchedChange(old: nil, new: insert.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
+            return try change(.insert, relationOID: insert.relationOID,
+                              watched: WatchedChange(old: nil, new: insert.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
                 encoder.change(.insert, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: nil, new: insert.newTuple)
             }
         case .update(let update):
-            try change(.update, relationOID: update.relationOID, walStart: walStart, emit: emit,
-                       watched: WatchedChange(old: update.oldTuple?.tuple, new: update.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
+            return try change(.update, relationOID: update.relationOID,
+                              watched: WatchedChange(old: update.oldTuple?.tuple, new: update.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
                 encoder.change(.update, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: update.oldTuple, new: update.newTuple)
             }
         case .delete(let delete):
-            try change(.delete, relationOID: delete.relationOID, walStart: walStart, emit: emit,
-                       watched: WatchedChange(old: delete.oldTuple.tuple, new: nil, isTruncate: false)) { encoder, schema, context, ordinal in
+            return try change(.delete, relationOID: delete.relationOID,
+                              watched: WatchedChange(old: delete.oldTuple.tuple, new: nil, isTruncate: false)) { encoder, schema, context, ordinal in
                 encoder.change(.delete, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
                                old: delete.oldTuple, new: nil)
             }
         case .truncate(let truncate):
+            var records: [Record] = []
             for oid in truncate.relationOIDs {
-                try change(.truncate, relationOID: oid, walStart: walStart, emit: emit,
-                           watched: WatchedChange(old: nil, new: nil, isTruncate: true)) { encoder, schema, context, ordinal in
+                let outcome = try change(.truncate, relationOID: oid,
+                                         watched: WatchedChange(old: nil, new: nil, isTruncate: true)) { encoder, schema, context, ordinal in
                     encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal)
                 }
+                if case .event(let record) = outcome { records.append(record) }
             }
+            return records.isEmpty ? .none : .events(records)
         case .message(let message):
             if message.transactional, message.prefix == Self.watermarkPrefix, let open = transaction, !open.skip {
                 return .watermark(message)
@@ -152,44 +162,43 @@ struct ChangeAssembler {
     }
 
     private mutating func change(
-        _ operation: EventEncoder.Operation, relationOID: UInt32, walStart: LSN, emit: (Record) throws -> Void,
+        _ operation: EventEncoder.Operation, relationOID: UInt32,
         watched: @autoclosure () -> WatchedChange, encode: (inout EventEncoder, TableSchema, EventEncoder.TransactionContext, Int32) -> [UInt8]
-    ) throws {
+    ) throws -> Outcome {
         guard let open = transaction else { throw Failure.unexpected("a row change outside a transaction") }
-        guard !open.skip else { return }
+        guard !open.skip else { return .none }
         guard let schema = schemas[relationOID] else {
             throw Failure.unexpected("a change for relation \(relationOID) before its Relation message")
         }
-        guard schema.isCaptured else { return }
+        guard schema.isCaptured else { return .none }
         let body = encode(&encoder, schema, open.context, ordinal)
         var record = Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: operation, body: body)
         if relationOID == watchedRelation { record.watched = watched() }
-        try emit(record)
         ordinal += 1
+        return .event(record)
     }
 
-    /// Emits rows of a resumed snapshot as `r` events of the open
-    /// transaction (the high watermark's), numbered after its other events.
-    mutating func emitLoadedRows(
-        _ rows: some Sequence<TupleData>, schema: TableSchema, walStart: LSN, emit: (Record) throws -> Void
-    ) throws {
+    /// A row of a resumed snapshot as an `r` event of the open transaction
+    /// (the high watermark's), numbered after its other events.
+    mutating func loadedRow(_ row: TupleData, schema: TableSchema, walStart: LSN) throws -> Record {
         guard let open = transaction, !open.skip else { throw Failure.unexpected("loaded rows outside a transaction") }
-        let context = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
-        for row in rows {
-            let body = encoder.change(
-                .read, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal, old: nil, new: row)
-            try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: .read, body: body))
-            ordinal += 1
+        if loadContext?.commitLSN != open.begin.finalLSN {
+            loadContext = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
         }
+        let context = loadContext!
+        let body = encoder.change(
+            .read, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal, old: nil, new: row)
+        defer { ordinal += 1 }
+        return Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: .read, body: body)
     }
 
-    /// Emits a truncate of `schema` marked as part of the load (`snapshot:
-    /// true`): a table reloaded whole starts over from here.
-    mutating func emitReloadMarker(schema: TableSchema, walStart: LSN, emit: (Record) throws -> Void) throws {
+    /// A truncate of `schema` marked as part of the load (`snapshot: true`):
+    /// a table reloaded whole starts over from here.
+    mutating func reloadMarker(schema: TableSchema, walStart: LSN) throws -> Record {
         guard let open = transaction, !open.skip else { throw Failure.unexpected("a reload marker outside a transaction") }
         let context = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
         let body = encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal)
-        try emit(Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: .truncate, body: body))
-        ordinal += 1
+        defer { ordinal += 1 }
+        return Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: .truncate, body: body)
     }
 }

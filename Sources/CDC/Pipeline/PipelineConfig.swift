@@ -58,11 +58,20 @@ public struct PipelineConfig: Sendable {
     }
 
     /// `popsink_<id>`, with characters a slot name cannot hold replaced by `_`.
+    /// When that changed the id (upper case, other characters) or it had to be
+    /// cut to Postgres's 63 bytes, a hash of the whole id follows, so ids that
+    /// differ only there (`Orders` and `orders`, `a-b` and `a_b`) get slots of their own.
     public static func defaultSlot(pipelineID: String) -> SlotName? {
         let cleaned = String(pipelineID.lowercased().unicodeScalars.map { scalar in
             (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") ? Character(scalar) : "_"
         })
-        return SlotName(rawValue: String("popsink_\(cleaned)".prefix(63)))
+        let name = "popsink_\(cleaned)"
+        guard cleaned != pipelineID || name.utf8.count > 63 else { return SlotName(rawValue: name) }
+        // FNV-1a (32 bits): stable across processes, unlike Hasher.
+        var hash: UInt32 = 0x811C_9DC5
+        for byte in pipelineID.utf8 { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
+        let suffix = "_" + String(hash, radix: 16)
+        return SlotName(rawValue: String(name.prefix(63 - suffix.count)) + suffix)
     }
 }
 

@@ -20,6 +20,8 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable, Equatable
         case slotAhead = "slot_ahead"
         /// Postgres removed WAL the slot still needed (`wal_status = lost`).
         case slotInvalidated = "slot_invalidated"
+        /// The store was filled through another replication slot than the configured one.
+        case slotMismatch = "slot_mismatch"
         /// The store belongs to another Postgres cluster or database.
         case otherSystem = "other_system"
         case publicationMissing = "publication_missing"

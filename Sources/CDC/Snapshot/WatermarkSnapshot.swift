@@ -4,7 +4,9 @@
 // Watermark Based Change-Data-Capture Framework", 2020).
 //
 // The rest of the load is read piece by piece (a range of heap pages, so a
-// piece's rows fit in memory). For each piece, on a connection of its own:
+// piece's rows fit in memory). This value holds the plan, the open window and
+// the decisions; `WatermarkPieceReader` does the reading. For each piece, on a
+// connection of its own:
 //
 //   1. write a low watermark into the WAL: a transactional logical message
 //      (`pg_logical_emit_message(true, 'popsink-load', 'low:<token>')`),
@@ -40,7 +42,7 @@ import PgOutput
 import PostgresReplication
 import PostgresWire
 
-final class WatermarkSnapshot {
+struct WatermarkSnapshot {
     /// Pages of one piece: small, because its rows wait in memory for the
     /// high watermark to come through the stream.
     static let piecePages: UInt32 = 1024
@@ -56,7 +58,16 @@ final class WatermarkSnapshot {
         let reloadsTable: Bool
     }
 
-    /// What the session must do for a watermark it received.
+    /// A piece to read: emit its low watermark, SELECT it, emit its high one.
+    struct PieceRequest {
+        let piece: Piece
+        let token: String
+        let table: SnapshotPlan.Table
+        let keyColumns: [Int]
+        let chunk: SnapshotChunk
+    }
+
+    /// What the stream must do for a watermark it received.
     enum Step {
         case none
         /// The low watermark of a table reloaded whole: emit the marker.
@@ -65,13 +76,14 @@ final class WatermarkSnapshot {
         case emitRows(WatermarkWindow)
     }
 
-    private let config: PipelineConfig
     private let tables: [SnapshotPlan.Table]
     private var chunks: [SnapshotChunk]
     private var tracker: SnapshotProgressTracker
     private var window: WatermarkWindow?
-    private var connection: PostgresConnection?
-    private let tokenPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    /// A piece was handed out and its window has not come back yet.
+    private var reading = false
+    /// Tells this process's watermarks from an earlier one's.
+    private let tokenPrefix: String
     private var piecesStarted = 0
     /// Progress of pieces whose rows are in the open group.
     private var uncommitted: [SnapshotProgressTracker.ChunkProgress] = []
@@ -123,49 +135,50 @@ final class WatermarkSnapshot {
             chunks = try store.snapshotChunks()
         }
         guard pending else { return nil }
-        return WatermarkSnapshot(config: config, tables: current, chunks: chunks)
+        return WatermarkSnapshot(
+            tables: current, chunks: chunks, tokenPrefix: String(UInt64.random(in: 0...UInt64.max), radix: 36))
     }
 
-    private init(config: PipelineConfig, tables: [SnapshotPlan.Table], chunks: [SnapshotChunk]) {
-        self.config = config
+    init(tables: [SnapshotPlan.Table], chunks: [SnapshotChunk], tokenPrefix: String) {
         self.tables = tables
         self.chunks = chunks
+        self.tokenPrefix = tokenPrefix
         tracker = SnapshotProgressTracker(tables: tables, chunks: chunks)
     }
 
     var progress: [TableSnapshotProgress] { tracker.tables }
 
     /// True when every chunk is stored (or waits in the open group).
-    var isFinished: Bool { window == nil && !chunks.contains { !$0.isDone } }
+    var isFinished: Bool { window == nil && !reading && !chunks.contains { !$0.isDone } }
 
     /// True when no piece is in flight and chunks are left.
-    var needsPiece: Bool { window == nil && chunks.contains { !$0.isDone } }
+    var needsPiece: Bool { window == nil && !reading && chunks.contains { !$0.isDone } }
 
     /// The relation whose changes the open window must see.
     var watchedRelation: UInt32? { window.map { tables[$0.piece.table].schema.relation.oid } }
 
-    /// Starts the next piece unless one is in flight: low watermark, SELECT, high watermark.
-    func startNextPiece() throws {
-        guard window == nil, let piece = nextPiece() else { return }
-        let connection = try loadConnection()
+    /// The next piece to read, unless one is in flight.
+    mutating func nextPiece() -> PieceRequest? {
+        guard window == nil, !reading, let piece = nextPieceBounds() else { return nil }
         let table = tables[piece.table]
         piecesStarted += 1
-        let token = "\(tokenPrefix)-\(piecesStarted)"
+        reading = true
         let keyColumns = table.hasKey ? table.schema.keyIndexes : Array(table.schema.relation.columns.indices)
-        var window = WatermarkWindow(token: token, piece: piece, keyColumns: keyColumns)
-        try emitWatermark("low:\(token)", on: connection)
         let chunk = SnapshotChunk(
             id: piece.chunkID, schema: table.schema.relation.namespace, table: table.schema.relation.name,
             relfilenode: table.relfilenode, firstPage: piece.firstPage, endPage: piece.endPage)
-        try ChunkReader(connection: connection).read(chunk, of: table, from: piece.firstPage) { _, row in
-            window.add(row.tuple())
-        }
-        try emitWatermark("high:\(token)", on: connection)
+        return PieceRequest(
+            piece: piece, token: "\(tokenPrefix)-\(piecesStarted)", table: table, keyColumns: keyColumns, chunk: chunk)
+    }
+
+    /// The piece's rows were read and its high watermark written.
+    mutating func loaded(_ window: WatermarkWindow) {
+        reading = false
         self.window = window
     }
 
     /// A watermark came through the stream, inside a transaction that is not a replay.
-    func received(_ message: LogicalMessage) -> Step {
+    mutating func received(_ message: LogicalMessage) -> Step {
         guard var window else { return .none }
         let content = String(decoding: message.content, as: UTF8.self)
         if content == "low:\(window.token)" {
@@ -179,39 +192,40 @@ final class WatermarkSnapshot {
     }
 
     /// A change of the watched table, inside the window or before it opened.
-    func observe(_ change: ChangeAssembler.WatchedChange) {
+    mutating func observe(_ change: ChangeAssembler.WatchedChange) {
         window?.reconcile(change)
     }
 
     func schema(of piece: Piece) -> TableSchema { tables[piece.table].schema }
 
-    /// Records, in the open group, that the piece's rows are stored.
-    func stored(_ piece: Piece, rows: Int, store: EventStoreWriter) throws {
-        let nextPage = piece.endPage ?? piece.firstPage
-        try store.recordSnapshotProgress(chunk: piece.chunkID, nextPage: nextPage, rows: Int64(rows), done: piece.finishesChunk)
+    /// The page the piece's chunk goes on from once its rows are stored.
+    static func nextPage(after piece: Piece) -> UInt32 { piece.endPage ?? piece.firstPage }
+
+    /// Notes that the piece's rows are in the open group.
+    mutating func stored(_ piece: Piece, rows: Int) {
+        let nextPage = Self.nextPage(after: piece)
         if let index = chunks.firstIndex(where: { $0.id == piece.chunkID }) {
             chunks[index].nextPage = nextPage
             chunks[index].rows += Int64(rows)
             chunks[index].isDone = piece.finishesChunk
         }
         uncommitted.append(.init(id: piece.chunkID, rows: Int64(rows), done: piece.finishesChunk))
-        if isFinished { try store.setMetadata(SnapshotLoad.stateKey, "done") }
     }
 
     /// The open group committed: its pieces count as done.
-    func groupCommitted() {
+    mutating func groupCommitted() {
         tracker.apply(uncommitted)
         uncommitted.removeAll()
     }
 
     /// The open group was dropped: forget what it held, read those pieces again.
-    func groupRolledBack() {
+    mutating func groupRolledBack() {
         uncommitted.removeAll()
     }
 
     // MARK: - Pieces
 
-    private func nextPiece() -> Piece? {
+    private func nextPieceBounds() -> Piece? {
         guard let chunk = chunks.first(where: { !$0.isDone }),
               let table = tables.firstIndex(where: { $0.name == chunk.tableName })
         else { return nil }
@@ -227,18 +241,5 @@ final class WatermarkSnapshot {
         }
         return Piece(chunkID: chunk.id, table: table, firstPage: chunk.nextPage, endPage: limit.partialValue,
                      finishesChunk: false, reloadsTable: false)
-    }
-
-    private func loadConnection() throws -> PostgresConnection {
-        if let connection { return connection }
-        let connection = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
-        try SnapshotWorker.prepareForPageOrder(connection)
-        self.connection = connection
-        return connection
-    }
-
-    private func emitWatermark(_ content: String, on connection: PostgresConnection) throws {
-        try connection.query(
-            "SELECT pg_logical_emit_message(true, $1, $2)", [ChangeAssembler.watermarkPrefix, content])
     }
 }

@@ -3,9 +3,11 @@
 //
 // First start (no checkpoint): create the slot and record, in the store,
 // the server's system identifier, the database, the slot and its consistent
-// point. Every later start: the slot must still exist, belong to the same
-// system and database, still have its WAL, and must not have confirmed more
-// than the store holds. Any mismatch stops the pipeline with the reason and
+// point. Every later start: the slot must be the one the store recorded (a
+// store made before slots were recorded records it then), still exist, belong
+// to the same system and database, still have its WAL, and must not have
+// confirmed more than the store holds. Reading through another pipeline's
+// slot would confirm its changes away from it. Any mismatch stops the pipeline with the reason and
 // the way out; a slot is never silently re-created, because a new slot starts
 // at "now" and every change in between would be lost without a trace.
 
@@ -72,6 +74,15 @@ enum SlotGuard {
 
         let resnapshot = "Delete this pipeline's store (or use a new data directory) to start a fresh capture"
             + " with a new slot; changes between the old and the new position are not in the store."
+        let recordedSlot = try store.metadata(MetadataKey.slot)
+        if let recordedSlot, recordedSlot != slot.rawValue {
+            throw PipelineError(
+                .slotMismatch,
+                "this pipeline's store was filled through replication slot \(recordedSlot), but the pipeline is "
+                    + "configured with slot \(slot)",
+                remediation: "Set the slot back to \(recordedSlot) (--slot or slot_name); to capture through \(slot) "
+                    + "instead, delete this pipeline's store (or use a new data directory) and start a fresh capture.")
+        }
         let recordedSystem = try store.metadata(MetadataKey.systemID)
         let recordedDatabase = try store.metadata(MetadataKey.database)
         if let recordedSystem, recordedSystem != identity.systemID {
@@ -112,6 +123,7 @@ enum SlotGuard {
                     + "\(checkpoint.flushLSN): the changes in between were acknowledged by someone else and are gone",
                 remediation: resnapshot)
         }
+        if recordedSlot == nil { try store.setMetadata(MetadataKey.slot, slot.rawValue) }
         if try store.metadata(MetadataKey.timeline) != String(identity.timeline) {
             try store.setMetadata(MetadataKey.timeline, String(identity.timeline))
         }

@@ -5,51 +5,70 @@
 // Stream Commit replays them, in arrival order, as an ordinary Begin … Commit
 // (so ordinals, ids and replay skipping work exactly as for any transaction);
 // Stream Abort drops the transaction or just the aborted subtransaction.
+//
+// This value only decides; `StreamMachine` turns its answers into actions
+// and the session does the staging.
 
-import EventStore
 import PgOutput
 import PostgresWire
 
 struct StreamStaging {
+    /// Where a streamed row change goes in the store.
+    struct Target: Equatable {
+        let transaction: UInt32
+        let subtransaction: UInt32
+    }
+
     /// The transaction whose chunk is being received, between Stream Start and Stop.
     private(set) var currentTransaction: UInt32?
+    /// Transactions that have streamed a chunk and neither committed nor aborted yet.
+    private(set) var inFlight: Set<UInt32> = []
     private let protocolVersion: Int
+    /// Decodes staged rows while one transaction is replayed.
+    private var replayDecoder: PgOutputDecoder?
 
     init(protocolVersion: Int) {
         self.protocolVersion = protocolVersion
     }
 
-    mutating func started(_ start: StreamStart) { currentTransaction = start.xid }
+    mutating func started(_ start: StreamStart) {
+        currentTransaction = start.xid
+        inFlight.insert(start.xid)
+    }
+
     mutating func stopped() { currentTransaction = nil }
 
-    /// Stages a row change of the current chunk; false for anything else
-    /// (relations, types and messages are handled when they arrive).
-    func stageIfStreamed(
-        _ message: PgOutputMessage, raw: [UInt8], walStart: LSN, store: EventStoreWriter
-    ) throws -> Bool {
-        guard let xid = currentTransaction else { return false }
+    mutating func aborted(_ abort: StreamAbort) {
+        if abort.abortsTransaction { inFlight.remove(abort.xid) }
+    }
+
+    /// Where a row change of the current chunk is staged; nil for anything
+    /// else (relations, types and messages are handled when they arrive).
+    func target(of message: PgOutputMessage) -> Target? {
+        guard let xid = currentTransaction else { return nil }
         let subtransaction: UInt32?
         switch message {
         case .insert(let change): subtransaction = change.xid
         case .update(let change): subtransaction = change.xid
         case .delete(let change): subtransaction = change.xid
         case .truncate(let change): subtransaction = change.xid
-        default: return false
+        default: return nil
         }
-        // The change's own WAL position goes first, for `source.lsn` on replay.
-        var row = ByteWriter(capacity: raw.count + 8)
-        row.write(walStart)
-        row.write(bytes: raw)
-        try store.stage(transaction: xid, subtransaction: subtransaction ?? xid, message: row.bytes[...])
-        return true
+        return Target(transaction: xid, subtransaction: subtransaction ?? xid)
     }
 
-    /// Feeds `body` the committed transaction as Begin, its staged changes in
-    /// order, and Commit, then drops what was staged.
-    func replay(
-        _ commit: StreamCommit, store: EventStoreWriter, _ body: (PgOutputMessage, LSN) throws -> Void
-    ) throws {
-        try body(.begin(Begin(finalLSN: commit.commitLSN, commitTime: commit.commitTime, xid: commit.xid)), commit.commitLSN)
+    /// The staged row: the change's own WAL position first (for
+    /// `source.lsn` on replay), then the pgoutput message.
+    static func stagedRow(walStart: LSN, message: [UInt8]) -> [UInt8] {
+        var row = ByteWriter(capacity: message.count + 8)
+        row.write(walStart)
+        row.write(bytes: message)
+        return row.bytes
+    }
+
+    /// Starts replaying `commit`'s staged rows; they follow through `decodeStaged`.
+    mutating func replayStarted(_ commit: StreamCommit) throws {
+        inFlight.remove(commit.xid)
         // Staged changes were read inside a stream block, where they carry a
         // transaction id: decode them in one.
         var decoder = PgOutputDecoder(protocolVersion: protocolVersion)
@@ -58,16 +77,16 @@ struct StreamStaging {
         start.write(commit.xid)
         start.write(UInt8(0))
         _ = try decoder.decode(start.bytes)
-        try store.forEachStaged(transaction: commit.xid) { row in
-            var reader = ByteReader(row)
-            let walStart = try reader.readLSN()
-            try body(try decoder.decode(row, startingAt: 8), walStart)
-        }
-        // Dropped in the same store transaction as the events it became,
-        // before the Commit below may close that transaction.
-        try store.discardStaged(transaction: commit.xid)
-        try body(.commit(Commit(
-            flags: commit.flags, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime)),
-            commit.commitLSN)
+        replayDecoder = decoder
     }
+
+    /// One staged row of the transaction being replayed.
+    mutating func decodeStaged(_ row: [UInt8]) throws -> (message: PgOutputMessage, walStart: LSN) {
+        guard replayDecoder != nil else { throw ChangeAssembler.Failure.unexpected("a staged row outside a replay") }
+        var reader = ByteReader(row)
+        let walStart = try reader.readLSN()
+        return (try replayDecoder!.decode(row, startingAt: 8), walStart)
+    }
+
+    mutating func replayFinished() { replayDecoder = nil }
 }

@@ -1,6 +1,6 @@
 // Relation ('R'): a table's schema. pgoutput sends it before the first change
 // to the table in a session and again after every schema change, so the last
-// one seen describes the tuples that follow (see RelationCache).
+// one seen describes the tuples that follow.
 // Protocol page, "Relation": [Int32 xid], Int32 OID, String namespace ("" for
 // pg_catalog), String name, Int8 replica identity, Int16 column count, then per
 // column: Int8 flags (1 = part of the key), String name, Int32 type OID,

@@ -4,7 +4,7 @@
 //
 // For a domain, pgoutput sends the domain's OID with its *base type's*
 // namespace and name (proto.c, logicalrep_write_typ uses getBaseType), which
-// is what lets TypeRegistry map a domain over int4 to a JSON number.
+// is what lets a domain over int4 become a JSON number (`ValueKind.builtin(name:)`).
 
 import PostgresWire
 

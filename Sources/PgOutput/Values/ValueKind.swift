@@ -1,5 +1,5 @@
 // What a column's type means for its JSON form (DESIGN section 5). A column's
-// type OID is resolved to a ValueKind once per relation (TypeRegistry), and
+// type OID is resolved to a ValueKind once per relation (CDC's `TableSchema`), and
 // each value is then converted by kind, not by looking the OID up again.
 
 /// How a value of some Postgres type is written as JSON.

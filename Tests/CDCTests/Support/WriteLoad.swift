@@ -9,6 +9,7 @@ import PostgresReplication
 import PostgresTestSupport
 import Synchronization
 import Testing
+import PipelineTestSupport
 
 final class WriteLoad: Sendable {
     private let stopFlag = Atomic<Bool>(false)

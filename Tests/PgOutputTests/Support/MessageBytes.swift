@@ -30,7 +30,8 @@ struct MessageBytes {
     func u32(_ value: UInt32) -> Self { with { $0.write(value) } }
     func i32(_ value: Int32) -> Self { with { $0.write(value) } }
     func u64(_ value: UInt64) -> Self { with { $0.write(value) } }
-    func string(_ value: String) -> Self { with { $0.writeCString(value) } }
+    /// A NUL-terminated string (`String` in the protocol docs).
+    func string(_ value: String) -> Self { with { $0.write(bytes: value.utf8); $0.write(UInt8(0)) } }
     func ascii(_ value: Unicode.Scalar) -> Self { with { $0.writeASCII(value) } }
     func raw(_ bytes: [UInt8]) -> Self { with { $0.write(bytes: bytes) } }
 

@@ -5,6 +5,7 @@ import CDC
 import Foundation
 import PostgresTestSupport
 import Testing
+import PipelineTestSupport
 
 @Suite struct CLITests {
     static let setup = """

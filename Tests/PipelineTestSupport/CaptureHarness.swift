@@ -11,22 +11,22 @@ import PostgresWire
 import Testing
 
 /// One test's database, data directory and pipeline.
-struct CaptureHarness {
-    let postgres: TestPostgres
-    let database: String
-    let dataDirectory: URL
+public struct CaptureHarness: Sendable {
+    public let postgres: TestPostgres
+    public let database: String
+    public let dataDirectory: URL
     /// One table `t (id int PRIMARY KEY)` with full identity, in publication `popsink`.
-    static let singleTable = """
+    public static let singleTable = """
         CREATE TABLE t (id int PRIMARY KEY);
         ALTER TABLE t REPLICA IDENTITY FULL;
         CREATE PUBLICATION popsink FOR TABLE t;
         """
 
     /// Slots are cluster-wide: one per test, named after the test's database.
-    var pipelineID: String { "p\(database)" }
+    public var pipelineID: String { "p\(database)" }
 
     /// Creates a database and runs `setup` in it (tables, publication...).
-    init(setup: String) throws {
+    public init(setup: String) throws {
         postgres = try TestPostgres.shared()
         database = try postgres.createDatabase()
         dataDirectory = URL(fileURLWithPath: NSTemporaryDirectory())
@@ -35,16 +35,16 @@ struct CaptureHarness {
         if !setup.isEmpty { try execute(setup) }
     }
 
-    var slotName: SlotName { PipelineConfig.defaultSlot(pipelineID: pipelineID)! }
-    var storePath: String { DataDirectory(path: dataDirectory.path).eventStorePath(pipelineID: pipelineID) }
-    var connectionString: String { postgres.connectionString(database: database) }
+    public var slotName: SlotName { PipelineConfig.defaultSlot(pipelineID: pipelineID)! }
+    public var storePath: String { DataDirectory(path: dataDirectory.path).eventStorePath(pipelineID: pipelineID) }
+    public var connectionString: String { postgres.connectionString(database: database) }
 
     @discardableResult
-    func execute(_ sql: String) throws -> QueryResult {
+    public func execute(_ sql: String) throws -> QueryResult {
         try postgres.execute(sql, database: database)
     }
 
-    func config(
+    public func config(
         endPosition: EndPosition? = .current, filter: TableFilter = .all, publication: String = "popsink"
     ) throws -> PipelineConfig {
         try PipelineConfig(
@@ -55,18 +55,18 @@ struct CaptureHarness {
 
     /// Runs the pipeline in process until everything written so far is stored.
     @discardableResult
-    func runToCurrent(filter: TableFilter = .all) throws -> PipelineOutcome {
+    public func runToCurrent(filter: TableFilter = .all) throws -> PipelineOutcome {
         PipelineWorker(config: try config(filter: filter)).run()
     }
 
     /// Runs to the current position and records an issue unless that succeeds.
-    func capture(filter: TableFilter = .all, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    public func capture(filter: TableFilter = .all, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let outcome = try runToCurrent(filter: filter)
         #expect(outcome == .reachedEnd, sourceLocation: sourceLocation)
     }
 
     /// Visits every stored event, parsed, in store order, without keeping them.
-    func forEachEvent(_ visit: (Event) throws -> Void) throws {
+    public func forEachEvent(_ visit: (Event) throws -> Void) throws {
         let reader = try EventStoreReader(path: storePath)
         defer { reader.close() }
         var cursor: Int64 = 0
@@ -79,7 +79,7 @@ struct CaptureHarness {
     }
 
     /// Every stored event, parsed, in store order.
-    func events() throws -> [Event] {
+    public func events() throws -> [Event] {
         let reader = try EventStoreReader(path: storePath)
         defer { reader.close() }
         var all: [Event] = []
@@ -93,13 +93,13 @@ struct CaptureHarness {
     }
 
     /// The slot's `confirmed_flush_lsn`, nil when the slot does not exist.
-    func confirmedFlush() throws -> LSN? {
+    public func confirmedFlush() throws -> LSN? {
         try execute("SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = '\(slotName)'")
             .value("lsn").flatMap { LSN($0) }
     }
 
     /// Drops the slot, waiting for the walsender of a finished run to let go of it.
-    func dropSlot() async throws {
+    public func dropSlot() async throws {
         for _ in 0..<300 {
             let active = try execute(
                 "SELECT active FROM pg_replication_slots WHERE slot_name = '\(slotName)'").value("active")
@@ -113,13 +113,13 @@ struct CaptureHarness {
         Issue.record("slot \(slotName) stayed active for 30 s")
     }
 
-    func removeDataDirectory() {
+    public func removeDataDirectory() {
         try? FileManager.default.removeItem(at: dataDirectory)
     }
 
     /// Drops the slot (if any) and the data directory; the database is left
     /// for the cluster's teardown.
-    func cleanUp() {
+    public func cleanUp() {
         _ = try? execute(
             "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '\(slotName)' AND NOT active")
         removeDataDirectory()
@@ -127,29 +127,29 @@ struct CaptureHarness {
 }
 
 /// A stored event, parsed with Foundation for assertions.
-struct Event {
-    let sequence: Int64
-    let id: String
-    let json: [String: Any]
+public struct Event {
+    public let sequence: Int64
+    public let id: String
+    public let json: [String: Any]
 
-    init(stored: StoredEvent) throws {
+    public init(stored: StoredEvent) throws {
         sequence = stored.sequence
         id = stored.id
         let object = try JSONSerialization.jsonObject(with: Data(stored.body), options: [.fragmentsAllowed])
         json = try #require(object as? [String: Any], "event is not a JSON object: \(String(decoding: stored.body, as: UTF8.self))")
     }
 
-    var op: String { json["op"] as? String ?? "" }
-    var source: [String: Any] { json["source"] as? [String: Any] ?? [:] }
-    var table: String { source["table"] as? String ?? "" }
-    var after: [String: Any]? { json["after"] as? [String: Any] }
-    var before: [String: Any]? { json["before"] as? [String: Any] }
-    var key: [String: Any]? { json["key"] as? [String: Any] }
+    public var op: String { json["op"] as? String ?? "" }
+    public var source: [String: Any] { json["source"] as? [String: Any] ?? [:] }
+    public var table: String { source["table"] as? String ?? "" }
+    public var after: [String: Any]? { json["after"] as? [String: Any] }
+    public var before: [String: Any]? { json["before"] as? [String: Any] }
+    public var key: [String: Any]? { json["key"] as? [String: Any] }
 }
 
 /// Rebuilds a table's rows from its events: what a consumer applying the
 /// stream would hold. Keyed by the `id` column.
-func rebuild(_ events: [Event], table: String, keyColumn: String = "id") -> [Int: [String: Any]] {
+public func rebuild(_ events: [Event], table: String, keyColumn: String = "id") -> [Int: [String: Any]] {
     var rows: [Int: [String: Any]] = [:]
     for event in events where event.table == table {
         switch event.op {
@@ -169,7 +169,7 @@ func rebuild(_ events: [Event], table: String, keyColumn: String = "id") -> [Int
     return rows
 }
 
-func intValue(_ value: Any?) -> Int? {
+public func intValue(_ value: Any?) -> Int? {
     switch value {
     case let number as NSNumber: number.intValue
     case let text as String: Int(text)

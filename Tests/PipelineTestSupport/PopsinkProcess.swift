@@ -2,11 +2,11 @@
 
 import Foundation
 
-final class PopsinkProcess {
-    let process = Process()
+public final class PopsinkProcess {
+    public let process = Process()
     private let outputFile: URL
 
-    static var binary: URL {
+    public static var binary: URL {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("popsink-pg")
     }
@@ -30,14 +30,14 @@ final class PopsinkProcess {
         try? FileManager.default.removeItem(at: outputFile)
     }
 
-    static func start(_ arguments: [String], environment: [String: String?] = [:]) throws -> PopsinkProcess {
+    public static func start(_ arguments: [String], environment: [String: String?] = [:]) throws -> PopsinkProcess {
         let popsink = try PopsinkProcess(arguments, environment: environment)
         try popsink.process.run()
         return popsink
     }
 
     /// Runs to completion (or kills after `timeout` seconds).
-    static func run(
+    public static func run(
         _ arguments: [String], environment: [String: String?] = [:], timeout: Double = 60
     ) throws -> (status: Int32, output: String) {
         let popsink = try start(arguments, environment: environment)
@@ -48,15 +48,15 @@ final class PopsinkProcess {
         return (popsink.process.terminationStatus, popsink.output())
     }
 
-    var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { process.isRunning }
 
     /// SIGKILL, then reap.
-    func kill() {
+    public func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    func output() -> String {
+    public func output() -> String {
         (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
     }
 }

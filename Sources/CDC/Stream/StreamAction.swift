@@ -1,0 +1,54 @@
+// What `StreamMachine` asks its executor (`ReplicationSession`) to do, in
+// order. The machine assumes each action succeeds: if one fails the session
+// ends, and the next one starts from what the store holds.
+
+import EventStore
+import PgOutput
+import PostgresWire
+
+enum StreamAction {
+    /// Open a store transaction for a group.
+    case beginGroup
+    /// Append one event to the open group.
+    case append(ChangeAssembler.Record)
+    /// Commit the open group with `summary.checkpoint`; `snapshot` is the
+    /// resumed snapshot's progress once the group is durable.
+    case commitGroup(CommitGroup.Summary, snapshot: SnapshotUpdate?)
+    /// Drop the open group (a transaction was cut off by a stop).
+    case rollbackGroup
+    /// Nothing is in flight: make this position durable without events (invariant 4).
+    case saveCheckpoint(Checkpoint)
+    /// Send a standby status update (invariant 1: `flushed` is only ever the checkpoint).
+    case sendStatus(StatusReport)
+    /// Stage one row change of a streamed transaction, in the open group.
+    case stage(StreamStaging.Target, walStart: LSN, message: [UInt8])
+    /// Drop what a streamed transaction (or one subtransaction) staged, in the open group.
+    case discardStaged(transaction: UInt32, subtransaction: UInt32?)
+    /// Read back the transaction's staged rows in order, pass each to
+    /// `StreamMachine.replayed`, then call `StreamMachine.replayFinished`.
+    case replayStaged(StreamCommit)
+    /// Resolve the relation against the catalog and pass the schema to
+    /// `StreamMachine.resolved` before the next frame.
+    case lookUpSchema(Relation)
+    /// Read a piece of the resumed snapshot and pass its window to `StreamMachine.pieceLoaded`.
+    case readPiece(WatermarkSnapshot.PieceRequest)
+    /// Record in the open group that a piece's rows are stored.
+    case recordPieceProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool)
+    /// Record in the open group that the snapshot is complete.
+    case markSnapshotDone
+
+    /// The positions of a standby status update and of the status that reports them.
+    struct StatusReport: Equatable {
+        let written: LSN
+        let flushed: LSN
+        /// How far the stream has been received.
+        let received: LSN
+        let serverWALEnd: LSN
+    }
+
+    /// The resumed snapshot's progress after a group commit.
+    struct SnapshotUpdate {
+        let tables: [TableSnapshotProgress]
+        let finished: Bool
+    }
+}
