@@ -57,11 +57,12 @@ struct StreamMachine {
 
     init(
         protocolVersion: Int, database: String, checkpoint: Checkpoint, start: LSN, settings: Settings,
-        watermark: WatermarkSnapshot?, now: ContinuousClock.Instant
+        watermark: WatermarkSnapshot?, now: ContinuousClock.Instant, schemaRegistry: SchemaRegistry? = nil
     ) {
         self.settings = settings
         decoder = PgOutputDecoder(protocolVersion: protocolVersion)
-        assembler = ChangeAssembler(database: database, lastStoredCommit: checkpoint.lastCommitLSN)
+        assembler = ChangeAssembler(
+            database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry)
         staging = StreamStaging(protocolVersion: protocolVersion)
         self.checkpoint = checkpoint
         self.watermark = watermark
@@ -248,6 +249,7 @@ struct StreamMachine {
     private mutating func emit(_ record: ChangeAssembler.Record, into actions: inout [StreamAction]) {
         openGroup(into: &actions)
         if let watched = record.watched { watermark?.observe(watched) }
+        if let version = record.newSchema { actions.append(.recordSchema(version)) }
         group.appended(record.operation)
         actions.append(.append(record))
     }
