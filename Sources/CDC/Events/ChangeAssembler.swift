@@ -218,6 +218,20 @@ struct ChangeAssembler {
         return record
     }
 
+    /// `schema` of a resumed snapshot's table as the registry numbers it,
+    /// with the `s` event of its version when that was not announced yet.
+    mutating func versionedForLoad(_ schema: TableSchema) throws -> (schema: TableSchema, announcement: Record?) {
+        guard let registry, schema.isCaptured else { return (schema, nil) }
+        guard let open = transaction, !open.skip else { throw Failure.unexpected("loaded rows outside a transaction") }
+        let relation = schema.relation
+        let resolution = registry.resolve(
+            schema: relation.namespace, table: relation.name, relationOID: relation.oid, columns: schema.columns)
+        let versioned = schema.versioned(resolution.version)
+        guard let version = resolution.announcement else { return (versioned, nil) }
+        announcements[relation.oid] = version
+        return (versioned, announce(relation.oid, schema: versioned, context: open.context))
+    }
+
     /// A row of a resumed snapshot as an `r` event of the open transaction
     /// (the high watermark's), numbered after its other events.
     mutating func loadedRow(_ row: TupleData, schema: TableSchema, walStart: LSN) throws -> Record {

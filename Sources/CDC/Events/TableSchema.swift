@@ -42,11 +42,14 @@ final class TableSchema: Sendable {
         self.isCaptured = isCaptured
         self.schemaVersion = schemaVersion
         columnKeys = relation.columns.map { JSONWriter.encodedKey($0.name) }
+        // Only the catalog's key: with REPLICA IDENTITY FULL pgoutput flags
+        // every column, and a snapshot's relation flags none, so the flags
+        // would make the same table two versions.
         columns = relation.columns.enumerated().map { index, column in
             let facts = index < columnFacts.count ? columnFacts[index] : nil
             return ColumnSchema(
                 name: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier,
-                typeName: facts?.typeName ?? "", isKey: keyIndexes.contains(index), isNullable: facts?.isNullable,
+                typeName: facts?.typeName ?? "", isKey: byName.contains(index), isNullable: facts?.isNullable,
                 defaultExpression: facts?.defaultExpression)
         }
         self.columnFacts = columnFacts

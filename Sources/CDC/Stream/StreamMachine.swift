@@ -269,9 +269,13 @@ struct StreamMachine {
         case .none:
             break
         case .reloadMarker(let schema):
-            emit(try assembler.reloadMarker(schema: schema, walStart: walStart), into: &actions)
+            let loaded = try assembler.versionedForLoad(schema)
+            if let announcement = loaded.announcement { emit(announcement, into: &actions) }
+            emit(try assembler.reloadMarker(schema: loaded.schema, walStart: walStart), into: &actions)
         case .emitRows(let window):
-            let schema = watermark!.schema(of: window.piece)
+            let loaded = try assembler.versionedForLoad(watermark!.schema(of: window.piece))
+            if let announcement = loaded.announcement { emit(announcement, into: &actions) }
+            let schema = loaded.schema
             var rows = 0
             for row in window.survivors {
                 emit(try assembler.loadedRow(row, schema: schema, walStart: walStart), into: &actions)
