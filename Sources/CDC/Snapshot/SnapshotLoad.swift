@@ -54,6 +54,10 @@ enum SnapshotLoad {
             tables, registry: &registry, store: store, context: context, database: database, firstOrdinal: 0)
         tables = announced.tables
         try store.commitGroup(checkpoint: checkpoint)
+        progress.update {
+            $0.eventsStored += Int64(announced.events)
+            $0.eventsByOperation.schemas += Int64(announced.events)
+        }
 
         var tracker = SnapshotProgressTracker(tables: tables, chunks: chunks)
         progress.update { $0.snapshot = tracker.tables }
