@@ -8,6 +8,7 @@
 @testable import CDC
 import EventStore
 import Foundation
+import PipelineTestSupport
 import PostgresTestSupport
 import Testing
 

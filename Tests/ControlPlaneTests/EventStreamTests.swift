@@ -42,28 +42,29 @@ import Testing
         #expect(first.headers["content-type"] == "text/event-stream")
         #expect(first.headers["cache-control"] == "no-store")
         #expect(try await first.nextMessage()?.retry == "2000")
-        let opening = try await first.changes(2)
-        #expect(opening.map(\.id) == ["1", "2"])
-        let event = try #require(opening.first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
+        // The snapshot's `s` event for t (seq 1), then the two inserts.
+        let opening = try await first.changes(3)
+        #expect(opening.map(\.id) == ["1", "2", "3"])
+        let event = try #require(opening.dropFirst().first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
         #expect(event["op"] as? String == "c")
         #expect((event["after"] as? [String: Any])?["v"] as? String == "a")
 
         // Stored after the stream opened: delivered on the same connection.
         try postgres.execute("INSERT INTO t VALUES (3, 'c')", database: database)
-        #expect(try await first.changes(1).map(\.id) == ["3"])
+        #expect(try await first.changes(1).map(\.id) == ["4"])
         first.close()
 
-        // Written while no client listens; the reconnect picks up exactly after 3.
+        // Written while no client listens; the reconnect picks up exactly after 4.
         try postgres.execute("INSERT INTO t VALUES (4, 'd')", database: database)
         try postgres.execute("INSERT INTO t VALUES (5, 'e')", database: database)
         let second = try SSETestClient(
-            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=0", headers: ["Last-Event-ID": "3"])
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=0", headers: ["Last-Event-ID": "4"])
         try await second.readHead()
         #expect(second.status == 200)
         var resumed = try await second.changes(2)
         try postgres.execute("INSERT INTO t VALUES (6, 'f')", database: database)
         resumed += try await second.changes(1)
-        #expect(resumed.map(\.id) == ["4", "5", "6"])
+        #expect(resumed.map(\.id) == ["5", "6", "7"])
         let ids = try resumed.map { message -> Int in
             let object = try JSONSerialization.jsonObject(with: Data((message.data ?? "").utf8)) as? [String: Any]
             return ((object?["after"] as? [String: Any])?["id"] as? Int) ?? -1
@@ -72,9 +73,9 @@ import Testing
         second.close()
 
         // Without the header, `after` is the cursor.
-        let third = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=5")
+        let third = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=6")
         try await third.readHead()
-        #expect(try await third.changes(1).map(\.id) == ["6"])
+        #expect(try await third.changes(1).map(\.id) == ["7"])
         third.close()
 
         // Errors come before the stream, as problem details.

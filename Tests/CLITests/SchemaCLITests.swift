@@ -2,6 +2,7 @@
 // version per table, and with --table the whole history.
 
 import Foundation
+import PipelineTestSupport
 import Testing
 
 @Suite struct SchemaCLITests {
