@@ -61,6 +61,16 @@ public final class EventStoreReader: Sendable {
         }
     }
 
+    /// Runs `body` on the reader's connection, for queries beside `StoreQueries`'.
+    func withConnection<R: Sendable>(
+        _ operation: String, _ body: (SQLiteConnection) throws(EventStoreError) -> R
+    ) throws(EventStoreError) -> R {
+        try state.withLock { (state) throws(EventStoreError) -> R in
+            guard let state else { throw .misuse("the reader is closed", operation: operation, path: path) }
+            return try body(state.connection)
+        }
+    }
+
     /// Up to `limit` events with a sequence above `sequence`, in order, and at
     /// most `maxBytes` of bodies (but at least one event). Start with 0;
     /// continue from the last sequence returned. Unchecked: a sequence beyond

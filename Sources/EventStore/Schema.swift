@@ -119,6 +119,26 @@ enum Schema {
             lost_through  INTEGER
         ) WITHOUT ROWID;
         """,
+        """
+        -- Every version of each captured table's column list (the schema
+        -- registry). A version is written in the same group as the first event
+        -- decoded with it, so the registry and the events never disagree after
+        -- a crash. columns and change are JSON written by the pipeline: the
+        -- store keeps them as they are. lsn: where the version took effect
+        -- (the first change decoded with it, or the snapshot's consistent
+        -- point); commit_lsn: the transaction that announced it.
+        CREATE TABLE table_schemas (
+            schema_name  TEXT NOT NULL,
+            table_name   TEXT NOT NULL,
+            version      INTEGER NOT NULL,
+            relation_oid INTEGER NOT NULL,
+            lsn          INTEGER NOT NULL,
+            commit_lsn   INTEGER NOT NULL,
+            columns      TEXT NOT NULL,
+            change       TEXT,
+            PRIMARY KEY (schema_name, table_name, version)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings a writable store to `latestVersion`, creating the tables in a new

@@ -13,7 +13,7 @@ struct PopsinkCommand: AsyncParsableCommand {
             `popsink-pg check SOURCE` tests each of these and prints the SQL that fixes what is missing.
             """,
         version: PopsinkVersion.current,
-        subcommands: [RunCommand.self, ServeCommand.self, CheckCommand.self, EventsCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, CheckCommand.self, EventsCommand.self, SchemasCommand.self, VersionCommand.self]
     )
 }
 

@@ -69,7 +69,8 @@ extension HeavyTests {
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
             }
             #expect(ids.count == lines.count)
-            #expect(ids == events.map(\.id), "output file: \(ids.count) lines, store: \(events.count) events")
+            let stored = try harness.allEvents()
+            #expect(ids == stored.map(\.id), "output file: \(ids.count) lines, store: \(stored.count) events")
         }
     }
 }

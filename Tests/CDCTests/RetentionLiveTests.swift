@@ -24,14 +24,14 @@ import PipelineTestSupport
         #expect(PipelineWorker(config: config).run() == .reachedEnd)
 
         let reader = try EventStoreReader(path: harness.storePath)
-        // The snapshot's 100 rows were one group, over the limit: deleted whole.
-        #expect(try reader.lastSequence() == 110)
-        #expect(try reader.firstSequence() == 101)
+        // The snapshot's `s` event and 100 rows were one group, over the limit: deleted whole.
+        #expect(try reader.lastSequence() == 111)
+        #expect(try reader.firstSequence() == 102)
         let ids = try harness.events().compactMap { intValue($0.after?["id"]) }
         #expect(ids == Array(101...110))
         // A consumer still at the start is told, not served a gap.
         let error = #expect(throws: EventStoreError.self) { try reader.page(after: .start, limit: 10) }
         #expect(error?.kind == .cursorExpired)
-        #expect(error?.firstAvailableAfter == 100)
+        #expect(error?.firstAvailableAfter == 101)
     }
 }

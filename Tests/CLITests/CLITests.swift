@@ -67,13 +67,14 @@ import PipelineTestSupport
         let all = try PopsinkProcess.run(["events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID])
         #expect(all.status == 0)
         let lines = all.output.split(separator: "\n")
-        #expect(lines.count == 5)
-        let stored = try harness.events()
+        // The snapshot's `s` event for t, then the five inserts.
+        #expect(lines.count == 6)
+        let stored = try harness.allEvents()
         #expect(lines.compactMap { JSONLinesID(String($0)) } == stored.map(\.id))
         let after = try PopsinkProcess.run(
             ["events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--after", "3"])
         let ids = after.output.split(separator: "\n").compactMap { JSONLinesID(String($0)) }
-        #expect(ids == stored.suffix(2).map(\.id))
+        #expect(ids == stored.suffix(3).map(\.id))
 
         let missing = try PopsinkProcess.run(["events", "--data-dir", harness.dataDirectory.path, "--pipeline", "nope"])
         #expect(missing.status != 0)

@@ -42,33 +42,34 @@ import Testing
         #expect(first.headers["content-type"] == "text/event-stream")
         #expect(first.headers["cache-control"] == "no-store")
         #expect(try await first.nextMessage()?.retry == "2000")
-        let opening = try await first.changes(2)
+        // The snapshot's `s` event for t (seq 1), then the two inserts.
+        let opening = try await first.changes(3)
         // `id:` is STORE:SEQ, the store being the one pages name.
         let page = try #require(
             try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0&limit=1").body as? [String: Any])
         let store = try #require(page["store"] as? String)
-        #expect(page["last_seq"] as? Int == 2)
-        #expect(opening.map(\.id) == ["\(store):1", "\(store):2"])
-        let event = try #require(opening.first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
+        #expect(page["last_seq"] as? Int == 3)
+        #expect(opening.map(\.id) == ["\(store):1", "\(store):2", "\(store):3"])
+        let event = try #require(opening.dropFirst().first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
         #expect(event["op"] as? String == "c")
         #expect((event["after"] as? [String: Any])?["v"] as? String == "a")
 
         // Stored after the stream opened: delivered on the same connection.
         try postgres.execute("INSERT INTO t VALUES (3, 'c')", database: database)
-        #expect(try await first.changes(1).map(\.id) == ["\(store):3"])
+        #expect(try await first.changes(1).map(\.id) == ["\(store):4"])
         first.close()
 
-        // Written while no client listens; the reconnect picks up exactly after 3.
+        // Written while no client listens; the reconnect picks up exactly after 4.
         try postgres.execute("INSERT INTO t VALUES (4, 'd')", database: database)
         try postgres.execute("INSERT INTO t VALUES (5, 'e')", database: database)
         let second = try SSETestClient(
-            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=0", headers: ["Last-Event-ID": "3"])
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=0", headers: ["Last-Event-ID": "4"])
         try await second.readHead()
         #expect(second.status == 200)
         var resumed = try await second.changes(2)
         try postgres.execute("INSERT INTO t VALUES (6, 'f')", database: database)
         resumed += try await second.changes(1)
-        #expect(resumed.map(\.id) == ["\(store):4", "\(store):5", "\(store):6"])
+        #expect(resumed.map(\.id) == ["\(store):5", "\(store):6", "\(store):7"])
         let ids = try resumed.map { message -> Int in
             let object = try JSONSerialization.jsonObject(with: Data((message.data ?? "").utf8)) as? [String: Any]
             return ((object?["after"] as? [String: Any])?["id"] as? Int) ?? -1
@@ -77,17 +78,17 @@ import Testing
         second.close()
 
         // Without the header, `after` is the cursor.
-        let third = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=5")
+        let third = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=6")
         try await third.readHead()
-        #expect(try await third.changes(1).map(\.id) == ["\(store):6"])
+        #expect(try await third.changes(1).map(\.id) == ["\(store):7"])
         third.close()
 
         // The id as sent comes back as Last-Event-ID; a cursor of another store
         // or beyond the end is refused before the stream starts, never an empty stream.
         let fourth = try SSETestClient(
-            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream", headers: ["Last-Event-ID": "\(store):5"])
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream", headers: ["Last-Event-ID": "\(store):6"])
         try await fourth.readHead()
-        #expect(try await fourth.changes(1).map(\.id) == ["\(store):6"])
+        #expect(try await fourth.changes(1).map(\.id) == ["\(store):7"])
         fourth.close()
         let otherStore = String(repeating: "0", count: 32)
         let foreign = try SSETestClient(
@@ -98,7 +99,7 @@ import Testing
         #expect(try await foreign.readToEnd().contains("cursor-other-store"))
         let beyond = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=99&store=\(store)")
         #expect(beyond.status == 409)
-        #expect((beyond.body as? [String: Any])?["last_seq"] as? Int == 6)
+        #expect((beyond.body as? [String: Any])?["last_seq"] as? Int == 7)
         #expect(try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=2&store=\(otherStore)").status == 409)
 
         // Errors come before the stream, as problem details.

@@ -50,12 +50,13 @@ import Testing
         for _ in 0..<300 {
             current = try await status()
             let stored = current["events_stored"] as? Int ?? 0
-            if stored >= 6, let slot = slot(current), slot["retained_wal_bytes"] as? Int ?? 0 > 0 { break }
+            if stored >= 7, let slot = slot(current), slot["retained_wal_bytes"] as? Int ?? 0 > 0 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(current["events_stored"] as? Int == 6, "\(current)")
+        // The first change announces the table's schema (`s`), then the six changes.
+        #expect(current["events_stored"] as? Int == 7, "\(current)")
         let byOp = try #require(current["events_by_op"] as? [String: Int], "\(current)")
-        #expect(byOp == ["c": 3, "u": 1, "d": 1, "t": 1, "r": 0])
+        #expect(byOp == ["c": 3, "u": 1, "d": 1, "t": 1, "r": 0, "s": 1])
         let slotHealth = try #require(slot(current), "\(current)")
         #expect(slotHealth["wal_status"] as? String == "reserved")
         let retained = try #require(slotHealth["retained_wal_bytes"] as? Int)

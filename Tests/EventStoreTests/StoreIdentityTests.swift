@@ -67,11 +67,11 @@ import Testing
                 try commitTransactions(writer, from: 0x1000, count: 3)
                 writer.close()
             }
-            // Undo migration 4, as a store of the previous version looks.
+            // Undo migrations 4 and 5, as a store of version 3 looks.
             do {
                 let connection = try SQLiteConnection(path: path, mode: .readWrite(create: false))
                 try connection.execute(
-                    "DELETE FROM metadata WHERE key = 'store_id'; DROP TABLE consumers; PRAGMA user_version = 3",
+                    "DELETE FROM metadata WHERE key = 'store_id'; DROP TABLE consumers; DROP TABLE table_schemas; PRAGMA user_version = 3",
                     operation: "downgrade")
                 connection.close()
             }

@@ -65,7 +65,8 @@ public struct CaptureHarness: Sendable {
         #expect(outcome == .reachedEnd, sourceLocation: sourceLocation)
     }
 
-    /// Visits every stored event, parsed, in store order, without keeping them.
+    /// Visits every stored change event (schema events left out), parsed, in
+    /// store order, without keeping them.
     public func forEachEvent(_ visit: (Event) throws -> Void) throws {
         let reader = try EventStoreReader(path: storePath)
         defer { reader.close() }
@@ -73,13 +74,21 @@ public struct CaptureHarness: Sendable {
         while true {
             let page = try reader.events(after: cursor, limit: 5_000)
             guard let last = page.last else { return }
-            for stored in page { try visit(try Event(stored: stored)) }
+            for stored in page {
+                let event = try Event(stored: stored)
+                if event.op != "s" { try visit(event) }
+            }
             cursor = last.sequence
         }
     }
 
-    /// Every stored event, parsed, in store order.
+    /// Every stored change event (schema events left out), parsed, in store order.
     public func events() throws -> [Event] {
+        try allEvents().filter { $0.op != "s" }
+    }
+
+    /// Every stored event, `s` events included, parsed, in store order.
+    public func allEvents() throws -> [Event] {
         let reader = try EventStoreReader(path: storePath)
         defer { reader.close() }
         var all: [Event] = []

@@ -6,6 +6,7 @@
 // It also enforces invariant 2 of DESIGN §4: a transaction whose commit LSN
 // is at or below the last stored one is a replay and produces nothing.
 
+import EventStore
 import PgOutput
 import PostgresWire
 
@@ -18,6 +19,8 @@ struct ChangeAssembler {
         let body: [UInt8]
         /// The row images, only for a change of the `watchedRelation`.
         var watched: WatchedChange?
+        /// For an `s` event: the registry row to store in the same group.
+        var newSchema: StoredTableSchema?
     }
 
     /// A change of the table a watermark window is open on (`WatermarkSnapshot`).
@@ -85,8 +88,17 @@ struct ChangeAssembler {
     /// The context of loaded rows, made once per high watermark transaction.
     private var loadContext: EventEncoder.TransactionContext?
 
-    init(database: String, lastStoredCommit: LSN) {
+    /// Versions of the captured tables; nil leaves events unversioned and
+    /// unannounced (unit tests of other rules).
+    private var registry: SchemaRegistry?
+    /// New versions whose `s` event goes before the relation's next change.
+    private var announcements: [UInt32: SchemaVersion] = [:]
+    /// Where the message being handled starts: where an announced version takes effect.
+    private var currentChangeLSN = LSN.zero
+
+    init(database: String, lastStoredCommit: LSN, registry: SchemaRegistry? = nil) {
         self.lastStoredCommit = lastStoredCommit
+        self.registry = registry
         encoder = EventEncoder(database: database)
     }
 
@@ -94,11 +106,20 @@ struct ChangeAssembler {
     var isSkippingTransaction: Bool { transaction?.skip ?? false }
 
     mutating func register(_ schema: TableSchema) {
-        schemas[schema.relation.oid] = schema
+        guard let registry, schema.isCaptured else {
+            schemas[schema.relation.oid] = schema
+            return
+        }
+        let resolution = registry.resolve(
+            schema: schema.relation.namespace, table: schema.relation.name, relationOID: schema.relation.oid,
+            columns: schema.columns)
+        schemas[schema.relation.oid] = schema.versioned(resolution.version)
+        announcements[schema.relation.oid] = resolution.announcement
     }
 
     /// Handles one message.
     mutating func received(_ message: PgOutputMessage, walStart: LSN) throws -> Outcome {
+        currentChangeLSN = walStart
         switch message {
         case .begin(let begin):
             guard transaction == nil else { throw Failure.unexpected("Begin inside transaction \(begin.xid)") }
@@ -142,9 +163,11 @@ struct ChangeAssembler {
             for oid in truncate.relationOIDs {
                 let outcome = try change(.truncate, relationOID: oid,
                                          watched: WatchedChange(old: nil, new: nil, isTruncate: true)) { encoder, schema, context, ordinal in
-                    encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal)
+                    encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
+                                     cascade: truncate.cascade, restartIdentity: truncate.restartIdentity)
                 }
                 if case .event(let record) = outcome { records.append(record) }
+                if case .events(let announced) = outcome { records += announced }
             }
             return records.isEmpty ? .none : .events(records)
         case .message(let message):
@@ -171,11 +194,42 @@ struct ChangeAssembler {
             throw Failure.unexpected("a change for relation \(relationOID) before its Relation message")
         }
         guard schema.isCaptured else { return .none }
+        let announcement = announcements.isEmpty ? nil : announce(relationOID, schema: schema, context: open.context)
         let body = encode(&encoder, schema, open.context, ordinal)
         var record = Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: operation, body: body)
         if relationOID == watchedRelation { record.watched = watched() }
         ordinal += 1
+        if let announcement { return .events([announcement, record]) }
         return .event(record)
+    }
+
+    /// The `s` event of the relation's new version, if one waits, numbered
+    /// before the change about to be encoded with it.
+    private mutating func announce(
+        _ relationOID: UInt32, schema: TableSchema, context: EventEncoder.TransactionContext
+    ) -> Record? {
+        guard let version = announcements.removeValue(forKey: relationOID) else { return nil }
+        registry?.announced(version)
+        let lsn = currentChangeLSN
+        let body = encoder.schemaChange(version, schema: schema, transaction: context, lsn: lsn, ordinal: ordinal)
+        var record = Record(commitLSN: context.commitLSN, ordinal: ordinal, operation: .schema, body: body)
+        record.newSchema = version.stored(lsn: lsn, commitLSN: context.commitLSN)
+        ordinal += 1
+        return record
+    }
+
+    /// `schema` of a resumed snapshot's table as the registry numbers it,
+    /// with the `s` event of its version when that was not announced yet.
+    mutating func versionedForLoad(_ schema: TableSchema) throws -> (schema: TableSchema, announcement: Record?) {
+        guard let registry, schema.isCaptured else { return (schema, nil) }
+        guard let open = transaction, !open.skip else { throw Failure.unexpected("loaded rows outside a transaction") }
+        let relation = schema.relation
+        let resolution = registry.resolve(
+            schema: relation.namespace, table: relation.name, relationOID: relation.oid, columns: schema.columns)
+        let versioned = schema.versioned(resolution.version)
+        guard let version = resolution.announcement else { return (versioned, nil) }
+        announcements[relation.oid] = version
+        return (versioned, announce(relation.oid, schema: versioned, context: open.context))
     }
 
     /// A row of a resumed snapshot as an `r` event of the open transaction

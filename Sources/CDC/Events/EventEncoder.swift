@@ -14,6 +14,7 @@ struct EventEncoder {
         case delete = 0x64  // d
         case truncate = 0x74  // t
         case read = 0x72  // r: a row of the snapshot
+        case schema = 0x73  // s: a new version of a table's columns
     }
 
     /// What every event of one transaction shares, encoded once.
@@ -106,10 +107,17 @@ struct EventEncoder {
         return writer.bytes
     }
 
-    /// A truncate of one table: no key and no images.
-    mutating func truncate(schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32) -> [UInt8] {
+    /// A truncate of one table: no key and no images, and the statement's options.
+    mutating func truncate(
+        schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32, cascade: Bool = false,
+        restartIdentity: Bool = false
+    ) -> [UInt8] {
         begin(.truncate, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
         writer.fragment(Self.emptyImages, endsValue: true)
+        writer.key(encoded: Self.cascadeKey)
+        writer.bool(cascade)
+        writer.key(encoded: Self.restartIdentityKey)
+        writer.bool(restartIdentity)
         writer.endObject()
         return writer.bytes
     }
@@ -120,7 +128,9 @@ struct EventEncoder {
     static let beforeKey = JSONWriter.encodedKey("before")
     static let afterKey = JSONWriter.encodedKey("after")
     private static let unchangedToastKey = JSONWriter.encodedKey("unchanged_toast")
-    private static let emptyImages = Array(#","key":null,"before":null,"after":null"#.utf8)
+    private static let cascadeKey = JSONWriter.encodedKey("cascade")
+    private static let restartIdentityKey = JSONWriter.encodedKey("restart_identity")
+    static let emptyImages = Array(#","key":null,"before":null,"after":null"#.utf8)
     /// `","op":"c","ts_ms":` and its siblings, one per operation.
     private static func opMember(_ operation: Operation) -> [UInt8] {
         switch operation {
@@ -129,6 +139,7 @@ struct EventEncoder {
         case .delete: deleteMember
         case .truncate: truncateMember
         case .read: readMember
+        case .schema: schemaMember
         }
     }
     private static let insertMember = member(.insert)
@@ -136,6 +147,7 @@ struct EventEncoder {
     private static let deleteMember = member(.delete)
     private static let truncateMember = member(.truncate)
     private static let readMember = member(.read)
+    private static let schemaMember = member(.schema)
     private static func member(_ operation: Operation) -> [UInt8] {
         Array(#"","op":"\#(Character(Unicode.Scalar(operation.rawValue)))","ts_ms":"#.utf8)
     }

@@ -19,25 +19,62 @@ final class TableSchema: Sendable {
     let isCaptured: Bool
     /// Each column's `"name":`, encoded once.
     let columnKeys: [[UInt8]]
-    /// `"schema":"…","table":"…",` for the event's source block.
+    /// `"schema":"…","table":"…","schema_version":N,` for the event's source
+    /// block: the version is per table, so it costs the hot path nothing.
     let tableMembers: [UInt8]
+    /// The registry's version these columns are (`SchemaRegistry`); 0 before
+    /// the registry has resolved them, and then not written to events.
+    let schemaVersion: Int
+    /// The columns as the registry and `s` events describe them.
+    let columns: [ColumnSchema]
 
-    init(relation: Relation, kinds: [ValueKind], keyColumns: [String], isCaptured: Bool) {
+    init(
+        relation: Relation, kinds: [ValueKind], keyColumns: [String], isCaptured: Bool,
+        columnFacts: [CatalogLookup.ColumnFacts] = [], schemaVersion: Int = 0
+    ) {
         self.relation = relation
         self.kinds = kinds
         let byName = keyColumns.compactMap { name in relation.columns.firstIndex { $0.name == name } }
-        keyIndexes = byName.isEmpty
+        let keyIndexes = byName.isEmpty
             ? relation.columns.indices.filter { relation.columns[$0].isKey }
             : byName
+        self.keyIndexes = keyIndexes
         self.isCaptured = isCaptured
+        self.schemaVersion = schemaVersion
         columnKeys = relation.columns.map { JSONWriter.encodedKey($0.name) }
+        // Only the catalog's key: with REPLICA IDENTITY FULL pgoutput flags
+        // every column, and a snapshot's relation flags none, so the flags
+        // would make the same table two versions.
+        columns = relation.columns.enumerated().map { index, column in
+            let facts = index < columnFacts.count ? columnFacts[index] : nil
+            return ColumnSchema(
+                name: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier,
+                typeName: facts?.typeName ?? "", isKey: byName.contains(index), isNullable: facts?.isNullable,
+                defaultExpression: facts?.defaultExpression)
+        }
+        self.columnFacts = columnFacts
+        self.keyColumns = keyColumns
         var members = JSONWriter()
         members.beginObject()
         members.key("schema")
         members.string(relation.namespace)
         members.key("table")
         members.string(relation.name)
+        if schemaVersion > 0 {
+            members.key("schema_version")
+            members.integer(schemaVersion)
+        }
         tableMembers = Array(members.bytes.dropFirst()) + [UInt8(ascii: ",")]
+    }
+
+    private let columnFacts: [CatalogLookup.ColumnFacts]
+    private let keyColumns: [String]
+
+    /// The same table as version `version` of the registry.
+    func versioned(_ version: Int) -> TableSchema {
+        TableSchema(
+            relation: relation, kinds: kinds, keyColumns: keyColumns, isCaptured: isCaptured,
+            columnFacts: columnFacts, schemaVersion: version)
     }
 
     /// Resolves key columns and user-defined types from the catalog; tables
@@ -52,6 +89,6 @@ final class TableSchema: Sendable {
         for column in relation.columns { kinds.append(try catalog.kind(ofType: column.typeOID)) }
         self.init(
             relation: relation, kinds: kinds, keyColumns: try catalog.keyColumns(relationOID: relation.oid),
-            isCaptured: true)
+            isCaptured: true, columnFacts: try catalog.columnFacts(of: relation))
     }
 }

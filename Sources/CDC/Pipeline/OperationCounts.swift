@@ -8,12 +8,14 @@ public struct OperationCounts: Sendable, Equatable {
     public var truncates: Int64 = 0
     /// Rows of the snapshot (`r`).
     public var reads: Int64 = 0
+    /// Schema events (`s`): new versions of a table's columns.
+    public var schemas: Int64 = 0
 
     public init() {}
 
     /// Each count with the `op` code of the event format.
     public var byCode: [(op: String, count: Int64)] {
-        [("c", inserts), ("u", updates), ("d", deletes), ("t", truncates), ("r", reads)]
+        [("c", inserts), ("u", updates), ("d", deletes), ("t", truncates), ("r", reads), ("s", schemas)]
     }
 
     static func += (lhs: inout OperationCounts, rhs: OperationCounts) {
@@ -22,6 +24,7 @@ public struct OperationCounts: Sendable, Equatable {
         lhs.deletes += rhs.deletes
         lhs.truncates += rhs.truncates
         lhs.reads += rhs.reads
+        lhs.schemas += rhs.schemas
     }
 
     mutating func count(_ operation: EventEncoder.Operation) {
@@ -31,6 +34,7 @@ public struct OperationCounts: Sendable, Equatable {
         case .delete: deletes += 1
         case .truncate: truncates += 1
         case .read: reads += 1
+        case .schema: schemas += 1
         }
     }
 }

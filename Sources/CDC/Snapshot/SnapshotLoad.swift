@@ -35,7 +35,7 @@ enum SnapshotLoad {
         let planner = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
         try planner.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try planner.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
-        let tables = try SnapshotPlan.tables(config: config, connection: planner, catalog: CatalogLookup(connection: planner))
+        var tables = try SnapshotPlan.tables(config: config, connection: planner, catalog: CatalogLookup(connection: planner))
         // Held until the load ends: no rewrite may renumber pages under it.
         try planner.query("SET LOCAL lock_timeout = '60s'")
         for table in tables {
@@ -46,9 +46,18 @@ enum SnapshotLoad {
         // Rows of the load share the consistent point as their commit LSN,
         // so every group of it carries the same checkpoint.
         let checkpoint = Checkpoint(lastCommitLSN: consistentPoint, flushLSN: consistentPoint)
+        let context = EventEncoder.TransactionContext(snapshotAt: consistentPoint)
+        var registry = try SchemaRegistry(stored: store.latestTableSchemas())
         try store.beginGroup()
         try store.addSnapshotChunks(chunks)
+        let announced = try SnapshotSchemas.announce(
+            tables, registry: &registry, store: store, context: context, database: database, firstOrdinal: 0)
+        tables = announced.tables
         try store.commitGroup(checkpoint: checkpoint)
+        progress.update {
+            $0.eventsStored += Int64(announced.events)
+            $0.eventsByOperation.schemas += Int64(announced.events)
+        }
 
         var tracker = SnapshotProgressTracker(tables: tables, chunks: chunks)
         progress.update { $0.snapshot = tracker.tables }
@@ -63,8 +72,8 @@ enum SnapshotLoad {
         }
 
         var writer = SnapshotWriter(
-            store: store, checkpoint: checkpoint, context: EventEncoder.TransactionContext(snapshotAt: consistentPoint),
-            maxEvents: config.snapshot.rowsPerGroup)
+            store: store, checkpoint: checkpoint, context: context, maxEvents: config.snapshot.rowsPerGroup,
+            firstOrdinal: announced.events)
         var running = workerCount
         var failure: (any Error)?
         var stopped = false
@@ -146,7 +155,11 @@ struct SnapshotWriter {
     private var groupChunks: [SnapshotProgressTracker.ChunkProgress] = []
     private var openedAt: ContinuousClock.Instant?
 
-    init(store: EventStoreWriter, checkpoint: Checkpoint, context: EventEncoder.TransactionContext, maxEvents: Int) {
+    init(
+        store: EventStoreWriter, checkpoint: Checkpoint, context: EventEncoder.TransactionContext, maxEvents: Int,
+        firstOrdinal: Int32 = 0
+    ) {
+        ordinal = firstOrdinal
         self.store = store
         self.checkpoint = checkpoint
         self.context = context

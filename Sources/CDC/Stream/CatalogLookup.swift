@@ -8,7 +8,7 @@ import PostgresReplication
 
 /// Catalog queries for the stream, cached per OID.
 final class CatalogLookup {
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
     private var kinds: [UInt32: ValueKind] = [:]
 
     init(connection: PostgresConnection) {

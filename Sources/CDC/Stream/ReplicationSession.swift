@@ -84,7 +84,7 @@ final class ReplicationSession {
             protocolVersion: version, database: identity.database ?? "",
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
             settings: .init(groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN),
-            watermark: watermark, now: clock.now)
+            watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas()))
         if machine.reachedEnd { return .reachedEnd }
 
         // Unfinished streamed transactions are streamed again from their start.
@@ -154,6 +154,8 @@ final class ReplicationSession {
                 try store.beginGroup()
             case .append(let record):
                 try store.append(commitLSN: record.commitLSN, ordinal: record.ordinal, body: record.body)
+            case .recordSchema(let version):
+                try store.addTableSchema(version)
             case .commitGroup(let summary, let snapshot):
                 try commit(summary, snapshot: snapshot)
             case .rollbackGroup:

@@ -11,6 +11,9 @@ enum StreamAction {
     case beginGroup
     /// Append one event to the open group.
     case append(ChangeAssembler.Record)
+    /// Record a new version of a table's columns in the open group, with
+    /// the `s` event that announces it (the next `append`).
+    case recordSchema(StoredTableSchema)
     /// Commit the open group with `summary.checkpoint`; `snapshot` is the
     /// resumed snapshot's progress once the group is durable.
     case commitGroup(CommitGroup.Summary, snapshot: SnapshotUpdate?)

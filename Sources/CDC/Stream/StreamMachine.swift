@@ -57,11 +57,12 @@ struct StreamMachine {
 
     init(
         protocolVersion: Int, database: String, checkpoint: Checkpoint, start: LSN, settings: Settings,
-        watermark: WatermarkSnapshot?, now: ContinuousClock.Instant
+        watermark: WatermarkSnapshot?, now: ContinuousClock.Instant, schemaRegistry: SchemaRegistry? = nil
     ) {
         self.settings = settings
         decoder = PgOutputDecoder(protocolVersion: protocolVersion)
-        assembler = ChangeAssembler(database: database, lastStoredCommit: checkpoint.lastCommitLSN)
+        assembler = ChangeAssembler(
+            database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry)
         staging = StreamStaging(protocolVersion: protocolVersion)
         self.checkpoint = checkpoint
         self.watermark = watermark
@@ -248,6 +249,7 @@ struct StreamMachine {
     private mutating func emit(_ record: ChangeAssembler.Record, into actions: inout [StreamAction]) {
         openGroup(into: &actions)
         if let watched = record.watched { watermark?.observe(watched) }
+        if let version = record.newSchema { actions.append(.recordSchema(version)) }
         group.appended(record.operation)
         actions.append(.append(record))
     }
@@ -267,9 +269,13 @@ struct StreamMachine {
         case .none:
             break
         case .reloadMarker(let schema):
-            emit(try assembler.reloadMarker(schema: schema, walStart: walStart), into: &actions)
+            let loaded = try assembler.versionedForLoad(schema)
+            if let announcement = loaded.announcement { emit(announcement, into: &actions) }
+            emit(try assembler.reloadMarker(schema: loaded.schema, walStart: walStart), into: &actions)
         case .emitRows(let window):
-            let schema = watermark!.schema(of: window.piece)
+            let loaded = try assembler.versionedForLoad(watermark!.schema(of: window.piece))
+            if let announcement = loaded.announcement { emit(announcement, into: &actions) }
+            let schema = loaded.schema
             var rows = 0
             for row in window.survivors {
                 emit(try assembler.loadedRow(row, schema: schema, walStart: walStart), into: &actions)

@@ -140,6 +140,8 @@ struct MachineHarness {
                 machine.pieceLoaded(window)
             case .recordPieceProgress, .markSnapshotDone:
                 precondition(groupOpen, "snapshot progress outside a group")
+            case .recordSchema:
+                precondition(groupOpen, "schema version outside a group")
             }
         }
         return done
@@ -163,6 +165,7 @@ extension StreamAction {
         case .readPiece(let request): "piece \(request.piece.chunkID)"
         case .recordPieceProgress(let chunk, _, let rows, let done): "progress \(chunk) rows \(rows)" + (done ? " done" : "")
         case .markSnapshotDone: "snapshot done"
+        case .recordSchema(let version): "version \(version.table) \(version.version)"
         }
     }
 }
