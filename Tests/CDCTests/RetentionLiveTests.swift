@@ -34,4 +34,40 @@ import PipelineTestSupport
         #expect(error?.kind == .cursorExpired)
         #expect(error?.firstAvailableAfter == 101)
     }
+
+    /// Aged events go on a quiet database too: retention is not only a
+    /// follow-up of group commits, which stop when the writes do.
+    @Test(.timeLimit(.minutes(2)))
+    func agedEventsAreDeletedWhileThePipelineIsIdle() throws {
+        let harness = try CaptureHarness(setup: """
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            CREATE PUBLICATION popsink FOR TABLE t;
+            """)
+        defer { harness.cleanUp() }
+        var config = try harness.config(endPosition: nil)
+        config.retention = RetentionPolicy(maxAge: .seconds(1), maxBytes: nil, hardMaxBytes: nil)
+        let worker = PipelineWorker(config: config)
+        let finished = DispatchSemaphore(value: 0)
+        worker.start { _ in finished.signal() }
+        defer {
+            worker.requestStop()
+            finished.wait()
+        }
+        try harness.execute("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 10) g")
+        var stored: Int64 = 0
+        for _ in 0..<300 where stored < 11 {
+            stored = (try? EventStoreReader(path: harness.storePath).lastSequence()) ?? 0
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        try #require(stored == 11)
+        // Nothing is written from here on; the events pass their age and must go
+        // within the retention check interval (5 s) of it.
+        var first: Int64? = 1
+        for _ in 0..<200 where first != nil {
+            Thread.sleep(forTimeInterval: 0.1)
+            first = try EventStoreReader(path: harness.storePath).firstSequence()
+        }
+        #expect(first == nil, "aged events still stored from \(first ?? 0) on an idle pipeline")
+    }
 }

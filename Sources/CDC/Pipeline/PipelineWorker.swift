@@ -74,7 +74,8 @@ public final class PipelineWorker: Sendable {
             let session = ReplicationSession(
                 config: config, store: store, progress: progress, wake: wake, endLSN: endLSN,
                 shouldStop: { [unowned self] in shouldStop },
-                onDurable: { [onDurable] in onDurable($0); retention.stepIfDue() })
+                onDurable: { [onDurable] in onDurable($0); retention.stepIfDue() },
+                onIdle: { retention.stepIfDue() })
             do {
                 let end = try session.run()
                 progress.update { $0.state = end == .reachedEnd ? .finished : .stopped }

@@ -21,12 +21,17 @@ final class ReplicationSession {
     private let wake: WakeSignal
     private let shouldStop: () -> Bool
     private let onDurable: (Int64) -> Void
+    /// Called when everything received is handled, before waiting for more:
+    /// housekeeping of the store (retention) that must not wait for a commit
+    /// on a quiet database.
+    private let onIdle: () -> Void
     private var endLSN: LSN?
     private let clock = ContinuousClock()
 
     init(
         config: PipelineConfig, store: EventStoreWriter, progress: PipelineProgress, wake: WakeSignal,
-        endLSN: LSN?, shouldStop: @escaping () -> Bool, onDurable: @escaping (Int64) -> Void
+        endLSN: LSN?, shouldStop: @escaping () -> Bool, onDurable: @escaping (Int64) -> Void,
+        onIdle: @escaping () -> Void = {}
     ) {
         self.config = config
         self.store = store
@@ -35,6 +40,7 @@ final class ReplicationSession {
         self.endLSN = endLSN
         self.shouldStop = shouldStop
         self.onDurable = onDurable
+        self.onIdle = onIdle
     }
 
     /// The end position, resolved on first connect when it is `current`.
@@ -122,6 +128,7 @@ final class ReplicationSession {
                 actions.removeAll(keepingCapacity: true)
                 try tick(&machine, links, into: &actions)
                 try perform(actions, on: &machine, links)
+                onIdle()
                 _ = try stream.wait(timeoutMilliseconds: waitTimeout(until: machine.nextStatusDue), wake: wake)
             }
         }
