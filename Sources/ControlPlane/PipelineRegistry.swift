@@ -161,7 +161,8 @@ public actor PipelineRegistry {
         case .refused(let status): return status
         case nil:
             var status = PipelineStatus()
-            status.state = FileManager.default.fileExists(atPath: dataDirectory.eventStorePath(pipelineID: id))
+            status.state =
+                FileManager.default.fileExists(atPath: dataDirectory.eventStorePath(pipelineID: id))
                 ? .stopped : .created
             return status
         }
@@ -303,7 +304,9 @@ public actor PipelineRegistry {
     }
 
     /// The stored pipeline, with its desired state saved as `desiredState`.
-    private func setDesiredState(_ id: String, _ desiredState: PipelineRecord.DesiredState) async throws -> PipelineRecord {
+    private func setDesiredState(_ id: String, _ desiredState: PipelineRecord.DesiredState) async throws
+        -> PipelineRecord
+    {
         guard var record = try await store.pipeline(id: id) else { throw Failure.unknownPipeline(id) }
         if record.desiredState != desiredState {
             record.desiredState = desiredState

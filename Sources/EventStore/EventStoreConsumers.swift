@@ -42,7 +42,8 @@ public final class EventStoreConsumers: Sendable {
     public init(path: String) throws(EventStoreError) {
         self.path = path
         if FileSystem.isDirectory(path) {
-            throw EventStoreError(kind: .notAnEventStore, operation: "open", path: path, message: "the path is a directory")
+            throw EventStoreError(
+                kind: .notAnEventStore, operation: "open", path: path, message: "the path is a directory")
         }
         try FileSystem.createParentDirectory(of: path)
         let connection = try SQLiteConnection(path: path, mode: .readWrite(create: true))
@@ -69,7 +70,9 @@ public final class EventStoreConsumers: Sendable {
 
     /// One consumer, nil when none has that name.
     public func consumer(_ name: String) throws(EventStoreError) -> ConsumerPosition? {
-        try withConnection("read consumer \(name)") { (connection, _) throws(EventStoreError) in try Self.read(name, connection) }
+        try withConnection("read consumer \(name)") { (connection, _) throws(EventStoreError) in
+            try Self.read(name, connection)
+        }
     }
 
     /// Registers `name` at `ackedSequence`, or moves an existing consumer's
@@ -89,7 +92,8 @@ public final class EventStoreConsumers: Sendable {
         }
         guard ackedSequence >= 0 else {
             throw EventStoreError(
-                kind: .invalidArgument, operation: operation, path: path, message: "a position is a sequence number >= 0")
+                kind: .invalidArgument, operation: operation, path: path,
+                message: "a position is a sequence number >= 0")
         }
         return try withConnection(operation) { (connection, queries) throws(EventStoreError) in
             try connection.execute("BEGIN IMMEDIATE", operation: operation)
@@ -153,7 +157,9 @@ public final class EventStoreConsumers: Sendable {
         }
     }
 
-    private static func read(_ name: String, _ connection: SQLiteConnection) throws(EventStoreError) -> ConsumerPosition? {
+    private static func read(_ name: String, _ connection: SQLiteConnection) throws(EventStoreError)
+        -> ConsumerPosition?
+    {
         let query = try connection.prepare(
             "SELECT name, acked_seq, created_at_us, updated_at_us, lost_through FROM consumers WHERE name = ?1")
         defer { query.finalize() }
@@ -179,9 +185,10 @@ extension EventStoreReader {
             defer { query.finalize() }
             var consumers: [ConsumerPosition] = []
             while try query.step("list consumers") {
-                consumers.append(ConsumerPosition(
-                    name: query.text(0) ?? "", ackedSequence: query.int64(1), createdAtMicros: query.int64(2),
-                    updatedAtMicros: query.int64(3), lostThrough: query.isNull(4) ? nil : query.int64(4)))
+                consumers.append(
+                    ConsumerPosition(
+                        name: query.text(0) ?? "", ackedSequence: query.int64(1), createdAtMicros: query.int64(2),
+                        updatedAtMicros: query.int64(3), lostThrough: query.isNull(4) ? nil : query.int64(4)))
             }
             return consumers
         }

@@ -15,7 +15,7 @@ extension EventStoreReader {
     public static func openIfCreated(path: String) throws(EventStoreError) -> EventStoreReader? {
         do throws(EventStoreError) {
             return try EventStoreReader(path: path)
-        } catch where error.kind == .notFound || error.kind == .notAnEventStore || error.kind == .busy {
+        } catch  where error.kind == .notFound || error.kind == .notAnEventStore || error.kind == .busy {
             return nil
         }
     }

@@ -21,7 +21,9 @@ extension EventStoreReader {
     @discardableResult
     public func check(_ cursor: StoreCursor) throws(EventStoreError) -> StoreRange {
         let range = try range()
-        if let problem = cursor.problem(in: range) { throw EventStoreError(problem, cursor: cursor, range: range, path: path) }
+        if let problem = cursor.problem(in: range) {
+            throw EventStoreError(problem, cursor: cursor, range: range, path: path)
+        }
         return range
     }
 

@@ -18,7 +18,9 @@ extension EventStoreWriter {
     }
 
     /// `deleteEvents(upTo:)`, also returning the consumers that lost events for the first time.
-    func deleteEvents(upTo sequence: Int64, nowMicros: Int64) throws(EventStoreError) -> (deleted: Int64, newlyLost: [String]) {
+    func deleteEvents(upTo sequence: Int64, nowMicros: Int64) throws(EventStoreError) -> (
+        deleted: Int64, newlyLost: [String]
+    ) {
         let operation = "delete events up to \(sequence)"
         guard !isGroupOpen, connection.isOpen else {
             throw .misuse(isGroupOpen ? "a group is open" : "the writer is closed", operation: operation, path: path)

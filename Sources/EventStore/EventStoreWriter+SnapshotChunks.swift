@@ -13,13 +13,14 @@ extension EventStoreWriter {
         defer { select.finalize() }
         var chunks: [SnapshotChunk] = []
         while try select.step("read the load plan") {
-            chunks.append(SnapshotChunk(
-                id: select.int64(0), schema: select.text(1) ?? "", table: select.text(2) ?? "",
-                relfilenode: UInt32(truncatingIfNeeded: select.int64(3)),
-                firstPage: UInt32(truncatingIfNeeded: select.int64(4)),
-                endPage: select.isNull(5) ? nil : UInt32(truncatingIfNeeded: select.int64(5)),
-                nextPage: UInt32(truncatingIfNeeded: select.int64(6)), rows: select.int64(7),
-                isDone: select.int64(8) != 0))
+            chunks.append(
+                SnapshotChunk(
+                    id: select.int64(0), schema: select.text(1) ?? "", table: select.text(2) ?? "",
+                    relfilenode: UInt32(truncatingIfNeeded: select.int64(3)),
+                    firstPage: UInt32(truncatingIfNeeded: select.int64(4)),
+                    endPage: select.isNull(5) ? nil : UInt32(truncatingIfNeeded: select.int64(5)),
+                    nextPage: UInt32(truncatingIfNeeded: select.int64(6)), rows: select.int64(7),
+                    isDone: select.int64(8) != 0))
         }
         return chunks
     }
@@ -49,7 +50,8 @@ extension EventStoreWriter {
 
     /// Records, inside the open group, that `rows` more rows of `chunk` are
     /// stored, up to (not including) `nextPage`, and whether it is finished.
-    public func recordSnapshotProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool) throws(EventStoreError) {
+    public func recordSnapshotProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool) throws(EventStoreError)
+    {
         try requireGroup("record load progress")
         let update = statements.updateLoadChunk
         update.bind(chunk, at: 1)

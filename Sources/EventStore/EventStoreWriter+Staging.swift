@@ -7,7 +7,9 @@
 extension EventStoreWriter {
     /// Stages one message of the streamed transaction `xid`, made by
     /// subtransaction `subxid` (equal to `xid` for the top level).
-    public func stage(transaction xid: UInt32, subtransaction subxid: UInt32, message: ArraySlice<UInt8>) throws(EventStoreError) {
+    public func stage(transaction xid: UInt32, subtransaction subxid: UInt32, message: ArraySlice<UInt8>)
+        throws(EventStoreError)
+    {
         try requireGroup("stage a streamed change")
         let insert = statements.insertStaged
         insert.bind(Int64(xid), at: 1)
@@ -15,7 +17,9 @@ extension EventStoreWriter {
         var failure: EventStoreError?
         message.withUnsafeBytes { bytes in
             insert.bindNoCopy(bytes, at: 3)
-            do throws(EventStoreError) { try insert.run("stage a change of transaction \(xid)") } catch { failure = error }
+            do throws(EventStoreError) { try insert.run("stage a change of transaction \(xid)") } catch {
+                failure = error
+            }
         }
         if let failure { throw failure }
     }

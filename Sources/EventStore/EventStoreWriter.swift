@@ -68,7 +68,8 @@ public final class EventStoreWriter {
         queries = try StoreQueries(connection)
         guard let storeID = try queries.storeID() else {
             throw EventStoreError(
-                kind: .corrupt, operation: "open", path: path, message: "the store has no valid store id in its metadata")
+                kind: .corrupt, operation: "open", path: path,
+                message: "the store has no valid store id in its metadata")
         }
         self.storeID = storeID
         if let stored = try queries.checkpoint() {
@@ -93,7 +94,8 @@ public final class EventStoreWriter {
         guard mode?.lowercased() == "wal" else {
             throw EventStoreError(
                 kind: .other, operation: "enable WAL", path: connection.path,
-                message: "SQLite kept journal mode '\(mode ?? "?")' (the file system may not support WAL's shared memory)")
+                message:
+                    "SQLite kept journal mode '\(mode ?? "?")' (the file system may not support WAL's shared memory)")
         }
         try connection.execute(
             """
@@ -176,10 +178,13 @@ public final class EventStoreWriter {
     @discardableResult
     public func commitGroup(checkpoint: Checkpoint) throws(EventStoreError) -> GroupReceipt {
         let operation = "commit group"
-        guard let open = group else { throw .misuse("commitGroup needs an open group", operation: operation, path: path) }
+        guard let open = group else {
+            throw .misuse("commitGroup needs an open group", operation: operation, path: path)
+        }
         var violation = checkpoint.violation(replacing: self.checkpoint)
         if violation == nil, open.eventCount > 0, checkpoint.lastCommitLSN < open.maxCommitLSN {
-            violation = "last commit LSN \(checkpoint.lastCommitLSN) does not cover the group's events up to \(open.maxCommitLSN)"
+            violation =
+                "last commit LSN \(checkpoint.lastCommitLSN) does not cover the group's events up to \(open.maxCommitLSN)"
         }
         if let violation {
             abandonGroup()
@@ -230,14 +235,16 @@ public final class EventStoreWriter {
     public func saveCheckpoint(_ checkpoint: Checkpoint) throws(EventStoreError) {
         let operation = "save checkpoint"
         guard connection.isOpen, group == nil else {
-            throw .misuse(connection.isOpen ? "a group is open; commit it with its checkpoint" : "the writer is closed",
-                          operation: operation, path: path)
+            throw .misuse(
+                connection.isOpen ? "a group is open; commit it with its checkpoint" : "the writer is closed",
+                operation: operation, path: path)
         }
         if checkpoint == self.checkpoint { return }
         if let violation = checkpoint.violation(replacing: self.checkpoint) {
             throw EventStoreError(kind: .invalidCheckpoint, operation: operation, path: path, message: violation)
         }
-        try writeCheckpoint(checkpoint, lastSequence: lastSequence, at: WallClock.unixMicroseconds(), operation: operation)
+        try writeCheckpoint(
+            checkpoint, lastSequence: lastSequence, at: WallClock.unixMicroseconds(), operation: operation)
         self.checkpoint = checkpoint
     }
 

@@ -74,7 +74,8 @@ public final class RetentionRunner {
         let freed = oldest.filter { $0.lastSequence <= through }.reduce(0) { $0 + $1.bodyBytes }
         let (deleted, lost) = try writer.deleteEvents(upTo: through, nowMicros: nowMicros)
         storedBytes -= freed
-        return RetentionStep(deletedEvents: deleted, deletedThrough: through, consumersLost: lost, moreDue: decision.moreDue)
+        return RetentionStep(
+            deletedEvents: deleted, deletedThrough: through, consumersLost: lost, moreDue: decision.moreDue)
     }
 
     /// Counts all groups once, then only those committed since.
@@ -100,9 +101,10 @@ public final class RetentionRunner {
         query.bind(Int64(limit), at: 1)
         var groups: [RetainedGroup] = []
         while try query.step(operation) {
-            groups.append(RetainedGroup(
-                firstSequence: query.int64(0), lastSequence: query.int64(1), bodyBytes: query.int64(2),
-                committedAtMicros: query.int64(3)))
+            groups.append(
+                RetainedGroup(
+                    firstSequence: query.int64(0), lastSequence: query.int64(1), bodyBytes: query.int64(2),
+                    committedAtMicros: query.int64(3)))
         }
         return groups
     }

@@ -36,7 +36,8 @@ public struct StoreCursor: Sendable, Hashable, CustomStringConvertible {
         }
         if let store {
             guard let id = StoreID(store) else {
-                throw CursorSyntaxError(field: "store", message: "must be a store id (32 hex digits) as returned with a page")
+                throw CursorSyntaxError(
+                    field: "store", message: "must be a store id (32 hex digits) as returned with a page")
             }
             cursor.storeID = id
         }
@@ -53,14 +54,16 @@ public struct StoreCursor: Sendable, Hashable, CustomStringConvertible {
             return StoreCursor(sequence: sequence)
         }
         guard let id = StoreID(String(text[..<colon])),
-              let sequence = Self.sequence(text[text.index(after: colon)...])
+            let sequence = Self.sequence(text[text.index(after: colon)...])
         else { throw error }
         return StoreCursor(storeID: id, sequence: sequence)
     }
 
     /// 1 to 19 ASCII digits: no sign, no spaces, nothing Int64 would also accept.
     private static func sequence(_ text: Substring) -> Int64? {
-        guard (1...19).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        guard (1...19).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            return nil
+        }
         return Int64(text)
     }
 

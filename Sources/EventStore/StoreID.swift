@@ -12,7 +12,7 @@ public struct StoreID: Sendable, Hashable, LosslessStringConvertible, Codable {
     /// Accepts exactly 32 lower-case hex digits; nil for anything else.
     public init?(_ text: String) {
         guard text.utf8.count == 32,
-              text.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            text.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
         else { return nil }
         rawValue = text
     }
@@ -22,7 +22,8 @@ public struct StoreID: Sendable, Hashable, LosslessStringConvertible, Codable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = StoreID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a store id: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a store id: \(text)"))
         }
         self = id
     }

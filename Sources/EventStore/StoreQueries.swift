@@ -130,7 +130,9 @@ final class StoreQueries {
     /// The store's id and range, for checking a cursor. Call inside a read
     /// transaction when the answer must match the events read next.
     func range() throws(EventStoreError) -> StoreRange {
-        StoreRange(storeID: try storeID(), firstSequence: try firstSequence(), lastSequence: try checkpoint()?.lastSequence ?? 0)
+        StoreRange(
+            storeID: try storeID(), firstSequence: try firstSequence(),
+            lastSequence: try checkpoint()?.lastSequence ?? 0)
     }
 
     /// The database file's size as SQLite sees it (pages in use and free), without the WAL.

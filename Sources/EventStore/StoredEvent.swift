@@ -39,8 +39,8 @@ public struct EventID: Sendable, Hashable, LosslessStringConvertible {
     /// Parses `X/Y:N`; nil when the text is not an event id.
     public init?(_ text: String) {
         guard let colon = text.lastIndex(of: ":"),
-              let lsn = LSN(String(text[..<colon])),
-              let ordinal = Int32(text[text.index(after: colon)...]), ordinal >= 0
+            let lsn = LSN(String(text[..<colon])),
+            let ordinal = Int32(text[text.index(after: colon)...]), ordinal >= 0
         else { return nil }
         self.init(commitLSN: lsn, ordinal: ordinal)
     }

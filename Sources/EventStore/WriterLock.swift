@@ -8,11 +8,11 @@
 // file itself would drop SQLite's own POSIX locks on it.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 final class WriterLock {

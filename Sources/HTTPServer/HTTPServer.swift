@@ -51,7 +51,8 @@ public final class HTTPServer: Sendable {
     public func start() throws(HTTPServerError) -> Int {
         try state.withLock { state throws(HTTPServerError) -> Int in
             guard case .idle = state else {
-                throw HTTPServerError(.alreadyStarted, "the server was already started", remediation: "Create a new HTTPServer.")
+                throw HTTPServerError(
+                    .alreadyStarted, "the server was already started", remediation: "Create a new HTTPServer.")
             }
             let running = try Self.launch(configuration, handler)
             state = .running(running)
@@ -117,7 +118,8 @@ public final class HTTPServer: Sendable {
         await running?.stopped.wait()
     }
 
-    private static func launch(_ configuration: HTTPServerConfiguration, _ handler: @escaping HTTPHandler) throws(HTTPServerError)
+    private static func launch(_ configuration: HTTPServerConfiguration, _ handler: @escaping HTTPHandler)
+        throws(HTTPServerError)
         -> Running
     {
         SystemThread.ignoreSIGPIPE()
@@ -134,7 +136,8 @@ public final class HTTPServer: Sendable {
             cleanup.append(inbox.close)
             let stopped = Latch()
             try SystemThread.spawn(name: "popsink-http") {
-                let loop = EventLoop(configuration: configuration, handler: handler, listener: listener, epoll: epoll, inbox: inbox)
+                let loop = EventLoop(
+                    configuration: configuration, handler: handler, listener: listener, epoll: epoll, inbox: inbox)
                 loop.run()
                 stopped.open()
             }

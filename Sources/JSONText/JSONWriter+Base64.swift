@@ -16,7 +16,8 @@ extension JSONWriter {
         Self.base64Alphabet.withUTF8Buffer { alphabet in
             bytes.withUnsafeMutableBufferPointer { buffer in
                 let output = UnsafeMutableBufferPointer(rebasing: buffer[start...])
-                var input = 0, out = 0
+                var input = 0
+                var out = 0
                 while count - input >= 3 {
                     let chunk = UInt32(data[input]) << 16 | UInt32(data[input + 1]) << 8 | UInt32(data[input + 2])
                     output[out] = alphabet[Int(chunk >> 18)]

@@ -78,15 +78,24 @@ extension JSONWriter {
     static func validUTF8SequenceLength(_ source: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
         let lead = source[index]
         let length: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF  // range of the second byte
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF  // range of the second byte
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
+        case 0xE0:
+            length = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F  // no UTF-16 surrogates
-        case 0xF0: length = 4; low = 0x90
+        case 0xED:
+            length = 3
+            high = 0x9F  // no UTF-16 surrogates
+        case 0xF0:
+            length = 4
+            low = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F  // nothing above U+10FFFF
+        case 0xF4:
+            length = 4
+            high = 0x8F  // nothing above U+10FFFF
         default: return 0
         }
         guard source.count - index >= length else { return 0 }
@@ -101,16 +110,25 @@ extension JSONWriter {
     /// subpart" practice of Unicode 15, section 3.9), at least 1.
     static func invalidUTF8SubpartLength(_ source: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
         let lead = source[index]
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
         let length: Int
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
+        case 0xE0:
+            length = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
+        case 0xF4:
+            length = 4
+            high = 0x8F
         default: return 1
         }
         var consumed = 1

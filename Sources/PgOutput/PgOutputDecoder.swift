@@ -90,11 +90,13 @@ public struct PgOutputDecoder: Sendable {
     /// inside a block and the others outside one.
     private func expectStreaming(_ id: MessageID, _ reader: ByteReader, inBlock: Bool) throws(PgOutputError) {
         guard protocolVersion >= 2 else {
-            throw PgOutputError(id, reader, .unexpected("\(id.name) needs protocol version 2, the stream uses \(protocolVersion)"))
+            throw PgOutputError(
+                id, reader, .unexpected("\(id.name) needs protocol version 2, the stream uses \(protocolVersion)"))
         }
         guard isInStreamBlock == inBlock else {
             throw PgOutputError(
-                id, reader, .unexpected("\(id.name) \(isInStreamBlock ? "inside" : "outside") a Stream Start … Stop block"))
+                id, reader,
+                .unexpected("\(id.name) \(isInStreamBlock ? "inside" : "outside") a Stream Start … Stop block"))
         }
     }
 }

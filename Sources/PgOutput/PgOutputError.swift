@@ -28,16 +28,16 @@ public struct PgOutputError: Error, Sendable, Equatable, CustomStringConvertible
 
         init(_ error: ByteReader.Error) {
             switch error {
-            case let .truncated(offset, needed): self = .truncated(offset: offset, needed: needed)
-            case let .unterminatedString(offset): self = .unterminatedString(offset: offset)
+            case .truncated(let offset, let needed): self = .truncated(offset: offset, needed: needed)
+            case .unterminatedString(let offset): self = .unterminatedString(offset: offset)
             }
         }
 
         func shifted(by start: Int) -> Reason {
             switch self {
-            case let .truncated(offset, needed): .truncated(offset: offset - start, needed: needed)
-            case let .unterminatedString(offset): .unterminatedString(offset: offset - start)
-            case let .trailingBytes(offset, count): .trailingBytes(offset: offset - start, count: count)
+            case .truncated(let offset, let needed): .truncated(offset: offset - start, needed: needed)
+            case .unterminatedString(let offset): .unterminatedString(offset: offset - start)
+            case .trailingBytes(let offset, let count): .trailingBytes(offset: offset - start, count: count)
             default: self
             }
         }
@@ -77,7 +77,8 @@ public struct PgOutputError: Error, Sendable, Equatable, CustomStringConvertible
         var text = "pgoutput message"
         if let messageID {
             let name = MessageID(rawValue: messageID)?.name
-            let letter = (0x20..<0x7F).contains(messageID)
+            let letter =
+                (0x20..<0x7F).contains(messageID)
                 ? "'\(Character(Unicode.Scalar(messageID)))' " : ""
             text += " \(letter)(0x\(hex(messageID))\(name.map { ", \($0)" } ?? ""))"
         }
@@ -90,13 +91,13 @@ public struct PgOutputError: Error, Sendable, Equatable, CustomStringConvertible
     private var reasonText: String {
         switch reason {
         case .empty: "empty message"
-        case let .truncated(offset, needed): "truncated: \(needed) bytes needed at offset \(offset)"
-        case let .unterminatedString(offset): "string at offset \(offset) has no NUL terminator"
+        case .truncated(let offset, let needed): "truncated: \(needed) bytes needed at offset \(offset)"
+        case .unterminatedString(let offset): "string at offset \(offset) has no NUL terminator"
         case .unknownMessageType: "unknown message type"
-        case let .unsupported(what): "unsupported: \(what)"
-        case let .malformed(what): "malformed: \(what)"
-        case let .unexpected(what): "unexpected: \(what)"
-        case let .trailingBytes(offset, count): "\(count) bytes left over at offset \(offset)"
+        case .unsupported(let what): "unsupported: \(what)"
+        case .malformed(let what): "malformed: \(what)"
+        case .unexpected(let what): "unexpected: \(what)"
+        case .trailingBytes(let offset, let count): "\(count) bytes left over at offset \(offset)"
         }
     }
 

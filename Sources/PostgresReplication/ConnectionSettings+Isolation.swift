@@ -14,8 +14,9 @@
 // back with `PQconninfoParse`.
 
 import CLibPQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension ConnectionSettings {
@@ -75,9 +76,11 @@ extension ConnectionSettings {
         var options: [(keyword: String, envvar: String?, compiled: String?)] = []
         var option = defaults
         while let keyword = option.pointee.keyword {
-            options.append((
-                String(cString: keyword), option.pointee.envvar.map { String(cString: $0) },
-                option.pointee.compiled.map { String(cString: $0) }))
+            options.append(
+                (
+                    String(cString: keyword), option.pointee.envvar.map { String(cString: $0) },
+                    option.pointee.compiled.map { String(cString: $0) }
+                ))
             option += 1
         }
         return options

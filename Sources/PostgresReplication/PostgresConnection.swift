@@ -4,8 +4,9 @@
 // service owns (a pipeline's worker), never on Swift's cooperative pool.
 
 import CLibPQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A libpq connection, used from one thread at a time.
@@ -46,18 +47,21 @@ public final class PostgresConnection {
         let keys = pairs.map { strdup($0.0) }
         let values = pairs.map { strdup($0.1) }
         defer { (keys + values).forEach { free($0) } }
-        let connection: OpaquePointer? = (keys.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { keyPointers in
+        let connection: OpaquePointer? = (keys.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer {
+            keyPointers in
             (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { valuePointers in
                 PQconnectdbParams(keyPointers.baseAddress, valuePointers.baseAddress, expand)
             }
         }
         guard let connection else {
-            throw PostgresError(kind: .connection, operation: "connecting", message: "libpq could not allocate a connection")
+            throw PostgresError(
+                kind: .connection, operation: "connecting", message: "libpq could not allocate a connection")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
             var message = String(cString: PQerrorMessage(connection))
             if message.contains("certificate verify failed"), let target = TLSDiagnosis.target(of: connection),
-               let reason = TLSDiagnosis.chainFailure(target) {
+                let reason = TLSDiagnosis.chainFailure(target)
+            {
                 message = message.trimmingTrailingNewlines() + " (the server's certificate: \(reason))"
             }
             PQfinish(connection)
@@ -118,7 +122,9 @@ public final class PostgresConnection {
     }
 
     /// Checks a result, copies its rows out and frees it.
-    func finish(_ result: OpaquePointer?, operation: String, expecting expected: ExecStatusType? = nil) throws(PostgresError) -> QueryResult {
+    func finish(_ result: OpaquePointer?, operation: String, expecting expected: ExecStatusType? = nil)
+        throws(PostgresError) -> QueryResult
+    {
         guard let result else {
             throw PostgresError(kind: .connection, operation: operation, message: errorMessage)
         }

@@ -37,7 +37,7 @@ public struct SlotName: RawRepresentable, Hashable, Sendable, CustomStringConver
 
     public init?(rawValue: String) {
         guard (1...63).contains(rawValue.utf8.count),
-              rawValue.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F })
+            rawValue.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F })
         else { return nil }
         self.rawValue = rawValue
     }
@@ -49,8 +49,8 @@ extension PostgresConnection {
     public func identifySystem() throws(PostgresError) -> SystemIdentity {
         let result = try query("IDENTIFY_SYSTEM")
         guard let systemID = result.value("systemid"),
-              let timeline = result.value("timeline").flatMap({ Int($0) }),
-              let flush = result.value("xlogpos").flatMap({ LSN($0) })
+            let timeline = result.value("timeline").flatMap({ Int($0) }),
+            let flush = result.value("xlogpos").flatMap({ LSN($0) })
         else {
             throw PostgresError(
                 kind: .protocolViolation, operation: "IDENTIFY_SYSTEM",

@@ -60,7 +60,9 @@ public enum ServerFrame: Sendable, Equatable {
                 let frame = PrimaryKeepalive(
                     walEnd: try reader.readLSN(), sendTime: try reader.readTimestamp(),
                     replyRequested: try reader.readUInt8() != 0)
-                guard reader.isAtEnd else { throw ReplicationFrameError(reason: "trailing bytes after keepalive", bytes: bytes) }
+                guard reader.isAtEnd else {
+                    throw ReplicationFrameError(reason: "trailing bytes after keepalive", bytes: bytes)
+                }
                 return .keepalive(frame)
             case nil:
                 throw ReplicationFrameError(reason: "unknown frame type", bytes: bytes)

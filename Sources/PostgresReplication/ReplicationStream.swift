@@ -5,8 +5,9 @@
 
 import CLibPQ
 import PostgresWire
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads frames from and sends status updates to a walsender in COPY BOTH mode.
@@ -51,12 +52,15 @@ public final class ReplicationStream {
             var failure: PostgresError?
             while let result = PQgetResult(handle) {
                 if PQresultStatus(result) != PGRES_COMMAND_OK && PQresultStatus(result) != PGRES_COPY_OUT {
-                    failure = PostgresConnection.error(from: result, operation: "replication stream", connection: handle)
+                    failure = PostgresConnection.error(
+                        from: result, operation: "replication stream", connection: handle)
                 }
                 PQclear(result)
             }
-            throw failure ?? PostgresError(
-                kind: .connection, operation: "replication stream", message: "the server ended the replication stream")
+            throw failure
+                ?? PostgresError(
+                    kind: .connection, operation: "replication stream",
+                    message: "the server ended the replication stream")
         default:
             throw PostgresError(kind: .connection, operation: "replication stream", message: connection.errorMessage)
         }
@@ -89,7 +93,8 @@ public final class ReplicationStream {
             buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
         }
         guard queued == 1, PQflush(handle) != -1 else {
-            throw PostgresError(kind: .connection, operation: "sending a status update", message: connection.errorMessage)
+            throw PostgresError(
+                kind: .connection, operation: "sending a status update", message: connection.errorMessage)
         }
     }
 

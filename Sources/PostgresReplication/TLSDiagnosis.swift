@@ -9,8 +9,9 @@
 
 import CLibPQ
 import COpenSSL
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum TLSDiagnosis {
@@ -51,7 +52,8 @@ enum TLSDiagnosis {
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         guard SSL_CTX_load_verify_locations(context, target.rootCertificate, nil) == 1 else { return nil }
         if let crl = target.revocationList, let store = SSL_CTX_get_cert_store(context),
-           X509_STORE_load_locations(store, crl, nil) == 1 {
+            X509_STORE_load_locations(store, crl, nil) == 1
+        {
             X509_STORE_set_flags(store, UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL))
         }
         ERR_clear_error()

@@ -2,7 +2,7 @@
 // effect at once instead of at the next timeout.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Wakes a worker thread waiting in `poll`. Safe to signal from any thread.

@@ -30,9 +30,9 @@ extension LSN: LosslessStringConvertible {
     public init?(_ text: String) {
         let halves = text.split(separator: "/", omittingEmptySubsequences: false)
         guard halves.count == 2,
-              (1...8).contains(halves[0].count), (1...8).contains(halves[1].count),
-              let high = UInt32(halves[0], radix: 16),
-              let low = UInt32(halves[1], radix: 16)
+            (1...8).contains(halves[0].count), (1...8).contains(halves[1].count),
+            let high = UInt32(halves[0], radix: 16),
+            let low = UInt32(halves[1], radix: 16)
         else { return nil }
         self.init(UInt64(high) << 32 | UInt64(low))
     }

@@ -25,10 +25,16 @@ public struct PostgresTimestamp: RawRepresentable, Hashable, Comparable, Sendabl
         var micros = unixMicroseconds
         var seconds = micros / 1_000_000
         micros %= 1_000_000
-        if micros < 0 { micros += 1_000_000; seconds -= 1 }
+        if micros < 0 {
+            micros += 1_000_000
+            seconds -= 1
+        }
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
         let (year, month, day) = Self.civil(fromDays: days)
         func pad(_ value: Int64, _ width: Int) -> String {
             let digits = String(value)

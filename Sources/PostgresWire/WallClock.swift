@@ -3,7 +3,7 @@
 // timestamps and the pipeline's event and status times.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum WallClock {

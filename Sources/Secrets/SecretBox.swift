@@ -44,7 +44,9 @@ public struct SecretBox: Sendable {
 
     public func seal(_ plaintext: String, context: String) throws(SecretError) -> String {
         var nonce = [UInt8](repeating: 0, count: Self.nonceLength)
-        guard RAND_bytes(&nonce, Int32(nonce.count)) == 1 else { throw SecretError("the system's random generator failed") }
+        guard RAND_bytes(&nonce, Int32(nonce.count)) == 1 else {
+            throw SecretError("the system's random generator failed")
+        }
         let header = Self.prefix + current.id + ":"
         let sealed = try Self.crypt(
             encrypt: true, key: current.bytes, nonce: nonce, input: Array(plaintext.utf8),
@@ -61,13 +63,14 @@ public struct SecretBox: Sendable {
         }
         let header = Self.prefix + id + ":"
         guard let blob = Data(base64Encoded: String(text.dropFirst(header.count))).map([UInt8].init),
-              blob.count >= Self.nonceLength + Self.tagLength
+            blob.count >= Self.nonceLength + Self.tagLength
         else { throw SecretError("the sealed secret is damaged (not base64, or too short)") }
         let nonce = Array(blob.prefix(Self.nonceLength))
         let tag = Array(blob.suffix(Self.tagLength))
         let body = Array(blob.dropFirst(Self.nonceLength).dropLast(Self.tagLength))
         let opened = try Self.crypt(
-            encrypt: false, key: key.bytes, nonce: nonce, input: body, additional: Array((header + context).utf8), tag: tag)
+            encrypt: false, key: key.bytes, nonce: nonce, input: body, additional: Array((header + context).utf8),
+            tag: tag)
         return String(decoding: opened.output, as: UTF8.self)
     }
 
@@ -75,13 +78,15 @@ public struct SecretBox: Sendable {
     static func crypt(
         encrypt: Bool, key: [UInt8], nonce: [UInt8], input: [UInt8], additional: [UInt8], tag: [UInt8]?
     ) throws(SecretError) -> (output: [UInt8], tag: [UInt8]) {
-        guard let context = EVP_CIPHER_CTX_new() else { throw SecretError("OpenSSL could not allocate a cipher context") }
+        guard let context = EVP_CIPHER_CTX_new() else {
+            throw SecretError("OpenSSL could not allocate a cipher context")
+        }
         defer { EVP_CIPHER_CTX_free(context) }
         let initialize = encrypt ? EVP_EncryptInit_ex : EVP_DecryptInit_ex
         let update = encrypt ? EVP_EncryptUpdate : EVP_DecryptUpdate
         guard initialize(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
-              EVP_CIPHER_CTX_ctrl(context, popsink_EVP_CTRL_GCM_SET_IVLEN(), Int32(nonce.count), nil) == 1,
-              initialize(context, nil, nil, key, nonce) == 1
+            EVP_CIPHER_CTX_ctrl(context, popsink_EVP_CTRL_GCM_SET_IVLEN(), Int32(nonce.count), nil) == 1,
+            initialize(context, nil, nil, key, nonce) == 1
         else { throw SecretError("OpenSSL refused the AES-256-GCM key or nonce") }
         var length: Int32 = 0
         guard additional.isEmpty || update(context, nil, &length, additional, Int32(additional.count)) == 1 else {
@@ -104,7 +109,9 @@ public struct SecretBox: Sendable {
             (encrypt ? EVP_EncryptFinal_ex : EVP_DecryptFinal_ex)(context, buffer.baseAddress! + Int(produced), &final)
         }
         guard finished == 1 else {
-            throw SecretError("the sealed secret does not authenticate: it was changed, moved to another record, or sealed with another key")
+            throw SecretError(
+                "the sealed secret does not authenticate: it was changed, moved to another record, or sealed with another key"
+            )
         }
         output.removeSubrange(Int(produced + final)...)
         var outTag = [UInt8](repeating: 0, count: tagLength)

@@ -71,8 +71,8 @@ public enum SecretKeyFile {
                     + "run chmod 600 \(path)")
         }
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8),
-              let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            let text = String(data: data, encoding: .utf8),
+            let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
         else {
             throw SecretError("the secret key file \(path) does not hold a base64 key on its first line")
         }

@@ -34,12 +34,15 @@ private func mark(_ status: CheckResult.Status, symbols: Bool) -> String {
 
 private func summary(_ report: CheckReport) -> String {
     func count(_ status: CheckResult.Status) -> Int { report.checks.filter { $0.status == status }.count }
-    let failed = count(.fail), warned = count(.warn), skipped = count(.skip)
+    let failed = count(.fail)
+    let warned = count(.warn)
+    let skipped = count(.skip)
     var parts = ["\(count(.pass)) passed"]
     if warned > 0 { parts.append("\(warned) warning\(warned == 1 ? "" : "s")") }
     if failed > 0 { parts.append("\(failed) failed") }
     if skipped > 0 { parts.append("\(skipped) skipped") }
-    let verdict = report.passed
+    let verdict =
+        report.passed
         ? "Ready for capture."
         : "Not ready: run the SQL under each failure, then check again."
     return parts.joined(separator: ", ") + ". " + verdict

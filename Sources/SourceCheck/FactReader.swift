@@ -22,9 +22,12 @@ enum FactReader {
         }
     }
 
-    private static func readFacts(_ connection: PostgresConnection, publication: String) throws(PostgresError) -> ServerFacts {
+    private static func readFacts(_ connection: PostgresConnection, publication: String) throws(PostgresError)
+        -> ServerFacts
+    {
         let session = try connection.query(
-            "SELECT current_user AS \"user\", current_database() AS database, current_setting('server_version') AS version")
+            "SELECT current_user AS \"user\", current_database() AS database, current_setting('server_version') AS version"
+        )
         return ServerFacts(
             versionNumber: connection.serverVersion,
             version: session.value("version") ?? "",
@@ -46,7 +49,8 @@ enum FactReader {
     private static func role(_ connection: PostgresConnection) throws(PostgresError) -> RoleFacts {
         let own = try connection.query("SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user")
         // pg_has_role(..., 'MEMBER') follows memberships transitively.
-        let granted = try connection.query("""
+        let granted = try connection.query(
+            """
             SELECT r.rolname FROM pg_roles r
             WHERE (r.rolreplication OR r.rolsuper) AND r.rolname <> current_user
               AND pg_has_role(current_user, r.oid, 'MEMBER')
@@ -58,7 +62,9 @@ enum FactReader {
             replicationRolesViaMembership: granted.rows.compactMap { $0[0] })
     }
 
-    private static func lookUp(_ publication: String, _ connection: PostgresConnection) throws(PostgresError) -> PublicationLookup {
+    private static func lookUp(_ publication: String, _ connection: PostgresConnection) throws(PostgresError)
+        -> PublicationLookup
+    {
         // `*` rather than named columns: pubtruncate (11+) is read when present.
         let found = try connection.query("SELECT * FROM pg_publication WHERE pubname = $1", [publication])
         guard !found.rows.isEmpty else {
@@ -66,7 +72,8 @@ enum FactReader {
             return .missing(existing: all.rows.compactMap { $0[0] })
         }
         let operations = ["insert", "update", "delete", "truncate"]
-        let tables = try connection.query("""
+        let tables = try connection.query(
+            """
             SELECT pt.schemaname, pt.tablename, c.relreplident,
                    has_table_privilege(c.oid, 'SELECT') AS can_select,
                    has_schema_privilege(n.oid, 'USAGE') AS schema_usage
@@ -76,25 +83,29 @@ enum FactReader {
             WHERE pt.pubname = $1
             ORDER BY pt.schemaname, pt.tablename
             """, [publication])
-        return .found(PublicationFacts(
-            allTables: found.value("puballtables") == "t",
-            unpublishedOperations: operations.filter { found.value("pub" + $0) == "f" },
-            tables: tables.rows.indices.map { row in
-                PublishedTable(
-                    schema: tables.value("schemaname", row: row) ?? "",
-                    name: tables.value("tablename", row: row) ?? "",
-                    replicaIdentity: ReplicaIdentity(rawValue: tables.value("relreplident", row: row) ?? "") ?? .default,
-                    canSelect: tables.value("can_select", row: row) == "t",
-                    hasSchemaUsage: tables.value("schema_usage", row: row) == "t")
-            }))
+        return .found(
+            PublicationFacts(
+                allTables: found.value("puballtables") == "t",
+                unpublishedOperations: operations.filter { found.value("pub" + $0) == "f" },
+                tables: tables.rows.indices.map { row in
+                    PublishedTable(
+                        schema: tables.value("schemaname", row: row) ?? "",
+                        name: tables.value("tablename", row: row) ?? "",
+                        replicaIdentity: ReplicaIdentity(rawValue: tables.value("relreplident", row: row) ?? "")
+                            ?? .default,
+                        canSelect: tables.value("can_select", row: row) == "t",
+                        hasSchemaUsage: tables.value("schema_usage", row: row) == "t")
+                }))
     }
 
     private static func slots(_ connection: PostgresConnection) throws(PostgresError) -> Capacity {
-        let counts = try connection.query("""
+        let counts = try connection.query(
+            """
             SELECT current_setting('max_replication_slots')::int AS maximum,
                    (SELECT count(*) FROM pg_replication_slots) AS used
             """)
-        let inactive = try connection.query("SELECT slot_name FROM pg_replication_slots WHERE NOT active ORDER BY slot_name")
+        let inactive = try connection.query(
+            "SELECT slot_name FROM pg_replication_slots WHERE NOT active ORDER BY slot_name")
         return Capacity(
             maximum: counts.value("maximum").flatMap { Int($0) } ?? 0,
             used: counts.value("used").flatMap { Int($0) } ?? 0,
@@ -104,7 +115,8 @@ enum FactReader {
     private static func walSenders(_ connection: PostgresConnection) throws(PostgresError) -> Capacity {
         // pg_stat_replication has a row for every WAL sender whoever asks;
         // only its details are hidden from unprivileged roles.
-        let counts = try connection.query("""
+        let counts = try connection.query(
+            """
             SELECT current_setting('max_wal_senders')::int AS maximum,
                    (SELECT count(*) FROM pg_stat_replication) AS used
             """)
@@ -130,7 +142,8 @@ enum FactReader {
     /// after 30 s (connecting already gives up after `connect_timeout`).
     private static func bounded(_ settings: ConnectionSettings) -> ConnectionSettings {
         var settings = settings
-        settings["options"] = [settings["options"], "-c statement_timeout=30000"].compactMap { $0 }.joined(separator: " ")
+        settings["options"] = [settings["options"], "-c statement_timeout=30000"].compactMap { $0 }.joined(
+            separator: " ")
         return settings
     }
 }

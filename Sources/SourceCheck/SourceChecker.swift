@@ -26,7 +26,8 @@ public enum SourceChecker {
 
     /// Runs every check on a `Blocking` thread, so libpq's blocking calls stay
     /// off Swift's cooperative pool.
-    public static func run(settings: ConnectionSettings, publication: String = defaultPublication) async -> CheckReport {
+    public static func run(settings: ConnectionSettings, publication: String = defaultPublication) async -> CheckReport
+    {
         await Blocking.run { run(settings: settings, publication: publication) }
     }
 }

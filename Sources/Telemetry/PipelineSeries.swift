@@ -51,8 +51,9 @@ struct PipelineSeries {
         transactionsStored = counter(.transactionsStored)
         reconnects = counter(.reconnects)
         eventsByOperation = OperationCounts().byCode.map { entry in
-            TotalCounter(registry.makeCounter(
-                descriptor: SeriesName.eventsByOperation.descriptor, labels: pipeline + [("op", entry.op)]))
+            TotalCounter(
+                registry.makeCounter(
+                    descriptor: SeriesName.eventsByOperation.descriptor, labels: pipeline + [("op", entry.op)]))
         }
         snapshot = SnapshotSeries(pipeline: id, registry: registry)
     }
@@ -95,7 +96,9 @@ struct PipelineSeries {
         for counter in [eventsStored, transactionsStored, reconnects] + eventsByOperation {
             registry.unregisterCounter(counter.counter)
         }
-        for gauge in [lastError?.gauge, storeBytes, slotRetained, slotSafeWAL, tlsEncrypted].compactMap({ $0 }) + slotStatus.map(\.gauge) {
+        for gauge in [lastError?.gauge, storeBytes, slotRetained, slotSafeWAL, tlsEncrypted].compactMap({ $0 })
+            + slotStatus.map(\.gauge)
+        {
             registry.unregisterGauge(gauge)
         }
         snapshot.unregister()

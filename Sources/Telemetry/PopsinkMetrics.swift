@@ -3,12 +3,13 @@
 // recorded as requests finish, all in one registry owned by this object
 // rather than a process-wide bootstrap, so tests can make as many as they like.
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import CDC
 import Prometheus
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Popsink's metrics registry and its text exposition.
 public final class PopsinkMetrics: Sendable {
@@ -38,7 +39,9 @@ public final class PopsinkMetrics: Sendable {
         .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
     ]
 
-    static let httpMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
+    static let httpMethods: Set<String> = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ]
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -64,7 +67,8 @@ public final class PopsinkMetrics: Sendable {
             let made = (
                 requests: registry.makeCounter(descriptor: SeriesName.httpRequests.descriptor, labels: labels),
                 duration: registry.makeDurationHistogram(
-                    descriptor: SeriesName.httpDuration.descriptor, labels: labels, buckets: Self.httpBuckets))
+                    descriptor: SeriesName.httpDuration.descriptor, labels: labels, buckets: Self.httpBuckets)
+            )
             cache[key] = made
             return made
         }

@@ -20,18 +20,21 @@ struct EventsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Print only events after this sequence number.", valueName: "seq"))
     var after: Int64 = 0
 
-    @Option(help: ArgumentHelp(
-        "The store id the --after cursor belongs to (as returned with the API's pages): refused if the store was reset since.",
-        valueName: "id"))
+    @Option(
+        help: ArgumentHelp(
+            "The store id the --after cursor belongs to (as returned with the API's pages): refused if the store was reset since.",
+            valueName: "id"))
     var store: String?
 
-    @Option(help: ArgumentHelp("Write to this file instead of standard output (- for standard output).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Write to this file instead of standard output (- for standard output).", valueName: "path"))
     var output = "-"
 
     func run() throws {
         let path = DataDirectory(path: dataDir).eventStorePath(pipelineID: pipeline)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("No event store for pipeline '\(pipeline)' at \(path). Check --data-dir and --pipeline.")
+            throw ValidationError(
+                "No event store for pipeline '\(pipeline)' at \(path). Check --data-dir and --pipeline.")
         }
         var cursor: StoreCursor
         do {

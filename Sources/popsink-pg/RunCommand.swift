@@ -13,7 +13,8 @@ import Sinks
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run one pipeline in the foreground: capture changes into the durable store and print them as JSON lines.",
+        abstract:
+            "Run one pipeline in the foreground: capture changes into the durable store and print them as JSON lines.",
         discussion: """
             Events are stored durably under --data-dir before Postgres is told it may forget them. Running again \
             with the same --data-dir resumes where the last run stopped (also after kill -9): no change is lost, \
@@ -28,52 +29,62 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The pipeline's id: names its store and its default slot.", valueName: "id"))
     var pipeline = "default"
 
-    @Option(help: ArgumentHelp(
-        "The replication slot to create or resume (default: popsink_<pipeline>).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The replication slot to create or resume (default: popsink_<pipeline>).", valueName: "name"))
     var slot: String?
 
     @Option(help: ArgumentHelp("Where the event store and checkpoints live.", valueName: "path"))
     var dataDir = "./popsink-data"
 
-    @Option(help: ArgumentHelp(
-        "Also write each stored event as a JSON line here: a file (appended to and resumed without gaps or repeats) "
-            + "or - for standard output.", valueName: "path|-"))
+    @Option(
+        help: ArgumentHelp(
+            "Also write each stored event as a JSON line here: a file (appended to and resumed without gaps or repeats) "
+                + "or - for standard output.", valueName: "path|-"))
     var output: String?
 
-    @Option(help: ArgumentHelp(
-        "With --output -: print the stored events from this sequence number on (default: only those stored from now on). "
-            + "A file resumes after its own last line.", valueName: "seq"))
+    @Option(
+        help: ArgumentHelp(
+            "With --output -: print the stored events from this sequence number on (default: only those stored from now on). "
+                + "A file resumes after its own last line.", valueName: "seq"))
     var fromSeq: Int64?
 
-    @Option(help: ArgumentHelp(
-        "Delete stored events older than this: a number with s, m, h or d (default 7d), or 'forever'.",
-        valueName: "age"))
+    @Option(
+        help: ArgumentHelp(
+            "Delete stored events older than this: a number with s, m, h or d (default 7d), or 'forever'.",
+            valueName: "age"))
     var retainFor = "7d"
 
-    @Option(help: ArgumentHelp(
-        "Delete the oldest stored events once their bodies pass this size: a number with K, M, G or T (default 10G), or 'unlimited'.",
-        valueName: "size"))
+    @Option(
+        help: ArgumentHelp(
+            "Delete the oldest stored events once their bodies pass this size: a number with K, M, G or T (default 10G), or 'unlimited'.",
+            valueName: "size"))
     var retainBytes = "10G"
 
-    @Option(help: ArgumentHelp(
-        "Also forward each stored event to a sink, resuming from what it holds: nats://host:port[?stream=…], "
-            + "kafka://host:port[?topic=…], http://host/path (signed with $POPSINK_WEBHOOK_SECRET) or a JSON sink "
-            + "object. Repeatable.", valueName: "spec"))
+    @Option(
+        help: ArgumentHelp(
+            "Also forward each stored event to a sink, resuming from what it holds: nats://host:port[?stream=…], "
+                + "kafka://host:port[?topic=…], http://host/path (signed with $POPSINK_WEBHOOK_SECRET) or a JSON sink "
+                + "object. Repeatable.", valueName: "spec"))
     var sink: [String] = []
 
-    @Option(help: ArgumentHelp(
-        "Exit 0 once every change up to this LSN is durable; 'current' means the server's WAL insert position at start.",
-        valueName: "lsn|current"))
+    @Option(
+        help: ArgumentHelp(
+            "Exit 0 once every change up to this LSN is durable; 'current' means the server's WAL insert position at start.",
+            valueName: "lsn|current"))
     var endLSN: String?
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Capture only schemas matching these globs.", valueName: "glob"))
+    @Option(
+        parsing: .upToNextOption, help: ArgumentHelp("Capture only schemas matching these globs.", valueName: "glob"))
     var includeSchemas: [String] = []
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip schemas matching these globs.", valueName: "glob"))
     var excludeSchemas: [String] = []
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp(
-        "Capture only tables matching these globs (schema.table, or table in any schema).", valueName: "glob"))
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Capture only tables matching these globs (schema.table, or table in any schema).", valueName: "glob"))
     var includeTables: [String] = []
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
@@ -82,21 +93,25 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not snapshot the tables' existing rows when the slot is created; capture only new changes.")
     var noSnapshot = false
 
-    @Option(help: ArgumentHelp(
-        "Connections reading the snapshot in parallel (default: the number of cores).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Connections reading the snapshot in parallel (default: the number of cores).", valueName: "n"))
     var snapshotWorkers: Int?
 
-    @Option(help: ArgumentHelp(
-        "Heap pages (8 KiB) per chunk of the snapshot; large tables are split into chunks read in parallel.",
-        valueName: "pages"))
+    @Option(
+        help: ArgumentHelp(
+            "Heap pages (8 KiB) per chunk of the snapshot; large tables are split into chunks read in parallel.",
+            valueName: "pages"))
     var snapshotChunkPages: UInt32 = SnapshotOptions().chunkPages
 
-    @Option(help: ArgumentHelp(
-        "Rows of the snapshot stored per commit (fewer, once a second); each commit is an fsync.",
-        valueName: "rows"))
+    @Option(
+        help: ArgumentHelp(
+            "Rows of the snapshot stored per commit (fewer, once a second); each commit is an fsync.",
+            valueName: "rows"))
     var snapshotRowsPerGroup: Int = SnapshotOptions().rowsPerGroup
 
-    @Flag(help: "Log each state change and retry to standard error, and a summary (events stored, peak memory) at exit.")
+    @Flag(
+        help: "Log each state change and retry to standard error, and a summary (events stored, peak memory) at exit.")
     var verbose = false
 
     func validate() throws {
@@ -108,16 +123,20 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The same bounds as the API's `snapshot` object.
         if let violation = SnapshotSettings.violations(
-            workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup).first {
-            let option = switch violation.field {
-            case .workers: "--snapshot-workers"
-            case .chunkPages: "--snapshot-chunk-pages"
-            case .rowsPerGroup: "--snapshot-rows-per-group"
-            }
+            workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages), rowsPerGroup: snapshotRowsPerGroup
+        ).first {
+            let option =
+                switch violation.field {
+                case .workers: "--snapshot-workers"
+                case .chunkPages: "--snapshot-chunk-pages"
+                case .rowsPerGroup: "--snapshot-rows-per-group"
+                }
             throw ValidationError("\(option) \(violation.message).")
         }
         if let fromSeq {
-            guard output == "-" else { throw ValidationError("--from-seq is for --output -; a file resumes after its own last line.") }
+            guard output == "-" else {
+                throw ValidationError("--from-seq is for --output -; a file resumes after its own last line.")
+            }
             guard fromSeq >= 1 else { throw ValidationError("--from-seq must be a sequence number, 1 or more.") }
         }
         _ = try retention()
@@ -152,10 +171,12 @@ struct RunCommand: AsyncParsableCommand {
                 config: sinkConfig, pipelineID: config.id, storePath: storePath,
                 positionPath: SinkForwarder.positionPath(storePath: storePath, sinkName: sinkConfig.name))
         }
-        let pipeline = Pipeline(config: config, onDurable: { sequence in
-            tailer?.durable(upTo: sequence)
-            for forwarder in forwarders { forwarder.durable(upTo: sequence) }
-        })
+        let pipeline = Pipeline(
+            config: config,
+            onDurable: { sequence in
+                tailer?.durable(upTo: sequence)
+                for forwarder in forwarders { forwarder.durable(upTo: sequence) }
+            })
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) {
             Task { await pipeline.stop() }
         }
@@ -173,7 +194,8 @@ struct RunCommand: AsyncParsableCommand {
             let peak = PeakResidentMemory.bytes().map { "\($0 >> 20) MiB" } ?? "unknown"
             let status = pipeline.status
             logger.info(
-                "pipeline \(config.id): \(status.state.rawValue); stored \(status.eventsStored) events in \(status.transactionsStored) transactions; flushed to \(status.flushedLSN); SQLite peak \(SQLiteMemory.highWater >> 20) MiB; peak RSS \(peak)")
+                "pipeline \(config.id): \(status.state.rawValue); stored \(status.eventsStored) events in \(status.transactionsStored) transactions; flushed to \(status.flushedLSN); SQLite peak \(SQLiteMemory.highWater >> 20) MiB; peak RSS \(peak)"
+            )
         }
 
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
@@ -202,7 +224,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--retain-for must be a number with s, m, h or d (such as 36h or 7d), or 'forever'.")
         }
         guard let bytes = RetentionArgument.bytes(retainBytes) else {
-            throw ValidationError("--retain-bytes must be a number with K, M, G or T (such as 500M or 10G), or 'unlimited'.")
+            throw ValidationError(
+                "--retain-bytes must be a number with K, M, G or T (such as 500M or 10G), or 'unlimited'.")
         }
         let policy = RetentionPolicy(
             maxAge: age, maxBytes: bytes,

@@ -28,7 +28,8 @@ struct SchemasCommand: ParsableCommand {
     func run() throws {
         let path = DataDirectory(path: dataDir).eventStorePath(pipelineID: pipeline)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("No event store for pipeline '\(pipeline)' at \(path). Check --data-dir and --pipeline.")
+            throw ValidationError(
+                "No event store for pipeline '\(pipeline)' at \(path). Check --data-dir and --pipeline.")
         }
         let reader = try EventStoreReader(path: path)
         defer { reader.close() }
@@ -40,7 +41,9 @@ struct SchemasCommand: ParsableCommand {
             }
             versions = try reader.tableSchemaHistory(schema: parts[0], table: parts[1])
             if versions.isEmpty {
-                throw ValidationError("Pipeline '\(pipeline)' has no schema versions of \(table): it captured no change or snapshot row of it yet.")
+                throw ValidationError(
+                    "Pipeline '\(pipeline)' has no schema versions of \(table): it captured no change or snapshot row of it yet."
+                )
             }
         } else {
             versions = try reader.latestTableSchemas()
@@ -58,7 +61,8 @@ struct SchemasCommand: ParsableCommand {
     }
 
     private static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed])) ?? Data("\"\"".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed])) ?? Data("\"\"".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }

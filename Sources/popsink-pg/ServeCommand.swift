@@ -36,9 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Allow a non-loopback address without a token.")
     var insecureNoAuth = false
 
-    @Option(help: ArgumentHelp(
-        "Connections served at once; one more is answered 503 and closed. Default: 1024, or half the open-file "
-            + "limit (ulimit -n) if that is lower.", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "Connections served at once; one more is answered 503 and closed. Default: 1024, or half the open-file "
+                + "limit (ulimit -n) if that is lower.", valueName: "count"))
     var maxConnections: Int?
 
     @Option(help: ArgumentHelp("Connections served at once from one client IP address.", valueName: "count"))
@@ -47,13 +48,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request's head may take to arrive (408 after).", valueName: "seconds"))
     var headerTimeout = 10
 
-    @Option(help: ArgumentHelp("Seconds a whole request, head and body, may take to arrive (408 after).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a whole request, head and body, may take to arrive (408 after).", valueName: "seconds"))
     var requestTimeout = 60
 
     @Option(help: ArgumentHelp("Seconds an idle keep-alive connection stays open.", valueName: "seconds"))
     var keepAliveTimeout = 15
 
-    @Option(help: ArgumentHelp("Seconds after which a connection closes once its request in flight is done.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds after which a connection closes once its request in flight is done.", valueName: "seconds"))
     var maxConnectionAge = 600
 
     func run() async throws {
@@ -122,7 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func parseListen() throws -> (String, Int) {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-              (0...65535).contains(port)
+            (0...65535).contains(port)
         else { throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:8080") }
         var host = String(listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -1,8 +1,8 @@
 // Turns SIGINT/SIGTERM into a callback, through Dispatch rather than a raw
 // signal handler, so the callback may do anything.
 
-import Dispatch
 import CDC
+import Dispatch
 import Foundation
 import Logging
 import Synchronization

@@ -6,17 +6,19 @@ import Foundation
 import PostgresReplication
 
 struct SourceOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp(
-        "The database to capture, as a libpq URI or keyword string.",
-        discussion: "Examples: postgres://app@db.example:5432/app?sslmode=verify-full, "
-            + "or 'host=127.0.0.1 port=5432 user=app dbname=app'. Put no password here: use PGPASSWORD, "
-            + "--password-file or ~/.pgpass.",
-        valueName: "source"))
+    @Argument(
+        help: ArgumentHelp(
+            "The database to capture, as a libpq URI or keyword string.",
+            discussion: "Examples: postgres://app@db.example:5432/app?sslmode=verify-full, "
+                + "or 'host=127.0.0.1 port=5432 user=app dbname=app'. Put no password here: use PGPASSWORD, "
+                + "--password-file or ~/.pgpass.",
+            valueName: "source"))
     var source: String
 
-    @Option(help: ArgumentHelp(
-        "Read the password from this file (first line). Otherwise libpq uses PGPASSWORD or ~/.pgpass.",
-        valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Read the password from this file (first line). Otherwise libpq uses PGPASSWORD or ~/.pgpass.",
+            valueName: "path"))
     var passwordFile: String?
 
     @Option(

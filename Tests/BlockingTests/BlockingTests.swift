@@ -18,7 +18,12 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func aBlockedCallHoldsUpNoOther() async throws {
         let release = DispatchSemaphore(value: 0)
-        let blocked = Task { await Blocking.run { release.wait(); return "released" } }
+        let blocked = Task {
+            await Blocking.run {
+                release.wait()
+                return "released"
+            }
+        }
         // Many quick calls finish while the first one still blocks its thread.
         let values = await withTaskGroup(of: Int.self) { group in
             for index in 0..<50 { group.addTask { await Blocking.run { index } } }

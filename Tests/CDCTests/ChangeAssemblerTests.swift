@@ -1,10 +1,11 @@
 // The assembler on its own: messages in, events out, no Postgres.
 
-@testable import CDC
 import Foundation
 import PgOutput
 import PostgresWire
 import Testing
+
+@testable import CDC
 
 @Suite struct ChangeAssemblerTests {
     static let relation = Relation(
@@ -27,7 +28,9 @@ import Testing
     }
 
     static func commit(_ commit: UInt64) -> PgOutputMessage {
-        .commit(Commit(flags: 0, commitLSN: LSN(commit), endLSN: LSN(commit + 40), commitTime: PostgresTimestamp(rawValue: 0)))
+        .commit(
+            Commit(
+                flags: 0, commitLSN: LSN(commit), endLSN: LSN(commit + 40), commitTime: PostgresTimestamp(rawValue: 0)))
     }
 
     /// Feeds messages, registering schemas when asked; returns the events and outcomes.
@@ -54,42 +57,49 @@ import Testing
 
     @Test func producesOneEventPerChangeWithTransactionContext() throws {
         var assembler = ChangeAssembler(database: "app", lastStoredCommit: .zero)
-        let (events, outcomes) = try Self.feed([
-            Self.begin(0x2000), .relation(Self.relation),
-            .insert(Insert(relationOID: 16_384, newTuple: Self.row(1, "a@x"))),
-            .update(Update(relationOID: 16_384, oldTuple: .full(Self.row(1, "a@x")), newTuple: Self.row(1, "b@x"))),
-            .delete(Delete(relationOID: 16_384, oldTuple: .full(Self.row(1, "b@x")))),
-            Self.commit(0x2000),
-        ], into: &assembler)
+        let (events, outcomes) = try Self.feed(
+            [
+                Self.begin(0x2000), .relation(Self.relation),
+                .insert(Insert(relationOID: 16_384, newTuple: Self.row(1, "a@x"))),
+                .update(Update(relationOID: 16_384, oldTuple: .full(Self.row(1, "a@x")), newTuple: Self.row(1, "b@x"))),
+                .delete(Delete(relationOID: 16_384, oldTuple: .full(Self.row(1, "b@x")))),
+                Self.commit(0x2000),
+            ], into: &assembler)
         #expect(events.map { $0["op"] as? String } == ["c", "u", "d"])
         #expect(events.map { $0["id"] as? String } == ["0/2000:0", "0/2000:1", "0/2000:2"])
         #expect(events.map { $0["_record"] as? String } == ["0/2000:0", "0/2000:1", "0/2000:2"])
         #expect((events[1]["key"] as? [String: Any])?.keys.sorted() == ["id"])
         #expect((events[1]["before"] as? [String: Any])?["email"] as? String == "a@x")
-        #expect(outcomes.last == .committed(.init(
-            commitLSN: LSN(0x2000), endLSN: LSN(0x2000 + 40), commitTime: PostgresTimestamp(rawValue: 0), events: 3)))
+        #expect(
+            outcomes.last
+                == .committed(
+                    .init(
+                        commitLSN: LSN(0x2000), endLSN: LSN(0x2000 + 40), commitTime: PostgresTimestamp(rawValue: 0),
+                        events: 3)))
     }
 
     @Test func skipsTransactionsAtOrBelowTheStoredCommit() throws {
         var assembler = ChangeAssembler(database: "app", lastStoredCommit: LSN(0x2000))
         let insert = PgOutputMessage.insert(Insert(relationOID: 16_384, newTuple: Self.row(1, "a@x")))
-        let (events, outcomes) = try Self.feed([
-            .relation(Self.relation),
-            Self.begin(0x1000), insert, Self.commit(0x1000),
-            Self.begin(0x2000), insert, Self.commit(0x2000),
-            Self.begin(0x3000), insert, Self.commit(0x3000),
-        ], into: &assembler)
+        let (events, outcomes) = try Self.feed(
+            [
+                .relation(Self.relation),
+                Self.begin(0x1000), insert, Self.commit(0x1000),
+                Self.begin(0x2000), insert, Self.commit(0x2000),
+                Self.begin(0x3000), insert, Self.commit(0x3000),
+            ], into: &assembler)
         #expect(events.map { $0["id"] as? String } == ["0/3000:0"])
         #expect(outcomes.filter { $0 == .skipped }.count == 2)
     }
 
     @Test func filteredTablesProduceNothingButTheTransactionStillCommits() throws {
         var assembler = ChangeAssembler(database: "app", lastStoredCommit: .zero)
-        let (events, outcomes) = try Self.feed([
-            Self.begin(0x2000), .relation(Self.relation),
-            .insert(Insert(relationOID: 16_384, newTuple: Self.row(1, "a@x"))),
-            Self.commit(0x2000),
-        ], into: &assembler, schema: Self.schema(captured: false))
+        let (events, outcomes) = try Self.feed(
+            [
+                Self.begin(0x2000), .relation(Self.relation),
+                .insert(Insert(relationOID: 16_384, newTuple: Self.row(1, "a@x"))),
+                Self.commit(0x2000),
+            ], into: &assembler, schema: Self.schema(captured: false))
         #expect(events.isEmpty)
         guard case .committed(let transaction) = outcomes.last else {
             Issue.record("expected a commit, got \(String(describing: outcomes.last))")
@@ -102,7 +112,8 @@ import Testing
         var assembler = ChangeAssembler(database: "app", lastStoredCommit: .zero)
         // A change for a relation never described.
         #expect(throws: ChangeAssembler.Failure.self) {
-            try Self.feed([Self.begin(0x2000), .insert(Insert(relationOID: 99, newTuple: Self.row(1, "a")))], into: &assembler)
+            try Self.feed(
+                [Self.begin(0x2000), .insert(Insert(relationOID: 99, newTuple: Self.row(1, "a")))], into: &assembler)
         }
         var outside = ChangeAssembler(database: "app", lastStoredCommit: .zero)
         #expect(throws: ChangeAssembler.Failure.self) { try Self.feed([Self.commit(0x2000)], into: &outside) }
@@ -144,8 +155,12 @@ import Testing
 
     @Test func retryDelaysGrowAndCap() {
         let policy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(1))
-        #expect((1...6).map { policy.delay(attempt: $0) }
-            == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
+        #expect(
+            (1...6).map { policy.delay(attempt: $0) }
+                == [
+                    .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1),
+                    .seconds(1),
+                ])
     }
 
     @Test func defaultSlotNamesAreValid() {

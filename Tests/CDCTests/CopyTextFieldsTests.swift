@@ -1,9 +1,10 @@
 // COPY text lines split into fields without copying them: NULLs, escapes
 // undone, and lines of the wrong width refused.
 
-@testable import CDC
 import PgOutput
 import Testing
+
+@testable import CDC
 
 @Suite struct CopyTextFieldsTests {
     /// The fields of `line` from `offset`, nil for NULL.

@@ -3,8 +3,8 @@
 
 import CDC
 import Foundation
-import Testing
 import PipelineTestSupport
+import Testing
 
 extension HeavyTests {
     @Suite struct CrashRecoveryTests {
@@ -21,7 +21,8 @@ extension HeavyTests {
             try harness.capture()
             let pipeline = Pipeline(config: try harness.config(endPosition: nil))
             await pipeline.start()
-            let load = WriteLoad(postgres: harness.postgres, database: harness.database, writers: 8, transactionsEach: 60)
+            let load = WriteLoad(
+                postgres: harness.postgres, database: harness.database, writers: 8, transactionsEach: 60)
             await load.waitUntilFinished()
             #expect(await pipeline.stop() == .stopped)
             try harness.capture()

@@ -6,9 +6,9 @@
 import CDC
 import EventStore
 import Foundation
+import PipelineTestSupport
 import PostgresWire
 import Testing
-import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct DiskFullTests {
@@ -40,14 +40,18 @@ extension HeavyTests {
             let deadline = Date().addingTimeInterval(60)
             while !(pipeline.status.state == .retrying && pipeline.status.lastError?.code == .storeFull) {
                 guard Date() < deadline else {
-                    Issue.record("no store_full within 60 s; status \(pipeline.status.state), \(String(describing: pipeline.status.lastError))")
+                    Issue.record(
+                        "no store_full within 60 s; status \(pipeline.status.state), \(String(describing: pipeline.status.lastError))"
+                    )
                     return
                 }
                 if pipeline.status.state == .failed {
-                    Issue.record("the pipeline failed instead of retrying: \(String(describing: pipeline.status.lastError))")
+                    Issue.record(
+                        "the pipeline failed instead of retrying: \(String(describing: pipeline.status.lastError))")
                     return
                 }
-                try harness.execute("INSERT INTO t SELECT g, '\(pad)' FROM generate_series(\(inserted + 1), \(inserted + 20)) g")
+                try harness.execute(
+                    "INSERT INTO t SELECT g, '\(pad)' FROM generate_series(\(inserted + 1), \(inserted + 20)) g")
                 inserted += 20
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -57,7 +61,8 @@ extension HeavyTests {
             print("store_full reported: \(error)")
 
             // While full, nothing beyond the store's checkpoint is confirmed.
-            try harness.execute("INSERT INTO t SELECT g, '\(pad)' FROM generate_series(\(inserted + 1), \(inserted + 50)) g")
+            try harness.execute(
+                "INSERT INTO t SELECT g, '\(pad)' FROM generate_series(\(inserted + 1), \(inserted + 50)) g")
             inserted += 50
             try await Task.sleep(for: .seconds(1))
             let storedFlush = try #require(try EventStoreReader(path: config.storePath).checkpoint()).flushLSN
@@ -106,7 +111,10 @@ struct SmallVolume {
         mount.waitUntilExit()
         guard mount.terminationStatus == 0 else {
             try? FileManager.default.removeItem(atPath: path)
-            throw VolumeError(description: "mount -t tmpfs failed (status \(mount.terminationStatus)): this test needs root, or CAP_SYS_ADMIN, to make a small file system")
+            throw VolumeError(
+                description:
+                    "mount -t tmpfs failed (status \(mount.terminationStatus)): this test needs root, or CAP_SYS_ADMIN, to make a small file system"
+            )
         }
     }
 
@@ -117,9 +125,13 @@ struct SmallVolume {
         let free = Int(info.f_bavail) * Int(info.f_frsize)
         let size = max(0, free - bytes)
         let chunk = [UInt8](repeating: 0x55, count: 1 << 20)
-        guard let handle = FileHandle(forWritingAtPath: file) ?? {
-            FileManager.default.createFile(atPath: file, contents: nil) ? FileHandle(forWritingAtPath: file) : nil
-        }() else { throw VolumeError(description: "cannot create \(file)") }
+        guard
+            let handle = FileHandle(forWritingAtPath: file)
+                ?? {
+                    FileManager.default.createFile(atPath: file, contents: nil)
+                        ? FileHandle(forWritingAtPath: file) : nil
+                }()
+        else { throw VolumeError(description: "cannot create \(file)") }
         defer { try? handle.close() }
         var written = 0
         while written < size {

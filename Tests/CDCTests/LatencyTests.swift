@@ -2,9 +2,9 @@
 
 import CDC
 import Foundation
+import PipelineTestSupport
 import PostgresWire
 import Testing
-import PipelineTestSupport
 
 @Suite struct LatencyTests {
     @Test func histogramCountsEachObservationInItsBucket() {

@@ -2,9 +2,9 @@
 
 import CDC
 import Foundation
+import PipelineTestSupport
 import PostgresWire
 import Testing
-import PipelineTestSupport
 
 @Suite struct OperationsTests {
     static let setup = """
@@ -20,7 +20,8 @@ import PipelineTestSupport
         defer { harness.cleanUp() }
         try harness.capture()  // creates the slot
 
-        try harness.execute("""
+        try harness.execute(
+            """
             BEGIN;
             INSERT INTO items VALUES (1, 'pen', 1.50), (2, 'ink', 7.25);
             UPDATE items SET price = 2.00 WHERE id = 1;
@@ -72,13 +73,14 @@ import PipelineTestSupport
     }
 
     @Test func keyUsesThePrimaryKeyEvenWithReplicaIdentityFull() throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE pairs (a int, b text, payload text, PRIMARY KEY (b, a));
-            ALTER TABLE pairs REPLICA IDENTITY FULL;
-            CREATE TABLE nokey (x int, y int);
-            ALTER TABLE nokey REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE pairs, nokey;
-            """)
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE pairs (a int, b text, payload text, PRIMARY KEY (b, a));
+                ALTER TABLE pairs REPLICA IDENTITY FULL;
+                CREATE TABLE nokey (x int, y int);
+                ALTER TABLE nokey REPLICA IDENTITY FULL;
+                CREATE PUBLICATION popsink FOR TABLE pairs, nokey;
+                """)
         defer { harness.cleanUp() }
         try harness.capture()
         try harness.execute("INSERT INTO pairs VALUES (1, 'one', 'p'); INSERT INTO nokey VALUES (5, 6);")
@@ -92,14 +94,16 @@ import PipelineTestSupport
     }
 
     @Test func largeTransactionKeepsEveryChangeInOrder() throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE bulk (id int PRIMARY KEY, v int);
-            ALTER TABLE bulk REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE bulk;
-            """)
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE bulk (id int PRIMARY KEY, v int);
+                ALTER TABLE bulk REPLICA IDENTITY FULL;
+                CREATE PUBLICATION popsink FOR TABLE bulk;
+                """)
         defer { harness.cleanUp() }
         try harness.capture()
-        try harness.execute("""
+        try harness.execute(
+            """
             BEGIN;
             INSERT INTO bulk SELECT g, 0 FROM generate_series(1, 6000) g;
             UPDATE bulk SET v = 1 WHERE id % 2 = 0;
@@ -122,17 +126,19 @@ import PipelineTestSupport
     }
 
     @Test func filtersSelectExactlyTheChosenTables() async throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE SCHEMA sales;
-            CREATE TABLE public.users (id int PRIMARY KEY);
-            CREATE TABLE public.audit_log (id int PRIMARY KEY);
-            CREATE TABLE sales.orders (id int PRIMARY KEY);
-            CREATE TABLE sales.users (id int PRIMARY KEY);
-            CREATE PUBLICATION popsink FOR ALL TABLES;
-            """)
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE SCHEMA sales;
+                CREATE TABLE public.users (id int PRIMARY KEY);
+                CREATE TABLE public.audit_log (id int PRIMARY KEY);
+                CREATE TABLE sales.orders (id int PRIMARY KEY);
+                CREATE TABLE sales.users (id int PRIMARY KEY);
+                CREATE PUBLICATION popsink FOR ALL TABLES;
+                """)
         defer { harness.cleanUp() }
         try harness.capture()
-        try harness.execute("""
+        try harness.execute(
+            """
             INSERT INTO public.users VALUES (1); INSERT INTO public.audit_log VALUES (2);
             INSERT INTO sales.orders VALUES (3); INSERT INTO sales.users VALUES (4);
             """)
@@ -142,7 +148,8 @@ import PipelineTestSupport
             try await harness.dropSlot()
             // A fresh slot sees only later writes: write again after creating it.
             try harness.capture(filter: filter)
-            try harness.execute("""
+            try harness.execute(
+                """
                 UPDATE public.users SET id = id; UPDATE public.audit_log SET id = id;
                 UPDATE sales.orders SET id = id; UPDATE sales.users SET id = id;
                 """)
@@ -152,25 +159,34 @@ import PipelineTestSupport
 
         #expect(try await captured(.all) == ["public.users", "public.audit_log", "sales.orders", "sales.users"])
         #expect(try await captured(TableFilter(includeSchemas: ["sales"])) == ["sales.orders", "sales.users"])
-        #expect(try await captured(TableFilter(excludeTables: ["audit_*"])) == ["public.users", "sales.orders", "sales.users"])
+        #expect(
+            try await captured(TableFilter(excludeTables: ["audit_*"])) == [
+                "public.users", "sales.orders", "sales.users",
+            ])
         #expect(try await captured(TableFilter(includeTables: ["users"])) == ["public.users", "sales.users"])
-        #expect(try await captured(TableFilter(excludeSchemas: ["sales"], includeTables: ["public.*"]))
-            == ["public.users", "public.audit_log"])
-        #expect(try await captured(TableFilter(excludeSchemas: ["s*"], excludeTables: ["public.audit_log"])) == ["public.users"])
+        #expect(
+            try await captured(TableFilter(excludeSchemas: ["sales"], includeTables: ["public.*"]))
+                == ["public.users", "public.audit_log"])
+        #expect(
+            try await captured(TableFilter(excludeSchemas: ["s*"], excludeTables: ["public.audit_log"])) == [
+                "public.users"
+            ])
     }
 
     @Test func unchangedToastedValuesComeFromTheOldImageOrAreListed() throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE docs (id int PRIMARY KEY, title text, body text);
-            ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL;
-            ALTER TABLE docs REPLICA IDENTITY FULL;
-            CREATE TABLE notes (id int PRIMARY KEY, title text, body text);
-            ALTER TABLE notes ALTER COLUMN body SET STORAGE EXTERNAL;
-            CREATE PUBLICATION popsink FOR TABLE docs, notes;
-            """)
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE docs (id int PRIMARY KEY, title text, body text);
+                ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL;
+                ALTER TABLE docs REPLICA IDENTITY FULL;
+                CREATE TABLE notes (id int PRIMARY KEY, title text, body text);
+                ALTER TABLE notes ALTER COLUMN body SET STORAGE EXTERNAL;
+                CREATE PUBLICATION popsink FOR TABLE docs, notes;
+                """)
         defer { harness.cleanUp() }
         try harness.capture()
-        try harness.execute("""
+        try harness.execute(
+            """
             INSERT INTO docs SELECT 1, 'a', string_agg(md5(g::text), '') FROM generate_series(1, 400) g;
             INSERT INTO notes SELECT 1, 'a', string_agg(md5(g::text), '') FROM generate_series(1, 400) g;
             UPDATE docs SET title = 'b';

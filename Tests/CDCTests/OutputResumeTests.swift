@@ -5,8 +5,8 @@
 
 import CDC
 import Foundation
-import Testing
 import PipelineTestSupport
+import Testing
 
 extension HeavyTests {
     @Suite struct OutputResumeTests {
@@ -77,7 +77,8 @@ extension HeavyTests {
                 "--store", "0123456789abcdef0123456789abcdef",
             ])
             #expect(otherStore.status != 0)
-            #expect(otherStore.output.contains("belongs to store 0123456789abcdef0123456789abcdef"), "\(otherStore.output)")
+            #expect(
+                otherStore.output.contains("belongs to store 0123456789abcdef0123456789abcdef"), "\(otherStore.output)")
 
             let misuse = try PopsinkProcess.run([
                 "run", harness.connectionString, "--output", harness.dataDirectory.appendingPathComponent("x").path,

@@ -2,8 +2,8 @@
 
 import CDC
 import Foundation
-import Testing
 import PipelineTestSupport
+import Testing
 
 @Suite struct PipelineActorTests {
     @Test(.timeLimit(.minutes(2)))

@@ -5,9 +5,9 @@
 import CDC
 import EventStore
 import Foundation
+import PipelineTestSupport
 import PostgresWire
 import Testing
-import PipelineTestSupport
 
 @Suite struct ResilienceTests {
     static let setup = """
@@ -21,7 +21,8 @@ import PipelineTestSupport
         defer { harness.cleanUp() }
         try harness.capture()
         for round in 0..<3 {
-            try harness.execute("INSERT INTO accounts SELECT g, 0 FROM generate_series(\(round * 100 + 1), \(round * 100 + 100)) g")
+            try harness.execute(
+                "INSERT INTO accounts SELECT g, 0 FROM generate_series(\(round * 100 + 1), \(round * 100 + 100)) g")
             try harness.capture()
         }
         let events = try harness.events()
@@ -183,7 +184,8 @@ import PipelineTestSupport
         try harness.execute("INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 50) g")
         try await waitFor { try harness.events().count == 50 }
 
-        let terminated = try harness.execute("""
+        let terminated = try harness.execute(
+            """
             SELECT pg_terminate_backend(active_pid) AS done FROM pg_replication_slots
             WHERE slot_name = '\(harness.slotName)' AND active_pid IS NOT NULL
             """)

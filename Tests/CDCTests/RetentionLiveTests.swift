@@ -3,18 +3,19 @@
 import CDC
 import EventStore
 import Foundation
-import Testing
 import PipelineTestSupport
+import Testing
 
 @Suite struct RetentionLiveTests {
     @Test(.timeLimit(.minutes(2)))
     func aPipelineKeepsItsStoreWithinTheSizeLimit() throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE t (id int PRIMARY KEY, v text);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 100) g;
-            """)
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE t (id int PRIMARY KEY, v text);
+                ALTER TABLE t REPLICA IDENTITY FULL;
+                CREATE PUBLICATION popsink FOR TABLE t;
+                INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 100) g;
+                """)
         defer { harness.cleanUp() }
         var config = try harness.config()
         // Room for about 20 events of ~450 bytes.
@@ -39,11 +40,12 @@ import PipelineTestSupport
     /// follow-up of group commits, which stop when the writes do.
     @Test(.timeLimit(.minutes(2)))
     func agedEventsAreDeletedWhileThePipelineIsIdle() throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE t (id int PRIMARY KEY, v text);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """)
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE t (id int PRIMARY KEY, v text);
+                ALTER TABLE t REPLICA IDENTITY FULL;
+                CREATE PUBLICATION popsink FOR TABLE t;
+                """)
         defer { harness.cleanUp() }
         var config = try harness.config(endPosition: nil)
         config.retention = RetentionPolicy(maxAge: .seconds(1), maxBytes: nil, hardMaxBytes: nil)

@@ -1,21 +1,27 @@
 // The diff between two versions of a table's columns, and the registry that
 // decides when a Relation message is a new version. Pure, no Postgres.
 
-@testable import CDC
 import EventStore
 import PostgresWire
 import Testing
 
+@testable import CDC
+
 @Suite struct SchemaDiffTests {
-    static func column(_ name: String, _ oid: UInt32 = 23, _ type: String = "integer", key: Bool = false, modifier: Int32 = -1) -> ColumnSchema {
-        ColumnSchema(name: name, typeOID: oid, typeModifier: modifier, typeName: type, isKey: key, isNullable: true, defaultExpression: nil)
+    static func column(
+        _ name: String, _ oid: UInt32 = 23, _ type: String = "integer", key: Bool = false, modifier: Int32 = -1
+    ) -> ColumnSchema {
+        ColumnSchema(
+            name: name, typeOID: oid, typeModifier: modifier, typeName: type, isKey: key, isNullable: true,
+            defaultExpression: nil)
     }
 
     static let id = column("id", key: true)
     static let email = column("email", 25, "text")
 
     @Test func addedColumnAtTheEnd() {
-        let diff = SchemaDiff(from: [Self.id, Self.email], previousVersion: 1, to: [Self.id, Self.email, Self.column("age")])
+        let diff = SchemaDiff(
+            from: [Self.id, Self.email], previousVersion: 1, to: [Self.id, Self.email, Self.column("age")])
         #expect(diff.added.map(\.name) == ["age"])
         #expect(diff.dropped.isEmpty && diff.retyped.isEmpty && diff.renamed.isEmpty && diff.keyChanged == nil)
         #expect(diff.previousVersion == 1)
@@ -37,7 +43,8 @@ import Testing
     }
 
     @Test func renameIsSamePositionAndTypeWithANewName() {
-        let diff = SchemaDiff(from: [Self.id, Self.email], previousVersion: 1, to: [Self.id, Self.column("mail", 25, "text")])
+        let diff = SchemaDiff(
+            from: [Self.id, Self.email], previousVersion: 1, to: [Self.id, Self.column("mail", 25, "text")])
         #expect(diff.renamed == [.init(from: "email", to: "mail")])
         #expect(diff.added.isEmpty && diff.dropped.isEmpty)
     }
@@ -56,7 +63,8 @@ import Testing
         #expect(added.isEmpty == false && added.retyped.isEmpty)
         let dropped = SchemaDiff(from: [Self.id, Self.email], previousVersion: 2, to: noKey)
         #expect(dropped.keyChanged == .init(from: ["id"], to: []))
-        let renamedKey = SchemaDiff(from: [Self.id, Self.email], previousVersion: 1, to: [Self.column("uid", key: true), Self.email])
+        let renamedKey = SchemaDiff(
+            from: [Self.id, Self.email], previousVersion: 1, to: [Self.column("uid", key: true), Self.email])
         #expect(renamedKey.renamed == [.init(from: "id", to: "uid")])
         #expect(renamedKey.keyChanged == nil)
     }
@@ -97,8 +105,9 @@ import Testing
         let stored = version.stored(lsn: LSN(0x1000), commitLSN: LSN(0x2000))
         #expect(try SchemaVersion(stored: stored) == version)
         let registry = try SchemaRegistry(stored: [stored])
-        #expect(registry.resolve(schema: "public", table: "t", relationOID: 10, columns: [Self.id, Self.email])
-            == .init(version: 4, announcement: nil))
+        #expect(
+            registry.resolve(schema: "public", table: "t", relationOID: 10, columns: [Self.id, Self.email])
+                == .init(version: 4, announcement: nil))
         #expect(registry.resolve(schema: "public", table: "t", relationOID: 10, columns: [Self.id]).version == 5)
     }
 

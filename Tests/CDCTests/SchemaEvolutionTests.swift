@@ -5,12 +5,13 @@
 // nothing, and a consumer that applies the stream to a copy of the table
 // (following the `s` events) ends with the source's columns and values.
 
-@testable import CDC
 import EventStore
 import Foundation
 import PipelineTestSupport
 import PostgresTestSupport
 import Testing
+
+@testable import CDC
 
 @Suite(.serialized) struct SchemaEvolutionTests {
     static let setup = """
@@ -37,7 +38,9 @@ import Testing
         }
         for (index, ddl) in steps.enumerated() {
             try harness.execute(ddl)
-            try harness.execute("INSERT INTO t (id, v) VALUES (\(100 + index), 'after \(index)'); UPDATE t SET v = v || '+' WHERE id = \(index + 1)")
+            try harness.execute(
+                "INSERT INTO t (id, v) VALUES (\(100 + index), 'after \(index)'); UPDATE t SET v = v || '+' WHERE id = \(index + 1)"
+            )
             if captureEach || index == steps.count / 2 { try harness.capture(filter: filter) }
         }
         try await writer.value
@@ -47,7 +50,8 @@ import Testing
     @Test func addColumnWithAndWithoutDefault() async throws {
         let harness = try CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
-        try await Self.evolve(["ALTER TABLE t ADD COLUMN a int DEFAULT 7", "ALTER TABLE t ADD COLUMN b text"], harness: harness)
+        try await Self.evolve(
+            ["ALTER TABLE t ADD COLUMN a int DEFAULT 7", "ALTER TABLE t ADD COLUMN b text"], harness: harness)
         let schemas = try Self.verify(harness, versions: 3)
         #expect(schemas[1].change?["added"].map(Self.names) == ["a"])
         #expect((schemas[1].change?["added"] as? [[String: Any]])?.first?["default"] as? String == "7")
@@ -57,10 +61,11 @@ import Testing
     @Test func dropRetypeAndRename() async throws {
         let harness = try CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
-        try await Self.evolve([
-            "ALTER TABLE t ALTER COLUMN n TYPE bigint", "ALTER TABLE t RENAME COLUMN n TO m",
-            "ALTER TABLE t DROP COLUMN m",
-        ], harness: harness)
+        try await Self.evolve(
+            [
+                "ALTER TABLE t ALTER COLUMN n TYPE bigint", "ALTER TABLE t RENAME COLUMN n TO m",
+                "ALTER TABLE t DROP COLUMN m",
+            ], harness: harness)
         let schemas = try Self.verify(harness, versions: 4)
         let retyped = try #require(schemas[1].change?["retyped"] as? [[String: Any]])
         #expect(retyped.first?["column"] as? String == "n")
@@ -75,8 +80,9 @@ import Testing
     @Test func dropAndAddThePrimaryKey() async throws {
         let harness = try CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
-        try await Self.evolve(["ALTER TABLE t DROP CONSTRAINT t_pkey", "ALTER TABLE t ADD PRIMARY KEY (id)"], harness: harness,
-                                captureEach: true)
+        try await Self.evolve(
+            ["ALTER TABLE t DROP CONSTRAINT t_pkey", "ALTER TABLE t ADD PRIMARY KEY (id)"], harness: harness,
+            captureEach: true)
         let schemas = try Self.verify(harness, versions: 3)
         let dropped = try #require(schemas[1].change?["key_changed"] as? [String: Any])
         #expect(dropped["from"] as? [String] == ["id"])
@@ -110,7 +116,8 @@ import Testing
         let harness = try CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try harness.capture(filter: Self.filter)
-        try harness.execute("""
+        try harness.execute(
+            """
             ALTER TABLE skipped ADD COLUMN y int; INSERT INTO skipped VALUES (1, 1, 1);
             ALTER TABLE t ADD COLUMN z int; INSERT INTO t (id, z) VALUES (600, 6);
             """)
@@ -160,21 +167,29 @@ import Testing
             let version = event.source["schema_version"] as? Int
             if event.op == "s" {
                 let schema = try #require(event.json["schema"] as? [String: Any])
-                #expect(version == announced.count + 1, "s events number versions 1, 2, …", sourceLocation: sourceLocation)
+                #expect(
+                    version == announced.count + 1, "s events number versions 1, 2, …", sourceLocation: sourceLocation)
                 #expect(schema["version"] as? Int == version, sourceLocation: sourceLocation)
                 let list = try #require(schema["columns"] as? [[String: Any]])
                 let change = event.json["change"] as? [String: Any]
-                #expect((change == nil) == announced.isEmpty, "only the first version has no change", sourceLocation: sourceLocation)
+                #expect(
+                    (change == nil) == announced.isEmpty, "only the first version has no change",
+                    sourceLocation: sourceLocation)
                 apply(change, to: &rows)
                 columns = list.compactMap { $0["name"] as? String }
                 announced.append(Announced(version: version ?? 0, columns: list, change: change))
                 continue
             }
-            #expect(version != nil && version == announced.count, "\(event.id) \(event.op) has version \(String(describing: version)) after \(announced.count) s events", sourceLocation: sourceLocation)
+            #expect(
+                version != nil && version == announced.count,
+                "\(event.id) \(event.op) has version \(String(describing: version)) after \(announced.count) s events",
+                sourceLocation: sourceLocation)
             switch event.op {
             case "c", "r", "u":
                 if let after = event.after, let id = intValue(after["id"]) {
-                    #expect(Set(after.keys) == Set(columns), "\(event.id) has the announced columns", sourceLocation: sourceLocation)
+                    #expect(
+                        Set(after.keys) == Set(columns), "\(event.id) has the announced columns",
+                        sourceLocation: sourceLocation)
                     rows[id] = after
                 }
             case "d":
@@ -187,23 +202,28 @@ import Testing
         }
         #expect(announced.count == versions, sourceLocation: sourceLocation)
 
-        let catalog = try harness.execute("""
+        let catalog = try harness.execute(
+            """
             SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
             WHERE attrelid = 't'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
             """)
         let last = try #require(announced.last, sourceLocation: sourceLocation)
-        #expect(last.columns.map { $0["name"] as? String } == catalog.rows.map { $0[0] }, sourceLocation: sourceLocation)
-        #expect(last.columns.map { $0["type"] as? String } == catalog.rows.map { $0[1] }, sourceLocation: sourceLocation)
+        #expect(
+            last.columns.map { $0["name"] as? String } == catalog.rows.map { $0[0] }, sourceLocation: sourceLocation)
+        #expect(
+            last.columns.map { $0["type"] as? String } == catalog.rows.map { $0[1] }, sourceLocation: sourceLocation)
 
-        let source = try harness.execute("SELECT row_to_json(t)::text AS row FROM t").rows.compactMap { row -> [String: Any]? in
+        let source = try harness.execute("SELECT row_to_json(t)::text AS row FROM t").rows.compactMap {
+            row -> [String: Any]? in
             guard let text = row[0] else { return nil }
             return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         }
         #expect(rows.count == source.count, sourceLocation: sourceLocation)
         for row in source {
             let id = try #require(intValue(row["id"]))
-            #expect(rows[id].map { NSDictionary(dictionary: $0).isEqual(to: row) } == true,
-                    "row \(id): copy \(String(describing: rows[id])) source \(row)", sourceLocation: sourceLocation)
+            #expect(
+                rows[id].map { NSDictionary(dictionary: $0).isEqual(to: row) } == true,
+                "row \(id): copy \(String(describing: rows[id])) source \(row)", sourceLocation: sourceLocation)
         }
         return announced
     }

@@ -6,10 +6,10 @@
 import CDC
 import EventStore
 import Foundation
+import PipelineTestSupport
 import PostgresReplication
 import PostgresWire
 import Testing
-import PipelineTestSupport
 
 @Suite struct SlotOwnershipTests {
     static let setup = """
@@ -20,8 +20,10 @@ import PipelineTestSupport
 
     @Test func defaultSlotNamesOfDifferentIdsNeverCollide() throws {
         #expect(PipelineConfig.defaultSlot(pipelineID: "orders")?.rawValue == "popsink_orders")
-        let ids = ["orders", "Orders", "ORDERS", "a-b", "a_b", "a.b", "x" + String(repeating: "y", count: 70),
-                   "x" + String(repeating: "y", count: 71)]
+        let ids = [
+            "orders", "Orders", "ORDERS", "a-b", "a_b", "a.b", "x" + String(repeating: "y", count: 70),
+            "x" + String(repeating: "y", count: 71),
+        ]
         let slots = try ids.map { try #require(PipelineConfig.defaultSlot(pipelineID: $0)).rawValue }
         #expect(Set(slots).count == ids.count, "\(slots)")
         #expect(slots.allSatisfy { $0.utf8.count <= 63 && $0.hasPrefix("popsink_") })
@@ -39,7 +41,8 @@ import PipelineTestSupport
         try harness.execute("SELECT pg_create_logical_replication_slot('\(other)', 'pgoutput')")
         defer { _ = try? harness.execute("SELECT pg_drop_replication_slot('\(other)')") }
         let otherConfirmed = try harness.execute(
-            "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = '\(other)'").value("lsn")
+            "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = '\(other)'"
+        ).value("lsn")
         try harness.capture()
         try harness.execute("INSERT INTO accounts VALUES (1, 1)")
         try harness.capture()
@@ -54,9 +57,10 @@ import PipelineTestSupport
         #expect(!error.isRetryable)
         #expect(error.message.contains(harness.slotName.rawValue) && error.message.contains(other))
         #expect(error.remediation?.contains(harness.slotName.rawValue) == true)
-        #expect(try harness.execute(
-            "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = '\(other)'"
-        ).value("lsn") == otherConfirmed)
+        #expect(
+            try harness.execute(
+                "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = '\(other)'"
+            ).value("lsn") == otherConfirmed)
         // Its own slot still works.
         try harness.execute("INSERT INTO accounts VALUES (2, 2)")
         try harness.capture()

@@ -6,9 +6,9 @@
 import CDC
 import EventStore
 import Foundation
+import PipelineTestSupport
 import Synchronization
 import Testing
-import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct SnapshotResumeTests {
@@ -36,7 +36,8 @@ extension HeavyTests {
             let first = PipelineWorker(config: config)
             let outcome = Mutex<PipelineOutcome?>(nil)
             first.start { result in outcome.withLock { $0 = result } }
-            while first.progress.status.snapshot.reduce(0, { $0 + $1.chunksDone }) == 0, outcome.withLock({ $0 }) == nil {
+            while first.progress.status.snapshot.reduce(0, { $0 + $1.chunksDone }) == 0, outcome.withLock({ $0 }) == nil
+            {
                 try await Task.sleep(for: .milliseconds(5))
             }
             first.requestStop()
@@ -75,7 +76,9 @@ extension HeavyTests {
             try harness.forEachEvent { event in
                 check.add(event)
                 if event.table == "lines" { lines.append(event) }
-                if event.op == "u", event.table == "accounts", let id = intValue(event.before?["id"]) { updated.insert(id) }
+                if event.op == "u", event.table == "accounts", let id = intValue(event.before?["id"]) {
+                    updated.insert(id)
+                }
                 guard event.op == "r", event.table == "accounts", let id = intValue(event.after?["id"]) else { return }
                 loaded.insert(id)
                 if snapshotLSN == nil { snapshotLSN = event.source["commit_lsn"] as? String }
@@ -91,7 +94,9 @@ extension HeavyTests {
 
             // The table without a key was reloaded whole after a marker truncate.
             let rebuiltLines = rebuildWithoutKey(lines, table: "lines")
-            let table = try harness.execute("SELECT line, n FROM lines").rows.map { "\($0[0] ?? "null")|\($0[1] ?? "null")" }
+            let table = try harness.execute("SELECT line, n FROM lines").rows.map {
+                "\($0[0] ?? "null")|\($0[1] ?? "null")"
+            }
             #expect(rebuiltLines.sorted() == table.sorted())
             #expect(lines.contains { $0.op == "t" && $0.source["snapshot"] as? Bool == true })
         }
@@ -103,11 +108,15 @@ extension HeavyTests {
         func killedDuringTheLoadResumesExactly() async throws {
             let harness = try CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
-            let arguments = ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
-                             "--pipeline", harness.pipelineID, "--snapshot-workers", "2", "--snapshot-chunk-pages", "32",
-                             "--snapshot-rows-per-group", "2000"]
+            let arguments = [
+                "run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
+                "--pipeline", harness.pipelineID, "--snapshot-workers", "2", "--snapshot-chunk-pages", "32",
+                "--snapshot-rows-per-group", "2000",
+            ]
             let first = try PopsinkProcess.start(arguments)
-            while first.isRunning, try Self.storedEvents(harness) < 20_000 { try await Task.sleep(for: .milliseconds(10)) }
+            while first.isRunning, try Self.storedEvents(harness) < 20_000 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             try #require(first.isRunning, "the load finished before it could be killed: \(first.output().suffix(500))")
             first.kill()
             let afterKill = try Self.chunks(harness)
@@ -135,12 +144,18 @@ extension HeavyTests {
             try harness.forEachEvent { event in
                 check.add(event)
                 if event.table == "lines" { lines.append(event) }
-                if event.op == "r", event.table == "accounts", let id = intValue(event.after?["id"]) { loaded.insert(id) }
-                if event.op == "u", event.table == "accounts", let id = intValue(event.before?["id"]) { updated.insert(id) }
+                if event.op == "r", event.table == "accounts", let id = intValue(event.after?["id"]) {
+                    loaded.insert(id)
+                }
+                if event.op == "u", event.table == "accounts", let id = intValue(event.before?["id"]) {
+                    updated.insert(id)
+                }
             }
             try check.verify(harness: harness)
             #expect(loaded.union(updated).isSuperset(of: Self.existing))
-            let table = try harness.execute("SELECT line, n FROM lines").rows.map { "\($0[0] ?? "null")|\($0[1] ?? "null")" }
+            let table = try harness.execute("SELECT line, n FROM lines").rows.map {
+                "\($0[0] ?? "null")|\($0[1] ?? "null")"
+            }
             #expect(rebuildWithoutKey(lines, table: "lines").sorted() == table.sorted())
         }
 

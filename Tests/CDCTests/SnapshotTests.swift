@@ -5,8 +5,8 @@
 import CDC
 import EventStore
 import Foundation
-import Testing
 import PipelineTestSupport
+import Testing
 
 extension HeavyTests {
     @Suite struct SnapshotTests {
@@ -82,19 +82,22 @@ extension HeavyTests {
         @Test(.timeLimit(.minutes(12)))
         func aMillionRowTableLoadsInParallelChunksWhileWritersRun() async throws {
             let existing = 200_000_001...201_000_000
-            let harness = try CaptureHarness(setup: """
-                CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, version int NOT NULL DEFAULT 0,
-                                       note text NOT NULL DEFAULT '');
-                ALTER TABLE accounts REPLICA IDENTITY FULL;
-                CREATE PUBLICATION popsink FOR TABLE accounts;
-                INSERT INTO accounts (id, balance, note)
-                    SELECT g, g % 1000, repeat(md5(g::text), 6) FROM generate_series(\(existing.lowerBound), \(existing.upperBound)) g;
-                ANALYZE accounts;
-                """)
+            let harness = try CaptureHarness(
+                setup: """
+                    CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, version int NOT NULL DEFAULT 0,
+                                           note text NOT NULL DEFAULT '');
+                    ALTER TABLE accounts REPLICA IDENTITY FULL;
+                    CREATE PUBLICATION popsink FOR TABLE accounts;
+                    INSERT INTO accounts (id, balance, note)
+                        SELECT g, g % 1000, repeat(md5(g::text), 6) FROM generate_series(\(existing.lowerBound), \(existing.upperBound)) g;
+                    ANALYZE accounts;
+                    """)
             defer { harness.cleanUp() }
-            let arguments = ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
-                             "--pipeline", harness.pipelineID, "--end-lsn", "current",
-                             "--snapshot-workers", "2", "--snapshot-chunk-pages", "2048"]
+            let arguments = [
+                "run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
+                "--pipeline", harness.pipelineID, "--end-lsn", "current",
+                "--snapshot-workers", "2", "--snapshot-chunk-pages", "2048",
+            ]
             let load = WriteLoad(
                 postgres: harness.postgres, database: harness.database, writers: 2, transactionsEach: 1500,
                 existing: existing)
@@ -131,7 +134,9 @@ extension HeavyTests {
             }
             try check.verify(harness: harness)
             #expect(readsAfterStream == 0)
-            #expect(loadedTimes.allSatisfy { $0 == 1 }, "rows loaded other than once: \(loadedTimes.indices.filter { loadedTimes[$0] != 1 }.prefix(5))")
+            #expect(
+                loadedTimes.allSatisfy { $0 == 1 },
+                "rows loaded other than once: \(loadedTimes.indices.filter { loadedTimes[$0] != 1 }.prefix(5))")
             // Each chunk counts the rows stored for it (the writers' rows that
             // existed at the snapshot included).
             #expect(chunks.reduce(0) { $0 + $1.rows } == reads)
@@ -142,20 +147,21 @@ extension HeavyTests {
         /// tables are loaded, and the status reports each as done.
         @Test(.timeLimit(.minutes(3)))
         func selectedTablesLoadInParallelAndReportProgress() throws {
-            let harness = try CaptureHarness(setup: """
-                CREATE SCHEMA app; CREATE SCHEMA audit;
-                CREATE TABLE app.orders (id int PRIMARY KEY, item text);
-                CREATE TABLE app.events (at int, what text);
-                CREATE TABLE app.empty (id int PRIMARY KEY);
-                CREATE TABLE app.tmp_scratch (id int PRIMARY KEY);
-                CREATE TABLE audit.log (id int PRIMARY KEY);
-                CREATE PUBLICATION popsink FOR ALL TABLES;
-                INSERT INTO app.orders SELECT g, 'item ' || g FROM generate_series(1, 3000) g;
-                INSERT INTO app.events SELECT g, repeat('e', g % 50) FROM generate_series(1, 2000) g;
-                INSERT INTO app.tmp_scratch SELECT generate_series(1, 10);
-                INSERT INTO audit.log SELECT generate_series(1, 10);
-                ANALYZE;
-                """)
+            let harness = try CaptureHarness(
+                setup: """
+                    CREATE SCHEMA app; CREATE SCHEMA audit;
+                    CREATE TABLE app.orders (id int PRIMARY KEY, item text);
+                    CREATE TABLE app.events (at int, what text);
+                    CREATE TABLE app.empty (id int PRIMARY KEY);
+                    CREATE TABLE app.tmp_scratch (id int PRIMARY KEY);
+                    CREATE TABLE audit.log (id int PRIMARY KEY);
+                    CREATE PUBLICATION popsink FOR ALL TABLES;
+                    INSERT INTO app.orders SELECT g, 'item ' || g FROM generate_series(1, 3000) g;
+                    INSERT INTO app.events SELECT g, repeat('e', g % 50) FROM generate_series(1, 2000) g;
+                    INSERT INTO app.tmp_scratch SELECT generate_series(1, 10);
+                    INSERT INTO audit.log SELECT generate_series(1, 10);
+                    ANALYZE;
+                    """)
             defer { harness.cleanUp() }
             var config = try harness.config(filter: TableFilter(includeSchemas: ["app"], excludeTables: ["tmp_*"]))
             config.snapshot = SnapshotOptions(workers: 3, chunkPages: 4)

@@ -3,12 +3,13 @@
 // transaction or one subtransaction, a session restarting mid-stream, and
 // the recorded stream of a real PostgreSQL 15.
 
-@testable import CDC
 import EventStore
 import Foundation
 import PgOutput
 import PostgresWire
 import Testing
+
+@testable import CDC
 
 @Suite struct StreamMachineStreamingTests {
     typealias F = PgOutputFrames
@@ -34,9 +35,10 @@ import Testing
         #expect(harness.staged[9]?.count == 3 && harness.staged[10]?.count == 1)
         #expect(harness.stored.isEmpty)
         let actions = try harness.feed(F.streamCommit(xid: 9, commit: 0x5000), at: 0x5000)
-        #expect(actions.map(\.name) == [
-            "replay 9", "append 0/5000:0", "append 0/5000:1", "append 0/5000:2", "discard 9",
-        ])
+        #expect(
+            actions.map(\.name) == [
+                "replay 9", "append 0/5000:0", "append 0/5000:1", "append 0/5000:2", "discard 9",
+            ])
         #expect(harness.staged[9] == nil && harness.staged[10]?.count == 1)
         try harness.drained()
         #expect(harness.stored == ["0/5000:0", "0/5000:1", "0/5000:2"])

@@ -1,11 +1,12 @@
 // The stream machine without Postgres: replay skipping, group boundaries and
 // limits, status updates, keepalives and the idle advance (DESIGN §4).
 
-@testable import CDC
 import EventStore
 import PgOutput
 import PostgresWire
 import Testing
+
+@testable import CDC
 
 @Suite struct StreamMachineTests {
     typealias F = PgOutputFrames
@@ -94,8 +95,9 @@ import Testing
         #expect(try harness.drained(after: .seconds(2)).map(\.name) == [])
         try harness.feed(F.commit(0x2000), at: 0x2000)
         // Drained: the group commits, then the position advances.
-        #expect(try harness.drained().map(\.name)
-            == ["commit 0/2000/0/2028", "status 0/2028", "save 0/9000", "status 0/9000"])
+        #expect(
+            try harness.drained().map(\.name)
+                == ["commit 0/2000/0/2028", "status 0/2028", "save 0/9000", "status 0/9000"])
         #expect(harness.checkpoint == Checkpoint(lastCommitLSN: LSN(0x2000), flushLSN: LSN(0x9000)))
         // The next advance waits for its interval.
         try harness.feed(F.keepalive(walEnd: 0xA000, reply: false))

@@ -2,11 +2,12 @@
 // a piece's rows that the stream changes between its low and high
 // watermarks are dropped, the others are stored at the high watermark.
 
-@testable import CDC
 import EventStore
 import PgOutput
 import PostgresWire
 import Testing
+
+@testable import CDC
 
 @Suite struct StreamMachineWatermarkTests {
     typealias F = PgOutputFrames
@@ -19,7 +20,8 @@ import Testing
                 .init(isKey: false, name: "email", typeOID: 25, typeModifier: -1),
             ])
         let schema = TableSchema(relation: relation, kinds: [.integer, .text], keyColumns: ["id"], isCaptured: true)
-        let table = SnapshotPlan.Table(schema: schema, relfilenode: 1, pages: 10, estimatedRows: 5, isPageAddressable: true)
+        let table = SnapshotPlan.Table(
+            schema: schema, relfilenode: 1, pages: 10, estimatedRows: 5, isPageAddressable: true)
         let chunk = SnapshotChunk(id: 0, schema: "public", table: "users", relfilenode: 1, firstPage: 0, endPage: nil)
         return WatermarkSnapshot(tables: [table], chunks: [chunk], tokenPrefix: "t")
     }
@@ -31,7 +33,8 @@ import Testing
     /// A transaction holding one watermark message.
     static func watermark(_ harness: inout MachineHarness, _ content: String, commit: UInt64) throws {
         try harness.feed(F.begin(commit: commit), at: commit - 0x10)
-        try harness.feed(F.logical(prefix: ChangeAssembler.watermarkPrefix, content: content, at: commit - 0x8), at: commit - 0x8)
+        try harness.feed(
+            F.logical(prefix: ChangeAssembler.watermarkPrefix, content: content, at: commit - 0x8), at: commit - 0x8)
         try harness.feed(F.commit(commit), at: commit)
     }
 
@@ -56,7 +59,10 @@ import Testing
             return try harness.feed(
                 F.logical(prefix: ChangeAssembler.watermarkPrefix, content: "high:t-1", at: 0x3ff8), at: 0x3ff8)
         }()
-        #expect(high.map(\.name) == ["append 0/4000:0", "append 0/4000:1", "append 0/4000:2", "progress 0 rows 3 done", "snapshot done"])
+        #expect(
+            high.map(\.name) == [
+                "append 0/4000:0", "append 0/4000:1", "append 0/4000:2", "progress 0 rows 3 done", "snapshot done",
+            ])
         try harness.feed(F.commit(0x4000), at: 0x4000)
         let committed = try harness.drained()
         guard case .commitGroup(_, let update) = committed.first else {

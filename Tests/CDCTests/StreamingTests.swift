@@ -4,10 +4,10 @@
 
 import CDC
 import Foundation
+import PipelineTestSupport
 import PostgresReplication
 import PostgresWire
 import Testing
-import PipelineTestSupport
 
 extension HeavyTests {
     @Suite struct StreamingTests {
@@ -25,15 +25,20 @@ extension HeavyTests {
             return config
         }
 
-        static func captureStreaming(_ harness: CaptureHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
-            #expect(PipelineWorker(config: try streamingConfig(harness)).run() == .reachedEnd, sourceLocation: sourceLocation)
+        static func captureStreaming(_ harness: CaptureHarness, sourceLocation: SourceLocation = #_sourceLocation)
+            throws
+        {
+            #expect(
+                PipelineWorker(config: try streamingConfig(harness)).run() == .reachedEnd,
+                sourceLocation: sourceLocation)
         }
 
         /// How many transactions Postgres streamed for this test's slot.
         static func streamedTransactions(_ harness: CaptureHarness) throws -> Int {
-            Int(try harness.execute(
-                "SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = '\(harness.slotName)'"
-            ).value("stream_txns") ?? "0") ?? 0
+            Int(
+                try harness.execute(
+                    "SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = '\(harness.slotName)'"
+                ).value("stream_txns") ?? "0") ?? 0
         }
 
         static func ids(_ events: [Event]) -> [Int] {
@@ -44,7 +49,8 @@ extension HeavyTests {
             let harness = try CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             try Self.captureStreaming(harness)
-            try harness.execute("""
+            try harness.execute(
+                """
                 BEGIN;
                 INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 20000) g;
                 UPDATE accounts SET balance = 1, version = 1 WHERE id <= 5000;
@@ -82,7 +88,8 @@ extension HeavyTests {
             let harness = try CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             try Self.captureStreaming(harness)
-            try harness.execute("""
+            try harness.execute(
+                """
                 BEGIN;
                 INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 10000) g;
                 ROLLBACK;
@@ -103,7 +110,8 @@ extension HeavyTests {
             config.endPosition = nil
             let pipeline = Pipeline(config: config)
             await pipeline.start()
-            try harness.execute("""
+            try harness.execute(
+                """
                 BEGIN;
                 INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 10000) g;
                 ROLLBACK;
@@ -122,8 +130,10 @@ extension HeavyTests {
             }
             #expect(await pipeline.stop() == .stopped)
             #expect(try Self.streamedTransactions(harness) >= 1, "Postgres did not stream the transaction")
-            #expect((confirmed ?? .zero) >= aborted,
-                    "confirmed_flush_lsn stayed at \(confirmed.map(String.init(describing:)) ?? "none"), before the abort at \(aborted)")
+            #expect(
+                (confirmed ?? .zero) >= aborted,
+                "confirmed_flush_lsn stayed at \(confirmed.map(String.init(describing:)) ?? "none"), before the abort at \(aborted)"
+            )
             #expect(try harness.events().isEmpty)
         }
 
@@ -131,7 +141,8 @@ extension HeavyTests {
             let harness = try CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             try Self.captureStreaming(harness)
-            try harness.execute("""
+            try harness.execute(
+                """
                 BEGIN;
                 INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 3000) g;
                 SAVEPOINT a;
@@ -167,7 +178,8 @@ extension HeavyTests {
                 let connection = try harness.postgres.connect(database: harness.database)
                 for round in 0..<6 {
                     let base = round * 100_000
-                    try connection.query("""
+                    try connection.query(
+                        """
                         BEGIN;
                         INSERT INTO accounts SELECT g, 0 FROM generate_series(\(base + 1), \(base + 20000)) g;
                         UPDATE accounts SET balance = 1, version = version + 1 WHERE id BETWEEN \(base + 1) AND \(base + 5000);
@@ -202,8 +214,10 @@ extension HeavyTests {
         func millionRowTransactionPassesInBoundedMemory() throws {
             let harness = try CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
-            let arguments = ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
-                             "--pipeline", harness.pipelineID, "--end-lsn", "current"]
+            let arguments = [
+                "run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
+                "--pipeline", harness.pipelineID, "--end-lsn", "current",
+            ]
             #expect(try PopsinkProcess.run(arguments).status == 0)
             try harness.execute("INSERT INTO accounts SELECT g, g % 1000 FROM generate_series(1, 1000000) g")
             let run = try PopsinkProcess.run(arguments + ["--verbose"], timeout: 420)

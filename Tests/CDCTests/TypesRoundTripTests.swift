@@ -17,8 +17,8 @@
 
 import CDC
 import Foundation
-import Testing
 import PipelineTestSupport
+import Testing
 
 @Suite struct TypesRoundTripTests {
     /// One column of the table: its type, the values the insert and the
@@ -50,44 +50,53 @@ import PipelineTestSupport
         Column("c_float8", "float8", "'-1.2345678901234567e-300'", "'NaN'"),
         Column("c_float8_inf", "float8", "'Infinity'", "'-Infinity'"),
         Column("c_float8_edge", "float8", "'5e-324'", "'-0'"),
-        Column("c_numeric", "numeric",
-               "'1' || repeat('234567890', 11) || '.' || repeat('0', 40) || '1'", "'NaN'",
-               json: "to_json(v::text)"),
+        Column(
+            "c_numeric", "numeric",
+            "'1' || repeat('234567890', 11) || '.' || repeat('0', 40) || '1'", "'NaN'",
+            json: "to_json(v::text)"),
         Column("c_numeric_inf", "numeric", "'Infinity'", "'-Infinity'", json: "to_json(v::text)"),
         Column("c_numeric_scale", "numeric(12,4)", "'1.5'", "'-0.00001'", json: "to_json(v::text)"),
         Column("c_bool", "bool", "true", "false"),
-        Column("c_text", "text",
-               #"E'quote " backslash \\ slash / controls \x01\x02\x1f \b\f\n\r\t\x7f end'"#,
-               #"E'unicode é ü 中文 😀 e\u0301 \u2028\u2029 end'"#),
+        Column(
+            "c_text", "text",
+            #"E'quote " backslash \\ slash / controls \x01\x02\x1f \b\f\n\r\t\x7f end'"#,
+            #"E'unicode é ü 中文 😀 e\u0301 \u2028\u2029 end'"#),
         // Long enough to be TOASTed: old and new images carry it whole.
-        Column("c_text_long", "text", "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) AS g)",
-               "repeat('é', 5000)"),
+        Column(
+            "c_text_long", "text", "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) AS g)",
+            "repeat('é', 5000)"),
         Column("c_varchar", "varchar(40)", "'short'", #"E'tab\there, comma'"#),
         // bpchar keeps its padding in its output (bpcharout), and so in to_json.
         Column("c_bpchar", "char(6)", "'ab'", "'abcdef'"),
         Column("c_char", "\"char\"", "'x'", #"'"'"#),
         Column("c_name", "name", "'pg_class'", #"'With Space "q"'"#),
-        Column("c_bytea", "bytea", #"'\x00ff10'"#, "decode(repeat('0123456789abcdef', 20), 'hex')",
-               json: "to_json(rt_base64(v))"),
+        Column(
+            "c_bytea", "bytea", #"'\x00ff10'"#, "decode(repeat('0123456789abcdef', 20), 'hex')",
+            json: "to_json(rt_base64(v))"),
         Column("c_bytea_short", "bytea", #"'\x'"#, #"'\xdeadbeef01'"#, json: "to_json(rt_base64(v))"),
-        Column("c_json", "json",
-               #"'{"a": [1, 2.5, "x\u0001"], "b": null, "c": {"d": "é"}}'"#, #"E' {\n "spaced" : true }'"#,
-               json: "v"),
+        Column(
+            "c_json", "json",
+            #"'{"a": [1, 2.5, "x\u0001"], "b": null, "c": {"d": "é"}}'"#, #"E' {\n "spaced" : true }'"#,
+            json: "v"),
         Column("c_json_scalar", "json", #"'"str"'"#, "'-1.5e3'", json: "v"),
-        Column("c_jsonb", "jsonb",
-               #"'{"b": 2, "a": [true, {"c": "é\n"}], "n": -1.5e3, "ключ 🔑": "\u2028"}'"#, "'[]'", json: "v::json"),
+        Column(
+            "c_jsonb", "jsonb",
+            #"'{"b": 2, "a": [true, {"c": "é\n"}], "n": -1.5e3, "ключ 🔑": "\u2028"}'"#, "'[]'", json: "v::json"),
         Column("c_uuid", "uuid", "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12'"),
-        Column("c_date", "date", "'2026-02-28'", "'0044-03-15 BC'",
-               json: "rt_iso_year(to_json(v), extract(year FROM v))"),
+        Column(
+            "c_date", "date", "'2026-02-28'", "'0044-03-15 BC'",
+            json: "rt_iso_year(to_json(v), extract(year FROM v))"),
         Column("c_date_inf", "date", "'infinity'", "'-infinity'"),
         Column("c_time", "time", "'10:00:00.5'", "'24:00:00'"),
         Column("c_timetz", "timetz", "'10:00:00+02'", "'00:00:00.123456-03:30'", json: "rt_hh_mm(to_json(v))"),
         Column("c_timetz_utc", "timetz", "'23:59:59+00'", "'12:00:00+05:45'", json: "rt_hh_mm(to_json(v))"),
-        Column("c_timestamp", "timestamp", "'2026-11-24 10:00:00.123456'", "'0044-03-15 10:00:00.5 BC'",
-               json: "rt_iso_year(to_json(v), extract(year FROM v))"),
+        Column(
+            "c_timestamp", "timestamp", "'2026-11-24 10:00:00.123456'", "'0044-03-15 10:00:00.5 BC'",
+            json: "rt_iso_year(to_json(v), extract(year FROM v))"),
         Column("c_timestamp_inf", "timestamp", "'infinity'", "'-infinity'"),
-        Column("c_timestamptz", "timestamptz", "'2026-11-24 12:00:00.5+02'", "'1800-01-01 00:00:00+00'",
-               json: "rt_utc_z(to_json(v))"),
+        Column(
+            "c_timestamptz", "timestamptz", "'2026-11-24 12:00:00.5+02'", "'1800-01-01 00:00:00+00'",
+            json: "rt_utc_z(to_json(v))"),
         Column("c_timestamptz_inf", "timestamptz", "'infinity'", "'-infinity'"),
         Column("c_interval", "interval", "'1 year 2 mons 3 days 04:05:06.5'", "'-1 mon +2 days -00:00:01.5'"),
         Column("c_inet", "inet", "'192.168.0.1/24'", "'::1'"),
@@ -113,34 +122,42 @@ import PipelineTestSupport
         Column("c_oid_arr", "oid[]", "'{0,4294967295}'", "'{{1},{2}}'", json: "to_json(v::int8[])"),
         Column("c_float4_arr", "float4[]", "'{1.5,NaN,-Infinity,NULL}'", "'{Infinity,0.1,1e-45,3.4028235e38}'"),
         Column("c_float8_arr", "float8[]", "'{{0.1,NaN},{Infinity,NULL}}'", "'{5e-324,1e308,-0}'"),
-        Column("c_numeric_arr", "numeric[]", "'{1.5,NaN,NULL,12345678901234567890.000000001}'",
-               "'{{1,-Infinity},{Infinity,NULL}}'", json: "to_json(v::text[])"),
+        Column(
+            "c_numeric_arr", "numeric[]", "'{1.5,NaN,NULL,12345678901234567890.000000001}'",
+            "'{{1,-Infinity},{Infinity,NULL}}'", json: "to_json(v::text[])"),
         Column("c_bool_arr", "bool[]", "'{t,f,NULL}'", "'{{t},{f}}'"),
-        Column("c_text_arr", "text[]",
-               #"'{"a b","c\"d",NULL,"NULL","",null,"back\\slash","{}","x,y","é",plain}'"#,
-               #"ARRAY[E'new\nline', 'comma,here', 'quote"here', E'back\\slash', '{braces}', ' ', '', NULL, 'NULL', 'null', E'\x01ctl \u2028 😀']"#),
+        Column(
+            "c_text_arr", "text[]",
+            #"'{"a b","c\"d",NULL,"NULL","",null,"back\\slash","{}","x,y","é",plain}'"#,
+            #"ARRAY[E'new\nline', 'comma,here', 'quote"here', E'back\\slash', '{braces}', ' ', '', NULL, 'NULL', 'null', E'\x01ctl \u2028 😀']"#
+        ),
         Column("c_text_arr2", "text[]", #"'{{a,"b,c"},{"d\"e",NULL}}'"#, #"'{{" lead","trail "}}'"#),
         Column("c_varchar_arr", "varchar(10)[]", #"'{x,"y z"}'"#, #"'{"",NULL}'"#),
         Column("c_bpchar_arr", "char(3)[]", "'{a,bcd}'", "'{{x},{NULL},{é}}'"),
         Column("c_char_arr", "\"char\"[]", #"'{a,",","\""}'"#, #"'{"\\"}'"#),
         Column("c_name_arr", "name[]", #"'{pg_class,"a b"}'"#, "'{}'"),
-        Column("c_bytea_arr", "bytea[]", #"'{"\\x0102",NULL,"\\x","\\xdeadbeef"}'"#,
-               "ARRAY['\\x00'::bytea, decode(repeat('ff', 60), 'hex')]",
-               json: """
-                   CASE WHEN v IS NOT NULL THEN
-                     to_json(ARRAY(SELECT rt_base64(x) FROM unnest(v) WITH ORDINALITY AS u(x, n) ORDER BY n)) END
-                   """),
+        Column(
+            "c_bytea_arr", "bytea[]", #"'{"\\x0102",NULL,"\\x","\\xdeadbeef"}'"#,
+            "ARRAY['\\x00'::bytea, decode(repeat('ff', 60), 'hex')]",
+            json: """
+                CASE WHEN v IS NOT NULL THEN
+                  to_json(ARRAY(SELECT rt_base64(x) FROM unnest(v) WITH ORDINALITY AS u(x, n) ORDER BY n)) END
+                """),
         Column("c_json_arr", "json[]", #"'{"{\"a\" : 1}","[1, \"x\"]",NULL,"\"s\""}'"#, #"'{"null",NULL}'"#),
         Column("c_jsonb_arr", "jsonb[]", #"'{"{\"a\": 1}","[1, \"x\\\\y\"]",NULL,"\"s\""}'"#, "'{{1},{2}}'"),
         Column("c_uuid_arr", "uuid[]", "'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}'", "'{}'"),
         Column("c_date_arr", "date[]", "'{2026-11-24,infinity,NULL,-infinity}'", "'{{2000-01-01},{5874897-12-31}}'"),
         Column("c_time_arr", "time[]", "'{10:00:00.5,NULL}'", "'{00:00:00}'"),
-        Column("c_timetz_arr", "timetz[]", "'{10:00:00+02,11:00:00-03:30}'", "'{00:00:00+00,NULL}'",
-               json: "rt_hh_mm(to_json(v))"),
-        Column("c_timestamp_arr", "timestamp[]", #"'{"2026-11-24 10:00:00.5",infinity,NULL}'"#, #"'{-infinity,"294276-12-31 23:59:59.999999"}'"#),
-        Column("c_timestamptz_arr", "timestamptz[]",
-               #"'{"2026-11-24 10:00:00.5+00","2026-01-01 00:00:00+05",-infinity}'"#, "'{NULL,infinity}'",
-               json: "rt_utc_z(to_json(v))"),
+        Column(
+            "c_timetz_arr", "timetz[]", "'{10:00:00+02,11:00:00-03:30}'", "'{00:00:00+00,NULL}'",
+            json: "rt_hh_mm(to_json(v))"),
+        Column(
+            "c_timestamp_arr", "timestamp[]", #"'{"2026-11-24 10:00:00.5",infinity,NULL}'"#,
+            #"'{-infinity,"294276-12-31 23:59:59.999999"}'"#),
+        Column(
+            "c_timestamptz_arr", "timestamptz[]",
+            #"'{"2026-11-24 10:00:00.5+00","2026-01-01 00:00:00+05",-infinity}'"#, "'{NULL,infinity}'",
+            json: "rt_utc_z(to_json(v))"),
         Column("c_interval_arr", "interval[]", #"'{P1D,"-1 days",NULL}'"#, #"'{"1 year 2 mons"}'"#),
         Column("c_inet_arr", "inet[]", "'{192.168.0.1/24,::1}'", "'{NULL}'"),
         Column("c_cidr_arr", "cidr[]", "'{10.0.0.0/8}'", "'{2001:db8::/32}'"),
@@ -237,11 +254,14 @@ import PipelineTestSupport
     /// An array's elements are split on the element type's `typdelim`; a
     /// domain over box inherits box's `;`, which the catalog must report.
     @Test func arrayOfADomainOverBoxSplitsOnSemicolons() throws {
-        let table = RoundTripTable(name: "areas", columns: [
-            Column("c_area", "area", "'(1,1),(0,0)'", "'(2,2),(1,1)'", json: "to_json(v::text)"),
-            Column("c_area_arr", "area[]", "'{(1,1),(0,0);(3,3),(2,2)}'", "'{(4,4),(0,0)}'",
-                   json: "to_json(v::text[])"),
-        ])
+        let table = RoundTripTable(
+            name: "areas",
+            columns: [
+                Column("c_area", "area", "'(1,1),(0,0)'", "'(2,2),(1,1)'", json: "to_json(v::text)"),
+                Column(
+                    "c_area_arr", "area[]", "'{(1,1),(0,0);(3,3),(2,2)}'", "'{(4,4),(0,0)}'",
+                    json: "to_json(v::text[])"),
+            ])
         let harness = try CaptureHarness(setup: Self.setup + table.create)
         defer { harness.cleanUp() }
         try harness.capture()
@@ -290,7 +310,8 @@ struct RoundTripTable {
         let entries = ([Column("id", "int", "", "")] + columns).map { column in
             "('\(column.name)', (SELECT \(column.json) FROM (SELECT t.\(column.name) AS v) AS s))"
         }
-        let result = try harness.execute("""
+        let result = try harness.execute(
+            """
             SELECT c.name, coalesce(c.json::text, 'null') AS json
             FROM \(name) AS t CROSS JOIN LATERAL (VALUES \(entries.joined(separator: ",\n"))) AS c(name, json)
             WHERE t.id = \(id)
@@ -298,7 +319,8 @@ struct RoundTripTable {
         #expect(result.rows.count == columns.count + 1, "row \(id) not found")
         var image: [String: JSONValue] = [:]
         for row in result.rows {
-            let name = try #require(row[0]), text = try #require(row[1])
+            let name = try #require(row[0])
+            let text = try #require(row[1])
             image[name] = try JSONValue(parsing: text)
         }
         return image
@@ -365,12 +387,13 @@ indirect enum JSONValue: Equatable, CustomStringConvertible {
     var description: String {
         switch self {
         case .null: "null"
-        case let .bool(value): "\(value)"
-        case let .number(text): text
-        case let .string(scalars):
-            "\"" + scalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : $0.escaped(asASCII: true) }.joined() + "\""
-        case let .array(elements): "[" + elements.map(\.description).joined(separator: ",") + "]"
-        case let .object(members):
+        case .bool(let value): "\(value)"
+        case .number(let text): text
+        case .string(let scalars):
+            "\"" + scalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : $0.escaped(asASCII: true) }.joined()
+                + "\""
+        case .array(let elements): "[" + elements.map(\.description).joined(separator: ",") + "]"
+        case .object(let members):
             "{" + members.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
         }
     }

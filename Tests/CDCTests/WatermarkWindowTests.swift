@@ -1,9 +1,10 @@
 // The watermark window on its own: which selected rows survive the changes
 // the stream brings between a piece's low and high watermarks.
 
-@testable import CDC
 import PgOutput
 import Testing
+
+@testable import CDC
 
 @Suite struct WatermarkWindowTests {
     static func row(_ values: String?...) -> TupleData {

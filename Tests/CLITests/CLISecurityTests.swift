@@ -3,12 +3,13 @@
 // an empty one is refused with a message.
 
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PipelineTestSupport
 import PostgresTestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite struct CLISecurityTests {
     @Test func theOutputFileIsCreatedOwnerOnly() throws {
@@ -19,8 +20,11 @@ import Testing
         let previous = umask(0o022)
         defer { umask(previous) }
         let run = try PopsinkProcess.run(
-            ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID,
-             "--end-lsn", "current", "--output", output])
+            [
+                "run", harness.connectionString, "--data-dir", harness.dataDirectory.path, "--pipeline",
+                harness.pipelineID,
+                "--end-lsn", "current", "--output", output,
+            ])
         #expect(run.status == 0, "\(run.output)")
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: output)[.posixPermissions] as? Int)
         #expect(mode & 0o777 == 0o600, "mode \(String(mode, radix: 8))")
@@ -31,12 +35,14 @@ import Testing
     @Test func checkConnectsWithAnEncryptedClientKeyAndReportsTLS() throws {
         let tls = try TestPostgresTLS.shared()
         let certificates = try TestCertificates.shared()
-        let source = "host=localhost port=\(tls.port) dbname=postgres user=\(TestPostgresTLS.certificateRole) "
+        let source =
+            "host=localhost port=\(tls.port) dbname=postgres user=\(TestPostgresTLS.certificateRole) "
             + "sslmode=verify-full sslrootcert=\(certificates.ca) sslcert=\(certificates.clientCertificate) "
             + "sslkey=\(certificates.encryptedClientKey)"
         let without = try PopsinkProcess.run(["check", source], timeout: 30)
         #expect(!without.output.contains("✓ Connection:"), "\(without.output)")
-        let with = try PopsinkProcess.run(["check", source, "--sslpassword-file", certificates.passphraseFile], timeout: 30)
+        let with = try PopsinkProcess.run(
+            ["check", source, "--sslpassword-file", certificates.passphraseFile], timeout: 30)
         #expect(with.output.contains("✓ Connection:"), "\(with.output)")
         #expect(with.output.contains("✓ Connection security (TLS): Encrypted with TLSv1."), "\(with.output)")
     }
@@ -48,8 +54,10 @@ import Testing
         let empty = directory.appendingPathComponent("empty-token")
         try Data().write(to: empty)
         let refused = try PopsinkProcess.run(
-            ["serve", "--listen", "127.0.0.1:0", "--data-dir", directory.appendingPathComponent("data").path,
-             "--token-file", empty.path], timeout: 30)
+            [
+                "serve", "--listen", "127.0.0.1:0", "--data-dir", directory.appendingPathComponent("data").path,
+                "--token-file", empty.path,
+            ], timeout: 30)
         #expect(refused.status != 0)
         #expect(refused.output.contains("is empty"), "\(refused.output)")
 
@@ -58,8 +66,10 @@ import Testing
         try Data("tok-\(UInt32.random(in: 0...UInt32.max))\r\n".utf8).write(to: crlf)
         let token = String(decoding: try Data(contentsOf: crlf).dropLast(2), as: UTF8.self)
         let serve = try PopsinkProcess.start(
-            ["serve", "--listen", "127.0.0.1:0", "--data-dir", directory.appendingPathComponent("data").path,
-             "--token-file", crlf.path])
+            [
+                "serve", "--listen", "127.0.0.1:0", "--data-dir", directory.appendingPathComponent("data").path,
+                "--token-file", crlf.path,
+            ])
         defer { serve.kill() }
         var base: String?
         for _ in 0..<300 where base == nil && serve.isRunning {

@@ -3,9 +3,9 @@
 
 import CDC
 import Foundation
+import PipelineTestSupport
 import PostgresTestSupport
 import Testing
-import PipelineTestSupport
 
 @Suite struct CLITests {
     static let setup = """
@@ -19,12 +19,15 @@ import PipelineTestSupport
         defer { harness.cleanUp() }
         let role = "pw\(harness.database)"
         let secret = "s3cret-\(UUID().uuidString)"
-        try harness.execute("""
+        try harness.execute(
+            """
             CREATE ROLE \(role) LOGIN REPLICATION PASSWORD '\(secret)' IN ROLE \(TestPostgres.passwordGroup);
             GRANT SELECT ON t TO \(role);
             """)
         let source = harness.postgres.connectionString(database: harness.database, user: role)
-        let common = ["--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--end-lsn", "current"]
+        let common = [
+            "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--end-lsn", "current",
+        ]
 
         // No password: a clear, final authentication error, no retry loop.
         let refused = try PopsinkProcess.run(["run", source] + common, environment: ["PGPASSWORD": nil], timeout: 30)
@@ -64,7 +67,9 @@ import PipelineTestSupport
         try harness.capture()
         try harness.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 5) g")
         try harness.capture()
-        let all = try PopsinkProcess.run(["events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID])
+        let all = try PopsinkProcess.run([
+            "events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID,
+        ])
         #expect(all.status == 0)
         let lines = all.output.split(separator: "\n")
         // The snapshot's `s` event for t, then the five inserts.
@@ -84,13 +89,18 @@ import PipelineTestSupport
     /// Without a terminal, `run` reports the snapshot in plain lines
     /// and says when it is done; the options are checked.
     @Test func runReportsTheSnapshotsProgress() throws {
-        let harness = try CaptureHarness(setup: Self.setup + "INSERT INTO t SELECT g, 'v' FROM generate_series(1, 2500) g;")
+        let harness = try CaptureHarness(
+            setup: Self.setup + "INSERT INTO t SELECT g, 'v' FROM generate_series(1, 2500) g;")
         defer { harness.cleanUp() }
-        let common = ["run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
-                      "--pipeline", harness.pipelineID, "--end-lsn", "current"]
+        let common = [
+            "run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
+            "--pipeline", harness.pipelineID, "--end-lsn", "current",
+        ]
         // The bounds of the API's `snapshot` object (SnapshotSettings).
-        for (option, value) in [("--snapshot-workers", "0"), ("--snapshot-workers", "65"), ("--snapshot-chunk-pages", "0"),
-                                ("--snapshot-rows-per-group", "0")] {
+        for (option, value) in [
+            ("--snapshot-workers", "0"), ("--snapshot-workers", "65"), ("--snapshot-chunk-pages", "0"),
+            ("--snapshot-rows-per-group", "0"),
+        ] {
             let bad = try PopsinkProcess.run(common + [option, value])
             #expect(bad.status != 0, "\(option) \(value)")
             #expect(bad.output.contains("\(option) must be between 1 and "), "\(option) \(value): \(bad.output)")

@@ -7,14 +7,16 @@ import Testing
 
 @Suite struct SchemaCLITests {
     @Test func schemasPrintsTheRegistry() throws {
-        let harness = try CaptureHarness(setup: """
-            CREATE TABLE items (id int PRIMARY KEY, price numeric(10,2));
-            ALTER TABLE items REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE items;
-            """)
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE items (id int PRIMARY KEY, price numeric(10,2));
+                ALTER TABLE items REPLICA IDENTITY FULL;
+                CREATE PUBLICATION popsink FOR TABLE items;
+                """)
         defer { harness.cleanUp() }
         try harness.capture()
-        try harness.execute("""
+        try harness.execute(
+            """
             ALTER TABLE items ALTER COLUMN price TYPE numeric(12,2);
             INSERT INTO items VALUES (1, 2.50);
             """)

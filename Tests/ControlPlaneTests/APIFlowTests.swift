@@ -4,12 +4,13 @@
 import CDC
 import ControlPlane
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPServer
 import PostgresTestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite struct APIFlowTests {
     /// A running API on 127.0.0.1 with its own data directory.
@@ -22,7 +23,8 @@ import Testing
         /// - Parameter directory: the data directory of an earlier service to
         ///   open again (a restart); a fresh one when nil.
         init(token: String? = nil, directory: URL? = nil) throws {
-            self.directory = directory
+            self.directory =
+                directory
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
             let dataDirectory = DataDirectory(path: self.directory.path)
             let store = try SQLiteStateStore(path: self.directory.appendingPathComponent("state.sqlite").path)
@@ -60,16 +62,20 @@ import Testing
             }
             let (data, response) = try await URLSession.shared.data(for: request)
             let http = response as! HTTPURLResponse
-            let body = data.isEmpty ? nil : (try? JSONSerialization.jsonObject(with: data)) ?? String(decoding: data, as: UTF8.self)
+            let body =
+                data.isEmpty
+                ? nil : (try? JSONSerialization.jsonObject(with: data)) ?? String(decoding: data, as: UTF8.self)
             return (http.statusCode, body, http.allHeaderFields, String(decoding: data, as: UTF8.self))
         }
 
         /// Registers `database` of the test cluster as a source; returns its id.
         func registerSource(_ postgres: TestPostgres, database: String) async throws -> String {
-            let created = try await call("POST", "/v1/sources", json: [
-                "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
-                "user": postgres.superuser, "sslmode": "disable",
-            ])
+            let created = try await call(
+                "POST", "/v1/sources",
+                json: [
+                    "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+                    "user": postgres.superuser, "sslmode": "disable",
+                ])
             return try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
         }
     }
@@ -78,7 +84,8 @@ import Testing
     func sourcePipelineEventsStatusStopDelete() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY, v text, big int8);
             ALTER TABLE t REPLICA IDENTITY FULL;
             CREATE PUBLICATION popsink FOR TABLE t;
@@ -86,10 +93,12 @@ import Testing
         let service = try Service()
         let pipelineID = "p\(database)"
 
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
-            "user": postgres.superuser, "password": "never-shown", "sslmode": "disable",
-        ])
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+                "user": postgres.superuser, "password": "never-shown", "sslmode": "disable",
+            ])
         #expect(created.status == 201)
         let source = try #require(created.body as? [String: Any])
         let sourceID = try #require(source["id"] as? String)
@@ -102,18 +111,24 @@ import Testing
         #expect(check.status == 200)
         #expect((check.body as? [String: Any])?["passed"] as? Bool == true, "\(check.body ?? "")")
 
-        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running", "filters": ["include_tables": ["public.*"]],
-        ])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)",
+            json: [
+                "source_id": sourceID, "desired_state": "running", "filters": ["include_tables": ["public.*"]],
+            ])
         #expect(put.status == 201, "\(put.body ?? "")")
-        let again = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running", "filters": ["include_tables": ["public.*"]],
-        ])
+        let again = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)",
+            json: [
+                "source_id": sourceID, "desired_state": "running", "filters": ["include_tables": ["public.*"]],
+            ])
         #expect(again.status == 200)
 
         var state = ""
         for _ in 0..<200 where state != "streaming" {
-            state = (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"] as? String ?? ""
+            state =
+                (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"]
+                as? String ?? ""
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(state == "streaming")
@@ -123,11 +138,15 @@ import Testing
         // The snapshot announced t's columns (`s`, seq 1) before the two inserts.
         for _ in 0..<100 where events.count < 3 {
             try await Task.sleep(for: .milliseconds(100))
-            events = (try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0").body as? [String: Any])?["events"] as? [[String: Any]] ?? []
+            events =
+                (try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0").body as? [String: Any])?[
+                    "events"] as? [[String: Any]] ?? []
         }
         #expect(events.map { $0["seq"] as? Int } == [1, 2, 3])
         #expect((events.first?["event"] as? [String: Any])?["op"] as? String == "s")
-        #expect(((events.dropFirst().first?["event"] as? [String: Any])?["after"] as? [String: Any])?["v"] as? String == "a")
+        #expect(
+            ((events.dropFirst().first?["event"] as? [String: Any])?["after"] as? [String: Any])?["v"] as? String == "a"
+        )
         // Stored events are passed through as they are: no int8 rounded through a double.
         let raw = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=1&limit=1")
         #expect(raw.raw.contains(#""big":9007199254740993"#), "\(raw.raw)")
@@ -141,7 +160,10 @@ import Testing
         let filters = try await service.call(
             "PUT", "/v1/pipelines/\(pipelineID)/filters", json: ["exclude_tables": ["public.audit_*"]])
         #expect((filters.body as? [String: Any])?["id"] as? String == pipelineID)
-        #expect(((filters.body as? [String: Any])?["filters"] as? [String: Any])?["exclude_tables"] as? [String] == ["public.audit_*"])
+        #expect(
+            ((filters.body as? [String: Any])?["filters"] as? [String: Any])?["exclude_tables"] as? [String] == [
+                "public.audit_*"
+            ])
         let stopped = try await service.call("POST", "/v1/pipelines/\(pipelineID)/stop")
         #expect((stopped.body as? [String: Any])?["state"] as? String == "stopped")
         #expect((stopped.body as? [String: Any])?["desired_state"] as? String == "stopped")
@@ -151,32 +173,43 @@ import Testing
         let deleted = try await service.call("DELETE", "/v1/pipelines/\(pipelineID)?drop_slot=true")
         #expect(deleted.status == 204)
         let slot = PipelineConfig.defaultSlot(pipelineID: pipelineID)!
-        #expect(try postgres.execute("SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = '\(slot)'").value("n") == "0")
+        #expect(
+            try postgres.execute("SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = '\(slot)'").value(
+                "n") == "0")
         #expect(try await service.call("GET", "/v1/pipelines/\(pipelineID)").status == 404)
         await service.stop()
     }
 
     @Test func errorsAreProblemDetailsNamingTheField() async throws {
         let service = try Service()
-        let invalid = try await service.call("POST", "/v1/sources", json: [
-            "host": "h", "port": 70000, "database": "d", "user": "u", "colour": "blue",
-        ])
+        let invalid = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "host": "h", "port": 70000, "database": "d", "user": "u", "colour": "blue",
+            ])
         #expect(invalid.status == 422)
         let problem = try #require(invalid.body as? [String: Any])
         #expect(problem["status"] as? Int == 422)
         let fields = Set(((problem["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String })
         #expect(fields == ["name", "port", "colour"])
-        let paths = try await service.call("POST", "/v1/sources", json: [
-            "name": "n", "host": "h", "database": "d", "user": "u", "sslrootcert": "",
-        ])
+        let paths = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "n", "host": "h", "database": "d", "user": "u", "sslrootcert": "",
+            ])
         #expect(paths.status == 422)
-        let valid = try await service.call("POST", "/v1/sources", json: ["name": "n", "host": "h", "database": "d", "user": "u"])
+        let valid = try await service.call(
+            "POST", "/v1/sources", json: ["name": "n", "host": "h", "database": "d", "user": "u"])
         let sourceID = try #require((valid.body as? [String: Any])?["id"] as? String)
-        let nullName = try await service.call("PUT", "/v1/sources/\(sourceID)", json: [
-            "name": NSNull(), "host": "h", "database": "d", "user": "u",
-        ])
+        let nullName = try await service.call(
+            "PUT", "/v1/sources/\(sourceID)",
+            json: [
+                "name": NSNull(), "host": "h", "database": "d", "user": "u",
+            ])
         #expect(nullName.status == 422)
-        #expect((nullName.body as? [String: Any]).flatMap { $0["errors"] as? [[String: Any]] }?.first?["field"] as? String == "name")
+        #expect(
+            (nullName.body as? [String: Any]).flatMap { $0["errors"] as? [[String: Any]] }?.first?["field"] as? String
+                == "name")
         let ready = try await service.call("GET", "/readyz")
         #expect((ready.body as? [String: Any])?["reasons"] as? [String] == [])
         #expect(try await service.call("GET", "/v1/pipelines/nope").status == 404)

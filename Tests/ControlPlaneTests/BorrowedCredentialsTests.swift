@@ -13,7 +13,9 @@ import Testing
 
 @Suite(.serialized) struct BorrowedCredentialsTests {
     /// A role that must authenticate with a password, and a database of its own.
-    private static func passwordRole(_ postgres: TestPostgres) throws -> (role: String, secret: String, database: String) {
+    private static func passwordRole(_ postgres: TestPostgres) throws -> (
+        role: String, secret: String, database: String
+    ) {
         let database = try postgres.createDatabase(prefix: "borrow")
         let role = "r_\(database)"
         let secret = "svc-\(UUID().uuidString)"
@@ -22,7 +24,9 @@ import Testing
         return (role, secret, database)
     }
 
-    private static func withEnvironment<T>(_ name: String, _ value: String, _ body: () async throws -> T) async rethrows -> T {
+    private static func withEnvironment<T>(_ name: String, _ value: String, _ body: () async throws -> T) async rethrows
+        -> T
+    {
         setenv(name, value, 1)
         defer { unsetenv(name) }
         return try await body()
@@ -40,15 +44,18 @@ import Testing
 
         // The CLI's settings use the environment: the password file works for them.
         try await Self.withEnvironment("PGPASSFILE", passfile.path) {
-            let cli = try ConnectionSettings(parsing: "host=\(postgres.host) port=\(postgres.port) dbname=\(database) user=\(role)")
+            let cli = try ConnectionSettings(
+                parsing: "host=\(postgres.host) port=\(postgres.port) dbname=\(database) user=\(role)")
             #expect(try PostgresConnection(settings: cli, mode: .sql).query("SELECT 1").rows == [["1"]])
         }
 
         let service = try APIFlowTests.Service()
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "borrow", "host": postgres.host, "port": postgres.port, "database": database, "user": role,
-            "sslmode": "disable",
-        ])
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "borrow", "host": postgres.host, "port": postgres.port, "database": database, "user": role,
+                "sslmode": "disable",
+            ])
         let sourceID = try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
         let check = try await Self.withEnvironment("PGPASSFILE", passfile.path) {
             try await service.call("POST", "/v1/sources/\(sourceID)/check")
@@ -68,7 +75,9 @@ import Testing
             id: "s", host: postgres.host, port: postgres.port, database: database, user: role, sslmode: "disable",
             createdAt: "", updatedAt: "")
         try await Self.withEnvironment("PGPASSWORD", secret) {
-            #expect(throws: PostgresError.self) { try PostgresConnection(settings: record.connectionSettings, mode: .sql) }
+            #expect(throws: PostgresError.self) {
+                try PostgresConnection(settings: record.connectionSettings, mode: .sql)
+            }
             do {
                 _ = try PostgresConnection(settings: record.connectionSettings, mode: .logicalReplication)
                 Issue.record("a replication connection borrowed PGPASSWORD")
@@ -79,7 +88,10 @@ import Testing
         // With the password in the record the same source connects.
         var withPassword = record
         withPassword.password = secret
-        #expect(try PostgresConnection(settings: withPassword.connectionSettings, mode: .sql).query("SELECT 1").rows == [["1"]])
+        #expect(
+            try PostgresConnection(settings: withPassword.connectionSettings, mode: .sql).query("SELECT 1").rows == [
+                ["1"]
+            ])
     }
 
     /// Hostile field values stay values: the conninfo string that carries an

@@ -2,11 +2,12 @@
 // tricked into: the service's own host names, same-origin, JSON for effects.
 // Live, over a real socket, against the dispatch `serve` runs.
 
-@testable import ControlPlane
 import Foundation
 import HTTPServer
 import PostgresTestSupport
 import Testing
+
+@testable import ControlPlane
 
 @Suite struct BrowserSafetyTests {
     static func port(_ service: APIFlowTests.Service) -> Int { Int(service.base.split(separator: ":").last!)! }
@@ -26,7 +27,8 @@ import Testing
         }
         // Probes answer anyone.
         let probe = try RawHTTP.send(
-            port: port, "GET", "/healthz", headers: [("Host", "rebind.attacker.example"), ("Sec-Fetch-Site", "cross-site")])
+            port: port, "GET", "/healthz",
+            headers: [("Host", "rebind.attacker.example"), ("Sec-Fetch-Site", "cross-site")])
         #expect(probe.status == 200)
         await service.stop()
     }
@@ -35,7 +37,8 @@ import Testing
     func aCrossSiteBodylessStopIsRefusedAndTheSameOriginOneWorks() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY);
             ALTER TABLE t REPLICA IDENTITY FULL;
             CREATE PUBLICATION popsink FOR TABLE t;
@@ -44,9 +47,11 @@ import Testing
         let port = Self.port(service)
         let sourceID = try await service.registerSource(postgres, database: database)
         let pipelineID = "p\(database)"
-        _ = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: ["source_id": sourceID, "desired_state": "running"])
+        _ = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)", json: ["source_id": sourceID, "desired_state": "running"])
         func state() async throws -> String? {
-            (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"] as? String
+            (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"]
+                as? String
         }
         for _ in 0..<200 where try await state() != "streaming" { try await Task.sleep(for: .milliseconds(50)) }
         #expect(try await state() == "streaming")
@@ -78,8 +83,10 @@ import Testing
         // The dashboard's own request: same origin, JSON.
         let dashboard = try RawHTTP.send(
             port: port, "POST", stop,
-            headers: [("Host", own), ("Origin", "http://\(own)"), ("Sec-Fetch-Site", "same-origin"),
-                      ("Content-Type", "application/json")])
+            headers: [
+                ("Host", own), ("Origin", "http://\(own)"), ("Sec-Fetch-Site", "same-origin"),
+                ("Content-Type", "application/json"),
+            ])
         #expect(dashboard.status == 200, "\(dashboard.text)")
         #expect(try await state() == "stopped")
         // A link to the dashboard from elsewhere still opens it; the API behind it does not answer.
@@ -97,14 +104,17 @@ import Testing
         let port = Self.port(service)
         let host = ("Host", "127.0.0.1:\(port)")
         for scheme in ["Bearer", "bearer", "BEARER"] {
-            let answer = try RawHTTP.send(port: port, "GET", "/v1/sources", headers: [host, ("Authorization", "\(scheme) \(token)")])
+            let answer = try RawHTTP.send(
+                port: port, "GET", "/v1/sources", headers: [host, ("Authorization", "\(scheme) \(token)")])
             #expect(answer.status == 200, "\(scheme): \(answer.text)")
         }
         for cookie in ["token=\(token)", "Authorization=Bearer \(token)", "popsink_token=\(token)"] {
             let answer = try RawHTTP.send(port: port, "GET", "/v1/sources", headers: [host, ("Cookie", cookie)])
             #expect(answer.status == 401)
         }
-        #expect(try RawHTTP.send(port: port, "GET", "/v1/sources", headers: [host, ("Authorization", "Basic \(token)")]).status == 401)
+        #expect(
+            try RawHTTP.send(port: port, "GET", "/v1/sources", headers: [host, ("Authorization", "Basic \(token)")])
+                .status == 401)
         // With a token a non-browser client need not send a content type on a bodyless POST.
         let check = try RawHTTP.send(
             port: port, "POST", "/v1/sources/none/check", headers: [host, ("Authorization", "Bearer \(token)")])
@@ -125,7 +135,9 @@ import Testing
     }
 
     @Test func loopbackMeansAnAddressNotANamePrefix() {
-        for host in ["127.0.0.1", "127.1.2.3", "localhost", "::1", "LocalHost"] { #expect(ListenHost.isLoopback(host), "\(host)") }
+        for host in ["127.0.0.1", "127.1.2.3", "localhost", "::1", "LocalHost"] {
+            #expect(ListenHost.isLoopback(host), "\(host)")
+        }
         for host in ["127.example.com", "127.0.0.1.nip.io", "0.0.0.0", "10.0.0.1", "127.0.0.256", "localhost.example"] {
             #expect(!ListenHost.isLoopback(host), "\(host)")
         }

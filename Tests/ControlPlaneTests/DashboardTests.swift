@@ -2,13 +2,15 @@
 // `/`, the API under `/v1`, on one server.
 
 import CDC
-@testable import ControlPlane
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPServer
 import Testing
+
+@testable import ControlPlane
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite struct DashboardTests {
     /// The repository's Public/ folder (through the symlink, when the tests are built from a link farm).
@@ -34,7 +36,10 @@ import Testing
             request.timeoutInterval = 60
             let (data, response) = try await URLSession.shared.data(for: request)
             let http = response as! HTTPURLResponse
-            return (http.statusCode, http.value(forHTTPHeaderField: "Content-Type") ?? "", String(decoding: data, as: UTF8.self))
+            return (
+                http.statusCode, http.value(forHTTPHeaderField: "Content-Type") ?? "",
+                String(decoding: data, as: UTF8.self)
+            )
         }
         let index = try await get("/")
         #expect(index.status == 200)
@@ -98,7 +103,9 @@ import Testing
         status.lastError = PipelineError(.connectionLost, "server closed the connection", retryable: true)
         status.commitToDurable.observe(milliseconds: 3)
         status.slot = SlotHealth(walStatus: "reserved", retainedBytes: 4096, safeWALBytes: nil)
-        status.snapshot = [TableSnapshotProgress(schema: "public", table: "t", state: .loading, rowsDone: 1, estimatedRows: 9)]
+        status.snapshot = [
+            TableSnapshotProgress(schema: "public", table: "t", state: .loading, rowsDone: 1, estimatedRows: 9)
+        ]
         let now = Timestamps.now()
         let record = PipelineRecord(id: "p", sourceID: "s", createdAt: now, updatedAt: now)
         let source = SourceRecord(id: "s", host: "h", database: "d", user: "u", createdAt: now, updatedAt: now)

@@ -11,26 +11,33 @@ import Testing
     func streamsIncrementallyAndResumesFromLastEventID() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY, v text);
             ALTER TABLE t REPLICA IDENTITY FULL;
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
         let service = try APIFlowTests.Service()
         let pipelineID = "sse\(database)"
-        let source = try await service.call("POST", "/v1/sources", json: [
-            "name": "events",
-            "host": postgres.host, "port": postgres.port, "database": database,
-            "user": postgres.superuser, "sslmode": "disable",
-        ])
+        let source = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "events",
+                "host": postgres.host, "port": postgres.port, "database": database,
+                "user": postgres.superuser, "sslmode": "disable",
+            ])
         let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
-        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running",
-        ])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)",
+            json: [
+                "source_id": sourceID, "desired_state": "running",
+            ])
         #expect(put.status == 201, "\(put.body ?? "")")
         var state = ""
         for _ in 0..<600 where state != "streaming" {
-            state = (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"] as? String ?? ""
+            state =
+                (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"]
+                as? String ?? ""
             try await Task.sleep(for: .milliseconds(100))
         }
         try #require(state == "streaming")
@@ -50,7 +57,9 @@ import Testing
         let store = try #require(page["store"] as? String)
         #expect(page["last_seq"] as? Int == 3)
         #expect(opening.map(\.id) == ["\(store):1", "\(store):2", "\(store):3"])
-        let event = try #require(opening.dropFirst().first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
+        let event = try #require(
+            opening.dropFirst().first?.data.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) }
+                as? [String: Any])
         #expect(event["op"] as? String == "c")
         #expect((event["after"] as? [String: Any])?["v"] as? String == "a")
 
@@ -63,7 +72,8 @@ import Testing
         try postgres.execute("INSERT INTO t VALUES (4, 'd')", database: database)
         try postgres.execute("INSERT INTO t VALUES (5, 'e')", database: database)
         let second = try SSETestClient(
-            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=0", headers: ["Last-Event-ID": "4"])
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream?after=0",
+            headers: ["Last-Event-ID": "4"])
         try await second.readHead()
         #expect(second.status == 200)
         var resumed = try await second.changes(2)
@@ -86,7 +96,8 @@ import Testing
         // The id as sent comes back as Last-Event-ID; a cursor of another store
         // or beyond the end is refused before the stream starts, never an empty stream.
         let fourth = try SSETestClient(
-            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream", headers: ["Last-Event-ID": "\(store):6"])
+            base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream",
+            headers: ["Last-Event-ID": "\(store):6"])
         try await fourth.readHead()
         #expect(try await fourth.changes(1).map(\.id) == ["\(store):7"])
         fourth.close()
@@ -100,7 +111,9 @@ import Testing
         let beyond = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=99&store=\(store)")
         #expect(beyond.status == 409)
         #expect((beyond.body as? [String: Any])?["last_seq"] as? Int == 7)
-        #expect(try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=2&store=\(otherStore)").status == 409)
+        #expect(
+            try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=2&store=\(otherStore)").status
+                == 409)
 
         // Errors come before the stream, as problem details.
         let invalid = try SSETestClient(
@@ -118,10 +131,12 @@ import Testing
 
     @Test func streamsNothingButTheRetryHintForAPipelineWithoutEvents() async throws {
         let service = try APIFlowTests.Service()
-        let source = try await service.call("POST", "/v1/sources", json: [
-            "name": "events",
-            "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "sslmode": "disable",
-        ])
+        let source = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "events",
+                "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "sslmode": "disable",
+            ])
         let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
         #expect(try await service.call("PUT", "/v1/pipelines/idle", json: ["source_id": sourceID]).status == 201)
         let client = try SSETestClient(base: service.base, path: "/v1/pipelines/idle/events/stream")

@@ -3,10 +3,11 @@
 // The same reader is fuzzed by Fuzz/json-body.
 
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite struct HostileJSONBodyTests {
     private static func repeated(_ text: String, _ count: Int) -> [UInt8] {
@@ -22,13 +23,22 @@ import Testing
         ("unclosed nesting 100k deep", repeated(#"{"a":["#, 100_000)),
         ("a 10 MB string", Array(#"{"name":""#.utf8) + repeated("x", 10_000_000) + Array(#""}"#.utf8)),
         ("a 900 kB name", Array(#"{"name":""#.utf8) + repeated("x", 900_000) + Array(#""}"#.utf8)),
-        ("invalid UTF-8 in a string", Array(#"{"name":""#.utf8) + [0xFF, 0xFE, 0xC3] + Array(#"","#.utf8) + Array(validFields.utf8) + [0x7D]),
+        (
+            "invalid UTF-8 in a string",
+            Array(#"{"name":""#.utf8) + [0xFF, 0xFE, 0xC3] + Array(#"","#.utf8) + Array(validFields.utf8) + [0x7D]
+        ),
         ("a lone surrogate escape", Array(#"{"name":"\ud800",\#(validFields)}"#.utf8)),
         ("a NUL escape in a name", Array(#"{"name":"a\u0000b",\#(validFields),"port":"x"}"#.utf8)),
         ("a port of 1e400", Array(#"{"name":"n","host":"h","database":"d","user":"u","port":1e400}"#.utf8)),
-        ("a port of 400 digits", Array(#"{"name":"n","host":"h","database":"d","user":"u","port":"#.utf8) + repeated("9", 400) + [0x7D]),
+        (
+            "a port of 400 digits",
+            Array(#"{"name":"n","host":"h","database":"d","user":"u","port":"#.utf8) + repeated("9", 400) + [0x7D]
+        ),
         ("a port of -1e-400", Array(#"{"name":"n","host":"h","database":"d","user":"u","port":-1e-400}"#.utf8)),
-        ("a port of 2^63", Array(#"{"name":"n","host":"h","database":"d","user":"u","port":9223372036854775808}"#.utf8)),
+        (
+            "a port of 2^63",
+            Array(#"{"name":"n","host":"h","database":"d","user":"u","port":9223372036854775808}"#.utf8)
+        ),
         ("duplicate keys", Array(#"{"name":"a","name":"b",\#(validFields)}"#.utf8)),
         ("duplicate keys, one escaped", Array(#"{"name":"a","n\u0061me":"b",\#(validFields)}"#.utf8)),
         ("duplicate nested keys", Array(#"{"name":"a","options":{"x":"1","x":"2"},\#(validFields)}"#.utf8)),
@@ -48,7 +58,9 @@ import Testing
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             let (data, response) = try await URLSession.shared.data(for: request)
             let status = (response as! HTTPURLResponse).statusCode
-            #expect((400...499).contains(status), "\(body.name): \(status) \(String(decoding: data.prefix(300), as: UTF8.self))")
+            #expect(
+                (400...499).contains(status),
+                "\(body.name): \(status) \(String(decoding: data.prefix(300), as: UTF8.self))")
             let health = try await service.call("GET", "/healthz")
             #expect(health.status == 200, "after \(body.name)")
         }

@@ -13,7 +13,8 @@ import Testing
         let service = try APIFlowTests.Service()
         let sourceID = try await service.registerSource(postgres, database: "postgres")
         let pipelineID = "broken\(UInt32.random(in: 0...UInt32.max))"
-        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: ["source_id": sourceID, "desired_state": "stopped"])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)", json: ["source_id": sourceID, "desired_state": "stopped"])
         #expect(put.status == 201, "\(put.raw)")
         // An event store that is not a database: reading it fails inside the service.
         let storePath = DataDirectory(path: service.directory.path).eventStorePath(pipelineID: pipelineID)

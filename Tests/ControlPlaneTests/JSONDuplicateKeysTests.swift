@@ -1,8 +1,9 @@
 // The duplicate-name check of request bodies, on valid JSON as JSONSerialization
 // has accepted it.
 
-@testable import ControlPlane
 import Testing
+
+@testable import ControlPlane
 
 @Suite struct JSONDuplicateKeysTests {
     @Test(arguments: [

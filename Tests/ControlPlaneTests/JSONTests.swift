@@ -1,8 +1,9 @@
 // The API's JSON writer: the text it produces for each kind of value.
 
-@testable import ControlPlane
 import Foundation
 import Testing
+
+@testable import ControlPlane
 
 @Suite struct JSONTests {
     private func text(_ value: JSON) -> String { String(decoding: value.bytes, as: UTF8.self) }
@@ -21,8 +22,9 @@ import Testing
     }
 
     @Test func numbers() {
-        #expect(text([Int64.min.json, UInt64.max.json, 0.004.json, Double.nan.json, Double.infinity.json])
-            == "[-9223372036854775808,18446744073709551615,0.004,null,null]")
+        #expect(
+            text([Int64.min.json, UInt64.max.json, 0.004.json, Double.nan.json, Double.infinity.json])
+                == "[-9223372036854775808,18446744073709551615,0.004,null,null]")
         let absent: String? = nil
         #expect(text(["none": absent]) == #"{"none":null}"#)
     }

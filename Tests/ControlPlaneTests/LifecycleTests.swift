@@ -39,7 +39,9 @@ import Testing
             if try activePID(postgres, slot: slot) == nil, !writerLockHeld(storePath) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("a worker still runs after \(context): slot pid \(try activePID(postgres, slot: slot) ?? "none"), lock held \(writerLockHeld(storePath))")
+        Issue.record(
+            "a worker still runs after \(context): slot pid \(try activePID(postgres, slot: slot) ?? "none"), lock held \(writerLockHeld(storePath))"
+        )
     }
 
     static func state(_ service: Service, _ id: String) async throws -> String {
@@ -60,7 +62,8 @@ import Testing
     func racingCommandsLeaveAtMostOneWorkerAndLoseNothing() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY);
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
@@ -75,9 +78,11 @@ import Testing
         }
         let storePath = DataDirectory(path: service.directory.path).eventStorePath(pipelineID: id)
         let sourceID = try await service.registerSource(postgres, database: database)
-        let created = try await service.call("PUT", "/v1/pipelines/\(id)", json: [
-            "source_id": sourceID, "desired_state": "running",
-        ])
+        let created = try await service.call(
+            "PUT", "/v1/pipelines/\(id)",
+            json: [
+                "source_id": sourceID, "desired_state": "running",
+            ])
         #expect(created.status == 201, "\(created.raw)")
         #expect(try await Self.waitForState(service, id, "streaming") == "streaming")
 
@@ -97,7 +102,8 @@ import Testing
                 try await race(first, second)
                 try insert()
                 #expect(try await service.call("POST", "/v1/pipelines/\(id)/stop").status == 200)
-                try await Self.expectNoWorker(postgres, slot: slot, storePath: storePath, "\(first)/\(second) round \(round)")
+                try await Self.expectNoWorker(
+                    postgres, slot: slot, storePath: storePath, "\(first)/\(second) round \(round)")
             }
 
             // A start racing a delete: the pipeline is gone afterwards, and so
@@ -114,7 +120,8 @@ import Testing
                 try await Task.sleep(for: .milliseconds(50))
             }
             let left = try postgres.execute(
-                "SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = '\(otherSlot)'").value("n")
+                "SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = '\(otherSlot)'"
+            ).value("n")
             #expect(left == "0", "start/delete round \(round) left slot \(otherSlot) behind")
             if left != "0" { _ = try? postgres.execute("SELECT pg_drop_replication_slot('\(otherSlot)')") }
         }
@@ -137,7 +144,8 @@ import Testing
     func aFailedPipelineStartsWithItsRecordAsStoredNow() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY);
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
@@ -147,21 +155,29 @@ import Testing
         defer { _ = try? postgres.execute("SELECT pg_drop_replication_slot('\(slot)')") }
 
         // A source pointing at a database that does not exist: the pipeline fails.
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "test", "host": postgres.host, "port": postgres.port, "database": "\(database)_missing",
-            "user": postgres.superuser, "sslmode": "disable",
-        ])
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "test", "host": postgres.host, "port": postgres.port, "database": "\(database)_missing",
+                "user": postgres.superuser, "sslmode": "disable",
+            ])
         let sourceID = try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
-        #expect(try await service.call("PUT", "/v1/pipelines/\(id)", json: [
-            "source_id": sourceID, "desired_state": "running", "publication": "missing",
-        ]).status == 201)
+        #expect(
+            try await service.call(
+                "PUT", "/v1/pipelines/\(id)",
+                json: [
+                    "source_id": sourceID, "desired_state": "running", "publication": "missing",
+                ]
+            ).status == 201)
         #expect(try await Self.waitForState(service, id, "failed") == "failed")
 
         // The source is fixed: the next start must use it.
-        let fixed = try await service.call("PUT", "/v1/sources/\(sourceID)", json: [
-            "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
-            "user": postgres.superuser, "sslmode": "disable",
-        ])
+        let fixed = try await service.call(
+            "PUT", "/v1/sources/\(sourceID)",
+            json: [
+                "name": "test", "host": postgres.host, "port": postgres.port, "database": database,
+                "user": postgres.superuser, "sslmode": "disable",
+            ])
         #expect(fixed.status == 200, "\(fixed.raw)")
         #expect(try await service.call("POST", "/v1/pipelines/\(id)/start").status == 200)
         // Now the publication is the stale setting: the pipeline fails on it.
@@ -170,9 +186,11 @@ import Testing
         #expect(status.raw.contains("publication_missing"), "\(status.raw)")
 
         // A PUT that fixes the publication of a failed pipeline that should run starts it with the new one.
-        let put = try await service.call("PUT", "/v1/pipelines/\(id)", json: [
-            "source_id": sourceID, "desired_state": "running", "publication": "popsink",
-        ])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(id)",
+            json: [
+                "source_id": sourceID, "desired_state": "running", "publication": "popsink",
+            ])
         #expect(put.status == 200, "\(put.raw)")
         #expect(try await Self.waitForState(service, id, "streaming") == "streaming")
         await service.stop()
@@ -182,7 +200,8 @@ import Testing
     func aRecordThatCannotStartFailsAloneAtBoot() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY);
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
@@ -192,19 +211,29 @@ import Testing
         let store = try SQLiteStateStore(path: directory.appendingPathComponent("state.sqlite").path)
         let now = Timestamps.now()
         let good = "p\(database)"
-        defer { _ = try? postgres.execute("SELECT pg_drop_replication_slot('\(PipelineConfig.defaultSlot(pipelineID: good)!)')") }
-        try await store.save(SourceRecord(
-            id: "src", host: postgres.host, port: postgres.port, database: database, user: postgres.superuser,
-            sslmode: "disable", createdAt: now, updatedAt: now))
+        defer {
+            _ = try? postgres.execute(
+                "SELECT pg_drop_replication_slot('\(PipelineConfig.defaultSlot(pipelineID: good)!)')")
+        }
+        try await store.save(
+            SourceRecord(
+                id: "src", host: postgres.host, port: postgres.port, database: database, user: postgres.superuser,
+                sslmode: "disable", createdAt: now, updatedAt: now))
         // Written as an older version could leave them: a source gone, a slot name no server accepts.
-        try await store.save(PipelineRecord(id: "a_orphan", sourceID: "gone", desiredState: .running, createdAt: now, updatedAt: now))
-        try await store.save(PipelineRecord(
-            id: "b_badslot", sourceID: "src", slotName: "Not A Slot", desiredState: .running, createdAt: now, updatedAt: now))
-        try await store.save(PipelineRecord(id: good, sourceID: "src", desiredState: .running, createdAt: now, updatedAt: now))
+        try await store.save(
+            PipelineRecord(id: "a_orphan", sourceID: "gone", desiredState: .running, createdAt: now, updatedAt: now))
+        try await store.save(
+            PipelineRecord(
+                id: "b_badslot", sourceID: "src", slotName: "Not A Slot", desiredState: .running, createdAt: now,
+                updatedAt: now))
+        try await store.save(
+            PipelineRecord(id: good, sourceID: "src", desiredState: .running, createdAt: now, updatedAt: now))
 
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         await registry.resume()
-        for _ in 0..<200 where registry.status(good).state != .streaming { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<200 where registry.status(good).state != .streaming {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(registry.status(good).state == .streaming)
         let orphan = registry.status("a_orphan")
         #expect(orphan.state == .failed)

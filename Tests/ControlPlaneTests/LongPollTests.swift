@@ -20,9 +20,11 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func aLongPollEndsWhenItsClientLeaves() async throws {
         let service = try Service()
-        let source = try await service.call("POST", "/v1/sources", json: [
-            "name": "n", "host": "127.0.0.1", "database": "d", "user": "u",
-        ])
+        let source = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "n", "host": "127.0.0.1", "database": "d", "user": "u",
+            ])
         let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
         #expect(try await service.call("PUT", "/v1/pipelines/idle", json: ["source_id": sourceID]).status == 201)
         #expect(try await Self.answeredLongPolls(service) == 0)
@@ -45,7 +47,8 @@ import Testing
     func aWaitingLongPollIsAnsweredByTheNextCommit() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY);
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
@@ -53,9 +56,13 @@ import Testing
         let id = "p\(database)"
         defer { _ = try? postgres.execute("SELECT pg_drop_replication_slot('popsink_\(id)')") }
         let sourceID = try await service.registerSource(postgres, database: database)
-        #expect(try await service.call("PUT", "/v1/pipelines/\(id)", json: [
-            "source_id": sourceID, "desired_state": "running",
-        ]).status == 201)
+        #expect(
+            try await service.call(
+                "PUT", "/v1/pipelines/\(id)",
+                json: [
+                    "source_id": sourceID, "desired_state": "running",
+                ]
+            ).status == 201)
         #expect(try await LifecycleTests.waitForState(service, id, "streaming") == "streaming")
 
         let started = ContinuousClock.now

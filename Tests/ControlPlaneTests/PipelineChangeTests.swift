@@ -33,7 +33,9 @@ import Testing
     @Test func newFiltersRestartARunningPipelineOtherSettingsWaitForItsNextStart() throws {
         let filtered = Self.changed { $0.filters = TableFilter(excludeTables: ["public.secret"]) }
         #expect(try PipelineChange.of(filtered, previous: Self.stored, active: true) == .restart)
-        let snapshot = Self.changed { $0.snapshot = try! SnapshotSettings(workers: 2, chunkPages: nil, rowsPerGroup: nil) }
+        let snapshot = Self.changed {
+            $0.snapshot = try! SnapshotSettings(workers: 2, chunkPages: nil, rowsPerGroup: nil)
+        }
         #expect(try PipelineChange.of(snapshot, previous: Self.stored, active: true) == .none)
     }
 
@@ -46,13 +48,18 @@ import Testing
             #expect(throws: PipelineChange.Refusal.self) {
                 try PipelineChange.of(Self.changed(edit), previous: Self.stored, active: true)
             }
-            #expect(throws: Never.self) { try PipelineChange.of(Self.changed(edit), previous: Self.stored, active: false) }
+            #expect(throws: Never.self) {
+                try PipelineChange.of(Self.changed(edit), previous: Self.stored, active: false)
+            }
         }
     }
 
     @Test func activeStatesAreTheOnesWithAWorker() {
         let active = [PipelineState.starting, .snapshotting, .streaming, .retrying, .stopping]
-        for state in [PipelineState.created, .starting, .snapshotting, .streaming, .retrying, .stopping, .stopped, .finished, .failed] {
+        for state in [
+            PipelineState.created, .starting, .snapshotting, .streaming, .retrying, .stopping, .stopped, .finished,
+            .failed,
+        ] {
             #expect(state.isActive == active.contains(state), "\(state)")
         }
     }

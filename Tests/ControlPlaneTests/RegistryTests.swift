@@ -18,7 +18,8 @@ import Testing
         let source = SourceRecord(
             id: "src1", host: "127.0.0.1", database: "app", user: "u", password: "secret",
             options: ["connect_timeout": "5"], createdAt: now, updatedAt: now)
-        let pipeline = PipelineRecord(id: "p1", sourceID: "src1", desiredState: .running, createdAt: now, updatedAt: now)
+        let pipeline = PipelineRecord(
+            id: "p1", sourceID: "src1", desiredState: .running, createdAt: now, updatedAt: now)
         do {
             let store = try SQLiteStateStore(path: path)
             try await store.save(source)
@@ -63,7 +64,8 @@ import Testing
     func restartedServiceResumesRunningPipelinesWithoutGapOrDouble() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY);
             ALTER TABLE t REPLICA IDENTITY FULL;
             CREATE PUBLICATION popsink FOR TABLE t;
@@ -74,9 +76,10 @@ import Testing
         let store = try SQLiteStateStore(path: directory.appendingPathComponent("state.sqlite").path)
         let now = Timestamps.now()
         let pipelineID = "p\(database)"
-        try await store.save(SourceRecord(
-            id: "src", host: postgres.host, port: postgres.port, database: database, user: postgres.superuser,
-            sslmode: "disable", createdAt: now, updatedAt: now))
+        try await store.save(
+            SourceRecord(
+                id: "src", host: postgres.host, port: postgres.port, database: database, user: postgres.superuser,
+                sslmode: "disable", createdAt: now, updatedAt: now))
         try await store.save(PipelineRecord(id: pipelineID, sourceID: "src", createdAt: now, updatedAt: now))
         let slot = PipelineConfig.defaultSlot(pipelineID: pipelineID)!
         defer { _ = try? postgres.execute("SELECT pg_drop_replication_slot('\(slot)')") }

@@ -2,10 +2,11 @@
 // `other` (an unknown path under /v1), or `/static` (everything else), so that
 // clients probing random paths cannot create Prometheus series without bound.
 
-@testable import ControlPlane
 import Foundation
 import HTTPServer
 import Testing
+
+@testable import ControlPlane
 
 @Suite struct RouteLabelTests {
     typealias Service = APIFlowTests.Service
@@ -63,23 +64,25 @@ import Testing
         for round in 0..<400 {
             let depth = Int.random(in: 1...6)
             let tail = (0..<depth).map { _ in segment() }.joined(separator: "/")
-            let path = switch round % 4 {
-            case 0: "/v1/" + tail
-            case 1: "/" + tail
-            case 2: "/v1/pipelines/\(segment())/" + ["status", "events", "start", segment()].randomElement()!
-            default: "/v1/sources/\(segment())"
-            }
+            let path =
+                switch round % 4 {
+                case 0: "/v1/" + tail
+                case 1: "/" + tail
+                case 2: "/v1/pipelines/\(segment())/" + ["status", "events", "start", segment()].randomElement()!
+                default: "/v1/sources/\(segment())"
+                }
             let method = ["GET", "POST", "DELETE"].randomElement()!
             let response = try await service.call(method, path)
             #expect(response.status >= 400, "\(method) \(path)")
         }
         let metrics = try await service.call("GET", "/metrics").raw
-        let routes = Set(metrics.split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("popsink_http_requests_total{"),
-                  let start = line.range(of: #"route=""#), let end = line[start.upperBound...].firstIndex(of: "\"")
-            else { return nil }
-            return String(line[start.upperBound..<end])
-        })
+        let routes = Set(
+            metrics.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("popsink_http_requests_total{"),
+                    let start = line.range(of: #"route=""#), let end = line[start.upperBound...].firstIndex(of: "\"")
+                else { return nil }
+                return String(line[start.upperBound..<end])
+            })
         #expect(!routes.isEmpty, "\(metrics)")
         #expect(routes.isSubset(of: Self.allowedLabels), "\(routes.subtracting(Self.allowedLabels))")
         #expect(routes.count <= 8, "\(routes.sorted())")

@@ -28,7 +28,9 @@ final class SSETestClient {
 
     /// Connects to `base` (`http://127.0.0.1:PORT`) and sends `GET path` with `headers`.
     init(base: String, path: String, headers extra: [String: String] = [:]) throws {
-        guard let port = Int(base.split(separator: ":").last ?? "") else { throw SSETestError(description: "no port in \(base)") }
+        guard let port = Int(base.split(separator: ":").last ?? "") else {
+            throw SSETestError(description: "no port in \(base)")
+        }
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SSETestError(description: "socket: \(errno)") }
         var address = sockaddr_in()
@@ -36,7 +38,9 @@ final class SSETestClient {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             Glibc.close(fd)
@@ -72,7 +76,8 @@ final class SSETestClient {
                 status = Int(head[0].split(separator: " ").dropFirst().first ?? "") ?? 0
                 for line in head.dropFirst() {
                     guard let colon = line.firstIndex(of: ":") else { continue }
-                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                        in: .whitespaces)
                 }
                 return
             }
@@ -134,7 +139,8 @@ final class SSETestClient {
 
     private func find(_ needle: [UInt8]) -> Int? {
         guard buffer.count >= needle.count else { return nil }
-        for start in 0...(buffer.count - needle.count) where buffer[start..<start + needle.count].elementsEqual(needle) {
+        for start in 0...(buffer.count - needle.count) where buffer[start..<start + needle.count].elementsEqual(needle)
+        {
             return start
         }
         return nil

@@ -3,18 +3,20 @@
 // the CLI's options, and into the configuration the pipeline runs with.
 
 import CDC
-@testable import ControlPlane
-import Foundation
 import EventStore
+import Foundation
 import PostgresTestSupport
 import Testing
+
+@testable import ControlPlane
 
 @Suite struct SnapshotSettingsTests {
     typealias Service = APIFlowTests.Service
 
     /// A source that is never connected to: enough for pipelines that stay stopped.
     private func source(_ service: Service) async throws -> String {
-        let created = try await service.call("POST", "/v1/sources", json: ["name": "n", "host": "h", "database": "d", "user": "u"])
+        let created = try await service.call(
+            "POST", "/v1/sources", json: ["name": "n", "host": "h", "database": "d", "user": "u"])
         return try #require((created.body as? [String: Any])?["id"] as? String)
     }
 
@@ -31,9 +33,11 @@ import Testing
         var service = try Service()
         let sourceID = try await source(service)
         let given = ["workers": 3, "chunk_pages": 512, "rows_per_group": 2500]
-        let created = try await service.call("POST", "/v1/pipelines", json: [
-            "id": "tuned", "source_id": sourceID, "snapshot": given,
-        ])
+        let created = try await service.call(
+            "POST", "/v1/pipelines",
+            json: [
+                "id": "tuned", "source_id": sourceID, "snapshot": given,
+            ])
         #expect(created.status == 201, "\(created.body ?? "")")
         #expect(settings(created.body) == given)
         #expect(settings(try await service.call("GET", "/v1/pipelines/tuned").body) == given)
@@ -41,18 +45,25 @@ import Testing
         #expect(settings((listed.body as? [[String: Any]])?.first) == given)
         #expect(enabled(created.body) == true)
         // PUT of the same body changes nothing; a field left out takes its default again.
-        let same = try await service.call("PUT", "/v1/pipelines/tuned", json: ["source_id": sourceID, "snapshot": given])
+        let same = try await service.call(
+            "PUT", "/v1/pipelines/tuned", json: ["source_id": sourceID, "snapshot": given])
         #expect(same.status == 200)
-        #expect((same.body as? [String: Any])?["updated_at"] as? String == (created.body as? [String: Any])?["updated_at"] as? String)
-        let partial = try await service.call("PUT", "/v1/pipelines/tuned", json: [
-            "source_id": sourceID, "snapshot": ["workers": 5],
-        ])
+        #expect(
+            (same.body as? [String: Any])?["updated_at"] as? String == (created.body as? [String: Any])?["updated_at"]
+                as? String)
+        let partial = try await service.call(
+            "PUT", "/v1/pipelines/tuned",
+            json: [
+                "source_id": sourceID, "snapshot": ["workers": 5],
+            ])
         let defaults = SnapshotOptions()
         let expected = ["workers": 5, "chunk_pages": Int(defaults.chunkPages), "rows_per_group": defaults.rowsPerGroup]
         #expect(settings(partial.body) == expected)
-        let off = try await service.call("PUT", "/v1/pipelines/tuned", json: [
-            "source_id": sourceID, "snapshot": ["enabled": false, "workers": 5],
-        ])
+        let off = try await service.call(
+            "PUT", "/v1/pipelines/tuned",
+            json: [
+                "source_id": sourceID, "snapshot": ["enabled": false, "workers": 5],
+            ])
         #expect(enabled(off.body) == false, "\(off.raw)")
         #expect(settings(off.body) == expected)
 
@@ -66,12 +77,14 @@ import Testing
 
     @Test func leftOutMeansTheDefaultsOfTheCLI() async throws {
         let service = try Service()
-        let created = try await service.call("PUT", "/v1/pipelines/plain", json: ["source_id": try await source(service)])
+        let created = try await service.call(
+            "PUT", "/v1/pipelines/plain", json: ["source_id": try await source(service)])
         let defaults = SnapshotOptions()
-        #expect(settings(created.body) == [
-            "workers": ProcessInfo.processInfo.activeProcessorCount, "chunk_pages": Int(defaults.chunkPages),
-            "rows_per_group": defaults.rowsPerGroup,
-        ])
+        #expect(
+            settings(created.body) == [
+                "workers": ProcessInfo.processInfo.activeProcessorCount, "chunk_pages": Int(defaults.chunkPages),
+                "rows_per_group": defaults.rowsPerGroup,
+            ])
         await service.stop()
     }
 
@@ -96,20 +109,24 @@ import Testing
             ("fast", ["snapshot"]),
         ]
         for (snapshot, fields) in cases {
-            let response = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": snapshot])
+            let response = try await service.call(
+                "PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": snapshot])
             #expect(response.status == 422, "\(snapshot): \(response.raw)")
             let errors = ((response.body as? [String: Any])?["errors"] as? [[String: Any]]) ?? []
             #expect(Set(errors.compactMap { $0["field"] as? String }) == fields, "\(snapshot): \(response.raw)")
         }
-        let bounds = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": ["workers": 65]])
+        let bounds = try await service.call(
+            "PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "snapshot": ["workers": 65]])
         #expect(bounds.raw.contains("between 1 and 64"), "\(bounds.raw)")
         // The snapshot has one name: the old top-level flag is an unknown field.
-        let old = try await service.call("PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "initial_load": false])
+        let old = try await service.call(
+            "PUT", "/v1/pipelines/bad", json: ["source_id": sourceID, "initial_load": false])
         #expect(old.status == 422 && old.raw.contains("initial_load"), "\(old.raw)")
         #expect(try await service.call("GET", "/v1/pipelines/bad").status == 404)
         // The largest values are accepted.
         let largest = ["workers": 64, "chunk_pages": 4_294_967_295, "rows_per_group": 9_007_199_254_740_991]
-        let accepted = try await service.call("PUT", "/v1/pipelines/big", json: ["source_id": sourceID, "snapshot": largest])
+        let accepted = try await service.call(
+            "PUT", "/v1/pipelines/big", json: ["source_id": sourceID, "snapshot": largest])
         #expect(accepted.status == 201, "\(accepted.raw)")
         #expect(settings(accepted.body) == largest)
         await service.stop()
@@ -126,18 +143,24 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("state.sqlite").path
         let now = Timestamps.now()
-        let source = SourceRecord(id: "s", host: "h", database: "d", user: "u", password: "pw", createdAt: now, updatedAt: now)
-        var record = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(
-            PipelineRecord(id: "old", sourceID: "s", publication: "pub", createdAt: now, updatedAt: now))) as? [String: Any])
+        let source = SourceRecord(
+            id: "s", host: "h", database: "d", user: "u", password: "pw", createdAt: now, updatedAt: now)
+        var record = try #require(
+            try JSONSerialization.jsonObject(
+                with: JSONEncoder().encode(
+                    PipelineRecord(id: "old", sourceID: "s", publication: "pub", createdAt: now, updatedAt: now)))
+                as? [String: Any])
         #expect(record.removeValue(forKey: "snapshot") != nil)
         record["initialLoad"] = false
-        let oldPipeline = String(decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
+        let oldPipeline = String(
+            decoding: try JSONSerialization.data(withJSONObject: record, options: .sortedKeys), as: UTF8.self)
         let oldSource = String(decoding: try JSONEncoder().encode(source), as: UTF8.self)
         do {
             let database = try SQLiteConnection(path: path, mode: .readWrite(create: true))
             defer { database.close() }
             func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
-            try database.execute("""
+            try database.execute(
+                """
                 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
                 INSERT INTO grdb_migrations VALUES ('v1');
                 CREATE TABLE sources (id TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
@@ -169,7 +192,9 @@ import Testing
         let settings = try SnapshotSettings(workers: 2, chunkPages: nil, rowsPerGroup: 10)
         let decoded = try JSONDecoder().decode(SnapshotSettings.self, from: try JSONEncoder().encode(settings))
         #expect(decoded == settings)
-        #expect(decoded.options() == SnapshotOptions(workers: 2, chunkPages: SnapshotOptions().chunkPages, rowsPerGroup: 10))
+        #expect(
+            decoded.options() == SnapshotOptions(workers: 2, chunkPages: SnapshotOptions().chunkPages, rowsPerGroup: 10)
+        )
     }
 
     /// The settings reach the pipeline the registry starts: its configuration
@@ -179,34 +204,41 @@ import Testing
     func theLoadRunsWithTheSettings() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY, v text);
             ALTER TABLE t REPLICA IDENTITY FULL;
             INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 2000) g;
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
-        let pages = try #require(Int(try postgres.execute(
-            "SELECT pg_relation_size('t') / current_setting('block_size')::int AS pages", database: database
-        ).value("pages") ?? ""))
+        let pages = try #require(
+            Int(
+                try postgres.execute(
+                    "SELECT pg_relation_size('t') / current_setting('block_size')::int AS pages", database: database
+                ).value("pages") ?? ""))
         #expect(pages > 10)
         var service = try Service()
         let pipelineID = "p\(database)"
         let sourceID = try await service.registerSource(postgres, database: database)
-        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running",
-            "snapshot": ["workers": 3, "chunk_pages": 4, "rows_per_group": 700],
-        ])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)",
+            json: [
+                "source_id": sourceID, "desired_state": "running",
+                "snapshot": ["workers": 3, "chunk_pages": 4, "rows_per_group": 700],
+            ])
         #expect(put.status == 201, "\(put.body ?? "")")
         let expected = SnapshotOptions(workers: 3, chunkPages: 4, rowsPerGroup: 700)
         #expect(service.registry.config(pipelineID)?.snapshot == expected)
 
         var current: [String: Any] = [:]
         for _ in 0..<300 where current["state"] as? String != "streaming" {
-            current = try #require(try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
+            current = try #require(
+                try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(current["state"] as? String == "streaming", "\(current)")
-        let table = try #require(((current["snapshot"] as? [String: Any])?["tables"] as? [[String: Any]])?.first, "\(current)")
+        let table = try #require(
+            ((current["snapshot"] as? [String: Any])?["tables"] as? [[String: Any]])?.first, "\(current)")
         #expect(table["rows_done"] as? Int == 2000)
         #expect(table["chunks_total"] as? Int == (pages + 3) / 4, "\(pages) pages: \(table)")
 

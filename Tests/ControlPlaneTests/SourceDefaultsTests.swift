@@ -10,10 +10,12 @@ import Testing
     func sslmodeDefaultsToVerifyFullAndRefusesAServerWithoutTLS() async throws {
         let postgres = try TestPostgres.shared()
         let service = try APIFlowTests.Service()
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "default", "host": postgres.host, "port": postgres.port, "database": "postgres",
-            "user": postgres.superuser,
-        ])
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "default", "host": postgres.host, "port": postgres.port, "database": "postgres",
+                "user": postgres.superuser,
+            ])
         #expect(created.status == 201)
         let source = try #require(created.body as? [String: Any], "\(created.raw)")
         #expect(source["sslmode"] as? String == "verify-full")
@@ -25,13 +27,17 @@ import Testing
         #expect("\(connect["detail"] ?? "")".contains("SSL"), "\(check.raw)")
 
         // Asking for less is allowed, and warned about.
-        let plain = try await service.call("PUT", "/v1/sources/\(id)", json: [
-            "name": "default", "host": postgres.host, "port": postgres.port, "database": "postgres",
-            "user": postgres.superuser, "sslmode": "prefer",
-        ])
+        let plain = try await service.call(
+            "PUT", "/v1/sources/\(id)",
+            json: [
+                "name": "default", "host": postgres.host, "port": postgres.port, "database": "postgres",
+                "user": postgres.superuser, "sslmode": "prefer",
+            ])
         #expect((plain.body as? [String: Any])?["sslmode"] as? String == "prefer", "\(plain.raw)")
         let warned = try await service.call("POST", "/v1/sources/\(id)/check")
-        let tls = ((warned.body as? [String: Any])?["checks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "tls" }
+        let tls = ((warned.body as? [String: Any])?["checks"] as? [[String: Any]] ?? []).first {
+            $0["id"] as? String == "tls"
+        }
         #expect(tls?["status"] as? String == "warn", "\(warned.raw)")
         #expect("\(tls?["detail"] ?? "")".contains("not encrypted"))
         await service.stop()

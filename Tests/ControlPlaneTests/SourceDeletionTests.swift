@@ -12,9 +12,11 @@ import Testing
     func aSourceIsNeverDeletedUnderAPipelineCreatedForIt() async throws {
         let service = try Service()
         for round in 0..<20 {
-            let created = try await service.call("POST", "/v1/sources", json: [
-                "name": "n", "host": "127.0.0.1", "database": "d", "user": "u",
-            ])
+            let created = try await service.call(
+                "POST", "/v1/sources",
+                json: [
+                    "name": "n", "host": "127.0.0.1", "database": "d", "user": "u",
+                ])
             let sourceID = try #require((created.body as? [String: Any])?["id"] as? String)
             async let put = service.call("PUT", "/v1/pipelines/p\(round)", json: ["source_id": sourceID])
             async let delete = service.call("DELETE", "/v1/sources/\(sourceID)")

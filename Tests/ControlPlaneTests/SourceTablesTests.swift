@@ -11,7 +11,8 @@ import Testing
     func listsKeysIdentityMembershipAndEstimates() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE a (id int PRIMARY KEY);
             CREATE TABLE b (x int, y text, PRIMARY KEY (y, x));
             ALTER TABLE b REPLICA IDENTITY FULL;
@@ -28,17 +29,22 @@ import Testing
             CREATE PUBLICATION second FOR TABLE c;
             """, database: database)
         let service = try APIFlowTests.Service()
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "tables",
-            "host": postgres.host, "port": postgres.port, "database": database,
-            "user": postgres.superuser, "sslmode": "disable",
-        ])
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "tables",
+                "host": postgres.host, "port": postgres.port, "database": database,
+                "user": postgres.superuser, "sslmode": "disable",
+            ])
         let sourceID = try #require((created.body as? [String: Any])?["id"] as? String)
 
         let listed = try await service.call("GET", "/v1/sources/\(sourceID)/tables")
         #expect(listed.status == 200, "\(listed.raw)")
         let tables = try #require(listed.body as? [[String: Any]])
-        #expect(tables.map { "\($0["schema"] ?? "").\($0["table"] ?? "")" } == ["other.e", "public.a", "public.b", "public.c", "public.d"])
+        #expect(
+            tables.map { "\($0["schema"] ?? "").\($0["table"] ?? "")" } == [
+                "other.e", "public.a", "public.b", "public.c", "public.d",
+            ])
         let byName = Dictionary(uniqueKeysWithValues: tables.map { ("\($0["schema"] ?? "").\($0["table"] ?? "")", $0) })
         #expect(byName["public.a"]?["primary_key"] as? [String] == ["id"])
         #expect(byName["public.a"]?["replica_identity"] as? String == "default")
@@ -59,7 +65,8 @@ import Testing
 
         #expect(try await service.call("GET", "/v1/sources/nope/tables").status == 404)
         #expect(try await service.call("POST", "/v1/sources/\(sourceID)/tables").status == 405)
-        let tooLong = try await service.call("GET", "/v1/sources/\(sourceID)/tables?publication=\(String(repeating: "p", count: 64))")
+        let tooLong = try await service.call(
+            "GET", "/v1/sources/\(sourceID)/tables?publication=\(String(repeating: "p", count: 64))")
         #expect(tooLong.status == 422)
         await service.stop()
     }
@@ -67,10 +74,13 @@ import Testing
     @Test func unreachableSourceIs503() async throws {
         let service = try APIFlowTests.Service()
         // Port 1 on loopback refuses the connection at once.
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "tables",
-            "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "password": "hidden-pw", "sslmode": "disable",
-        ])
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "tables",
+                "host": "127.0.0.1", "port": 1, "database": "d", "user": "u", "password": "hidden-pw",
+                "sslmode": "disable",
+            ])
         let sourceID = try #require((created.body as? [String: Any])?["id"] as? String)
         let answer = try await service.call("GET", "/v1/sources/\(sourceID)/tables")
         #expect(answer.status == 503)

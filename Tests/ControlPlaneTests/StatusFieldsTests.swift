@@ -15,7 +15,8 @@ import Testing
     func eventsByOperationSlotAndSnapshotInStatusAndMetrics() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY, v text);
             ALTER TABLE t REPLICA IDENTITY FULL;
             CREATE PUBLICATION popsink FOR TABLE t;
@@ -23,9 +24,11 @@ import Testing
         let service = try Service()
         let pipelineID = "p\(database)"
         let sourceID = try await service.registerSource(postgres, database: database)
-        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running", "snapshot": ["enabled": false],
-        ])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)",
+            json: [
+                "source_id": sourceID, "desired_state": "running", "snapshot": ["enabled": false],
+            ])
         #expect(put.status == 201, "\(put.body ?? "")")
 
         func status() async throws -> [String: Any] {
@@ -38,7 +41,8 @@ import Testing
         }
         #expect(current["state"] as? String == "streaming")
 
-        try postgres.execute("""
+        try postgres.execute(
+            """
             INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');
             UPDATE t SET v = 'bb' WHERE id = 2;
             DELETE FROM t WHERE id = 3;
@@ -70,7 +74,8 @@ import Testing
         let metrics = try await service.call("GET", "/metrics").raw
         let pipeline = #"pipeline="\#(pipelineID)""#
         for (op, count) in byOp {
-            #expect(sample(metrics, #"popsink_pipeline_events_total{\#(pipeline),op="\#(op)"}"#) == Double(count), "\(op)")
+            #expect(
+                sample(metrics, #"popsink_pipeline_events_total{\#(pipeline),op="\#(op)"}"#) == Double(count), "\(op)")
         }
         #expect(sample(metrics, #"popsink_pipeline_slot_wal_status{\#(pipeline),wal_status="reserved"}"#) == 1)
         #expect(sample(metrics, #"popsink_pipeline_slot_wal_status{\#(pipeline),wal_status="lost"}"#) == 0)
@@ -84,7 +89,8 @@ import Testing
     func snapshotProgressPerTableInStatusAndMetrics() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
-        try postgres.execute("""
+        try postgres.execute(
+            """
             CREATE TABLE a (id int PRIMARY KEY);
             CREATE TABLE b (id int PRIMARY KEY, v text);
             ALTER TABLE a REPLICA IDENTITY FULL;
@@ -97,9 +103,11 @@ import Testing
         let service = try Service()
         let pipelineID = "p\(database)"
         let sourceID = try await service.registerSource(postgres, database: database)
-        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running",
-        ])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)",
+            json: [
+                "source_id": sourceID, "desired_state": "running",
+            ])
         #expect(put.status == 201, "\(put.body ?? "")")
 
         var current: [String: Any] = [:]

@@ -32,7 +32,8 @@ import Testing
         let tls = try TestPostgresTLS.shared()
         for host in ["localhost", "127.0.0.1"] {
             for mode in [PostgresConnection.Mode.sql, .logicalReplication] {
-                let connection = try PostgresConnection(settings: try Self.record(tls, host: host).connectionSettings, mode: mode)
+                let connection = try PostgresConnection(
+                    settings: try Self.record(tls, host: host).connectionSettings, mode: mode)
                 let security = connection.security
                 #expect(security.encrypted && security.verified && security.sslmode == "verify-full")
                 #expect(security.protocol?.hasPrefix("TLSv1.") == true, "\(security)")
@@ -40,16 +41,19 @@ import Testing
             }
         }
         // `require` encrypts without verifying.
-        let require = try PostgresConnection(settings: try Self.record(tls, sslmode: "require").connectionSettings, mode: .sql)
+        let require = try PostgresConnection(
+            settings: try Self.record(tls, sslmode: "require").connectionSettings, mode: .sql)
         #expect(require.security.encrypted && !require.security.verified)
     }
 
     @Test func aWrongCAIsRefusedAndNamed() throws {
         let tls = try TestPostgresTLS.shared()
-        let message = Self.refusal(try Self.record(tls, rootcert: try TestCertificates.shared().otherCA).connectionSettings)
+        let message = Self.refusal(
+            try Self.record(tls, rootcert: try TestCertificates.shared().otherCA).connectionSettings)
         #expect(message.contains("certificate verify failed"), "\(message)")
         // The server sends its CA along, which the other CA does not vouch for.
-        #expect(message.contains("the server's certificate: self-signed certificate in certificate chain"), "\(message)")
+        #expect(
+            message.contains("the server's certificate: self-signed certificate in certificate chain"), "\(message)")
     }
 
     @Test func aWrongHostNameIsRefusedAndNamed() throws {
@@ -91,7 +95,10 @@ import Testing
         let noPassphrase = Self.refusal(settings)
         #expect(noPassphrase.contains("could not load private key"), "\(noPassphrase)")
         settings.sslPasswordFile = certificates.passphraseFile
-        #expect(try PostgresConnection(settings: settings, mode: .sql).query("SELECT current_user").rows == [[TestPostgresTLS.certificateRole]])
+        #expect(
+            try PostgresConnection(settings: settings, mode: .sql).query("SELECT current_user").rows == [
+                [TestPostgresTLS.certificateRole]
+            ])
     }
 
     /// A pipeline over verify-full streams a change, and status, check and
@@ -100,16 +107,19 @@ import Testing
     func aPipelineStreamsOverVerifiedTLS() async throws {
         let tls = try TestPostgresTLS.shared()
         let database = try tls.server.createDatabase(prefix: "tls")
-        try tls.server.execute("""
+        try tls.server.execute(
+            """
             CREATE TABLE t (id int PRIMARY KEY, v text);
             ALTER TABLE t REPLICA IDENTITY FULL;
             CREATE PUBLICATION popsink FOR TABLE t;
             """, database: database)
         let service = try APIFlowTests.Service()
-        let created = try await service.call("POST", "/v1/sources", json: [
-            "name": "tls", "host": "localhost", "port": tls.port, "database": database, "user": "postgres",
-            "sslmode": "verify-full", "sslrootcert": try TestCertificates.shared().ca,
-        ])
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "tls", "host": "localhost", "port": tls.port, "database": database, "user": "postgres",
+                "sslmode": "verify-full", "sslrootcert": try TestCertificates.shared().ca,
+            ])
         let sourceID = try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
         let check = try await service.call("POST", "/v1/sources/\(sourceID)/check")
         let checks = (check.body as? [String: Any])?["checks"] as? [[String: Any]] ?? []
@@ -117,9 +127,11 @@ import Testing
         #expect(tlsCheck?["status"] as? String == "pass", "\(check.raw)")
 
         let pipelineID = "p\(database)"
-        let put = try await service.call("PUT", "/v1/pipelines/\(pipelineID)", json: [
-            "source_id": sourceID, "desired_state": "running",
-        ])
+        let put = try await service.call(
+            "PUT", "/v1/pipelines/\(pipelineID)",
+            json: [
+                "source_id": sourceID, "desired_state": "running",
+            ])
         #expect(put.status == 201, "\(put.raw)")
         var status: [String: Any] = [:]
         for _ in 0..<200 where status["state"] as? String != "streaming" {

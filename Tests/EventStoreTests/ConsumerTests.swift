@@ -3,8 +3,8 @@
 
 import EventStore
 import Foundation
-import Synchronization
 import PostgresWire
+import Synchronization
 import Testing
 
 @Suite struct ConsumerTests {
@@ -58,7 +58,9 @@ import Testing
             let consumers = try EventStoreConsumers(path: path)
             let writerDone = Thread.detachNewThreadAndWait {
                 let writer = try EventStoreWriter(path: path)
-                for group in 0..<200 { try commitTransactions(writer, from: 0x1000 + UInt64(group) * 0x10000, count: 50) }
+                for group in 0..<200 {
+                    try commitTransactions(writer, from: 0x1000 + UInt64(group) * 0x10000, count: 50)
+                }
                 return writer.lastSequence
             }
             var acked: Int64 = 0

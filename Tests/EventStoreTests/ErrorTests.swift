@@ -32,14 +32,14 @@ import Testing
     }
 
     #if os(Linux)
-    /// /sys refuses new files even to root, so this holds whoever runs the tests.
-    @Test func aWriterInAnUnwritableLocationNamesThePathAndCause() throws {
-        let path = "/sys/popsink-eventstore-test/events.db"
-        let error = #expect(throws: EventStoreError.self) { try EventStoreWriter(path: path) }
-        #expect(error.map { [.permissionDenied, .readOnly].contains($0.kind) } == true)
-        #expect(error?.description.contains(path) == true)
-        #expect(error?.systemErrno != 0)
-    }
+        /// /sys refuses new files even to root, so this holds whoever runs the tests.
+        @Test func aWriterInAnUnwritableLocationNamesThePathAndCause() throws {
+            let path = "/sys/popsink-eventstore-test/events.db"
+            let error = #expect(throws: EventStoreError.self) { try EventStoreWriter(path: path) }
+            #expect(error.map { [.permissionDenied, .readOnly].contains($0.kind) } == true)
+            #expect(error?.description.contains(path) == true)
+            #expect(error?.systemErrno != 0)
+        }
     #endif
 
     @Test func aSecondWriterIsRefused() throws {
@@ -88,7 +88,9 @@ import Testing
             message: "database or disk is full", code: 13, extendedCode: 13)
         #expect(error.isRetryable)
         #expect(error.kind.rawValue == "disk_full")
-        #expect(error.description.hasPrefix("event store /data/p1.db: commit group failed: database or disk is full (SQLITE_FULL)."))
+        #expect(
+            error.description.hasPrefix(
+                "event store /data/p1.db: commit group failed: database or disk is full (SQLITE_FULL)."))
         #expect(error.description.contains("Free space"))
     }
 

@@ -16,15 +16,20 @@ import Testing
             try writer.beginGroup()
             var sequences: [Int64] = []
             for ordinal: Int32 in 0..<3 {
-                sequences.append(try writer.append(commitLSN: LSN(0x100), ordinal: ordinal, body: body(LSN(0x100), ordinal)))
+                sequences.append(
+                    try writer.append(commitLSN: LSN(0x100), ordinal: ordinal, body: body(LSN(0x100), ordinal)))
             }
             for ordinal: Int32 in 0..<2 {
-                sequences.append(try writer.append(commitLSN: LSN(0x200), ordinal: ordinal, body: body(LSN(0x200), ordinal)))
+                sequences.append(
+                    try writer.append(commitLSN: LSN(0x200), ordinal: ordinal, body: body(LSN(0x200), ordinal)))
             }
-            let receipt = try writer.commitGroup(checkpoint: Checkpoint(lastCommitLSN: LSN(0x200), flushLSN: LSN(0x228)))
+            let receipt = try writer.commitGroup(
+                checkpoint: Checkpoint(lastCommitLSN: LSN(0x200), flushLSN: LSN(0x228)))
             #expect(sequences == [1, 2, 3, 4, 5])
             #expect(receipt.firstSequence == 1 && receipt.lastSequence == 5 && receipt.eventCount == 5)
-            #expect(receipt.committedAtMicros >= receipt.beganAtMicros && receipt.durableAtMicros >= receipt.committedAtMicros)
+            #expect(
+                receipt.committedAtMicros >= receipt.beganAtMicros
+                    && receipt.durableAtMicros >= receipt.committedAtMicros)
             #expect(writer.lastSequence == 5)
             #expect(writer.checkpoint == Checkpoint(lastCommitLSN: LSN(0x200), flushLSN: LSN(0x228)))
 

@@ -13,7 +13,9 @@ import Testing
         try writer.beginGroup()
         for (index, size) in sizes.enumerated() {
             let lsn = LSN(0x1000 + UInt64(index) * 0x100)
-            try writer.append(commitLSN: lsn, ordinal: 0, body: [UInt8](repeating: UInt8(ascii: "a") + UInt8(index % 26), count: size))
+            try writer.append(
+                commitLSN: lsn, ordinal: 0, body: [UInt8](repeating: UInt8(ascii: "a") + UInt8(index % 26), count: size)
+            )
         }
         let last = LSN(0x1000 + UInt64(sizes.count - 1) * 0x100)
         try writer.commitGroup(checkpoint: Checkpoint(lastCommitLSN: last, flushLSN: last))

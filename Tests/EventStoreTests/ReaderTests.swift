@@ -70,17 +70,17 @@ import Testing
             try writer.beginGroup()
             try writer.append(commitLSN: LSN("16/B374D848")!, ordinal: 0, body: [0])  // 1
             try writer.append(commitLSN: LSN("16/B374D848")!, ordinal: 1, body: [1])  // 2
-            try writer.append(commitLSN: LSN("17/0")!, ordinal: 0, body: [2])         // 3
+            try writer.append(commitLSN: LSN("17/0")!, ordinal: 0, body: [2])  // 3
             try writer.commitGroup(checkpoint: Checkpoint(lastCommitLSN: LSN("17/0")!, flushLSN: LSN("17/28")!))
             // A transaction split over two groups, then snapshot-style rows that
             // share one LSN and arrive out of ordinal order.
             try writer.beginGroup()
-            try writer.append(commitLSN: LSN("18/0")!, ordinal: 0, body: [3])         // 4
+            try writer.append(commitLSN: LSN("18/0")!, ordinal: 0, body: [3])  // 4
             try writer.commitGroup(checkpoint: Checkpoint(lastCommitLSN: LSN("18/0")!, flushLSN: LSN("18/0")!))
             try writer.beginGroup()
-            try writer.append(commitLSN: LSN("18/0")!, ordinal: 1, body: [4])         // 5
-            try writer.append(commitLSN: LSN("19/0")!, ordinal: 5, body: [5])         // 6
-            try writer.append(commitLSN: LSN("19/0")!, ordinal: 2, body: [6])         // 7
+            try writer.append(commitLSN: LSN("18/0")!, ordinal: 1, body: [4])  // 5
+            try writer.append(commitLSN: LSN("19/0")!, ordinal: 5, body: [5])  // 6
+            try writer.append(commitLSN: LSN("19/0")!, ordinal: 2, body: [6])  // 7
             try writer.commitGroup(checkpoint: Checkpoint(lastCommitLSN: LSN("19/0")!, flushLSN: LSN("19/0")!))
 
             let reader = try EventStoreReader(path: path)

@@ -43,17 +43,21 @@ import Testing
     @Test func theBudgetSplitsTheWorkIntoSteps() {
         let policy = RetentionPolicy(maxAge: nil, maxBytes: 2_500, hardMaxBytes: nil)
         // 25 events per step: two whole groups, then five events of the third.
-        #expect(decide(policy, budget: RetentionBudget(maxEvents: 25, maxBytes: 1 << 30))
-            == RetentionDecision(deleteThrough: 25, moreDue: true))
+        #expect(
+            decide(policy, budget: RetentionBudget(maxEvents: 25, maxBytes: 1 << 30))
+                == RetentionDecision(deleteThrough: 25, moreDue: true))
         // Continuing from a partly deleted group.
-        #expect(decide(policy, first: 26, budget: RetentionBudget(maxEvents: 25, maxBytes: 1 << 30))
-            == RetentionDecision(deleteThrough: 50, moreDue: true))
+        #expect(
+            decide(policy, first: 26, budget: RetentionBudget(maxEvents: 25, maxBytes: 1 << 30))
+                == RetentionDecision(deleteThrough: 50, moreDue: true))
         // 350 bytes per step is 3 events of 100 bytes.
-        #expect(decide(policy, budget: RetentionBudget(maxEvents: 1_000, maxBytes: 350))
-            == RetentionDecision(deleteThrough: 3, moreDue: true))
+        #expect(
+            decide(policy, budget: RetentionBudget(maxEvents: 1_000, maxBytes: 350))
+                == RetentionDecision(deleteThrough: 3, moreDue: true))
         // A budget below one event still deletes one, so retention progresses.
-        #expect(decide(policy, budget: RetentionBudget(maxEvents: 1_000, maxBytes: 1))
-            == RetentionDecision(deleteThrough: 1, moreDue: true))
+        #expect(
+            decide(policy, budget: RetentionBudget(maxEvents: 1_000, maxBytes: 1))
+                == RetentionDecision(deleteThrough: 1, moreDue: true))
     }
 
     @Test func consumersHoldEventsBackUntilTheHardCap() {

@@ -2,10 +2,11 @@
 // after delete and recreate (so an old cursor is refused), and given to a
 // store an older version created when a writer opens it.
 
-@testable import EventStore
 import Foundation
 import PostgresWire
 import Testing
+
+@testable import EventStore
 
 @Suite struct StoreIdentityTests {
     @Test func aStoreKeepsItsIDAndARecreatedStoreRefusesOldCursors() throws {
@@ -53,7 +54,9 @@ import Testing
             try commitTransactions(writer, from: 0x1000, count: 5)
             let reader = try EventStoreReader(path: path)
             #expect(try reader.page(after: StoreCursor(sequence: 5), limit: 10).events.isEmpty)
-            let error = #expect(throws: EventStoreError.self) { try reader.page(after: StoreCursor(sequence: 6), limit: 10) }
+            let error = #expect(throws: EventStoreError.self) {
+                try reader.page(after: StoreCursor(sequence: 6), limit: 10)
+            }
             #expect(error?.kind == .cursorBeyondEnd)
             #expect(error?.lastSequence == 5)
         }

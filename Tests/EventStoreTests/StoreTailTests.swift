@@ -50,9 +50,11 @@ import Testing
             let gone = DurableSequence()
             let abandoned = Task {
                 let tail = StoreTail(path: path, after: 1, commits: commits, batch: 10)
-                return try await tail.next(until: .now + .seconds(60), abandon: {
-                    _ = await gone.wait(beyond: 0, until: nil)
-                })
+                return try await tail.next(
+                    until: .now + .seconds(60),
+                    abandon: {
+                        _ = await gone.wait(beyond: 0, until: nil)
+                    })
             }
             try await Task.sleep(for: .milliseconds(50))
             gone.close()

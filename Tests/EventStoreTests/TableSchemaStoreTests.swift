@@ -9,7 +9,8 @@ import Testing
     static func version(_ table: String, _ number: Int64, lsn: UInt64) -> StoredTableSchema {
         StoredTableSchema(
             schema: "public", table: table, version: number, relationOID: 16_384, lsn: LSN(lsn),
-            commitLSN: LSN(lsn + 0x10), columns: #"[{"name":"id"}]"#, change: number == 1 ? nil : #"{"previous_version":1}"#)
+            commitLSN: LSN(lsn + 0x10), columns: #"[{"name":"id"}]"#,
+            change: number == 1 ? nil : #"{"previous_version":1}"#)
     }
 
     @Test func versionsCommitWithTheirGroupAndSurviveReopening() throws {
@@ -41,13 +42,15 @@ import Testing
             }
             let writer = try EventStoreWriter(path: path)
             defer { writer.close() }
-            #expect(try writer.latestTableSchemas() == [Self.version("a", 2, lsn: 0x300), Self.version("b", 1, lsn: 0x100)])
+            #expect(
+                try writer.latestTableSchemas() == [Self.version("a", 2, lsn: 0x300), Self.version("b", 1, lsn: 0x100)])
 
             let reader = try EventStoreReader(path: path)
             defer { reader.close() }
             #expect(try reader.latestTableSchemas().map(\.version) == [2, 1])
-            #expect(try reader.tableSchemaHistory(schema: "public", table: "a")
-                == [Self.version("a", 1, lsn: 0x100), Self.version("a", 2, lsn: 0x300)])
+            #expect(
+                try reader.tableSchemaHistory(schema: "public", table: "a")
+                    == [Self.version("a", 1, lsn: 0x100), Self.version("a", 2, lsn: 0x300)])
             #expect(try reader.tableSchemaHistory(schema: "public", table: "missing").isEmpty)
         }
     }

@@ -15,12 +15,16 @@ struct DecoderStateTests {
 
     @Test func dataMessagesCarryAnXidOnlyInsideAStreamBlock() throws {
         var decoder = PgOutputDecoder(protocolVersion: 2)
-        #expect(try decoder.decode(insertWithoutXid) == .insert(Insert(relationOID: 16384, newTuple: TupleData(.text("1")))))
+        #expect(
+            try decoder.decode(insertWithoutXid) == .insert(Insert(relationOID: 16384, newTuple: TupleData(.text("1"))))
+        )
         #expect(!decoder.isInStreamBlock)
 
         _ = try decoder.decode(streamStart)
         #expect(decoder.isInStreamBlock)
-        #expect(try decoder.decode(insertWithXid) == .insert(Insert(xid: 77, relationOID: 16384, newTuple: TupleData(.text("1")))))
+        #expect(
+            try decoder.decode(insertWithXid)
+                == .insert(Insert(xid: 77, relationOID: 16384, newTuple: TupleData(.text("1")))))
         // Without its xid the relation OID is read as the xid and 'N' is missing.
         #expect(throws: PgOutputError.self) { try decoder.decode(insertWithoutXid) }
 
@@ -53,7 +57,10 @@ struct DecoderStateTests {
         #expect(decoder.isInStreamBlock)
 
         _ = try decoder.decode(streamStop)
-        #expect(try decoder.decode(commit) == .streamCommit(StreamCommit(xid: 77, commitLSN: LSN(1), endLSN: LSN(2), commitTime: .init(rawValue: 3))))
+        #expect(
+            try decoder.decode(commit)
+                == .streamCommit(
+                    StreamCommit(xid: 77, commitLSN: LSN(1), endLSN: LSN(2), commitTime: .init(rawValue: 3))))
     }
 
     @Test func emptyMessage() {
@@ -73,15 +80,17 @@ struct DecoderStateTests {
         #expect(error?.description == "pgoutput message 'Z' (0x5a): unknown message type; 3 bytes: 5a 01 ff")
     }
 
-    @Test(arguments: [
-        ("b", "Begin Prepare"), ("P", "Prepare"), ("K", "Commit Prepared"), ("r", "Rollback Prepared"),
-        ("p", "Stream Prepare"),
-    ] as [(Unicode.Scalar, String)])
+    @Test(
+        arguments: [
+            ("b", "Begin Prepare"), ("P", "Prepare"), ("K", "Commit Prepared"), ("r", "Rollback Prepared"),
+            ("p", "Stream Prepare"),
+        ] as [(Unicode.Scalar, String)])
     func twoPhaseMessagesAreUnsupported(_ letter: Unicode.Scalar, _ name: String) {
         var decoder = PgOutputDecoder(protocolVersion: 3)
         let bytes = MessageBytes.build(letter) { $0.u8(0).u64(1).u64(2).u64(3).u32(4).string("gid") }
         let error = #expect(throws: PgOutputError.self) { try decoder.decode(bytes) }
-        #expect(error?.reason == .unsupported("\(name) is a two-phase commit message; replication runs with two_phase off"))
+        #expect(
+            error?.reason == .unsupported("\(name) is a two-phase commit message; replication runs with two_phase off"))
         #expect(error?.messageID == UInt8(ascii: letter))
     }
 
@@ -90,7 +99,9 @@ struct DecoderStateTests {
         let bytes = insertWithoutXid + [0xAA, 0xBB]
         let error = #expect(throws: PgOutputError.self) { try decoder.decode(bytes) }
         #expect(error?.reason == .trailingBytes(offset: insertWithoutXid.count, count: 2))
-        #expect(error?.description.contains("'I' (0x49, Insert): 2 bytes left over at offset \(insertWithoutXid.count)") == true)
+        #expect(
+            error?.description.contains("'I' (0x49, Insert): 2 bytes left over at offset \(insertWithoutXid.count)")
+                == true)
     }
 
     /// An XLogData frame: 'w', start LSN, end LSN, send time, then the message.
@@ -99,7 +110,7 @@ struct DecoderStateTests {
         frame += MessageBytes.build("I") { $0.u32(16384).ascii("N").tuple([.text("hello"), .null]) }
         var decoder = PgOutputDecoder(protocolVersion: 1)
         let message = try decoder.decode(frame, startingAt: 25)
-        guard case let .insert(insert) = message, case let .text(value) = insert.newTuple.columns[0] else {
+        guard case .insert(let insert) = message, case .text(let value) = insert.newTuple.columns[0] else {
             Issue.record("expected an insert with a text column, got \(message)")
             return
         }

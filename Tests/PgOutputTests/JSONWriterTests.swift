@@ -11,15 +11,26 @@ struct JSONWriterTests {
     @Test func placesCommasAndColons() {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.key("a"); writer.integer(1)
+        writer.key("a")
+        writer.integer(1)
         writer.key("b")
         writer.beginArray()
-        writer.bool(true); writer.bool(false); writer.null(); writer.string("x")
-        writer.beginArray(); writer.endArray()
-        writer.beginObject(); writer.key("n"); writer.rawValue("[1, 2]"); writer.endObject()
+        writer.bool(true)
+        writer.bool(false)
+        writer.null()
+        writer.string("x")
+        writer.beginArray()
         writer.endArray()
-        writer.key("c"); writer.beginObject(); writer.endObject()
-        writer.key("d"); writer.rawValue(ArraySlice("{\"raw\":true}".utf8))
+        writer.beginObject()
+        writer.key("n")
+        writer.rawValue("[1, 2]")
+        writer.endObject()
+        writer.endArray()
+        writer.key("c")
+        writer.beginObject()
+        writer.endObject()
+        writer.key("d")
+        writer.rawValue(ArraySlice("{\"raw\":true}".utf8))
         writer.endObject()
         #expect(writer.jsonString == #"{"a":1,"b":[true,false,null,"x",[],{"n":[1, 2]}],"c":{},"d":{"raw":true}}"#)
     }
@@ -41,7 +52,10 @@ struct JSONWriterTests {
     @Test func integersOfEveryWidth() {
         var writer = JSONWriter()
         writer.beginArray()
-        writer.integer(UInt64.max); writer.integer(Int8.min); writer.integer(UInt16(65535)); writer.integer(Int32.min)
+        writer.integer(UInt64.max)
+        writer.integer(Int8.min)
+        writer.integer(UInt16(65535))
+        writer.integer(Int32.min)
         writer.endArray()
         #expect(writer.jsonString == "[\(UInt64.max),\(Int8.min),65535,\(Int32.min)]")
     }
@@ -70,16 +84,17 @@ struct JSONWriterTests {
 
     /// Invalid UTF-8 becomes U+FFFD the way Swift's own decoder replaces it
     /// (Unicode's maximal-subpart practice), so the output is valid JSON.
-    @Test(arguments: [
-        [0x61, 0xFF, 0x62],
-        [0xC3, 0x28],
-        [0xED, 0xA0, 0x80],  // a UTF-16 surrogate
-        [0xF0, 0x9F, 0x98],  // a truncated 4-byte sequence
-        [0xF4, 0x90, 0x80, 0x80],  // above U+10FFFF
-        [0xC0, 0xAF],  // overlong
-        [0xE2, 0x82, 0xAC, 0x80, 0xE2, 0x82],
-        [0x80],
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x61, 0xFF, 0x62],
+            [0xC3, 0x28],
+            [0xED, 0xA0, 0x80],  // a UTF-16 surrogate
+            [0xF0, 0x9F, 0x98],  // a truncated 4-byte sequence
+            [0xF4, 0x90, 0x80, 0x80],  // above U+10FFFF
+            [0xC0, 0xAF],  // overlong
+            [0xE2, 0x82, 0xAC, 0x80, 0xE2, 0x82],
+            [0x80],
+        ] as [[UInt8]])
     func invalidUTF8IsReplaced(_ bytes: [UInt8]) throws {
         var writer = JSONWriter()
         writer.string(utf8: bytes[...])

@@ -36,21 +36,22 @@ let messageCases: [MessageCase] = [
         bytes: MessageBytes.build("B") { $0.u64(0x16B_3748).u64(UInt64(commitTime.rawValue)).u32(751) },
         expected: .begin(Begin(finalLSN: LSN(0x16B_3748), commitTime: commitTime, xid: 751)),
         malformed: [
-            (MessageBytes.build("B") { $0.u64(1).u64(2).u32(3).u8(0) }, .trailingBytes(offset: 21, count: 1)),
+            (MessageBytes.build("B") { $0.u64(1).u64(2).u32(3).u8(0) }, .trailingBytes(offset: 21, count: 1))
         ]),
     MessageCase(
         name: "Commit",
         bytes: MessageBytes.build("C") { $0.u8(0).u64(0x16B_3748).u64(0x16B_3778).u64(UInt64(commitTime.rawValue)) },
-        expected: .commit(Commit(flags: 0, commitLSN: LSN(0x16B_3748), endLSN: LSN(0x16B_3778), commitTime: commitTime)),
+        expected: .commit(
+            Commit(flags: 0, commitLSN: LSN(0x16B_3748), endLSN: LSN(0x16B_3778), commitTime: commitTime)),
         malformed: [
-            (MessageBytes.build("C") { $0.u8(0).u64(1).u64(2).u64(3).u32(0) }, .trailingBytes(offset: 26, count: 4)),
+            (MessageBytes.build("C") { $0.u8(0).u64(1).u64(2).u64(3).u32(0) }, .trailingBytes(offset: 26, count: 4))
         ]),
     MessageCase(
         name: "Origin",
         bytes: MessageBytes.build("O") { $0.u64(0xABC_DEF0).string("upstream") },
         expected: .origin(Origin(commitLSN: LSN(0xABC_DEF0), name: "upstream")),
         malformed: [
-            (MessageBytes.build("O") { $0.u64(1).string("up").string("stream") }, .trailingBytes(offset: 12, count: 7)),
+            (MessageBytes.build("O") { $0.u64(1).string("up").string("stream") }, .trailingBytes(offset: 12, count: 7))
         ]),
     MessageCase(
         name: "Relation",
@@ -59,39 +60,55 @@ let messageCases: [MessageCase] = [
                 .u8(1).string("id").u32(23).i32(-1)
                 .u8(0).string("email").u32(1043).i32(259)
         },
-        expected: .relation(Relation(
-            oid: 16384, namespace: "public", name: "users", replicaIdentity: .full,
-            columns: [
-                .init(isKey: true, name: "id", typeOID: 23, typeModifier: -1),
-                .init(isKey: false, name: "email", typeOID: 1043, typeModifier: 259),
-            ])),
+        expected: .relation(
+            Relation(
+                oid: 16384, namespace: "public", name: "users", replicaIdentity: .full,
+                columns: [
+                    .init(isKey: true, name: "id", typeOID: 23, typeModifier: -1),
+                    .init(isKey: false, name: "email", typeOID: 1043, typeModifier: 259),
+                ])),
         malformed: [
-            (MessageBytes.build("R") { $0.u32(1).string("public").string("t").ascii("x").i16(0) },
-             .malformed("replica identity 0x78")),
-            (MessageBytes.build("R") { $0.u32(1).string("public").string("t").ascii("d").i16(-1) },
-             .malformed("column count -1")),
+            (
+                MessageBytes.build("R") { $0.u32(1).string("public").string("t").ascii("x").i16(0) },
+                .malformed("replica identity 0x78")
+            ),
+            (
+                MessageBytes.build("R") { $0.u32(1).string("public").string("t").ascii("d").i16(-1) },
+                .malformed("column count -1")
+            ),
             // 3000 columns announced, room for one: a truncation, found before
             // anything is reserved for them.
-            (MessageBytes.build("R") { $0.u32(1).string("").string("t").ascii("d").i16(3000).u8(0).string("c").u32(23).i32(-1) },
-             .truncated(offset: 11, needed: 30000)),
+            (
+                MessageBytes.build("R") {
+                    $0.u32(1).string("").string("t").ascii("d").i16(3000).u8(0).string("c").u32(23).i32(-1)
+                },
+                .truncated(offset: 11, needed: 30000)
+            ),
         ]),
     MessageCase(
         name: "Relation in a streamed block",
         bytes: MessageBytes.build("R") { $0.u32(900).u32(16384).string("").string("t").ascii("n").i16(0) },
-        expected: .relation(Relation(xid: 900, oid: 16384, namespace: "", name: "t", replicaIdentity: .nothing, columns: [])),
+        expected: .relation(
+            Relation(xid: 900, oid: 16384, namespace: "", name: "t", replicaIdentity: .nothing, columns: [])),
         inStream: true),
     MessageCase(
         name: "Relation with index identity",
-        bytes: MessageBytes.build("R") { $0.u32(7).string("s").string("t").ascii("i").i16(1).u8(1).string("k").u32(25).i32(-1) },
-        expected: .relation(Relation(
-            oid: 7, namespace: "s", name: "t", replicaIdentity: .index,
-            columns: [.init(isKey: true, name: "k", typeOID: 25, typeModifier: -1)]))),
+        bytes: MessageBytes.build("R") {
+            $0.u32(7).string("s").string("t").ascii("i").i16(1).u8(1).string("k").u32(25).i32(-1)
+        },
+        expected: .relation(
+            Relation(
+                oid: 7, namespace: "s", name: "t", replicaIdentity: .index,
+                columns: [.init(isKey: true, name: "k", typeOID: 25, typeModifier: -1)]))),
     MessageCase(
         name: "Type",
         bytes: MessageBytes.build("Y") { $0.u32(16390).string("public").string("mood") },
         expected: .type(TypeInfo(oid: 16390, namespace: "public", name: "mood")),
         malformed: [
-            (MessageBytes.build("Y") { $0.u32(1).string("a").string("b").string("c") }, .trailingBytes(offset: 9, count: 2)),
+            (
+                MessageBytes.build("Y") { $0.u32(1).string("a").string("b").string("c") },
+                .trailingBytes(offset: 9, count: 2)
+            )
         ]),
     MessageCase(
         name: "Type in a streamed block",
@@ -103,18 +120,27 @@ let messageCases: [MessageCase] = [
         bytes: MessageBytes.build("I") {
             $0.u32(16384).ascii("N").tuple([.text("1"), .null, .binary([0, 0, 0, 1]), .text("")])
         },
-        expected: .insert(Insert(
-            relationOID: 16384,
-            newTuple: TupleData(.text("1"), .null, .binary([0, 0, 0, 1]), .text("")))),
+        expected: .insert(
+            Insert(
+                relationOID: 16384,
+                newTuple: TupleData(.text("1"), .null, .binary([0, 0, 0, 1]), .text("")))),
         malformed: [
-            (MessageBytes.build("I") { $0.u32(1).ascii("X").tuple([]) },
-             .malformed("expected new tuple marker 'N', got 0x58")),
-            (MessageBytes.build("I") { $0.u32(1).ascii("N").i16(1).ascii("t").i32(-5) },
-             .malformed("column value length -5")),
-            (MessageBytes.build("I") { $0.u32(1).ascii("N").i16(1).ascii("z") },
-             .malformed("tuple column kind 0x7a")),
-            (MessageBytes.build("I") { $0.u32(1).ascii("N").i16(-2) },
-             .malformed("tuple column count -2")),
+            (
+                MessageBytes.build("I") { $0.u32(1).ascii("X").tuple([]) },
+                .malformed("expected new tuple marker 'N', got 0x58")
+            ),
+            (
+                MessageBytes.build("I") { $0.u32(1).ascii("N").i16(1).ascii("t").i32(-5) },
+                .malformed("column value length -5")
+            ),
+            (
+                MessageBytes.build("I") { $0.u32(1).ascii("N").i16(1).ascii("z") },
+                .malformed("tuple column kind 0x7a")
+            ),
+            (
+                MessageBytes.build("I") { $0.u32(1).ascii("N").i16(-2) },
+                .malformed("tuple column count -2")
+            ),
         ]),
     MessageCase(
         name: "Insert in a streamed block",
@@ -126,29 +152,35 @@ let messageCases: [MessageCase] = [
         bytes: MessageBytes.build("U") { $0.u32(16384).ascii("N").tuple([.text("1"), .unchangedToast]) },
         expected: .update(Update(relationOID: 16384, oldTuple: nil, newTuple: TupleData(.text("1"), .unchangedToast))),
         malformed: [
-            (MessageBytes.build("U") { $0.u32(1).ascii("Q").tuple([]) },
-             .malformed("expected old tuple marker 'K' or 'O', got 0x51")),
+            (
+                MessageBytes.build("U") { $0.u32(1).ascii("Q").tuple([]) },
+                .malformed("expected old tuple marker 'K' or 'O', got 0x51")
+            )
         ]),
     MessageCase(
         name: "Update with old key",
         bytes: MessageBytes.build("U") {
             $0.u32(16384).ascii("K").tuple([.text("1"), .null]).ascii("N").tuple([.text("10"), .text("one")])
         },
-        expected: .update(Update(
-            relationOID: 16384, oldTuple: .key(TupleData(.text("1"), .null)),
-            newTuple: TupleData(.text("10"), .text("one")))),
+        expected: .update(
+            Update(
+                relationOID: 16384, oldTuple: .key(TupleData(.text("1"), .null)),
+                newTuple: TupleData(.text("10"), .text("one")))),
         malformed: [
-            (MessageBytes.build("U") { $0.u32(1).ascii("K").tuple([]).ascii("K").tuple([]) },
-             .malformed("expected new tuple marker 'N', got 0x4b")),
+            (
+                MessageBytes.build("U") { $0.u32(1).ascii("K").tuple([]).ascii("K").tuple([]) },
+                .malformed("expected new tuple marker 'N', got 0x4b")
+            )
         ]),
     MessageCase(
         name: "Update with old row",
         bytes: MessageBytes.build("U") {
             $0.u32(16384).ascii("O").tuple([.text("1"), .text("a")]).ascii("N").tuple([.text("1"), .text("b")])
         },
-        expected: .update(Update(
-            relationOID: 16384, oldTuple: .full(TupleData(.text("1"), .text("a"))),
-            newTuple: TupleData(.text("1"), .text("b"))))),
+        expected: .update(
+            Update(
+                relationOID: 16384, oldTuple: .full(TupleData(.text("1"), .text("a"))),
+                newTuple: TupleData(.text("1"), .text("b"))))),
     MessageCase(
         name: "Update in a streamed block",
         bytes: MessageBytes.build("U") { $0.u32(902).u32(5).ascii("N").tuple([.null]) },
@@ -159,8 +191,10 @@ let messageCases: [MessageCase] = [
         bytes: MessageBytes.build("D") { $0.u32(16384).ascii("K").tuple([.text("10"), .null]) },
         expected: .delete(Delete(relationOID: 16384, oldTuple: .key(TupleData(.text("10"), .null)))),
         malformed: [
-            (MessageBytes.build("D") { $0.u32(1).ascii("N").tuple([]) },
-             .malformed("expected old tuple marker 'K' or 'O', got 0x4e")),
+            (
+                MessageBytes.build("D") { $0.u32(1).ascii("N").tuple([]) },
+                .malformed("expected old tuple marker 'K' or 'O', got 0x4e")
+            )
         ]),
     MessageCase(
         name: "Delete with old row",
@@ -191,9 +225,10 @@ let messageCases: [MessageCase] = [
     MessageCase(
         name: "Message",
         bytes: MessageBytes.build("M") { $0.u8(1).u64(0x1938B00).string("fx").i32(5).raw(Array("hello".utf8)) },
-        expected: .message(LogicalMessage(transactional: true, lsn: LSN(0x1938B00), prefix: "fx", content: ArraySlice("hello".utf8))),
+        expected: .message(
+            LogicalMessage(transactional: true, lsn: LSN(0x1938B00), prefix: "fx", content: ArraySlice("hello".utf8))),
         malformed: [
-            (MessageBytes.build("M") { $0.u8(0).u64(1).string("fx").i32(-1) }, .malformed("content length -1")),
+            (MessageBytes.build("M") { $0.u8(0).u64(1).string("fx").i32(-1) }, .malformed("content length -1"))
         ]),
     MessageCase(
         name: "Message, not transactional, binary content",
@@ -218,12 +253,18 @@ let messageCases: [MessageCase] = [
         malformed: [(MessageBytes.build("E") { $0.u8(0) }, .trailingBytes(offset: 1, count: 1))]),
     MessageCase(
         name: "Stream Commit",
-        bytes: MessageBytes.build("c") { $0.u32(756).u8(0).u64(0x1DCD1F0).u64(0x1DCD2C0).u64(UInt64(commitTime.rawValue)) },
-        expected: .streamCommit(StreamCommit(
-            xid: 756, flags: 0, commitLSN: LSN(0x1DCD1F0), endLSN: LSN(0x1DCD2C0), commitTime: commitTime)),
+        bytes: MessageBytes.build("c") {
+            $0.u32(756).u8(0).u64(0x1DCD1F0).u64(0x1DCD2C0).u64(UInt64(commitTime.rawValue))
+        },
+        expected: .streamCommit(
+            StreamCommit(
+                xid: 756, flags: 0, commitLSN: LSN(0x1DCD1F0), endLSN: LSN(0x1DCD2C0), commitTime: commitTime)),
         protocolVersion: 2,
         malformed: [
-            (MessageBytes.build("c") { $0.u32(1).u8(0).u64(1).u64(2).u64(3).u8(9) }, .trailingBytes(offset: 30, count: 1)),
+            (
+                MessageBytes.build("c") { $0.u32(1).u8(0).u64(1).u64(2).u64(3).u8(9) },
+                .trailingBytes(offset: 30, count: 1)
+            )
         ]),
     MessageCase(
         name: "Stream Abort",
@@ -232,13 +273,14 @@ let messageCases: [MessageCase] = [
         protocolVersion: 2,
         malformed: [
             // Abort LSN and time belong to protocol version 4 only.
-            (MessageBytes.build("A") { $0.u32(1).u32(1).u64(2).u64(3) }, .trailingBytes(offset: 9, count: 16)),
+            (MessageBytes.build("A") { $0.u32(1).u32(1).u64(2).u64(3) }, .trailingBytes(offset: 9, count: 16))
         ]),
     MessageCase(
         name: "Stream Abort, protocol 4 with abort LSN and time",
         bytes: MessageBytes.build("A") { $0.u32(758).u32(758).u64(0x1E25460).u64(UInt64(commitTime.rawValue)) },
-        expected: .streamAbort(StreamAbort(
-            xid: 758, subtransactionXid: 758, abortLSN: LSN(0x1E25460), abortTime: commitTime)),
+        expected: .streamAbort(
+            StreamAbort(
+                xid: 758, subtransactionXid: 758, abortLSN: LSN(0x1E25460), abortTime: commitTime)),
         protocolVersion: 4,
         validPrefixLengths: [9]),
     MessageCase(
@@ -273,8 +315,8 @@ struct MessageFixtureTests {
             #expect(error.messageID == fixture.bytes[0])
             #expect(error.bytes == short)
             switch error.reason {
-            case let .truncated(offset, _): #expect(offset <= length)
-            case let .unterminatedString(offset): #expect(offset <= length)
+            case .truncated(let offset, _): #expect(offset <= length)
+            case .unterminatedString(let offset): #expect(offset <= length)
             default: Issue.record("\(length) bytes: expected truncation, got \(error.reason)")
             }
         }

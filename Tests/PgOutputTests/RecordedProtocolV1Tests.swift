@@ -19,7 +19,9 @@ struct RecordedProtocolV1Tests {
 
     private var relations: [String: Relation] {
         var byName: [String: Relation] = [:]
-        for case let .relation(relation) in messages where byName[relation.name] == nil { byName[relation.name] = relation }
+        for case .relation(let relation) in messages where byName[relation.name] == nil {
+            byName[relation.name] = relation
+        }
         return byName
     }
 
@@ -28,9 +30,9 @@ struct RecordedProtocolV1Tests {
         guard let oid = relations[name]?.oid else { return [] }
         return messages.filter {
             switch $0 {
-            case let .insert(m): m.relationOID == oid
-            case let .update(m): m.relationOID == oid
-            case let .delete(m): m.relationOID == oid
+            case .insert(let m): m.relationOID == oid
+            case .update(let m): m.relationOID == oid
+            case .delete(let m): m.relationOID == oid
             default: false
             }
         }
@@ -41,11 +43,11 @@ struct RecordedProtocolV1Tests {
         var transactions = 0
         for (message, row) in zip(messages, recorded) {
             switch message {
-            case let .begin(b):
+            case .begin(let b):
                 #expect(begin == nil, "line \(row.line): Begin inside a transaction")
                 #expect(b.xid == row.xid, "line \(row.line)")
                 begin = b
-            case let .commit(commit):
+            case .commit(let commit):
                 let open = try #require(begin, "line \(row.line): Commit without Begin")
                 #expect(commit.commitLSN == open.finalLSN, "line \(row.line)")
                 #expect(commit.endLSN == row.lsn, "line \(row.line): the peeked LSN of a commit is its end")
@@ -53,10 +55,13 @@ struct RecordedProtocolV1Tests {
                 #expect(commit.endLSN > commit.commitLSN)
                 begin = nil
                 transactions += 1
-            case let .message(m) where !m.transactional:
-                #expect(begin == nil && row.xid == 0, "line \(row.line): non-transactional message outside a transaction")
+            case .message(let m) where !m.transactional:
+                #expect(
+                    begin == nil && row.xid == 0, "line \(row.line): non-transactional message outside a transaction")
             default:
-                #expect(begin != nil && row.xid == begin?.xid, "line \(row.line): \(message.id.name) outside its transaction")
+                #expect(
+                    begin != nil && row.xid == begin?.xid,
+                    "line \(row.line): \(message.id.name) outside its transaction")
             }
         }
         #expect(begin == nil)
@@ -88,7 +93,7 @@ struct RecordedProtocolV1Tests {
 
         // Types: the enum by its own name; the domain by its base type's name
         // in pg_catalog (""), with the domain's own OID.
-        let types = messages.compactMap { if case let .type(t) = $0 { t } else { nil } }
+        let types = messages.compactMap { if case .type(let t) = $0 { t } else { nil } }
         let mood = try #require(types.first { $0.name == "fx_mood" })
         #expect(mood.namespace == "public")
         #expect(full.columns[2].typeOID == mood.oid)
@@ -98,7 +103,9 @@ struct RecordedProtocolV1Tests {
     }
 
     @Test func schemaChangeSendsANewRelation() {
-        let fullRelations = messages.compactMap { if case let .relation(r) = $0, r.name == "fx_full" { r } else { nil } }
+        let fullRelations = messages.compactMap {
+            if case .relation(let r) = $0, r.name == "fx_full" { r } else { nil }
+        }
         #expect(fullRelations.count == 2)
         #expect(fullRelations.last?.columns.map(\.name) == ["id", "name", "mood", "score", "extra"])
         #expect(fullRelations.last?.columns.last?.typeOID == 20)
@@ -108,16 +115,25 @@ struct RecordedProtocolV1Tests {
     @Test func insertsUpdatesAndDeletesWithFullIdentity() {
         let changes = changes(of: "fx_full")
         let expected: [PgOutputMessage] = [
-            .insert(Insert(relationOID: oid("fx_full"), newTuple: TupleData(.text("1"), .text("alice"), .text("happy"), .text("7")))),
-            .insert(Insert(relationOID: oid("fx_full"), newTuple: TupleData(.text("2"), .null, .text("sad"), .text("1")))),
-            .update(Update(
-                relationOID: oid("fx_full"),
-                oldTuple: .full(TupleData(.text("1"), .text("alice"), .text("happy"), .text("7"))),
-                newTuple: TupleData(.text("1"), .text("alicia"), .text("happy"), .text("7")))),
-            .delete(Delete(relationOID: oid("fx_full"), oldTuple: .full(TupleData(.text("2"), .null, .text("sad"), .text("1"))))),
-            .insert(Insert(
-                relationOID: oid("fx_full"),
-                newTuple: TupleData(.text("3"), .text("carol"), .text("ok"), .text("3"), .text("42")))),
+            .insert(
+                Insert(
+                    relationOID: oid("fx_full"),
+                    newTuple: TupleData(.text("1"), .text("alice"), .text("happy"), .text("7")))),
+            .insert(
+                Insert(relationOID: oid("fx_full"), newTuple: TupleData(.text("2"), .null, .text("sad"), .text("1")))),
+            .update(
+                Update(
+                    relationOID: oid("fx_full"),
+                    oldTuple: .full(TupleData(.text("1"), .text("alice"), .text("happy"), .text("7"))),
+                    newTuple: TupleData(.text("1"), .text("alicia"), .text("happy"), .text("7")))),
+            .delete(
+                Delete(
+                    relationOID: oid("fx_full"), oldTuple: .full(TupleData(.text("2"), .null, .text("sad"), .text("1")))
+                )),
+            .insert(
+                Insert(
+                    relationOID: oid("fx_full"),
+                    newTuple: TupleData(.text("3"), .text("carol"), .text("ok"), .text("3"), .text("42")))),
         ]
         #expect(changes == expected)
     }
@@ -125,10 +141,12 @@ struct RecordedProtocolV1Tests {
     @Test func keyChangeSendsTheOldKey() {
         let expected: [PgOutputMessage] = [
             .insert(Insert(relationOID: oid("fx_keyed"), newTuple: TupleData(.text("1"), .text("one")))),
-            .update(Update(
-                relationOID: oid("fx_keyed"), oldTuple: .key(TupleData(.text("1"), .null)),
-                newTuple: TupleData(.text("10"), .text("one")))),
-            .update(Update(relationOID: oid("fx_keyed"), oldTuple: nil, newTuple: TupleData(.text("10"), .text("ten")))),
+            .update(
+                Update(
+                    relationOID: oid("fx_keyed"), oldTuple: .key(TupleData(.text("1"), .null)),
+                    newTuple: TupleData(.text("10"), .text("one")))),
+            .update(
+                Update(relationOID: oid("fx_keyed"), oldTuple: nil, newTuple: TupleData(.text("10"), .text("ten")))),
             .delete(Delete(relationOID: oid("fx_keyed"), oldTuple: .key(TupleData(.text("10"), .null)))),
         ]
         #expect(changes(of: "fx_keyed") == expected)
@@ -136,23 +154,30 @@ struct RecordedProtocolV1Tests {
 
     @Test func unchangedToastIsMarked() {
         let expected: [PgOutputMessage] = [
-            .insert(Insert(relationOID: oid("fx_toast"), newTuple: TupleData(.text("1"), .text(String(repeating: "x", count: 3000)), .text("0")))),
-            .update(Update(relationOID: oid("fx_toast"), oldTuple: nil, newTuple: TupleData(.text("1"), .unchangedToast, .text("1")))),
+            .insert(
+                Insert(
+                    relationOID: oid("fx_toast"),
+                    newTuple: TupleData(.text("1"), .text(String(repeating: "x", count: 3000)), .text("0")))),
+            .update(
+                Update(
+                    relationOID: oid("fx_toast"), oldTuple: nil,
+                    newTuple: TupleData(.text("1"), .unchangedToast, .text("1")))),
         ]
         #expect(changes(of: "fx_toast") == expected)
     }
 
     @Test func truncates() {
-        let truncates = messages.compactMap { if case let .truncate(t) = $0 { t } else { nil } }
-        #expect(truncates == [
-            Truncate(cascade: false, restartIdentity: false, relationOIDs: [oid("fx_keyed"), oid("fx_other")]),
-            Truncate(cascade: true, restartIdentity: true, relationOIDs: [oid("fx_other")]),
-        ])
+        let truncates = messages.compactMap { if case .truncate(let t) = $0 { t } else { nil } }
+        #expect(
+            truncates == [
+                Truncate(cascade: false, restartIdentity: false, relationOIDs: [oid("fx_keyed"), oid("fx_other")]),
+                Truncate(cascade: true, restartIdentity: true, relationOIDs: [oid("fx_other")]),
+            ])
     }
 
     @Test func logicalMessages() throws {
         let logical = messages.enumerated().compactMap { index, message in
-            if case let .message(m) = message { (index, m) } else { nil }
+            if case .message(let m) = message { (index, m) } else { nil }
         }
         #expect(logical.map(\.1.prefix) == ["fx", "fx"])
         #expect(logical.map(\.1.transactional) == [true, false])
@@ -168,7 +193,7 @@ struct RecordedProtocolV1Tests {
         #expect(messages[index] == .origin(Origin(commitLSN: LSN("0/ABCDEF0")!, name: "fx_origin")))
         // Sent right after Begin; pg_replication_origin_xact_setup also set
         // the commit time to the origin's, 2026-01-02 03:04:05+00.
-        guard case let .begin(begin) = messages[index - 1] else {
+        guard case .begin(let begin) = messages[index - 1] else {
             Issue.record("Origin should follow Begin")
             return
         }

@@ -22,8 +22,10 @@ struct RecordedStreamingTests {
 
     @Test func everyStreamMessageTypeIsPresent() {
         let ids = Set(messages.map(\.id))
-        for id in [MessageID.streamStart, .streamStop, .streamCommit, .streamAbort, .begin, .commit,
-                   .relation, .type, .insert, .update, .delete, .truncate, .message] {
+        for id in [
+            MessageID.streamStart, .streamStop, .streamCommit, .streamAbort, .begin, .commit,
+            .relation, .type, .insert, .update, .delete, .truncate, .message,
+        ] {
             #expect(ids.contains(id), "\(id.name)")
         }
     }
@@ -34,7 +36,7 @@ struct RecordedStreamingTests {
         var seenTransactions: Set<UInt32> = []
         for (message, row) in zip(messages, recorded) {
             switch message {
-            case let .streamStart(start):
+            case .streamStart(let start):
                 #expect(block == nil)
                 #expect(start.xid == row.xid, "line \(row.line)")
                 #expect(start.isFirstSegment == !seenTransactions.contains(start.xid), "line \(row.line)")
@@ -43,7 +45,7 @@ struct RecordedStreamingTests {
             case .streamStop:
                 #expect(block != nil)
                 block = nil
-            case let .streamCommit(commit):
+            case .streamCommit(let commit):
                 #expect(block == nil)
                 #expect(commit.xid == row.xid)
                 #expect(commit.endLSN == row.lsn, "line \(row.line): the peeked LSN of a commit is its end")
@@ -72,13 +74,13 @@ struct RecordedStreamingTests {
         var aborts: [StreamAbort] = []
 
         for message in messages {
-            if case let .relation(relation) = message { relations[relation.oid] = relation }
+            if case .relation(let relation) = message { relations[relation.oid] = relation }
             switch message {
-            case let .streamStart(start): current = start.xid
+            case .streamStart(let start): current = start.xid
             case .streamStop: current = nil
-            case let .streamCommit(commit):
+            case .streamCommit(let commit):
                 published += (staged.removeValue(forKey: commit.xid) ?? []).map(\.change)
-            case let .streamAbort(abort):
+            case .streamAbort(let abort):
                 aborts.append(abort)
                 if abort.abortsTransaction {
                     staged[abort.xid] = nil
@@ -103,11 +105,13 @@ struct RecordedStreamingTests {
 
         let big = try #require(relations.values.first { $0.name == "fx_big" })
         var payloads: [String: Int] = [:]
-        var updates = 0, deletes = 0, truncates = 0
+        var updates = 0
+        var deletes = 0
+        var truncates = 0
         for change in published {
             switch change {
-            case let .insert(insert) where insert.relationOID == big.oid:
-                guard case let .text(text) = insert.newTuple.columns[1] else { continue }
+            case .insert(let insert) where insert.relationOID == big.oid:
+                guard case .text(let text) = insert.newTuple.columns[1] else { continue }
                 let payload = text.utf8String.hasPrefix("row ") ? "row" : text.utf8String
                 payloads[payload, default: 0] += 1
             case .update: updates += 1
@@ -128,13 +132,13 @@ struct RecordedStreamingTests {
     /// The xid of a data message (nil outside a streamed block); nil for others.
     private func dataXid(_ message: PgOutputMessage) -> UInt32?? {
         switch message {
-        case let .relation(m): m.xid
-        case let .type(m): m.xid
-        case let .insert(m): m.xid
-        case let .update(m): m.xid
-        case let .delete(m): m.xid
-        case let .truncate(m): m.xid
-        case let .message(m): m.xid
+        case .relation(let m): m.xid
+        case .type(let m): m.xid
+        case .insert(let m): m.xid
+        case .update(let m): m.xid
+        case .delete(let m): m.xid
+        case .truncate(let m): m.xid
+        case .message(let m): m.xid
         default: nil
         }
     }

@@ -30,9 +30,9 @@ struct RecordedValuesTests {
         for recorded in try RecordedFixture.load("values") {
             let message = try decoder.decode(recorded.bytes)
             switch message {
-            case let .type(type):
+            case .type(let type):
                 types[type.name] = type
-            case let .relation(relation):
+            case .relation(let relation):
                 relations[relation.oid] = relation
                 let valOID = relation.columns.first { $0.name == "val" }?.typeOID ?? 0
                 // What the pipeline learns from the catalog: this domain is an
@@ -44,23 +44,24 @@ struct RecordedValuesTests {
                 if relation.name == "t_enum_array", types["fx_mood"] != nil {
                     custom[valOID] = .array(element: .other)
                 }
-            case let .insert(insert):
+            case .insert(let insert):
                 let relation = try #require(relations[insert.relationOID])
                 let names = relation.columns.map(\.name)
                 let label = try #require(names.firstIndex(of: "label"))
                 let val = try #require(names.firstIndex(of: "val"))
                 let expected = try #require(names.firstIndex(of: "expected"))
-                guard case let .text(labelText) = insert.newTuple.columns[label],
-                      case let .text(expectedText) = insert.newTuple.columns[expected]
+                guard case .text(let labelText) = insert.newTuple.columns[label],
+                    case .text(let expectedText) = insert.newTuple.columns[expected]
                 else {
                     Issue.record("\(relation.name): label or expected missing")
                     continue
                 }
-                rows.append(Row(
-                    table: relation.name, label: labelText.utf8String,
-                    kind: custom[relation.columns[val].typeOID]
-                        ?? ValueKind.builtin(oid: relation.columns[val].typeOID) ?? .other,
-                    value: insert.newTuple.columns[val], expected: expectedText.utf8String))
+                rows.append(
+                    Row(
+                        table: relation.name, label: labelText.utf8String,
+                        kind: custom[relation.columns[val].typeOID]
+                            ?? ValueKind.builtin(oid: relation.columns[val].typeOID) ?? .other,
+                        value: insert.newTuple.columns[val], expected: expectedText.utf8String))
             default:
                 break
             }

@@ -26,7 +26,8 @@ struct ValueConverterTests {
         ("2026-01-01 10:00:00\"+00", .timestamptz),
         ("10:00:00", .timetz), ("10:00:00+0200", .timetz),
         ("{1,2", .array(element: .integer)), ("1,2}", .array(element: .integer)), ("{1,,2}", .array(element: .integer)),
-        ("{\"a}", .array(element: .text)), ("[1:2]{1,2}", .array(element: .integer)), ("{1}x", .array(element: .integer)),
+        ("{\"a}", .array(element: .text)), ("[1:2]{1,2}", .array(element: .integer)),
+        ("{1}x", .array(element: .integer)),
         ("{a\"b}", .array(element: .text)), ("{{{{{{{1}}}}}}}", .array(element: .integer)),
         ("{1.5}", .array(element: .integer)),
     ])
@@ -125,7 +126,9 @@ struct ValueConverterTests {
     @Test func boxArraysUseSemicolons() throws {
         let kind = try #require(ValueKind.builtin(oid: 1020))
         #expect(try json("{(1,1),(0,0);(3,3),(2,2)}", kind) == #"["(1,1),(0,0)","(3,3),(2,2)"]"#)
-        #expect(try json("{(1,1),(0,0);(3,3),(2,2)}", .array(element: .other)) == #"["(1","1)","(0","0);(3","3)","(2","2)"]"#)
+        #expect(
+            try json("{(1,1),(0,0);(3,3),(2,2)}", .array(element: .other))
+                == #"["(1","1)","(0","0);(3","3)","(2","2)"]"#)
     }
 
     @Test func jsonWriterValueShortcut() throws {

@@ -111,7 +111,8 @@ public struct CaptureHarness: Sendable {
     public func dropSlot() async throws {
         for _ in 0..<300 {
             let active = try execute(
-                "SELECT active FROM pg_replication_slots WHERE slot_name = '\(slotName)'").value("active")
+                "SELECT active FROM pg_replication_slots WHERE slot_name = '\(slotName)'"
+            ).value("active")
             if active == nil { return }
             if active == "f" {
                 try execute("SELECT pg_drop_replication_slot('\(slotName)')")
@@ -130,7 +131,8 @@ public struct CaptureHarness: Sendable {
     /// for the cluster's teardown.
     public func cleanUp() {
         _ = try? execute(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '\(slotName)' AND NOT active")
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '\(slotName)' AND NOT active"
+        )
         removeDataDirectory()
     }
 }
@@ -145,7 +147,8 @@ public struct Event {
         sequence = stored.sequence
         id = stored.id
         let object = try JSONSerialization.jsonObject(with: Data(stored.body), options: [.fragmentsAllowed])
-        json = try #require(object as? [String: Any], "event is not a JSON object: \(String(decoding: stored.body, as: UTF8.self))")
+        json = try #require(
+            object as? [String: Any], "event is not a JSON object: \(String(decoding: stored.body, as: UTF8.self))")
     }
 
     public var op: String { json["op"] as? String ?? "" }

@@ -12,7 +12,8 @@ public final class PopsinkProcess {
     }
 
     private init(_ arguments: [String], environment: [String: String?]) throws {
-        outputFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("popsink-\(UUID().uuidString).log")
+        outputFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "popsink-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: outputFile)
         process.executableURL = Self.binary

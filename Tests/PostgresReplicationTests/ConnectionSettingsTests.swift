@@ -7,7 +7,8 @@ import Testing
 
 @Suite struct ConnectionSettingsTests {
     @Test func parsesAURI() throws {
-        let settings = try ConnectionSettings(parsing: "postgres://app@db.example:6543/orders?sslmode=require&application_name=x%20y")
+        let settings = try ConnectionSettings(
+            parsing: "postgres://app@db.example:6543/orders?sslmode=require&application_name=x%20y")
         #expect(settings["host"] == "db.example")
         #expect(settings["port"] == "6543")
         #expect(settings["user"] == "app")
@@ -18,7 +19,8 @@ import Testing
     }
 
     @Test func parsesAKeywordStringWithQuotes() throws {
-        let settings = try ConnectionSettings(parsing: "host=127.0.0.1 port=5432 user=u dbname='my db' options='-c a=b'")
+        let settings = try ConnectionSettings(
+            parsing: "host=127.0.0.1 port=5432 user=u dbname='my db' options='-c a=b'")
         #expect(settings["dbname"] == "my db")
         #expect(settings["options"] == "-c a=b")
     }

@@ -29,10 +29,15 @@ import Testing
     }
 
     @Test func decodesXLogDataWithItsMessage() throws {
-        let frame = try ServerFrame.decode(Self.xLogData(start: 0x1_0000_0010, end: 0x1_0000_0020, time: 42, message: [0x42, 1, 2]))
-        #expect(frame == .xLogData(.init(
-            walStart: LSN(0x1_0000_0010), walEnd: LSN(0x1_0000_0020), sendTime: PostgresTimestamp(rawValue: 42),
-            data: [0x42, 1, 2])))
+        let frame = try ServerFrame.decode(
+            Self.xLogData(start: 0x1_0000_0010, end: 0x1_0000_0020, time: 42, message: [0x42, 1, 2]))
+        #expect(
+            frame
+                == .xLogData(
+                    .init(
+                        walStart: LSN(0x1_0000_0010), walEnd: LSN(0x1_0000_0020),
+                        sendTime: PostgresTimestamp(rawValue: 42),
+                        data: [0x42, 1, 2])))
     }
 
     @Test func decodesXLogDataWithAnEmptyMessage() throws {
@@ -47,15 +52,21 @@ import Testing
     @Test(arguments: [(UInt8(0), false), (UInt8(1), true), (UInt8(7), true)])
     func decodesKeepalives(reply: UInt8, replyRequested: Bool) throws {
         let frame = try ServerFrame.decode(Self.keepalive(end: 0x2000, time: -5, reply: reply))
-        #expect(frame == .keepalive(.init(
-            walEnd: LSN(0x2000), sendTime: PostgresTimestamp(rawValue: -5), replyRequested: replyRequested)))
+        #expect(
+            frame
+                == .keepalive(
+                    .init(
+                        walEnd: LSN(0x2000), sendTime: PostgresTimestamp(rawValue: -5), replyRequested: replyRequested))
+        )
     }
 
     @Test func refusesShortFrames() {
         let whole = Self.keepalive(end: 0x2000, time: 1, reply: 1)
         for length in 0..<whole.count {
             let short = Array(whole.prefix(length))
-            #expect(throws: ReplicationFrameError.self, "a keepalive of \(length) bytes") { try ServerFrame.decode(short) }
+            #expect(throws: ReplicationFrameError.self, "a keepalive of \(length) bytes") {
+                try ServerFrame.decode(short)
+            }
         }
         let header = Self.xLogData(start: 1, end: 2, time: 3, message: [])
         for length in 0..<header.count {

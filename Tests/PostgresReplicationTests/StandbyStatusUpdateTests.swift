@@ -11,16 +11,18 @@ import Testing
         let update = StandbyStatusUpdate(
             written: LSN(0x0102_0304_0506_0708), flushed: LSN(0x10), applied: LSN(0x0F),
             sendTime: PostgresTimestamp(rawValue: 0x0A0B), replyRequested: true)
-        #expect(update.bytes == [0x72]
-            + [1, 2, 3, 4, 5, 6, 7, 8]
-            + [0, 0, 0, 0, 0, 0, 0, 0x10]
-            + [0, 0, 0, 0, 0, 0, 0, 0x0F]
-            + [0, 0, 0, 0, 0, 0, 0x0A, 0x0B]
-            + [1])
+        #expect(
+            update.bytes == [0x72]
+                + [1, 2, 3, 4, 5, 6, 7, 8]
+                + [0, 0, 0, 0, 0, 0, 0, 0x10]
+                + [0, 0, 0, 0, 0, 0, 0, 0x0F]
+                + [0, 0, 0, 0, 0, 0, 0x0A, 0x0B]
+                + [1])
     }
 
     @Test func asksForNoReplyByDefault() {
-        let update = StandbyStatusUpdate(written: .zero, flushed: .zero, applied: .zero, sendTime: PostgresTimestamp(rawValue: 0))
+        let update = StandbyStatusUpdate(
+            written: .zero, flushed: .zero, applied: .zero, sendTime: PostgresTimestamp(rawValue: 0))
         #expect(update.bytes.count == 34)
         #expect(update.bytes.last == 0)
     }

@@ -27,7 +27,9 @@ public struct TestCertificates: Sendable {
     public let serverRevokedCRL: String
 
     public static func shared() throws -> TestCertificates { try made.get() }
-    private static let made: Result<TestCertificates, any Error> = Result { try TestCertificates(role: TestPostgresTLS.certificateRole) }
+    private static let made: Result<TestCertificates, any Error> = Result {
+        try TestCertificates(role: TestPostgresTLS.certificateRole)
+    }
 
     private init(role: String) throws {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory())
@@ -54,18 +56,25 @@ public struct TestCertificates: Sendable {
 
         func openssl(_ arguments: [String]) throws { try TestPostgres.run("/usr/bin/openssl", arguments) }
         func selfSigned(_ certificate: String, key: String, name: String) throws {
-            try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
-                         "-subj", "/CN=\(name)", "-days", "2"])
+            try openssl([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                "-subj", "/CN=\(name)", "-days", "2",
+            ])
         }
         func request(_ key: String, name: String) throws -> String {
             let csr = key + ".csr"
-            try openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=\(name)"])
+            try openssl([
+                "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=\(name)",
+            ])
             return csr
         }
         func sign(_ csr: String, _ certificate: String, days: Int, extensions: String? = nil) throws {
-            try openssl(["x509", "-req", "-in", csr, "-CA", path("ca.crt"), "-CAkey", path("ca.key"), "-set_serial",
-                         String(UInt32.random(in: 1...UInt32.max)), "-out", certificate, "-days", String(days)]
-                        + (extensions.map { ["-extfile", $0] } ?? []))
+            try openssl(
+                [
+                    "x509", "-req", "-in", csr, "-CA", path("ca.crt"), "-CAkey", path("ca.key"), "-set_serial",
+                    String(UInt32.random(in: 1...UInt32.max)), "-out", certificate, "-days", String(days),
+                ]
+                    + (extensions.map { ["-extfile", $0] } ?? []))
         }
 
         try selfSigned(path("ca.crt"), key: path("ca.key"), name: "popsink test CA")
@@ -75,21 +84,23 @@ public struct TestCertificates: Sendable {
         // Negative days: valid from now until a day ago, so expired at once.
         try sign(serverRequest, expiredServerCertificate, days: -1, extensions: sans)
         try sign(try request(clientKey, name: role), clientCertificate, days: 2)
-        try openssl(["pkey", "-in", clientKey, "-aes256", "-passout", "file:\(passphraseFile)", "-out", encryptedClientKey])
+        try openssl([
+            "pkey", "-in", clientKey, "-aes256", "-passout", "file:\(passphraseFile)", "-out", encryptedClientKey,
+        ])
         // `openssl ca` keeps its revocations in an index file named by a config.
         let config = path("ca.cnf")
         try """
-            [ca]
-            default_ca = test
-            [test]
-            database = \(path("index.txt"))
-            crlnumber = \(path("crlnumber"))
-            certificate = \(path("ca.crt"))
-            private_key = \(path("ca.key"))
-            default_md = sha256
-            default_crl_days = 2
+        [ca]
+        default_ca = test
+        [test]
+        database = \(path("index.txt"))
+        crlnumber = \(path("crlnumber"))
+        certificate = \(path("ca.crt"))
+        private_key = \(path("ca.key"))
+        default_md = sha256
+        default_crl_days = 2
 
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
         try "01\n".write(toFile: path("crlnumber"), atomically: true, encoding: .utf8)
         try openssl(["ca", "-config", config, "-gencrl", "-out", emptyCRL])

@@ -50,7 +50,8 @@ public final class TestPostgres: Sendable {
         }
 
         let (initdb, initArguments) = command(
-            "initdb", ["-D", dataDirectory.path, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--locale=C"])
+            "initdb",
+            ["-D", dataDirectory.path, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--locale=C"])
         try Self.run(initdb, initArguments)
 
         // Trust for everyone except members of `password_auth`, so tests can
@@ -64,17 +65,19 @@ public final class TestPostgres: Sendable {
             local replication all trust
 
             """
-        try (customHBA ?? hba).write(to: dataDirectory.appendingPathComponent("pg_hba.conf"), atomically: false, encoding: .utf8)
+        try (customHBA ?? hba).write(
+            to: dataDirectory.appendingPathComponent("pg_hba.conf"), atomically: false, encoding: .utf8)
         try prepare(dataDirectory)
         if let asUser { try Self.run("/bin/chown", ["-R", asUser, dataDirectory.path]) }
 
         port = try Self.freePort()
-        let settings = [
-            "listen_addresses=127.0.0.1", "port=\(port)", "unix_socket_directories=\(root.path)",
-            "wal_level=logical", "max_wal_senders=60", "max_replication_slots=60", "max_connections=300",
-            "fsync=off", "full_page_writes=off", "shared_buffers=128MB", "wal_sender_timeout=60s",
-            "log_min_messages=warning", "logging_collector=off",
-        ] + extraSettings
+        let settings =
+            [
+                "listen_addresses=127.0.0.1", "port=\(port)", "unix_socket_directories=\(root.path)",
+                "wal_level=logical", "max_wal_senders=60", "max_replication_slots=60", "max_connections=300",
+                "fsync=off", "full_page_writes=off", "shared_buffers=128MB", "wal_sender_timeout=60s",
+                "log_min_messages=warning", "logging_collector=off",
+            ] + extraSettings
         let (postgres, serverArguments) = command(
             "postgres", ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] })
         // The watchdog keeps the server no longer than this test process lives.
@@ -93,9 +96,11 @@ public final class TestPostgres: Sendable {
 
         var postmaster: Int32?
         for _ in 0..<300 {
-            if let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-               text.split(separator: "\n").count >= 8, text.contains("ready"),
-               let first = text.split(separator: "\n").first, let number = Int32(first) {
+            if let text = try? String(
+                contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+                text.split(separator: "\n").count >= 8, text.contains("ready"),
+                let first = text.split(separator: "\n").first, let number = Int32(first)
+            {
                 postmaster = number
                 break
             }
@@ -142,9 +147,13 @@ public final class TestPostgres: Sendable {
     // MARK: - Helpers
 
     private static func findBinaries() throws -> URL {
-        var candidates = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin",
-                          "/usr/lib/postgresql/14/bin"]
-        if let configured = ProcessInfo.processInfo.environment["POPSINK_TEST_PG_BIN"] { candidates.insert(configured, at: 0) }
+        var candidates = [
+            "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin",
+            "/usr/lib/postgresql/14/bin",
+        ]
+        if let configured = ProcessInfo.processInfo.environment["POPSINK_TEST_PG_BIN"] {
+            candidates.insert(configured, at: 0)
+        }
         for directory in candidates where FileManager.default.isExecutableFile(atPath: directory + "/postgres") {
             return URL(fileURLWithPath: directory)
         }

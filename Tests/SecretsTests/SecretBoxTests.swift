@@ -2,8 +2,9 @@
 // creation and mode.
 
 import Foundation
-@testable import Secrets
 import Testing
+
+@testable import Secrets
 
 @Suite struct SecretBoxTests {
     /// The GCM specification's test case 16 (AES-256, 96-bit IV, additional data).
@@ -15,12 +16,20 @@ import Testing
         }
         let key = hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")
         let nonce = hex("cafebabefacedbaddecaf888")
-        let plaintext = hex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39")
+        let plaintext = hex(
+            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39"
+        )
         let additional = hex("feedfacedeadbeeffeedfacedeadbeefabaddad2")
-        let sealed = try SecretBox.crypt(encrypt: true, key: key, nonce: nonce, input: plaintext, additional: additional, tag: nil)
-        #expect(sealed.output == hex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"))
+        let sealed = try SecretBox.crypt(
+            encrypt: true, key: key, nonce: nonce, input: plaintext, additional: additional, tag: nil)
+        #expect(
+            sealed.output
+                == hex(
+                    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
+                ))
         #expect(sealed.tag == hex("76fc6ece0f4e1768cddf8853bb2d551b"))
-        let opened = try SecretBox.crypt(encrypt: false, key: key, nonce: nonce, input: sealed.output, additional: additional, tag: sealed.tag)
+        let opened = try SecretBox.crypt(
+            encrypt: false, key: key, nonce: nonce, input: sealed.output, additional: additional, tag: sealed.tag)
         #expect(opened.output == plaintext)
     }
 
@@ -45,7 +54,9 @@ import Testing
         var bytes = Array(sealed.utf8)
         let index = bytes.count - 5
         bytes[index] = bytes[index] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        #expect(throws: SecretError.self) { try box.open(String(decoding: bytes, as: UTF8.self), context: "source/a/password") }
+        #expect(throws: SecretError.self) {
+            try box.open(String(decoding: bytes, as: UTF8.self), context: "source/a/password")
+        }
 
         let other = SecretBox(current: try SecretKey.generate())
         let relabelled = sealed.replacingOccurrences(of: box.current.id, with: other.current.id)
@@ -84,7 +95,9 @@ import Testing
         #expect { try SecretKeyFile.load(path: path) } throws: { "\($0)".contains("chmod 600") }
 
         let short = directory.appendingPathComponent("short.key").path
-        FileManager.default.createFile(atPath: short, contents: Data(Data(count: 16).base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(
+            atPath: short, contents: Data(Data(count: 16).base64EncodedString().utf8),
+            attributes: [.posixPermissions: 0o600])
         #expect { try SecretKeyFile.load(path: short) } throws: { "\($0)".contains("32 bytes") }
     }
 }

@@ -4,6 +4,7 @@
 import EventStore
 import Foundation
 import Testing
+
 @testable import Sinks
 
 extension SinkSuites {
@@ -11,7 +12,8 @@ extension SinkSuites {
     struct JetStreamSinkTests {
         private func config(_ server: NATSServer, stream: String = "POPSINK") -> SinkConfig {
             SinkConfig(
-                name: "test", target: .jetstream(JetStreamSettings(servers: [server.url], stream: stream, ackTimeoutSeconds: 3)),
+                name: "test",
+                target: .jetstream(JetStreamSettings(servers: [server.url], stream: stream, ackTimeoutSeconds: 3)),
                 batchSize: 200)
         }
 
@@ -34,8 +36,11 @@ extension SinkSuites {
             let stored = try store.storedEvents()
             #expect(contents.count == stored.count)
             #expect(contents.map(\.id).elementsEqual(stored.map(\.id.description)), "the stream is the store, in order")
-            #expect(contents.first?.subject == "popsink.orders.public.\(stored[0].table == "orders" ? "orders" : "line_items")")
-            #expect(Set(contents.map(\.subject)) == ["popsink.orders.public.orders", "popsink.orders.public.line_items"])
+            #expect(
+                contents.first?.subject
+                    == "popsink.orders.public.\(stored[0].table == "orders" ? "orders" : "line_items")")
+            #expect(
+                Set(contents.map(\.subject)) == ["popsink.orders.public.orders", "popsink.orders.public.line_items"])
             #expect(contents.allSatisfy { $0.op == "u" })
             #expect(sink.status.deliveredTotal == last)
             #expect(sink.status.backlogEvents == 0)
@@ -87,11 +92,14 @@ extension SinkSuites {
             try store.append(500)
             let config = SinkConfig(
                 name: "test",
-                target: .jetstream(JetStreamSettings(servers: cluster.urls, stream: "R3", replicas: 3, ackTimeoutSeconds: 3)),
+                target: .jetstream(
+                    JetStreamSettings(servers: cluster.urls, stream: "R3", replicas: 3, ackTimeoutSeconds: 3)),
                 batchSize: 200)
-            let make = { SinkForwarder(
-                config: config, pipelineID: "orders", storePath: store.storePath, positionPath: store.positionPath,
-                idleWait: 0.05) }
+            let make = {
+                SinkForwarder(
+                    config: config, pipelineID: "orders", storePath: store.storePath, positionPath: store.positionPath,
+                    idleWait: 0.05)
+            }
             var sink = make()
             sink.start()
             #expect(sink.waitUntilDelivered(500, timeout: 60))

@@ -53,7 +53,9 @@ final class KafkaMockCluster {
         for partition in 0..<partitions {
             var low: Int64 = 0
             var high: Int64 = 0
-            guard rd_kafka_query_watermark_offsets(consumer, topic, partition, &low, &high, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR
+            guard
+                rd_kafka_query_watermark_offsets(consumer, topic, partition, &low, &high, 10_000)
+                    == RD_KAFKA_RESP_ERR_NO_ERROR
             else { throw TestFailure("no offsets for \(topic)[\(partition)]") }
             var ids: [String] = []
             if high > low {
@@ -68,7 +70,9 @@ final class KafkaMockCluster {
                     var size = 0
                     rd_kafka_message_headers(message, &headers)
                     rd_kafka_header_get_last(headers, "popsink-event-id", &value, &size)
-                    ids.append(value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? "")
+                    ids.append(
+                        value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) }
+                            ?? "")
                 }
                 rd_kafka_consume_stop(handle, partition)
             }

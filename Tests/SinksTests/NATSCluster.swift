@@ -12,10 +12,12 @@ final class NATSCluster {
         let clusterPorts = (0..<3).map { _ in freeLoopbackPort() }
         let routes = clusterPorts.map { "nats://127.0.0.1:\($0)" }.joined(separator: ",")
         nodes = try (0..<3).map { index in
-            try NATSServer(port: clientPorts[index], extraArguments: [
-                "--name", "n\(index)", "--cluster_name", "popsink-test",
-                "--cluster", "nats://127.0.0.1:\(clusterPorts[index])", "--routes", routes,
-            ])
+            try NATSServer(
+                port: clientPorts[index],
+                extraArguments: [
+                    "--name", "n\(index)", "--cluster_name", "popsink-test",
+                    "--cluster", "nats://127.0.0.1:\(clusterPorts[index])", "--routes", routes,
+                ])
         }
         guard waitForJetStream() else { throw TestFailure("the cluster elected no JetStream leader within 30 s") }
     }

@@ -3,6 +3,7 @@
 
 import CNATS
 import Foundation
+
 @testable import Sinks
 
 final class NATSServer {
@@ -26,7 +27,9 @@ final class NATSServer {
         try? FileManager.default.removeItem(atPath: storeDirectory)
     }
 
-    static let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 
     func start() throws {
         guard let binary = Self.binary else {
@@ -68,10 +71,14 @@ final class NATSServer {
     /// The event ids in the stream, in stream order, with their subjects and the `Popsink-Op` header.
     func streamContents(_ stream: String) throws -> [(id: String, subject: String, op: String)] {
         var connection: OpaquePointer?
-        guard natsConnection_ConnectTo(&connection, url) == NATS_OK else { throw TestFailure("cannot connect to \(url)") }
+        guard natsConnection_ConnectTo(&connection, url) == NATS_OK else {
+            throw TestFailure("cannot connect to \(url)")
+        }
         defer { natsConnection_Destroy(connection) }
         var context: OpaquePointer?
-        guard natsConnection_JetStream(&context, connection, nil) == NATS_OK else { throw TestFailure("no JetStream context") }
+        guard natsConnection_JetStream(&context, connection, nil) == NATS_OK else {
+            throw TestFailure("no JetStream context")
+        }
         defer { jsCtx_Destroy(context) }
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var code = jsErrCode(0)
@@ -91,9 +98,11 @@ final class NATSServer {
             var op: UnsafePointer<CChar>?
             natsMsgHeader_Get(message, "Nats-Msg-Id", &id)
             natsMsgHeader_Get(message, "Popsink-Op", &op)
-            contents.append((
-                id.map { String(cString: $0) } ?? "", String(cString: natsMsg_GetSubject(message)),
-                op.map { String(cString: $0) } ?? ""))
+            contents.append(
+                (
+                    id.map { String(cString: $0) } ?? "", String(cString: natsMsg_GetSubject(message)),
+                    op.map { String(cString: $0) } ?? ""
+                ))
             natsMsg_Destroy(message)
         }
         return contents

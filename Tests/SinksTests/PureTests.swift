@@ -4,12 +4,14 @@
 import EventStore
 import Foundation
 import Testing
+
 @testable import Sinks
 
 @Suite("Sinks, pure parts")
 struct PureTests {
     @Test func eventFieldsReadsTheRoutingMembersAndSkipsTheRest() throws {
-        let json = #"{"id":"0/16B3748:3","op":"u","ts_ms":1,"source":{"database":"app","schema":"pub\"lic","table":"us.ers","txid":751,"schema_version":2,"snapshot":false},"key":{"id":1,"s":"}"},"before":{"a":[1,{"b":"]"}]},"after":null}"#
+        let json =
+            #"{"id":"0/16B3748:3","op":"u","ts_ms":1,"source":{"database":"app","schema":"pub\"lic","table":"us.ers","txid":751,"schema_version":2,"snapshot":false},"key":{"id":1,"s":"}"},"before":{"a":[1,{"b":"]"}]},"after":null}"#
         let fields = try EventFields(json: Array(json.utf8))
         #expect(fields.op == "u")
         #expect(fields.schema == "pub\"lic")
@@ -19,7 +21,8 @@ struct PureTests {
     }
 
     @Test func eventFieldsTakesANullKeyAndRefusesMalformedJSON() throws {
-        let truncate = try EventFields(json: Array(#"{"id":"0/1:0","op":"t","source":{"schema":"s","table":"t"},"key":null}"#.utf8))
+        let truncate = try EventFields(
+            json: Array(#"{"id":"0/1:0","op":"t","source":{"schema":"s","table":"t"},"key":null}"#.utf8))
         #expect(truncate.key == nil)
         #expect(truncate.op == "t")
         #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"op":"u","key":{"id":1"#.utf8)) }
@@ -30,7 +33,10 @@ struct PureTests {
     @Test func configRoundTripsThroughJSONWithItsType() throws {
         let json = #"{"name":"js","type":"jetstream","servers":["nats://127.0.0.1:4222"],"replicas":3}"#
         let config = try JSONDecoder().decode(SinkConfig.self, from: Data(json.utf8))
-        guard case .jetstream(let settings) = config.target else { Issue.record("not jetstream"); return }
+        guard case .jetstream(let settings) = config.target else {
+            Issue.record("not jetstream")
+            return
+        }
         #expect(settings.replicas == 3)
         #expect(settings.stream == "POPSINK")
         #expect(config.batchSize == 500)
@@ -44,7 +50,8 @@ struct PureTests {
 
     @Test func violationsNameWhatIsWrong() {
         let kafka = SinkConfig(
-            name: "bad name", target: .kafka(KafkaSettings(bootstrapServers: "", properties: ["acks": "1"])), batchSize: 0)
+            name: "bad name", target: .kafka(KafkaSettings(bootstrapServers: "", properties: ["acks": "1"])),
+            batchSize: 0)
         let problems = kafka.violations()
         #expect(problems.contains { $0.contains("name") })
         #expect(problems.contains { $0.contains("batch_size") })
@@ -61,7 +68,8 @@ struct PureTests {
             sequence: 1, id: EventID("0/1:0")!, op: "c", schema: "public", table: "line *items", schemaVersion: 1,
             key: nil, body: [])
         #expect(settings.subject(pipeline: "p", event: event) == "popsink.p.public.line__items")
-        #expect(KafkaSettings(bootstrapServers: "x").topic(pipeline: "p", event: event) == "popsink.p.public.line__items")
+        #expect(
+            KafkaSettings(bootstrapServers: "x").topic(pipeline: "p", event: event) == "popsink.p.public.line__items")
         #expect(SubjectPattern("popsink.>").covers("popsink.p.>"))
         #expect(SubjectPattern("popsink.p.>").covers("popsink.p.>"))
         #expect(!SubjectPattern("popsink.q.>").covers("popsink.p.>"))
@@ -82,10 +90,14 @@ struct PureTests {
 
     @Test func signatureIsHMACSHA256OfTimestampDotBody() {
         // RFC 4231 test case 2.
-        let digest = WebhookSignature.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        let digest = WebhookSignature.hmacSHA256(
+            key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         #expect(WebhookSignature.hex(digest) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let header = WebhookSignature.header(secret: "Jefe", timestamp: 12, body: Array("x".utf8))
-        #expect(header == "v1=" + WebhookSignature.hex(WebhookSignature.hmacSHA256(key: Array("Jefe".utf8), message: Array("12.x".utf8))))
+        #expect(
+            header == "v1="
+                + WebhookSignature.hex(
+                    WebhookSignature.hmacSHA256(key: Array("Jefe".utf8), message: Array("12.x".utf8))))
     }
 
     @Test func backoffGrowsToItsCapWithJitter() {
@@ -116,11 +128,21 @@ struct SinkSpecTests {
     @Test func urlsAndJSONBecomeSinks() throws {
         let nats = try SinkConfig(spec: "nats://127.0.0.1:4222,127.0.0.1:4223?stream=CDC&replicas=3&name=js")
         #expect(nats.name == "js")
-        #expect(nats.target == .jetstream(JetStreamSettings(servers: ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"], stream: "CDC", replicas: 3)))
+        #expect(
+            nats.target
+                == .jetstream(
+                    JetStreamSettings(
+                        servers: ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"], stream: "CDC", replicas: 3)))
         #expect(try SinkConfig(spec: "nats://h:1?batch-size=2000").batchSize == 2000)
         let kafka = try SinkConfig(spec: "kafka://b1:9092,b2:9092?topic=cdc.{table}&security.protocol=SASL_SSL")
-        #expect(kafka.target == .kafka(KafkaSettings(bootstrapServers: "b1:9092,b2:9092", topic: "cdc.{table}", properties: ["security.protocol": "SASL_SSL"])))
-        let webhook = try SinkConfig(spec: "http://127.0.0.1:9/h", environment: ["POPSINK_WEBHOOK_SECRET": "0123456789abcdef"])
+        #expect(
+            kafka.target
+                == .kafka(
+                    KafkaSettings(
+                        bootstrapServers: "b1:9092,b2:9092", topic: "cdc.{table}",
+                        properties: ["security.protocol": "SASL_SSL"])))
+        let webhook = try SinkConfig(
+            spec: "http://127.0.0.1:9/h", environment: ["POPSINK_WEBHOOK_SECRET": "0123456789abcdef"])
         #expect(webhook.target == .webhook(WebhookSettings(url: "http://127.0.0.1:9/h", secret: "0123456789abcdef")))
         let json = try SinkConfig(spec: #"{"name":"k","type":"kafka","bootstrap_servers":"b:9092"}"#)
         #expect(json.name == "k")
@@ -158,13 +180,26 @@ struct SinkStatusTests {
 @Suite("Sink secrets")
 struct SinkSecretTests {
     @Test func redactedHidesSecretsAndKeepsTheRest() {
-        let webhook = SinkConfig(name: "w", target: .webhook(WebhookSettings(url: "http://h/", secret: "0123456789abcdef")))
+        let webhook = SinkConfig(
+            name: "w", target: .webhook(WebhookSettings(url: "http://h/", secret: "0123456789abcdef")))
         #expect(webhook.redacted.target == .webhook(WebhookSettings(url: "http://h/", secret: "***")))
-        let kafka = SinkConfig(name: "k", target: .kafka(KafkaSettings(
-            bootstrapServers: "b:9092",
-            properties: ["sasl.password": "p", "sasl.username": "u", "ssl.key.password": "q", "ssl.key.location": "/k.pem"])))
-        guard case .kafka(let settings) = kafka.redacted.target else { Issue.record("not kafka"); return }
-        #expect(settings.properties == ["sasl.password": "***", "sasl.username": "u", "ssl.key.password": "***", "ssl.key.location": "/k.pem"])
+        let kafka = SinkConfig(
+            name: "k",
+            target: .kafka(
+                KafkaSettings(
+                    bootstrapServers: "b:9092",
+                    properties: [
+                        "sasl.password": "p", "sasl.username": "u", "ssl.key.password": "q",
+                        "ssl.key.location": "/k.pem",
+                    ])))
+        guard case .kafka(let settings) = kafka.redacted.target else {
+            Issue.record("not kafka")
+            return
+        }
+        #expect(
+            settings.properties == [
+                "sasl.password": "***", "sasl.username": "u", "ssl.key.password": "***", "ssl.key.location": "/k.pem",
+            ])
     }
 }
 
@@ -175,7 +210,8 @@ struct ForwarderParkingTests {
         try store.append(5)
         try "garbage".write(toFile: store.positionPath, atomically: true, encoding: .utf8)
         let sink = SinkForwarder(
-            config: SinkConfig(name: "test", target: .webhook(WebhookSettings(url: "http://127.0.0.1:9/", secret: "0123456789abcdef"))),
+            config: SinkConfig(
+                name: "test", target: .webhook(WebhookSettings(url: "http://127.0.0.1:9/", secret: "0123456789abcdef"))),
             pipelineID: "p", storePath: store.storePath, positionPath: store.positionPath, idleWait: 0.05)
         sink.start()
         #expect(eventually(10) { sink.status.state == .parked })

@@ -8,6 +8,7 @@ import Foundation
 import PostgresTestSupport
 import Synchronization
 import Testing
+
 @testable import Sinks
 
 extension SinkSuites {
@@ -26,7 +27,9 @@ extension SinkSuites {
             #expect(stored.count > 200)
             #expect(streamed.count == stored.count)
             #expect(Set(streamed).count == streamed.count, "an event is in the stream twice")
-            let mismatch = zip(streamed, stored.map(\.id.description)).enumerated().first { $0.element.0 != $0.element.1 }
+            let mismatch = zip(streamed, stored.map(\.id.description)).enumerated().first {
+                $0.element.0 != $0.element.1
+            }
             #expect(mismatch == nil, "the stream departs from the store at \(String(describing: mismatch))")
         }
 
@@ -43,7 +46,8 @@ extension SinkSuites {
             #expect(stored.count > 200)
             var expected: [Int32: [String]] = [:]
             for event in stored {
-                expected[KafkaPartition.murmur2(event.orderingKey, partitions: partitions), default: []].append(event.id.description)
+                expected[KafkaPartition.murmur2(event.orderingKey, partitions: partitions), default: []].append(
+                    event.id.description)
             }
             let contents = try cluster.contents(of: topic, partitions: partitions)
             for partition in 0..<partitions {
@@ -66,7 +70,9 @@ extension SinkSuites {
                 ALTER TABLE accounts REPLICA IDENTITY FULL;
                 CREATE PUBLICATION popsink FOR TABLE accounts;
                 """, database: database)
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runsink-\(UUID().uuidString)").path
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "runsink-\(UUID().uuidString)"
+            ).path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer {
                 _ = try? postgres.execute(
@@ -88,7 +94,8 @@ extension SinkSuites {
                 while !stop.load(ordering: .relaxed) {
                     id += 1
                     _ = try? connection.query(
-                        "BEGIN; INSERT INTO accounts VALUES (\(id), 0); UPDATE accounts SET n = n + 1 WHERE id = \(max(1, id / 2)); COMMIT")
+                        "BEGIN; INSERT INTO accounts VALUES (\(id), 0); UPDATE accounts SET n = n + 1 WHERE id = \(max(1, id / 2)); COMMIT"
+                    )
                     usleep(2000)
                 }
             }
@@ -114,7 +121,8 @@ extension SinkSuites {
             while final.isRunning && Date() < deadline { usleep(50_000) }
             if final.isRunning { kill(final.processIdentifier, SIGKILL) }
             final.waitUntilExit()
-            #expect(final.terminationStatus == 0, "final run: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            #expect(
+                final.terminationStatus == 0, "final run: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
 
             let reader = try EventStoreReader(path: "\(directory)/pipelines/\(pipeline)/events.sqlite")
             defer { reader.close() }
@@ -132,7 +140,9 @@ extension SinkSuites {
             let process = Process()
             process.executableURL = Self.binary
             process.arguments = arguments
-            if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+            if !FileManager.default.fileExists(atPath: log) {
+                FileManager.default.createFile(atPath: log, contents: nil)
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             handle.seekToEndOfFile()
             process.standardOutput = handle

@@ -5,6 +5,7 @@
 import EventStore
 import Foundation
 import PostgresWire
+
 @testable import Sinks
 
 final class StoreFixture {
@@ -42,7 +43,8 @@ final class StoreFixture {
                 let sequence = writer.lastSequence + 1 + Int64(ordinal)
                 let key = Int(sequence) % keys
                 let table = key % 2 == 0 ? "orders" : "line items"
-                let body = #"{"id":"\#(lsn):\#(ordinal)","op":"u","ts_ms":1,"source":{"database":"app","schema":"public","table":"\#(table)","txid":1,"lsn":"\#(lsn)","commit_lsn":"\#(lsn)","commit_ts":null,"snapshot":false,"schema_version":2},"key":{"id":\#(key)},"before":null,"after":{"id":\#(key),"n":\#(sequence),"text":"a \"quoted\" value"}}"#
+                let body =
+                    #"{"id":"\#(lsn):\#(ordinal)","op":"u","ts_ms":1,"source":{"database":"app","schema":"public","table":"\#(table)","txid":1,"lsn":"\#(lsn)","commit_lsn":"\#(lsn)","commit_ts":null,"snapshot":false,"schema_version":2},"key":{"id":\#(key)},"before":null,"after":{"id":\#(key),"n":\#(sequence),"text":"a \"quoted\" value"}}"#
                 _ = try writer.append(commitLSN: lsn, ordinal: Int32(ordinal), body: Array(body.utf8))
             }
             _ = try writer.commitGroup(checkpoint: Checkpoint(lastCommitLSN: lsn, flushLSN: lsn))

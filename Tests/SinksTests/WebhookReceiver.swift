@@ -5,10 +5,15 @@
 
 import EventStore
 import Foundation
+
 @testable import Sinks
 
 final class WebhookReceiver: @unchecked Sendable {
-    enum Behaviour: Sendable { case accept, fail(Int), stall, reset }
+    enum Behaviour: Sendable {
+        case accept
+        case fail(Int)
+        case stall, reset
+    }
 
     let port: UInt16
     let secret: String
@@ -32,7 +37,9 @@ final class WebhookReceiver: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0
+            }
         }
         port = UInt16(bigEndian: address.sin_port)
         guard bound, listen(listener, 16) == 0 else { throw TestFailure("cannot listen on loopback") }
@@ -58,7 +65,10 @@ final class WebhookReceiver: @unchecked Sendable {
     private func serve() {
         while true {
             let connection = accept(listener, nil, nil)
-            if connection < 0 { if lock.withLock({ stopped }) { return }; continue }
+            if connection < 0 {
+                if lock.withLock({ stopped }) { return }
+                continue
+            }
             handle(connection)
         }
     }
@@ -66,7 +76,10 @@ final class WebhookReceiver: @unchecked Sendable {
     private func handle(_ connection: Int32) {
         defer { close(connection) }
         guard let (headers, body) = readRequest(connection) else { return }
-        let behaviour = lock.withLock { () -> Behaviour in requests += 1; return choose() }
+        let behaviour = lock.withLock { () -> Behaviour in
+            requests += 1
+            return choose()
+        }
         let timestamp = Int64(headers["popsink-timestamp"] ?? "") ?? -1
         let signature = headers["popsink-signature"] ?? ""
         guard signature == WebhookSignature.header(secret: secret, timestamp: timestamp, body: body) else {
@@ -91,12 +104,14 @@ final class WebhookReceiver: @unchecked Sendable {
     /// Keeps the events of a batch whose ids come after the last one kept (ids grow in store order).
     private func keep(_ body: [UInt8]) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let events = object["events"] as? [[String: Any]]
+            let events = object["events"] as? [[String: Any]]
         else { return }
         lock.withLock {
             for event in events {
                 guard let id = event["id"] as? String, let parsed = EventID(id) else { continue }
-                if let last = accepted.last.flatMap(EventID.init), (parsed.commitLSN, parsed.ordinal) <= (last.commitLSN, last.ordinal) {
+                if let last = accepted.last.flatMap(EventID.init),
+                    (parsed.commitLSN, parsed.ordinal) <= (last.commitLSN, last.ordinal)
+                {
                     continue
                 }
                 accepted.append(id)
@@ -116,7 +131,9 @@ final class WebhookReceiver: @unchecked Sendable {
         var bodyStart: Int?
         var length = 0
         while true {
-            if let start = bodyStart, buffer.count - start >= length { return (headers, Array(buffer[start..<start + length])) }
+            if let start = bodyStart, buffer.count - start >= length {
+                return (headers, Array(buffer[start..<start + length]))
+            }
             let count = recv(connection, &chunk, chunk.count, 0)
             if count <= 0 { return nil }
             buffer.append(contentsOf: chunk[..<count])
@@ -124,7 +141,8 @@ final class WebhookReceiver: @unchecked Sendable {
                 let head = String(decoding: buffer[..<range.lowerBound], as: UTF8.self)
                 for line in head.split(separator: "\r\n").dropFirst() {
                     guard let colon = line.firstIndex(of: ":") else { continue }
-                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                        in: .whitespaces)
                 }
                 length = Int(headers["content-length"] ?? "0") ?? 0
                 bodyStart = range.upperBound

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+
 @testable import Sinks
 
 extension SinkSuites {
@@ -13,7 +14,8 @@ extension SinkSuites {
 
         private func forwarder(_ store: StoreFixture, _ receiver: WebhookReceiver) -> SinkForwarder {
             let config = SinkConfig(
-                name: "test", target: .webhook(WebhookSettings(url: receiver.url, secret: Self.secret, timeoutSeconds: 0.4)),
+                name: "test",
+                target: .webhook(WebhookSettings(url: receiver.url, secret: Self.secret, timeoutSeconds: 0.4)),
                 batchSize: 100)
             return SinkForwarder(
                 config: config, pipelineID: "orders", storePath: store.storePath, positionPath: store.positionPath,

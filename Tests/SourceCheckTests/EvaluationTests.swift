@@ -2,8 +2,9 @@
 // than logical, full slots, an old server), judged without any server.
 
 import PostgresReplication
-@testable import SourceCheck
 import Testing
+
+@testable import SourceCheck
 
 @Suite struct EvaluationTests {
     @Test func healthyServerPassesEveryCheckInOrder() {
@@ -29,7 +30,9 @@ import Testing
         #expect(try #require(facts.evaluated()[.walLevel]).detail.contains("waiting for a server restart"))
     }
 
-    @Test(arguments: [(90_624, CheckResult.Status.fail), (100_023, .warn), (130_014, .warn), (140_000, .pass), (170_002, .pass)])
+    @Test(arguments: [
+        (90_624, CheckResult.Status.fail), (100_023, .warn), (130_014, .warn), (140_000, .pass), (170_002, .pass),
+    ])
     func serverVersion(_ version: Int, _ expected: CheckResult.Status) throws {
         let check = try #require(ServerFacts.healthy(version: version).evaluated()[.serverVersion])
         #expect(check.status == expected)
@@ -66,20 +69,26 @@ import Testing
     @Test func failedConnectionSkipsEverythingElse() throws {
         let error = PostgresError(
             kind: .connection, operation: "connecting",
-            message: "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running?\n")
+            message:
+                "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running?\n")
         let checks = CheckEvaluation.evaluate(.failure(error), publication: "popsink")
         #expect(checks.map(\.id) == CheckID.allCases)
         let connect = try #require(checks[.connect])
         #expect(connect.status == .fail)
-        #expect(connect.detail == "Could not connect: connection to server at \"127.0.0.1\", port 1 failed: Connection refused. Is the server running?")
+        #expect(
+            connect.detail
+                == "Could not connect: connection to server at \"127.0.0.1\", port 1 failed: Connection refused. Is the server running?"
+        )
         #expect(connect.remediation?.contains("listen_addresses") == true)
         #expect(checks.dropFirst().allSatisfy { $0.status == .skip })
     }
 
     @Test func aFactThatCouldNotBeReadFailsOnlyItsCheck() throws {
         var facts = ServerFacts.healthy()
-        facts.walSenders = .failure(PostgresError(
-            kind: .server, operation: "SELECT", sqlState: "42501", message: "permission denied for view pg_stat_replication"))
+        facts.walSenders = .failure(
+            PostgresError(
+                kind: .server, operation: "SELECT", sqlState: "42501",
+                message: "permission denied for view pg_stat_replication"))
         let checks = facts.evaluated()
         let check = try #require(checks[.walSenders])
         #expect(check.status == .fail)
@@ -90,10 +99,12 @@ import Testing
     @Test func membershipWithoutTheAttributeIsExplainedWhenRefused() throws {
         var facts = ServerFacts.healthy()
         facts.user = "App User"
-        facts.role = .success(RoleFacts(isSuperuser: false, hasReplication: false, replicationRolesViaMembership: ["replicators"]))
-        facts.replicationConnection = .failure(PostgresError(
-            kind: .connection, operation: "connecting",
-            message: "FATAL:  must be superuser or replication role to start walsender"))
+        facts.role = .success(
+            RoleFacts(isSuperuser: false, hasReplication: false, replicationRolesViaMembership: ["replicators"]))
+        facts.replicationConnection = .failure(
+            PostgresError(
+                kind: .connection, operation: "connecting",
+                message: "FATAL:  must be superuser or replication role to start walsender"))
         let check = try #require(facts.evaluated()[.replicationRole])
         #expect(check.status == .fail)
         #expect(check.detail.contains("member of \"replicators\""))
@@ -103,7 +114,8 @@ import Testing
     @Test func membershipAcceptedByTheServerPasses() throws {
         // What a managed service that honours a granted replication role looks like.
         var facts = ServerFacts.healthy()
-        facts.role = .success(RoleFacts(isSuperuser: false, hasReplication: false, replicationRolesViaMembership: ["rds_replication"]))
+        facts.role = .success(
+            RoleFacts(isSuperuser: false, hasReplication: false, replicationRolesViaMembership: ["rds_replication"]))
         let check = try #require(facts.evaluated()[.replicationRole])
         #expect(check.status == .pass)
         #expect(check.detail.contains("member of \"rds_replication\""))
@@ -111,9 +123,10 @@ import Testing
 
     @Test func replicationConnectionFailingForAnotherReasonDoesNotBlameTheRole() throws {
         var facts = ServerFacts.healthy()
-        facts.replicationConnection = .failure(PostgresError(
-            kind: .connection, operation: "connecting",
-            message: "FATAL:  number of requested standby connections exceeds max_wal_senders (currently 10)"))
+        facts.replicationConnection = .failure(
+            PostgresError(
+                kind: .connection, operation: "connecting",
+                message: "FATAL:  number of requested standby connections exceeds max_wal_senders (currently 10)"))
         let check = try #require(facts.evaluated()[.replicationRole])
         #expect(check.status == .fail)
         #expect(check.detail.contains("exceeds max_wal_senders"))
@@ -134,25 +147,30 @@ import Testing
 
     @Test func publishOptionsOfferOnlyWhatTheServerKnows() throws {
         var facts = ServerFacts.healthy(version: 100_023)
-        facts.publication = .success(.found(PublicationFacts(allTables: true, unpublishedOperations: ["delete"], tables: [])))
+        facts.publication = .success(
+            .found(PublicationFacts(allTables: true, unpublishedOperations: ["delete"], tables: [])))
         let check = try #require(facts.evaluated()[.publication])
         #expect(check.remediation == "ALTER PUBLICATION \"popsink\" SET (publish = 'insert, update, delete');")
     }
 
     @Test func publicationLeavingOutRowChangesFailsButLeavingOutTruncateOnlyWarns() throws {
         var facts = ServerFacts.healthy()
-        facts.publication = .success(.found(PublicationFacts(allTables: true, unpublishedOperations: ["truncate"], tables: [])))
+        facts.publication = .success(
+            .found(PublicationFacts(allTables: true, unpublishedOperations: ["truncate"], tables: [])))
         #expect(facts.evaluated()[.publication]?.status == .warn)
-        facts.publication = .success(.found(PublicationFacts(allTables: true, unpublishedOperations: ["delete"], tables: [])))
+        facts.publication = .success(
+            .found(PublicationFacts(allTables: true, unpublishedOperations: ["delete"], tables: [])))
         #expect(facts.evaluated()[.publication]?.status == .fail)
     }
 
     @Test func longTableListsAreShortenedInTheDetailButNotInTheFix() throws {
         var facts = ServerFacts.healthy()
         let tables = (1...25).map {
-            PublishedTable(schema: "public", name: "t\($0)", replicaIdentity: .default, canSelect: true, hasSchemaUsage: true)
+            PublishedTable(
+                schema: "public", name: "t\($0)", replicaIdentity: .default, canSelect: true, hasSchemaUsage: true)
         }
-        facts.publication = .success(.found(PublicationFacts(allTables: false, unpublishedOperations: [], tables: tables)))
+        facts.publication = .success(
+            .found(PublicationFacts(allTables: false, unpublishedOperations: [], tables: tables)))
         let check = try #require(facts.evaluated()[.replicaIdentity])
         #expect(check.detail.contains("t20 (default: primary key only) and 5 more"))
         #expect(check.remediation?.split(separator: "\n").count == 25)

@@ -8,7 +8,8 @@ import Testing
 @Suite struct RemediationTests {
     /// Tables that meet their prerequisites, for tests about something else.
     static func readyTables(_ fixture: CheckFixture) throws {
-        try fixture.execute("""
+        try fixture.execute(
+            """
             CREATE TABLE orders (id int PRIMARY KEY);
             ALTER TABLE orders REPLICA IDENTITY FULL;
             GRANT SELECT ON orders TO \(fixture.role);
@@ -71,7 +72,8 @@ import Testing
 
     @Test func tablesWithoutFullReplicaIdentityGetOneAlterEachWithQuotedNames() throws {
         let fixture = try CheckFixture(attributes: "REPLICATION")
-        try fixture.execute("""
+        try fixture.execute(
+            """
             CREATE SCHEMA "My Schema";
             CREATE TABLE "My Schema"."Weird ""Name"" x" (id int PRIMARY KEY);
             CREATE TABLE plain (id int);
@@ -83,12 +85,15 @@ import Testing
         let report = fixture.check()
         let check = try #require(report[.replicaIdentity])
         #expect(check.status == .fail)
-        #expect(check.detail.contains("\"My Schema\".\"Weird \"\"Name\"\" x\" (default: primary key only)"), "\(check.detail)")
+        #expect(
+            check.detail.contains("\"My Schema\".\"Weird \"\"Name\"\" x\" (default: primary key only)"),
+            "\(check.detail)")
         #expect(check.detail.contains("public.plain (nothing)"))
-        #expect(check.remediation == """
-            ALTER TABLE "My Schema"."Weird ""Name"" x" REPLICA IDENTITY FULL;
-            ALTER TABLE "public"."plain" REPLICA IDENTITY FULL;
-            """)
+        #expect(
+            check.remediation == """
+                ALTER TABLE "My Schema"."Weird ""Name"" x" REPLICA IDENTITY FULL;
+                ALTER TABLE "public"."plain" REPLICA IDENTITY FULL;
+                """)
 
         let fixed = try fixture.applyingRemediation(of: .replicaIdentity, in: report)
         #expect(fixed.passed, "\(renderText(fixed))")
@@ -96,7 +101,8 @@ import Testing
 
     @Test func unreadableTablesGetGrantsForARoleNameNeedingQuotes() throws {
         let fixture = try CheckFixture(user: "Check \"User\" Ü", attributes: "REPLICATION")
-        try fixture.execute("""
+        try fixture.execute(
+            """
             CREATE SCHEMA sales;
             CREATE TABLE sales.invoices (id int);
             CREATE TABLE orders (id int);
@@ -108,11 +114,12 @@ import Testing
         let check = try #require(report[.selectPrivilege])
         #expect(check.status == .fail)
         #expect(check.detail.contains("cannot read 2 of 2 published tables"))
-        #expect(check.remediation == """
-            GRANT USAGE ON SCHEMA "sales" TO \(fixture.role);
-            GRANT SELECT ON TABLE "public"."orders" TO \(fixture.role);
-            GRANT SELECT ON TABLE "sales"."invoices" TO \(fixture.role);
-            """)
+        #expect(
+            check.remediation == """
+                GRANT USAGE ON SCHEMA "sales" TO \(fixture.role);
+                GRANT SELECT ON TABLE "public"."orders" TO \(fixture.role);
+                GRANT SELECT ON TABLE "sales"."invoices" TO \(fixture.role);
+                """)
 
         let fixed = try fixture.applyingRemediation(of: .selectPrivilege, in: report)
         #expect(fixed.passed, "\(renderText(fixed))")
@@ -137,6 +144,8 @@ import Testing
         try fixture.execute("CREATE PUBLICATION popsink")
         let check = try #require(fixture.check()[.publication])
         #expect(check.status == .warn)
-        #expect(check.detail == "Publication \"popsink\" publishes 0 tables. Nothing will be captured until tables are added.")
+        #expect(
+            check.detail
+                == "Publication \"popsink\" publishes 0 tables. Nothing will be captured until tables are added.")
     }
 }

@@ -2,8 +2,9 @@
 // of `--json` and the API.
 
 import Foundation
-@testable import SourceCheck
 import Testing
+
+@testable import SourceCheck
 
 @Suite struct ReportRenderingTests {
     static let report = CheckReport(
@@ -14,27 +15,30 @@ import Testing
             CheckResult(id: .serverVersion, status: .warn, detail: "Old.", remediation: "Upgrade."),
             CheckResult(
                 id: .replicaIdentity, status: .fail, detail: "Two tables lack it.",
-                remediation: "ALTER TABLE \"public\".\"a\" REPLICA IDENTITY FULL;\nALTER TABLE \"public\".\"b\" REPLICA IDENTITY FULL;"),
+                remediation:
+                    "ALTER TABLE \"public\".\"a\" REPLICA IDENTITY FULL;\nALTER TABLE \"public\".\"b\" REPLICA IDENTITY FULL;"
+            ),
             CheckResult(id: .selectPrivilege, status: .skip, detail: "Not run."),
         ])
 
     @Test func textHasOneLinePerCheckWithTheFixIndentedUnderIt() {
         let text = renderText(Self.report)
-        #expect(text == """
-            Checking host=db.internal port=5432 user=app dbname=shop password=******** for publication "popsink"
-            Server: PostgreSQL 15.4
+        #expect(
+            text == """
+                Checking host=db.internal port=5432 user=app dbname=shop password=******** for publication "popsink"
+                Server: PostgreSQL 15.4
 
-            ✓ Connection: Connected.
-            ! Server version: Old.
-                Upgrade.
-            ✗ Replica identity FULL: Two tables lack it.
-                ALTER TABLE "public"."a" REPLICA IDENTITY FULL;
-                ALTER TABLE "public"."b" REPLICA IDENTITY FULL;
-            - SELECT privilege: Not run.
+                ✓ Connection: Connected.
+                ! Server version: Old.
+                    Upgrade.
+                ✗ Replica identity FULL: Two tables lack it.
+                    ALTER TABLE "public"."a" REPLICA IDENTITY FULL;
+                    ALTER TABLE "public"."b" REPLICA IDENTITY FULL;
+                - SELECT privilege: Not run.
 
-            1 passed, 1 warning, 1 failed, 1 skipped. Not ready: run the SQL under each failure, then check again.
+                1 passed, 1 warning, 1 failed, 1 skipped. Not ready: run the SQL under each failure, then check again.
 
-            """)
+                """)
     }
 
     @Test func textWithoutSymbolsSpellsTheStatusOut() {
@@ -80,9 +84,10 @@ import Testing
     }
 
     @Test func checkIdsAreStable() {
-        #expect(CheckID.allCases.map(\.rawValue) == [
-            "connect", "server_version", "wal_level", "replication_role", "publication",
-            "replica_identity", "select_privilege", "replication_slots", "wal_senders", "tls",
-        ])
+        #expect(
+            CheckID.allCases.map(\.rawValue) == [
+                "connect", "server_version", "wal_level", "replication_role", "publication",
+                "replica_identity", "select_privilege", "replication_slots", "wal_senders", "tls",
+            ])
     }
 }

@@ -10,7 +10,8 @@ import Testing
 @Suite struct SourceCheckerTests {
     @Test func sourceMeetingEveryPrerequisitePasses() throws {
         let fixture = try CheckFixture(attributes: "REPLICATION")
-        try fixture.execute("""
+        try fixture.execute(
+            """
             CREATE TABLE orders (id int PRIMARY KEY, note text);
             CREATE TABLE users (id int PRIMARY KEY);
             ALTER TABLE orders REPLICA IDENTITY FULL;
@@ -24,10 +25,12 @@ import Testing
         // The shared test cluster speaks no TLS: only that is a warning.
         #expect(report.checks.allSatisfy { $0.status == .pass || $0.id == .tls }, "\(renderText(report))")
         #expect(report[.tls]?.status == .warn)
-        #expect(report[.publication]?.detail == "Publication \"popsink\" publishes 2 tables: public.orders, public.users.")
+        #expect(
+            report[.publication]?.detail == "Publication \"popsink\" publishes 2 tables: public.orders, public.users.")
         #expect(report.serverVersion != nil)
         #expect(report.source.contains("dbname=\(fixture.database)"))
-        #expect(renderText(report).contains("✓ Replica identity FULL: All 2 published tables have REPLICA IDENTITY FULL."))
+        #expect(
+            renderText(report).contains("✓ Replica identity FULL: All 2 published tables have REPLICA IDENTITY FULL."))
     }
 
     @Test func closedPortGivesAFailedConnectCheck() throws {
@@ -56,7 +59,8 @@ import Testing
 
     @Test func unknownDatabaseSaysToCheckTheName() throws {
         let server = try TestPostgres.shared()
-        let settings = try ConnectionSettings(parsing: server.connectionString(database: "no_such_db_\(CheckFixture.uniqueSuffix())"))
+        let settings = try ConnectionSettings(
+            parsing: server.connectionString(database: "no_such_db_\(CheckFixture.uniqueSuffix())"))
         let connect = try #require(SourceChecker.run(settings: settings)[.connect])
         #expect(connect.status == .fail)
         #expect(connect.detail.contains("does not exist"))
@@ -73,7 +77,9 @@ import Testing
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         try #require(bound)
         return (Int(UInt16(bigEndian: address.sin_port)), fd)

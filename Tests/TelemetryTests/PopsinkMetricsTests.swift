@@ -75,8 +75,9 @@ import Testing
         var sample = Fixtures.streaming(nowMicroseconds: Self.now)
         var text = try scrape(metrics, [sample])
         let byOp = text.samples("popsink_pipeline_events_total", ["pipeline": "orders"])
-        #expect(Dictionary(uniqueKeysWithValues: byOp.map { ($0.labels["op"]!, $0.value) })
-            == ["c": 1000, "u": 200, "d": 30, "t": 4, "r": 0, "s": 0])
+        #expect(
+            Dictionary(uniqueKeysWithValues: byOp.map { ($0.labels["op"]!, $0.value) })
+                == ["c": 1000, "u": 200, "d": 30, "t": 4, "r": 0, "s": 0])
         sample.status.eventsByOperation.reads = 5700
         sample.status.eventsByOperation.inserts = 1001
         text = try scrape(metrics, [sample])
@@ -97,7 +98,9 @@ import Testing
         #expect(text.value("popsink_pipeline_snapshot_tables_remaining", ["pipeline": "orders"]) == 2)
 
         // A run with another filter loads other tables: the old ones' series go.
-        sample.status.snapshot = [TableSnapshotProgress(schema: "public", table: "lines", state: .done, rowsDone: 20000)]
+        sample.status.snapshot = [
+            TableSnapshotProgress(schema: "public", table: "lines", state: .done, rowsDone: 20000)
+        ]
         text = try scrape(metrics, [sample])
         #expect(text.samples("popsink_pipeline_snapshot_rows").map { $0.labels["table"] } == ["lines"])
         #expect(text.value("popsink_pipeline_snapshot_rows", lines) == 20000)

@@ -153,7 +153,10 @@ struct PrometheusText {
         var result = ""
         var iterator = text.makeIterator()
         while let character = iterator.next() {
-            guard character == "\\" else { result.append(character); continue }
+            guard character == "\\" else {
+                result.append(character)
+                continue
+            }
             switch iterator.next() {
             case "\\": result.append("\\")
             case "n": result.append("\n")

@@ -128,43 +128,57 @@ struct ChangeAssembler {
             transaction = OpenTransaction(
                 begin: begin, skip: skip,
                 // Nothing of a skipped transaction is encoded.
-                context: EventEncoder.TransactionContext(begin: skip ? Begin(finalLSN: .zero, commitTime: begin.commitTime, xid: 0) : begin))
+                context: EventEncoder.TransactionContext(
+                    begin: skip ? Begin(finalLSN: .zero, commitTime: begin.commitTime, xid: 0) : begin))
             return transaction!.skip ? .none : .began
         case .commit(let commit):
             guard let open = transaction else { throw Failure.unexpected("Commit outside a transaction") }
             transaction = nil
             if open.skip { return .skipped }
             lastStoredCommit = commit.commitLSN
-            return .committed(CommittedTransaction(
-                commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime,
-                events: Int(ordinal)))
+            return .committed(
+                CommittedTransaction(
+                    commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime,
+                    events: Int(ordinal)))
         case .relation(let relation):
             return .needsSchema(relation)
         case .insert(let insert):
-            return try change(.insert, relationOID: insert.relationOID,
-                              watched: WatchedChange(old: nil, new: insert.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
-                encoder.change(.insert, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
-                               old: nil, new: insert.newTuple)
+            return try change(
+                .insert, relationOID: insert.relationOID,
+                watched: WatchedChange(old: nil, new: insert.newTuple, isTruncate: false)
+            ) { encoder, schema, context, ordinal in
+                encoder.change(
+                    .insert, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
+                    old: nil, new: insert.newTuple)
             }
         case .update(let update):
-            return try change(.update, relationOID: update.relationOID,
-                              watched: WatchedChange(old: update.oldTuple?.tuple, new: update.newTuple, isTruncate: false)) { encoder, schema, context, ordinal in
-                encoder.change(.update, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
-                               old: update.oldTuple, new: update.newTuple)
+            return try change(
+                .update, relationOID: update.relationOID,
+                watched: WatchedChange(old: update.oldTuple?.tuple, new: update.newTuple, isTruncate: false)
+            ) { encoder, schema, context, ordinal in
+                encoder.change(
+                    .update, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
+                    old: update.oldTuple, new: update.newTuple)
             }
         case .delete(let delete):
-            return try change(.delete, relationOID: delete.relationOID,
-                              watched: WatchedChange(old: delete.oldTuple.tuple, new: nil, isTruncate: false)) { encoder, schema, context, ordinal in
-                encoder.change(.delete, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
-                               old: delete.oldTuple, new: nil)
+            return try change(
+                .delete, relationOID: delete.relationOID,
+                watched: WatchedChange(old: delete.oldTuple.tuple, new: nil, isTruncate: false)
+            ) { encoder, schema, context, ordinal in
+                encoder.change(
+                    .delete, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
+                    old: delete.oldTuple, new: nil)
             }
         case .truncate(let truncate):
             var records: [Record] = []
             for oid in truncate.relationOIDs {
-                let outcome = try change(.truncate, relationOID: oid,
-                                         watched: WatchedChange(old: nil, new: nil, isTruncate: true)) { encoder, schema, context, ordinal in
-                    encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
-                                     cascade: truncate.cascade, restartIdentity: truncate.restartIdentity)
+                let outcome = try change(
+                    .truncate, relationOID: oid,
+                    watched: WatchedChange(old: nil, new: nil, isTruncate: true)
+                ) { encoder, schema, context, ordinal in
+                    encoder.truncate(
+                        schema: schema, transaction: context, lsn: walStart, ordinal: ordinal,
+                        cascade: truncate.cascade, restartIdentity: truncate.restartIdentity)
                 }
                 if case .event(let record) = outcome { records.append(record) }
                 if case .events(let announced) = outcome { records += announced }
@@ -186,7 +200,8 @@ struct ChangeAssembler {
 
     private mutating func change(
         _ operation: EventEncoder.Operation, relationOID: UInt32,
-        watched: @autoclosure () -> WatchedChange, encode: (inout EventEncoder, TableSchema, EventEncoder.TransactionContext, Int32) -> [UInt8]
+        watched: @autoclosure () -> WatchedChange,
+        encode: (inout EventEncoder, TableSchema, EventEncoder.TransactionContext, Int32) -> [UInt8]
     ) throws -> Outcome {
         guard let open = transaction else { throw Failure.unexpected("a row change outside a transaction") }
         guard !open.skip else { return .none }
@@ -249,7 +264,9 @@ struct ChangeAssembler {
     /// A truncate of `schema` marked as part of the load (`snapshot: true`):
     /// a table reloaded whole starts over from here.
     mutating func reloadMarker(schema: TableSchema, walStart: LSN) throws -> Record {
-        guard let open = transaction, !open.skip else { throw Failure.unexpected("a reload marker outside a transaction") }
+        guard let open = transaction, !open.skip else {
+            throw Failure.unexpected("a reload marker outside a transaction")
+        }
         let context = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
         let body = encoder.truncate(schema: schema, transaction: context, lsn: walStart, ordinal: ordinal)
         defer { ordinal += 1 }

@@ -32,7 +32,8 @@ struct EventEncoder {
             let lsn = begin.finalLSN.description
             idPrefix = Array(#"{"id":"\#(lsn):"#.utf8)
             sourceMiddle = Array(#""txid":\#(begin.xid),"lsn":""#.utf8)
-            sourceEnd = Array(#"","commit_lsn":"\#(lsn)","commit_ts":"\#(begin.commitTime.iso8601)","snapshot":false}"#.utf8)
+            sourceEnd = Array(
+                #"","commit_lsn":"\#(lsn)","commit_ts":"\#(begin.commitTime.iso8601)","snapshot":false}"#.utf8)
         }
 
         /// The snapshot: rows as of the slot's consistent point, which

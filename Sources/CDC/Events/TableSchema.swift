@@ -35,7 +35,8 @@ final class TableSchema: Sendable {
         self.relation = relation
         self.kinds = kinds
         let byName = keyColumns.compactMap { name in relation.columns.firstIndex { $0.name == name } }
-        let keyIndexes = byName.isEmpty
+        let keyIndexes =
+            byName.isEmpty
             ? relation.columns.indices.filter { relation.columns[$0].isKey }
             : byName
         self.keyIndexes = keyIndexes

@@ -18,7 +18,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         let text = Array(name.unicodeScalars)
         // Iterative matching with backtracking to the last `*`: linear in
         // practice, no recursion on hostile patterns.
-        var p = 0, t = 0
+        var p = 0
+        var t = 0
         var star: Int?
         var resume = 0
         while t < text.count {

@@ -34,7 +34,8 @@ public struct LatencyHistogram: Sendable, Equatable {
         for (index, bucketCount) in counts.enumerated() {
             seen += bucketCount
             if seen >= max(rank, 1) {
-                return index < Self.bucketBounds.count ? min(Self.bucketBounds[index], maxMilliseconds) : maxMilliseconds
+                return index < Self.bucketBounds.count
+                    ? min(Self.bucketBounds[index], maxMilliseconds) : maxMilliseconds
             }
         }
         return maxMilliseconds

@@ -62,9 +62,10 @@ public struct PipelineConfig: Sendable {
     /// cut to Postgres's 63 bytes, a hash of the whole id follows, so ids that
     /// differ only there (`Orders` and `orders`, `a-b` and `a_b`) get slots of their own.
     public static func defaultSlot(pipelineID: String) -> SlotName? {
-        let cleaned = String(pipelineID.lowercased().unicodeScalars.map { scalar in
-            (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") ? Character(scalar) : "_"
-        })
+        let cleaned = String(
+            pipelineID.lowercased().unicodeScalars.map { scalar in
+                (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") ? Character(scalar) : "_"
+            })
         let name = "popsink_\(cleaned)"
         guard cleaned != pipelineID || name.utf8.count > 63 else { return SlotName(rawValue: name) }
         // FNV-1a (32 bits): stable across processes, unlike Hasher.

@@ -1,9 +1,9 @@
 // What a running pipeline reports about itself. The worker thread publishes
 // it through `PipelineProgress`; readers (CLI, API, metrics) take snapshots.
 
-import Synchronization
 import PostgresReplication
 import PostgresWire
+import Synchronization
 
 /// Lifecycle states of a pipeline.
 public enum PipelineState: String, Sendable, Codable {

@@ -56,9 +56,11 @@ public final class PipelineWorker: Sendable {
         do {
             store = try EventStoreWriter(path: config.storePath, durability: config.durableFsync ? .full : .normal)
         } catch {
-            return fail(PipelineError(
-                .store, "cannot open the event store: \(error)",
-                remediation: "Check that the data directory is writable and not used by another popsink-pg process."))
+            return fail(
+                PipelineError(
+                    .store, "cannot open the event store: \(error)",
+                    remediation: "Check that the data directory is writable and not used by another popsink-pg process."
+                ))
         }
         defer { store.close() }
         if let checkpoint = store.checkpoint {
@@ -74,7 +76,10 @@ public final class PipelineWorker: Sendable {
             let session = ReplicationSession(
                 config: config, store: store, progress: progress, wake: wake, endLSN: endLSN,
                 shouldStop: { [unowned self] in shouldStop },
-                onDurable: { [onDurable] in onDurable($0); retention.stepIfDue() },
+                onDurable: { [onDurable] in
+                    onDurable($0)
+                    retention.stepIfDue()
+                },
                 onIdle: { retention.stepIfDue() })
             do {
                 let end = try session.run()

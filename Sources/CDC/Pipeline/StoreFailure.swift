@@ -12,9 +12,12 @@ enum StoreFailure {
         case .diskFull:
             let needed = error.bytesNeeded.map { " It needs about \(mebibytes($0)) MiB more free space." } ?? ""
             return PipelineError(
-                .storeFull, "The event store's disk is full: \(error.message) (\(error.path), \(error.operation)).\(needed)",
+                .storeFull,
+                "The event store's disk is full: \(error.message) (\(error.path), \(error.operation)).\(needed)",
                 retryable: true,
-                remediation: "Free space on the data directory's volume (or lower the pipeline's retention); the pipeline retries, confirms nothing to Postgres meanwhile, and resumes without losing events.")
+                remediation:
+                    "Free space on the data directory's volume (or lower the pipeline's retention); the pipeline retries, confirms nothing to Postgres meanwhile, and resumes without losing events."
+            )
         case .busy:
             return PipelineError(
                 .storeBusy, "\(error)", retryable: true,

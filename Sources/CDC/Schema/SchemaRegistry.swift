@@ -38,16 +38,20 @@ struct SchemaRegistry: Sendable {
     func resolve(schema: String, table: String, relationOID: UInt32, columns: [ColumnSchema]) -> Resolution {
         let name = Name(schema: schema, table: table)
         guard let current = latest[name] else {
-            return Resolution(version: 1, announcement: SchemaVersion(
-                schema: schema, table: table, version: 1, relationOID: relationOID, columns: columns, change: nil))
+            return Resolution(
+                version: 1,
+                announcement: SchemaVersion(
+                    schema: schema, table: table, version: 1, relationOID: relationOID, columns: columns, change: nil))
         }
         if current.columns.hasSameShape(as: columns) && current.relationOID == relationOID {
             return Resolution(version: current.version, announcement: nil)
         }
         let next = current.version + 1
-        return Resolution(version: next, announcement: SchemaVersion(
-            schema: schema, table: table, version: next, relationOID: relationOID, columns: columns,
-            change: SchemaDiff(from: current.columns, previousVersion: current.version, to: columns)))
+        return Resolution(
+            version: next,
+            announcement: SchemaVersion(
+                schema: schema, table: table, version: next, relationOID: relationOID, columns: columns,
+                change: SchemaDiff(from: current.columns, previousVersion: current.version, to: columns)))
     }
 
     /// `version` was announced; later relations are compared with it.

@@ -33,7 +33,8 @@ struct SchemaVersion: Equatable, Sendable {
         change = try stored.change.map { try JSONDecoder().decode(SchemaDiff.self, from: Data($0.utf8)) }
     }
 
-    init(schema: String, table: String, version: Int, relationOID: UInt32, columns: [ColumnSchema], change: SchemaDiff?) {
+    init(schema: String, table: String, version: Int, relationOID: UInt32, columns: [ColumnSchema], change: SchemaDiff?)
+    {
         self.schema = schema
         self.table = table
         self.version = version

@@ -33,9 +33,10 @@ enum SnapshotSchemas {
                 registry.announced(version)
                 ordinal += 1
             }
-            versioned.append(SnapshotPlan.Table(
-                schema: schema, relfilenode: table.relfilenode, pages: table.pages,
-                estimatedRows: table.estimatedRows, isPageAddressable: table.isPageAddressable))
+            versioned.append(
+                SnapshotPlan.Table(
+                    schema: schema, relfilenode: table.relfilenode, pages: table.pages,
+                    estimatedRows: table.estimatedRows, isPageAddressable: table.isPageAddressable))
         }
         return (versioned, ordinal - firstOrdinal)
     }

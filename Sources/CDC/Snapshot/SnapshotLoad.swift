@@ -35,7 +35,8 @@ enum SnapshotLoad {
         let planner = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
         try planner.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try planner.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
-        var tables = try SnapshotPlan.tables(config: config, connection: planner, catalog: CatalogLookup(connection: planner))
+        var tables = try SnapshotPlan.tables(
+            config: config, connection: planner, catalog: CatalogLookup(connection: planner))
         // Held until the load ends: no rewrite may renumber pages under it.
         try planner.query("SET LOCAL lock_timeout = '60s'")
         for table in tables {
@@ -66,7 +67,8 @@ enum SnapshotLoad {
         let dispenser = ChunkDispenser(chunks)
         let workerCount = max(1, min(config.snapshot.workers, chunks.count))
         let worker = SnapshotWorker(
-            settings: config.source, snapshot: snapshot, tables: tables, database: database, consistentPoint: consistentPoint)
+            settings: config.source, snapshot: snapshot, tables: tables, database: database,
+            consistentPoint: consistentPoint)
         for number in 0..<workerCount {
             worker.start(name: "popsink-load-\(config.id)-\(number)", dispenser: dispenser, queue: queue)
         }

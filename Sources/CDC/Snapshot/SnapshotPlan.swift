@@ -59,14 +59,16 @@ enum SnapshotPlan {
         var tables: [Table] = []
         for row in selected.rows {
             guard let schemaName = row[0], let tableName = row[1], let oid = row[2].flatMap({ UInt32($0) }),
-                  config.filter.selects(schema: schemaName, table: tableName)
+                config.filter.selects(schema: schemaName, table: tableName)
             else { continue }
-            let schema = try tableSchema(oid: oid, schema: schemaName, table: tableName, connection: connection,
-                                         catalog: catalog, filter: config.filter)
-            tables.append(Table(
-                schema: schema, relfilenode: row[3].flatMap { UInt32($0) } ?? 0,
-                pages: row[5].flatMap { UInt32($0) } ?? 0, estimatedRows: row[6].flatMap { Int64($0) } ?? 0,
-                isPageAddressable: row[4] == "r" || row[4] == "m"))
+            let schema = try tableSchema(
+                oid: oid, schema: schemaName, table: tableName, connection: connection,
+                catalog: catalog, filter: config.filter)
+            tables.append(
+                Table(
+                    schema: schema, relfilenode: row[3].flatMap { UInt32($0) } ?? 0,
+                    pages: row[5].flatMap { UInt32($0) } ?? 0, estimatedRows: row[6].flatMap { Int64($0) } ?? 0,
+                    isPageAddressable: row[4] == "r" || row[4] == "m"))
         }
         return tables
     }
@@ -90,9 +92,11 @@ enum SnapshotPlan {
             repeat {
                 let end = first.addingReportingOverflow(pagesPerChunk)
                 let isLast = !ranged || end.overflow || end.partialValue >= table.pages
-                chunks.append(SnapshotChunk(
-                    id: firstID + Int64(chunks.count), schema: name.0, table: name.1, relfilenode: table.relfilenode,
-                    firstPage: first, endPage: isLast ? nil : end.partialValue))
+                chunks.append(
+                    SnapshotChunk(
+                        id: firstID + Int64(chunks.count), schema: name.0, table: name.1,
+                        relfilenode: table.relfilenode,
+                        firstPage: first, endPage: isLast ? nil : end.partialValue))
                 if isLast { break }
                 first = end.partialValue
             } while true
@@ -111,7 +115,8 @@ enum SnapshotPlan {
             FROM pg_attribute a
             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
             ORDER BY a.attnum
-            """, [String(oid)]).rows
+            """, [String(oid)]
+        ).rows
         let columns = rows.map { row in
             Relation.Column(
                 isKey: false, name: row[0] ?? "", typeOID: row[1].flatMap { UInt32($0) } ?? 0,

@@ -42,7 +42,9 @@ struct SnapshotProgressTracker {
 
     private mutating func refreshState(_ index: Int) {
         let table = tables[index]
-        tables[index].state = table.chunksDone == table.chunksTotal ? .done
+        tables[index].state =
+            table.chunksDone == table.chunksTotal
+            ? .done
             : table.rowsDone > 0 || table.chunksDone > 0 ? .loading : .pending
     }
 }

@@ -90,9 +90,9 @@ struct SnapshotWorker: Sendable {
     /// its share of a core and more workers made the load slower.
     static func yieldToTheWriter() {
         #if os(Linux)
-        // On Linux the nice value is per thread, and `who` 0 is the calling thread.
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        _ = setpriority(which, 0, min(19, getpriority(which, 0) + 5))
+            // On Linux the nice value is per thread, and `who` 0 is the calling thread.
+            let which = __priority_which_t(PRIO_PROCESS.rawValue)
+            _ = setpriority(which, 0, min(19, getpriority(which, 0) + 5))
         #endif
     }
 

@@ -17,7 +17,8 @@ final class WatermarkPieceReader {
         let connection = try loadConnection()
         var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
         try emitWatermark("low:\(request.token)", on: connection)
-        try ChunkReader(connection: connection).read(request.chunk, of: request.table, from: request.piece.firstPage) { _, row in
+        try ChunkReader(connection: connection).read(request.chunk, of: request.table, from: request.piece.firstPage) {
+            _, row in
             window.add(row.tuple())
         }
         try emitWatermark("high:\(request.token)", on: connection)

@@ -95,7 +95,9 @@ struct WatermarkSnapshot {
     static func resume(
         config: PipelineConfig, store: EventStoreWriter, sql: PostgresConnection, catalog: CatalogLookup
     ) throws -> WatermarkSnapshot? {
-        guard try store.metadata(SnapshotLoad.stateKey) == "pending", let checkpoint = store.checkpoint else { return nil }
+        guard try store.metadata(SnapshotLoad.stateKey) == "pending", let checkpoint = store.checkpoint else {
+            return nil
+        }
         let current = try SnapshotPlan.tables(config: config, connection: sql, catalog: catalog)
         let byName = SnapshotPlan.index(current)
         var chunks = try store.snapshotChunks()
@@ -104,7 +106,8 @@ struct WatermarkSnapshot {
         var nextID = (chunks.map(\.id).max() ?? -1) + 1
         if chunks.isEmpty {
             // The process died after creating the slot, before saving a plan.
-            added = SnapshotPlan.chunks(of: current, pagesPerChunk: config.snapshot.chunkPages, serverVersion: sql.serverVersion)
+            added = SnapshotPlan.chunks(
+                of: current, pagesPerChunk: config.snapshot.chunkPages, serverVersion: sql.serverVersion)
         } else {
             var replanned: Set<String> = []
             for chunk in chunks where !chunk.isDone {
@@ -117,7 +120,8 @@ struct WatermarkSnapshot {
                 finished.append(contentsOf: chunks.filter { $0.tableName == chunk.tableName && !$0.isDone }.map(\.id))
                 if replanned.insert(chunk.tableName).inserted {
                     let pages: UInt32 = table.hasKey ? config.snapshot.chunkPages : 0
-                    let fresh = SnapshotPlan.chunks(of: [table], pagesPerChunk: pages, serverVersion: sql.serverVersion, firstID: nextID)
+                    let fresh = SnapshotPlan.chunks(
+                        of: [table], pagesPerChunk: pages, serverVersion: sql.serverVersion, firstID: nextID)
                     nextID += Int64(fresh.count)
                     added += fresh
                 }
@@ -227,19 +231,22 @@ struct WatermarkSnapshot {
 
     private func nextPieceBounds() -> Piece? {
         guard let chunk = chunks.first(where: { !$0.isDone }),
-              let table = tables.firstIndex(where: { $0.name == chunk.tableName })
+            let table = tables.firstIndex(where: { $0.name == chunk.tableName })
         else { return nil }
         let whole = !tables[table].hasKey
         if whole {
-            return Piece(chunkID: chunk.id, table: table, firstPage: 0, endPage: nil, finishesChunk: true, reloadsTable: true)
+            return Piece(
+                chunkID: chunk.id, table: table, firstPage: 0, endPage: nil, finishesChunk: true, reloadsTable: true)
         }
         let limit = chunk.nextPage.addingReportingOverflow(Self.piecePages)
         let chunkEnd = chunk.endPage ?? max(tables[table].pages, chunk.nextPage)
         if limit.overflow || limit.partialValue >= chunkEnd {
-            return Piece(chunkID: chunk.id, table: table, firstPage: chunk.nextPage, endPage: chunk.endPage,
-                         finishesChunk: true, reloadsTable: false)
+            return Piece(
+                chunkID: chunk.id, table: table, firstPage: chunk.nextPage, endPage: chunk.endPage,
+                finishesChunk: true, reloadsTable: false)
         }
-        return Piece(chunkID: chunk.id, table: table, firstPage: chunk.nextPage, endPage: limit.partialValue,
-                     finishesChunk: false, reloadsTable: false)
+        return Piece(
+            chunkID: chunk.id, table: table, firstPage: chunk.nextPage, endPage: limit.partialValue,
+            finishesChunk: false, reloadsTable: false)
     }
 }

@@ -83,14 +83,16 @@ final class ReplicationSession {
             start = store.checkpoint?.flushLSN ?? start
         }
         let catalog = CatalogLookup(connection: sql)
-        let watermark = prepared.snapshot == nil
+        let watermark =
+            prepared.snapshot == nil
             ? try WatermarkSnapshot.resume(config: config, store: store, sql: sql, catalog: catalog) : nil
         let version = PostgresConnection.pgoutputProtocolVersion(serverVersion: replication.serverVersion)
         var machine = StreamMachine(
             protocolVersion: version, database: identity.database ?? "",
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
             settings: .init(groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN),
-            watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas()))
+            watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
+        )
         if machine.reachedEnd { return .reachedEnd }
 
         // Unfinished streamed transactions are streamed again from their start.
@@ -107,7 +109,8 @@ final class ReplicationSession {
             $0.lastError = nil
             $0.sessionsStarted += 1
         }
-        let links = Links(stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config))
+        let links = Links(
+            stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config))
         var actions: [StreamAction] = []
         actions.reserveCapacity(64)
         var framesSinceTick: UInt = 0
@@ -171,9 +174,10 @@ final class ReplicationSession {
                 try store.saveCheckpoint(checkpoint)
                 progress.update { $0.flushedLSN = checkpoint.flushLSN }
             case .sendStatus(let report):
-                try links.stream.send(StandbyStatusUpdate(
-                    written: report.written, flushed: report.flushed, applied: report.flushed,
-                    sendTime: PostgresTimestamp(unixMicroseconds: WallClock.unixMicroseconds())))
+                try links.stream.send(
+                    StandbyStatusUpdate(
+                        written: report.written, flushed: report.flushed, applied: report.flushed,
+                        sendTime: PostgresTimestamp(unixMicroseconds: WallClock.unixMicroseconds())))
                 progress.update {
                     $0.receivedLSN = max($0.receivedLSN, report.received)
                     $0.serverWALEnd = report.serverWALEnd

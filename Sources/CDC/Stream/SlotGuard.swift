@@ -49,8 +49,9 @@ enum SlotGuard {
             // leaves a slot nobody has read from: its confirmed position is
             // still its consistent point, so it is adopted, not refused.
             if !row.rows.isEmpty, try store.metadata(MetadataKey.slot) == slot.rawValue,
-               try store.metadata(MetadataKey.systemID) == identity.systemID,
-               let confirmed = row.value("confirmed").flatMap({ LSN($0) }) {
+                try store.metadata(MetadataKey.systemID) == identity.systemID,
+                let confirmed = row.value("confirmed").flatMap({ LSN($0) })
+            {
                 try store.saveCheckpoint(Checkpoint(lastCommitLSN: .zero, flushLSN: confirmed))
                 return Start(lsn: confirmed, snapshot: nil)
             }
@@ -72,7 +73,8 @@ enum SlotGuard {
             return Start(lsn: created.consistentPoint, snapshot: created.snapshotName)
         }
 
-        let resnapshot = "Delete this pipeline's store (or use a new data directory) to start a fresh capture"
+        let resnapshot =
+            "Delete this pipeline's store (or use a new data directory) to start a fresh capture"
             + " with a new slot; changes between the old and the new position are not in the store."
         let recordedSlot = try store.metadata(MetadataKey.slot)
         if let recordedSlot, recordedSlot != slot.rawValue {
@@ -93,7 +95,8 @@ enum SlotGuard {
         }
         if let recordedDatabase, recordedDatabase != database {
             throw PipelineError(
-                .otherSystem, "the store was filled from database \(recordedDatabase), but the source is database \(database)",
+                .otherSystem,
+                "the store was filled from database \(recordedDatabase), but the source is database \(database)",
                 remediation: "Point the pipeline back at its database, or: \(resnapshot)")
         }
         guard !row.rows.isEmpty else {
@@ -103,7 +106,8 @@ enum SlotGuard {
                     + "and changes after it are no longer retained for this pipeline",
                 remediation: resnapshot)
         }
-        if row.value("plugin") != "pgoutput" || row.value("slot_type") != "logical" || row.value("database") != database {
+        if row.value("plugin") != "pgoutput" || row.value("slot_type") != "logical" || row.value("database") != database
+        {
             throw PipelineError(
                 .otherSystem,
                 "replication slot \(slot) is not a pgoutput slot on database \(database) "

@@ -140,8 +140,11 @@ struct StreamMachine {
         // Dropped in the same store transaction as the events it became,
         // before the Commit below may close that transaction.
         actions.append(.discardStaged(transaction: commit.xid, subtransaction: nil))
-        try decoded(.commit(Commit(
-            flags: commit.flags, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime)),
+        try decoded(
+            .commit(
+                Commit(
+                    flags: commit.flags, commitLSN: commit.commitLSN, endLSN: commit.endLSN,
+                    commitTime: commit.commitTime)),
             walStart: commit.commitLSN, into: &actions)
     }
 
@@ -187,8 +190,9 @@ struct StreamMachine {
         case .streamCommit(let commit):
             openGroup(into: &actions)
             try staging.replayStarted(commit)
-            try decoded(.begin(Begin(finalLSN: commit.commitLSN, commitTime: commit.commitTime, xid: commit.xid)),
-                        walStart: commit.commitLSN, into: &actions)
+            try decoded(
+                .begin(Begin(finalLSN: commit.commitLSN, commitTime: commit.commitTime, xid: commit.xid)),
+                walStart: commit.commitLSN, into: &actions)
             if assembler.isSkippingTransaction {
                 // A replay of a stored transaction: nothing of it is read back.
                 try replayFinished(commit, into: &actions)
@@ -283,9 +287,10 @@ struct StreamMachine {
             }
             openGroup(into: &actions)
             let piece = window.piece
-            actions.append(.recordPieceProgress(
-                chunk: piece.chunkID, nextPage: WatermarkSnapshot.nextPage(after: piece), rows: Int64(rows),
-                done: piece.finishesChunk))
+            actions.append(
+                .recordPieceProgress(
+                    chunk: piece.chunkID, nextPage: WatermarkSnapshot.nextPage(after: piece), rows: Int64(rows),
+                    done: piece.finishesChunk))
             watermark!.stored(piece, rows: rows)
             if watermark!.isFinished { actions.append(.markSnapshotDone) }
         }
@@ -307,7 +312,7 @@ struct StreamMachine {
     /// hold back the idle advance.
     private mutating func commitGroup(into actions: inout [StreamAction]) {
         guard group.isOpen,
-              let pending = group.checkpoint ?? (staging.inFlight.isEmpty ? checkpoint : nil)
+            let pending = group.checkpoint ?? (staging.inFlight.isEmpty ? checkpoint : nil)
         else { return }
         let summary = group.close(checkpoint: pending)
         checkpoint = pending
@@ -335,9 +340,11 @@ struct StreamMachine {
     }
 
     private mutating func sendStatus(into actions: inout [StreamAction]) {
-        actions.append(.sendStatus(.init(
-            written: max(received, checkpoint.flushLSN), flushed: checkpoint.flushLSN, received: received,
-            serverWALEnd: serverWALEnd)))
+        actions.append(
+            .sendStatus(
+                .init(
+                    written: max(received, checkpoint.flushLSN), flushed: checkpoint.flushLSN, received: received,
+                    serverWALEnd: serverWALEnd)))
         lastStatusSent = now
     }
 }

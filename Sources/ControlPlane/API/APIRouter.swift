@@ -84,7 +84,8 @@ public final class APIRouter: Sendable {
         // scheme is case-insensitive.
         let header = Substring(request.headers["authorization"] ?? "")
         let scheme = header.prefix { $0 != " " }
-        let presented = scheme.lowercased() == "bearer"
+        let presented =
+            scheme.lowercased() == "bearer"
             ? Array(header.dropFirst(scheme.count).drop { $0 == " " }.utf8) : []
         // Constant time in the token's length: no early exit on the first difference.
         var difference = UInt8(presented.count == token.count ? 0 : 1)

@@ -11,7 +11,8 @@ public enum APIToken {
     /// The token on the first line of `path`, without its line ending (LF or CR LF).
     public static func read(fromFile path: String) throws(FileError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(description: "Cannot read the token file \(path): check that it exists and is readable by this user.")
+            throw FileError(
+                description: "Cannot read the token file \(path): check that it exists and is readable by this user.")
         }
         var line = data.prefix { $0 != 0x0A }
         if line.last == 0x0D { line.removeLast() }

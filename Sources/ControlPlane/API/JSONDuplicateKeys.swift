@@ -22,7 +22,9 @@ enum JSONDuplicateKeys {
             case UInt8(ascii: "["): stack.append(.array)
             case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
             case UInt8(ascii: ","):
-                if case .object(let keys, _) = stack.last { stack[stack.count - 1] = .object(keys: keys, expectsKey: true) }
+                if case .object(let keys, _) = stack.last {
+                    stack[stack.count - 1] = .object(keys: keys, expectsKey: true)
+                }
             case UInt8(ascii: "\""):
                 let start = index
                 index += 1

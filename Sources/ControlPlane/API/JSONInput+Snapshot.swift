@@ -27,10 +27,13 @@ extension JSONInput {
             values[key] = integer("\(field).\(key.rawValue)", in: map[key.rawValue])
         }
         let (workers, chunkPages, rowsPerGroup) = (values[.workers], values[.chunkPages], values[.rowsPerGroup])
-        for violation in SnapshotSettings.violations(workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup) {
+        for violation in SnapshotSettings.violations(
+            workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup)
+        {
             fail("\(field).\(violation.field.rawValue)", violation.message)
         }
         guard errors.count == errorsBefore else { return nil }
-        return try? SnapshotSettings(enabled: enabled, workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup)
+        return try? SnapshotSettings(
+            enabled: enabled, workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup)
     }
 }

@@ -15,7 +15,7 @@ struct JSONInput {
             throw Problem(status: 415, title: "Unsupported Media Type", detail: "send the body as application/json")
         }
         guard let parsed = try? JSONSerialization.jsonObject(with: Data(request.body)),
-              let object = parsed as? [String: Any]
+            let object = parsed as? [String: Any]
         else { throw Problem.badRequest("the body is not a JSON object") }
         if let key = JSONDuplicateKeys.first(in: request.body) {
             throw Problem.badRequest("the body names \"\(key)\" twice in one object; send each field once")
@@ -46,7 +46,7 @@ struct JSONInput {
     mutating func integer(_ field: String, in value: Any?) -> Int? {
         guard let value, !(value is NSNull) else { return nil }
         guard let number = value as? NSNumber, !Self.isBoolean(number),
-              let integer = Int(exactly: number.doubleValue)
+            let integer = Int(exactly: number.doubleValue)
         else {
             errors.append((field, "must be an integer"))
             return nil

@@ -33,7 +33,8 @@ struct Problem: Error {
     static func expired(firstAvailableAfter: Int64) -> Problem {
         var problem = Problem(
             status: 410, title: "Events expired",
-            detail: "events after this cursor were deleted by retention; resume from \(firstAvailableAfter) and re-sync what was missed",
+            detail:
+                "events after this cursor were deleted by retention; resume from \(firstAvailableAfter) and re-sync what was missed",
             type: "urn:popsink:problem:events-expired")
         problem.extensions = [("first_available_after", .integer(firstAvailableAfter))]
         return problem

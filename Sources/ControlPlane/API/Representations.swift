@@ -27,7 +27,10 @@ enum Representation {
     /// Whether the pipeline snapshots, and the values its snapshot runs with: those set, defaults for the rest.
     static func snapshotSettings(_ settings: SnapshotSettings) -> JSON {
         let options = settings.options()
-        return ["enabled": options.enabled, "workers": options.workers, "chunk_pages": Int(options.chunkPages), "rows_per_group": options.rowsPerGroup]
+        return [
+            "enabled": options.enabled, "workers": options.workers, "chunk_pages": Int(options.chunkPages),
+            "rows_per_group": options.rowsPerGroup,
+        ]
     }
 
     static func pipeline(_ record: PipelineRecord, state: PipelineState) -> JSON {
@@ -43,12 +46,13 @@ enum Representation {
     static func status(_ status: PipelineStatus, record: PipelineRecord) -> JSON {
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let latency = status.commitToDurable
-        let error: JSON = status.lastError.map { error in
-            [
-                "code": error.code.rawValue, "message": error.message, "sqlstate": error.sqlState,
-                "retryable": error.isRetryable, "remediation": error.remediation,
-            ]
-        } ?? .null
+        let error: JSON =
+            status.lastError.map { error in
+                [
+                    "code": error.code.rawValue, "message": error.message, "sqlstate": error.sqlState,
+                    "retryable": error.isRetryable, "remediation": error.remediation,
+                ]
+            } ?? .null
         func lsn(_ value: LSN) -> JSON { value.isZero ? .null : .string(value.description) }
         let latencySummary: JSON = [
             "count": latency.count, "p50": latency.quantile(0.5), "p99": latency.quantile(0.99),
@@ -61,7 +65,8 @@ enum Representation {
             "server_lsn": lsn(status.serverWALEnd),
             "lag_bytes": status.lagBytes, "lag_seconds": status.lagSeconds(nowMicroseconds: now),
             "events_stored": status.eventsStored, "transactions_stored": status.transactionsStored,
-            "events_by_op": JSON.object(status.eventsByOperation.byCode.map { (key: $0.op, value: .integer($0.count)) }),
+            "events_by_op": JSON.object(
+                status.eventsByOperation.byCode.map { (key: $0.op, value: .integer($0.count)) }),
             "slot": status.slot.map(slot) ?? .null,
             "tls": status.tls.map(tls) ?? .null,
             "commit_to_durable_ms": latencySummary,
@@ -75,13 +80,14 @@ enum Representation {
             "tables_total": tables.count, "tables_done": tables.count { $0.state == .done },
             "rows_done": tables.reduce(Int64(0)) { $0 + $1.rowsDone },
             "rows_estimated": tables.reduce(Int64(0)) { $0 + $1.estimatedRows },
-            "tables": JSON.array(tables.map { table in
-                [
-                    "schema": table.schema, "table": table.table, "state": table.state.rawValue,
-                    "rows_done": table.rowsDone, "rows_estimated": table.estimatedRows,
-                    "chunks_done": table.chunksDone, "chunks_total": table.chunksTotal,
-                ]
-            }),
+            "tables": JSON.array(
+                tables.map { table in
+                    [
+                        "schema": table.schema, "table": table.table, "state": table.state.rawValue,
+                        "rows_done": table.rowsDone, "rows_estimated": table.estimatedRows,
+                        "chunks_done": table.chunksDone, "chunks_total": table.chunksTotal,
+                    ]
+                }),
         ]
     }
 

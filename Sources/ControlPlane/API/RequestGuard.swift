@@ -50,7 +50,8 @@ struct RequestGuard: Sendable {
         if let reason = crossSite(request) {
             return Problem(
                 status: 403, title: "Forbidden",
-                detail: "cross-site request refused (\(reason)); without an API token the API answers only its own pages "
+                detail:
+                    "cross-site request refused (\(reason)); without an API token the API answers only its own pages "
                     + "and non-browser clients.",
                 type: "urn:popsink:problem:cross-site")
         }
@@ -73,7 +74,8 @@ struct RequestGuard: Sendable {
     private func crossSite(_ request: HTTPRequest) -> String? {
         if let site = request.headers["sec-fetch-site"]?.lowercased(), site != "same-origin", site != "none" {
             // Following a link to the dashboard is a cross-site navigation; its pages hold no data.
-            let navigation = request.headers["sec-fetch-mode"]?.lowercased() == "navigate"
+            let navigation =
+                request.headers["sec-fetch-mode"]?.lowercased() == "navigate"
                 && ["GET", "HEAD"].contains(request.method) && !Self.isAPI(request.path)
             if !navigation { return "Sec-Fetch-Site: \(site)" }
         }
@@ -110,10 +112,11 @@ struct RequestGuard: Sendable {
     static func isIPLiteral(_ name: String) -> Bool {
         if name.contains(":") { return name.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
-                && (Int(part) ?? 256) <= 255
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                    && (Int(part) ?? 256) <= 255
+            }
     }
 }
 

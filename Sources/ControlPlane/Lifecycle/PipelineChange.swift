@@ -19,11 +19,14 @@ public enum PipelineChange: Equatable, Sendable {
     public static func of(
         _ record: PipelineRecord, previous: PipelineRecord?, active: Bool
     ) throws(Refusal) -> PipelineChange {
-        if let previous, active, previous.sourceID != record.sourceID || previous.publication != record.publication
-            || previous.slotName != record.slotName || previous.snapshot.enabled != record.snapshot.enabled {
+        if let previous, active,
+            previous.sourceID != record.sourceID || previous.publication != record.publication
+                || previous.slotName != record.slotName || previous.snapshot.enabled != record.snapshot.enabled
+        {
             // The slot and the store's checkpoint belong to one source and one
             // publication: switching under a running worker would mix two streams.
-            throw Refusal(description: "stop pipeline \(record.id) before changing its source, publication, slot or snapshot")
+            throw Refusal(
+                description: "stop pipeline \(record.id) before changing its source, publication, slot or snapshot")
         }
         switch record.desiredState {
         case .stopped:

@@ -55,7 +55,9 @@ extension PipelineRecord {
         slotName = try container.decode(String.self, forKey: .slotName)
         filters = try container.decode(TableFilter.self, forKey: .filters)
         snapshot = try container.decodeIfPresent(SnapshotSettings.self, forKey: .snapshot) ?? SnapshotSettings()
-        if let initialLoad = try container.decodeIfPresent(Bool.self, forKey: .initialLoad) { snapshot.enabled = initialLoad }
+        if let initialLoad = try container.decodeIfPresent(Bool.self, forKey: .initialLoad) {
+            snapshot.enabled = initialLoad
+        }
         desiredState = try container.decode(DesiredState.self, forKey: .desiredState)
         createdAt = try container.decode(String.self, forKey: .createdAt)
         updatedAt = try container.decode(String.self, forKey: .updatedAt)

@@ -64,7 +64,8 @@ public struct SnapshotSettings: Sendable, Equatable {
 
     /// Each given value outside its field's bounds, in field order.
     public static func violations(workers: Int?, chunkPages: Int?, rowsPerGroup: Int?) -> [OutOfBounds] {
-        [(Field.workers, workers), (.chunkPages, chunkPages), (.rowsPerGroup, rowsPerGroup)].compactMap { field, value in
+        [(Field.workers, workers), (.chunkPages, chunkPages), (.rowsPerGroup, rowsPerGroup)].compactMap {
+            field, value in
             guard let value, !field.bounds.contains(value) else { return nil }
             return OutOfBounds(field: field, value: value)
         }

@@ -67,7 +67,9 @@ public struct SourceRecord: Codable, Sendable, Equatable {
             errors.append(("sslmode", "must be one of \(Self.sslModes.sorted().joined(separator: ", "))"))
         }
         for (field, path) in [("sslrootcert", sslrootcert), ("sslcert", sslcert), ("sslkey", sslkey)] {
-            if let path, !(1...4096).contains(path.utf8.count) { errors.append((field, "must be a path of 1 to 4096 bytes")) }
+            if let path, !(1...4096).contains(path.utf8.count) {
+                errors.append((field, "must be a path of 1 to 4096 bytes"))
+            }
         }
         for key in options.keys.sorted() where !Self.allowedOptions.contains(key) {
             errors.append(("options.\(key)", "is not an allowed libpq option"))

@@ -48,7 +48,8 @@ final class RecordTable<Record: StoredRecord>: Sendable {
 
     /// Writes `record` on `connection` (the caller holds it), then shows it here.
     func save(_ record: Record, on connection: SQLiteConnection) throws {
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             INSERT INTO records (kind, id, record) VALUES (?, ?, ?)
             ON CONFLICT (kind, id) DO UPDATE SET record = excluded.record
             """)

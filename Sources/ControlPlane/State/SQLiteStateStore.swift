@@ -38,7 +38,9 @@ public final class SQLiteStateStore: StateStore {
 
     public func sources() async throws -> [SourceRecord] { sourceTable.all }
     public func source(id: String) async throws -> SourceRecord? { sourceTable.record(id: id) }
-    public func save(_ source: SourceRecord) async throws { try await write { try self.sourceTable.save(source, on: $0) } }
+    public func save(_ source: SourceRecord) async throws {
+        try await write { try self.sourceTable.save(source, on: $0) }
+    }
     public func deleteSource(id: String) async throws -> Bool {
         try await write { try self.sourceTable.delete(id: id, on: $0) }
     }
@@ -85,7 +87,8 @@ enum StateSchema {
             script += "INSERT OR REPLACE INTO records SELECT 'source', id, record FROM sources; DROP TABLE sources;\n"
         }
         if tables.contains("pipelines") {
-            script += "INSERT OR REPLACE INTO records SELECT 'pipeline', id, record FROM pipelines; DROP TABLE pipelines;\n"
+            script +=
+                "INSERT OR REPLACE INTO records SELECT 'pipeline', id, record FROM pipelines; DROP TABLE pipelines;\n"
         }
         if tables.contains("grdb_migrations") { script += "DROP TABLE grdb_migrations;\n" }
         script += "PRAGMA user_version = \(version);\nCOMMIT;"

@@ -100,7 +100,8 @@ package final class SQLiteConnection {
     static func error(_ rc: Int32, db: OpaquePointer?, operation: String, path: String) -> EventStoreError {
         let extended = db.map { sqlite3_extended_errcode($0) } ?? rc
         let systemErrno = db.map { sqlite3_system_errno($0) } ?? 0
-        var message = db.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+        var message =
+            db.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
         if systemErrno != 0 { message += ": " + systemErrorText(systemErrno) }
         return EventStoreError(
             kind: .init(sqliteCode: rc, systemErrno: systemErrno),

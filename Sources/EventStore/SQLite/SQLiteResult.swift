@@ -7,11 +7,11 @@
 import CSQLite
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 enum SQLiteResultName {
@@ -40,8 +40,12 @@ extension EventStoreError.Kind {
     /// permission or a read-only file system).
     init(sqliteCode code: Int32, systemErrno: Int32) {
         switch systemErrno {
-        case ENOSPC, EDQUOT: self = .diskFull; return
-        case EROFS: self = .readOnly; return
+        case ENOSPC, EDQUOT:
+            self = .diskFull
+            return
+        case EROFS:
+            self = .readOnly
+            return
         default: break
         }
         switch code & 0xFF {

@@ -62,7 +62,8 @@ package final class SQLiteStatement {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
-        let error = SQLiteConnection.error(rc, db: handle.flatMap { sqlite3_db_handle($0) }, operation: operation(), path: path)
+        let error = SQLiteConnection.error(
+            rc, db: handle.flatMap { sqlite3_db_handle($0) }, operation: operation(), path: path)
         sqlite3_reset(handle)
         throw error
     }

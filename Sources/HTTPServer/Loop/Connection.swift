@@ -62,8 +62,10 @@ final class Connection {
     /// Body writers waiting for the output to drain.
     var waitingWriters: [CheckedContinuation<Void, any Error>] = []
 
-    init(id: UInt64, socket: Socket, remote: SocketAddress, limits: HTTPRequestParser.Limits,
-         isRejection: Bool, now: ContinuousClock.Instant) {
+    init(
+        id: UInt64, socket: Socket, remote: SocketAddress, limits: HTTPRequestParser.Limits,
+        isRejection: Bool, now: ContinuousClock.Instant
+    ) {
         self.id = id
         self.socket = socket
         remoteAddress = remote.description

@@ -48,7 +48,10 @@ final class EventLoop {
 
     var isShuttingDown: Bool { shutdownDeadline != nil }
 
-    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, listener: Socket, epoll: EPoll, inbox: LoopInbox) {
+    init(
+        configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, listener: Socket, epoll: EPoll,
+        inbox: LoopInbox
+    ) {
         self.configuration = configuration
         self.handler = handler
         self.listener = listener

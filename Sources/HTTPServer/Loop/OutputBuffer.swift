@@ -16,7 +16,9 @@ struct OutputBuffer {
     mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         count += bytes.count
-        if segments.count > head, bytes.count < Self.coalesceLimit, segments[segments.count - 1].count < Self.coalesceLimit {
+        if segments.count > head, bytes.count < Self.coalesceLimit,
+            segments[segments.count - 1].count < Self.coalesceLimit
+        {
             segments[segments.count - 1].append(contentsOf: bytes)
         } else {
             segments.append(bytes)

@@ -67,7 +67,9 @@ enum ResponseSerializer {
     static func error(status: Int, detail: String, date: String) -> [UInt8] {
         let body = ServerProblem.body(status: status, detail: detail)
         let headers: HTTPHeaders = ["Content-Type": ServerProblem.contentType]
-        return head(status: status, headers: headers, framing: .length(body.count), keepAlive: false, version: .http1_1, date: date)
+        return head(
+            status: status, headers: headers, framing: .length(body.count), keepAlive: false, version: .http1_1,
+            date: date)
             + body
     }
 }

@@ -4,23 +4,28 @@
 extension HTTPResponse {
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .bytes(Array(text.utf8)))
+        HTTPResponse(
+            status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .bytes(Array(text.utf8)))
     }
 
     /// A JSON response from already encoded bytes. `contentType` lets callers send
     /// `application/problem+json` (RFC 9457) with the same helper.
-    public static func json(_ bytes: [UInt8], status: Int = 200, contentType: String = "application/json") -> HTTPResponse {
+    public static func json(_ bytes: [UInt8], status: Int = 200, contentType: String = "application/json")
+        -> HTTPResponse
+    {
         HTTPResponse(status: status, headers: ["Content-Type": contentType], body: .bytes(bytes))
     }
 
     /// A JSON response from an already encoded string.
-    public static func json(_ text: String, status: Int = 200, contentType: String = "application/json") -> HTTPResponse {
+    public static func json(_ text: String, status: Int = 200, contentType: String = "application/json") -> HTTPResponse
+    {
         json(Array(text.utf8), status: status, contentType: contentType)
     }
 
     /// A `text/html; charset=utf-8` response.
     public static func html(_ text: String, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: .bytes(Array(text.utf8)))
+        HTTPResponse(
+            status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: .bytes(Array(text.utf8)))
     }
 
     /// A response with no content, e.g. `.status(204)`.

@@ -11,7 +11,9 @@ extension HTTPRequestParser {
         let method = line[..<firstSpace]
         let target = line[(firstSpace + 1)..<secondSpace]
         let version = line[(secondSpace + 1)...]
-        guard !method.isEmpty, method.allSatisfy(HTTPSyntax.isTokenChar) else { throw HTTPParseError(.invalidMethod, line) }
+        guard !method.isEmpty, method.allSatisfy(HTTPSyntax.isTokenChar) else {
+            throw HTTPParseError(.invalidMethod, line)
+        }
         head.method = String(decoding: method, as: UTF8.self)
         guard Self.isValidTarget(target, method: head.method) else { throw HTTPParseError(.invalidTarget, line) }
         head.target = String(decoding: target, as: UTF8.self)
@@ -86,6 +88,7 @@ extension HTTPRequestParser {
         while let first = value.first, first == HTTPSyntax.space || first == HTTPSyntax.tab { value.removeFirst() }
         while let last = value.last, last == HTTPSyntax.space || last == HTTPSyntax.tab { value.removeLast() }
         guard value.allSatisfy(HTTPSyntax.isFieldValueChar) else { throw HTTPParseError(.invalidFieldValue, line) }
-        return HTTPHeaders.Field(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        return HTTPHeaders.Field(
+            name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
     }
 }

@@ -130,7 +130,9 @@ struct HTTPRequestParser {
                 }
                 return emitRequest()
             case .chunkSize:
-                guard let line = try nextLine(limit: limits.maxChunkLine, tooLong: .invalidChunkLine) else { return nil }
+                guard let line = try nextLine(limit: limits.maxChunkLine, tooLong: .invalidChunkLine) else {
+                    return nil
+                }
                 let size = try chunkSize(line)
                 state = size == 0 ? .trailerLines : .chunkData(remaining: size)
             case .chunkData(let remaining):

@@ -39,7 +39,9 @@ extension StaticFiles {
         }
 
         var response: HTTPResponse {
-            .json(ServerProblem.body(status: status, detail: detail), status: status, contentType: ServerProblem.contentType)
+            .json(
+                ServerProblem.body(status: status, detail: detail), status: status,
+                contentType: ServerProblem.contentType)
         }
     }
 }

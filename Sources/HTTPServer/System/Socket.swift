@@ -138,9 +138,10 @@ struct Socket: Sendable, Hashable {
 /// spawned by another thread between accept() and fcntl() inherits the
 /// connection and keeps it open after we close it (seen in CI: a close-delimited
 /// response whose client never saw the end).
-private typealias Accept4 = @convention(c) (
-    Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32
-) -> Int32
+private typealias Accept4 =
+    @convention(c) (
+        Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32
+    ) -> Int32
 
 private let acceptCloseOnExec: Accept4? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "accept4")
     .map { unsafeBitCast($0, to: Accept4.self) }

@@ -12,7 +12,8 @@ struct SocketAddress: Sendable {
     /// means every interface) and a port into the first address `getaddrinfo` offers.
     static func resolve(host: String, port: Int) throws(HTTPServerError) -> SocketAddress {
         guard (0...65_535).contains(port) else {
-            throw HTTPServerError(.invalidAddress, "port \(port) is out of range", remediation: "Use a port between 0 and 65535.")
+            throw HTTPServerError(
+                .invalidAddress, "port \(port) is out of range", remediation: "Use a port between 0 and 65535.")
         }
         var name = host
         if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
@@ -21,7 +22,8 @@ struct SocketAddress: Sendable {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         var list: UnsafeMutablePointer<addrinfo>?
-        let status = name.isEmpty
+        let status =
+            name.isEmpty
             ? getaddrinfo(nil, String(port), &hints, &list)
             : getaddrinfo(name, String(port), &hints, &list)
         guard status == 0, let first = list else {

@@ -12,16 +12,20 @@ enum SystemThread {
 
     /// Runs `body` on a new detached thread called `name` (15 bytes at most).
     static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(HTTPServerError) {
-        let box = Unmanaged.passRetained(Box {
-            _ = chttp_name_current_thread(name)
-            body()
-        }).toOpaque()
+        let box = Unmanaged.passRetained(
+            Box {
+                _ = chttp_name_current_thread(name)
+                body()
+            }
+        ).toOpaque()
         var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { argument in
-            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
+        let status = pthread_create(
+            &thread, nil,
+            { argument in
+                let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+                box.body()
+                return nil
+            }, box)
         guard status == 0 else {
             Unmanaged<Box>.fromOpaque(box).release()
             throw HTTPServerError.system(.socketFailed, "pthread_create", status)

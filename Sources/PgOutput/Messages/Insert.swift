@@ -19,7 +19,8 @@ public struct Insert: Sendable, Equatable {
     /// Decodes the fields after the type byte; `hasXid` inside a streamed block.
     public static func decode(from reader: inout ByteReader, hasXid: Bool) throws(PgOutputError) -> Insert {
         try reader.payload(.insert) { r throws(PgOutputError.Reason) in
-            Insert(xid: try r.streamedXid(hasXid), relationOID: try r.uint32(), newTuple: try OldTuple.readNew(from: &r))
+            Insert(
+                xid: try r.streamedXid(hasXid), relationOID: try r.uint32(), newTuple: try OldTuple.readNew(from: &r))
         }
     }
 }

@@ -15,7 +15,7 @@ public enum OldTuple: Sendable, Equatable {
     /// The row image, whichever kind it is.
     public var tuple: TupleData {
         switch self {
-        case let .key(tuple), let .full(tuple): tuple
+        case .key(let tuple), .full(let tuple): tuple
         }
     }
 

@@ -75,9 +75,10 @@ public struct Relation: Sendable, Equatable {
             columns.reserveCapacity(count)
             for _ in 0..<count {
                 let flags = try r.uint8()
-                columns.append(Column(
-                    isKey: flags & 1 != 0, name: try r.cString(),
-                    typeOID: try r.uint32(), typeModifier: try r.int32()))
+                columns.append(
+                    Column(
+                        isKey: flags & 1 != 0, name: try r.cString(),
+                        typeOID: try r.uint32(), typeModifier: try r.int32()))
             }
             return Relation(
                 xid: xid, oid: oid, namespace: namespace, name: name,

@@ -28,7 +28,8 @@ public struct StreamAbort: Sendable, Equatable {
     /// Decodes the fields after the type byte. With `protocolVersion` 4 or
     /// later the abort LSN and time are read when present: Postgres sends them
     /// only with parallel streaming, which the decoder cannot otherwise know.
-    public static func decode(from reader: inout ByteReader, protocolVersion: Int) throws(PgOutputError) -> StreamAbort {
+    public static func decode(from reader: inout ByteReader, protocolVersion: Int) throws(PgOutputError) -> StreamAbort
+    {
         try reader.payload(.streamAbort) { r throws(PgOutputError.Reason) in
             var abort = StreamAbort(xid: try r.uint32(), subtransactionXid: try r.uint32())
             if protocolVersion >= 4, !r.isAtEnd {

@@ -27,7 +27,8 @@ public struct TypeInfo: Sendable, Equatable {
     /// Decodes the fields after the type byte; `hasXid` inside a streamed block.
     public static func decode(from reader: inout ByteReader, hasXid: Bool) throws(PgOutputError) -> TypeInfo {
         try reader.payload(.type) { r throws(PgOutputError.Reason) in
-            TypeInfo(xid: try r.streamedXid(hasXid), oid: try r.uint32(), namespace: try r.cString(), name: try r.cString())
+            TypeInfo(
+                xid: try r.streamedXid(hasXid), oid: try r.uint32(), namespace: try r.cString(), name: try r.cString())
         }
     }
 }

@@ -28,7 +28,9 @@ public struct Update: Sendable, Equatable {
             let relationOID = try r.uint32()
             let marker = try r.uint8()
             if marker == OldTuple.newMarker {
-                return Update(xid: xid, relationOID: relationOID, oldTuple: nil, newTuple: try OldTuple.readNew(from: &r, marker: marker))
+                return Update(
+                    xid: xid, relationOID: relationOID, oldTuple: nil,
+                    newTuple: try OldTuple.readNew(from: &r, marker: marker))
             }
             let old = try OldTuple.read(marker: marker, from: &r)
             return Update(xid: xid, relationOID: relationOID, oldTuple: old, newTuple: try OldTuple.readNew(from: &r))

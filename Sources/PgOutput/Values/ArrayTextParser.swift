@@ -101,7 +101,9 @@ struct ArrayTextParser {
         while index < text.endIndex {
             let byte = text[index]
             if byte == delimiter || byte == Self.closeBrace { break }
-            if byte == Self.openBrace || byte == Self.quote { throw failure("unexpected '\(Character(Unicode.Scalar(byte)))'") }
+            if byte == Self.openBrace || byte == Self.quote {
+                throw failure("unexpected '\(Character(Unicode.Scalar(byte)))'")
+            }
             if byte == Self.backslash {
                 hasEscape = true
                 index += 1

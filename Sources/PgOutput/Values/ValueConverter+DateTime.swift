@@ -11,7 +11,9 @@ extension ValueConverter {
     private static let space = UInt8(ascii: " "), dash = UInt8(ascii: "-"), plus = UInt8(ascii: "+")
     private static let colon = UInt8(ascii: ":"), dot = UInt8(ascii: ".")
 
-    static func writeDateTime(_ text: TextBytes, kind: ValueKind, into writer: inout JSONWriter) throws(ValueConversionError) {
+    static func writeDateTime(_ text: TextBytes, kind: ValueKind, into writer: inout JSONWriter)
+        throws(ValueConversionError)
+    {
         if text.elementsEqual("infinity".utf8) || text.elementsEqual("-infinity".utf8) {
             writer.string(utf8: text)
             return
@@ -27,8 +29,8 @@ extension ValueConverter {
         while yearEnd < end, isDigit(text[yearEnd]) { yearEnd += 1 }
         let dateEnd = yearEnd + 6
         guard yearEnd - start >= 4, dateEnd <= end, text[yearEnd] == dash, text[yearEnd + 3] == dash,
-              isDigit(text[yearEnd + 1]), isDigit(text[yearEnd + 2]),
-              isDigit(text[yearEnd + 4]), isDigit(text[yearEnd + 5])
+            isDigit(text[yearEnd + 1]), isDigit(text[yearEnd + 2]),
+            isDigit(text[yearEnd + 4]), isDigit(text[yearEnd + 5])
         else { throw fail("expected an ISO date YYYY-MM-DD") }
 
         writer.beginString()
@@ -53,7 +55,7 @@ extension ValueConverter {
         let time = text[(dateEnd + 1)..<end]
         if kind == .timestamptz {
             guard let sign = time.firstIndex(where: { $0 == plus || $0 == dash }),
-                  isClockTime(time[..<sign]), isOffset(time[sign...])
+                isClockTime(time[..<sign]), isOffset(time[sign...])
             else { throw fail("expected HH:MM:SS and a zone offset") }
             writer.appendRaw(time[..<sign])
             appendOffset(time[sign...], zeroAsZ: true, into: &writer)
@@ -67,7 +69,7 @@ extension ValueConverter {
     /// timetz: `10:00:00.5+02` → `10:00:00.5+02:00`.
     static func writeTimeWithZone(_ text: TextBytes, into writer: inout JSONWriter) throws(ValueConversionError) {
         guard let sign = text.firstIndex(where: { $0 == plus || $0 == dash }),
-              isClockTime(text[..<sign]), isOffset(text[sign...])
+            isClockTime(text[..<sign]), isOffset(text[sign...])
         else { throw ValueConversionError(kind: .timetz, text: text, reason: "expected HH:MM:SS and a zone offset") }
         writer.beginString()
         writer.appendRaw(text[..<sign])

@@ -41,10 +41,10 @@ public enum ValueConverter {
     ) throws(ValueConversionError) {
         switch value {
         case .null: writer.null()
-        case let .text(text): try writeJSON(text, kind: kind, into: &writer)
+        case .text(let text): try writeJSON(text, kind: kind, into: &writer)
         case .unchangedToast:
             throw ValueConversionError(kind: kind, text: [], reason: "unchanged TOASTed value has no content")
-        case let .binary(bytes):
+        case .binary(let bytes):
             throw ValueConversionError(kind: kind, text: bytes, reason: "binary format values are not supported")
         }
     }
@@ -80,7 +80,7 @@ public enum ValueConverter {
             try writeDateTime(text, kind: kind, into: &writer)
         case .timetz:
             try writeTimeWithZone(text, into: &writer)
-        case let .array(element, delimiter):
+        case .array(let element, let delimiter):
             var parser = ArrayTextParser(text: text, element: element, delimiter: delimiter, kind: kind)
             try parser.parse(into: &writer)
         }

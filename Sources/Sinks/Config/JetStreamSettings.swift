@@ -51,7 +51,8 @@ public struct JetStreamSettings: Sendable, Hashable, Codable {
         subject = try c.decodeIfPresent(String.self, forKey: .subject) ?? defaults.subject
         retention = try c.decodeIfPresent(String.self, forKey: .retention) ?? defaults.retention
         replicas = try c.decodeIfPresent(Int.self, forKey: .replicas) ?? defaults.replicas
-        duplicateWindowSeconds = try c.decodeIfPresent(Int.self, forKey: .duplicateWindowSeconds)
+        duplicateWindowSeconds =
+            try c.decodeIfPresent(Int.self, forKey: .duplicateWindowSeconds)
             ?? defaults.duplicateWindowSeconds
         createStream = try c.decodeIfPresent(Bool.self, forKey: .createStream) ?? defaults.createStream
         ackTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .ackTimeoutSeconds) ?? defaults.ackTimeoutSeconds
@@ -65,7 +66,9 @@ public struct JetStreamSettings: Sendable, Hashable, Codable {
         if stream.isEmpty || stream.contains(where: { " .*>".contains($0) }) {
             problems.append("stream must be a name without spaces, '.', '*' or '>'")
         }
-        if subject.isEmpty || subject.hasSuffix(".") || subject.hasPrefix(".") { problems.append("subject must be a subject template such as popsink.{pipeline}.{schema}.{table}") }
+        if subject.isEmpty || subject.hasSuffix(".") || subject.hasPrefix(".") {
+            problems.append("subject must be a subject template such as popsink.{pipeline}.{schema}.{table}")
+        }
         if !["limits", "interest", "workqueue"].contains(retention) {
             problems.append("retention must be limits, interest or workqueue")
         }

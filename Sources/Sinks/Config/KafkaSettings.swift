@@ -47,16 +47,21 @@ public struct KafkaSettings: Sendable, Hashable, Codable {
     func violations() -> [String] {
         var problems: [String] = []
         if bootstrapServers.isEmpty { problems.append("bootstrap_servers must list at least one host:port") }
-        if topic.isEmpty { problems.append("topic must be a topic template such as popsink.{pipeline}.{schema}.{table}") }
+        if topic.isEmpty {
+            problems.append("topic must be a topic template such as popsink.{pipeline}.{schema}.{table}")
+        }
         let fixed = properties.keys.filter(Self.fixedProperties.contains).sorted()
-        if !fixed.isEmpty { problems.append("properties may not set \(fixed.joined(separator: ", ")): the sink sets them") }
+        if !fixed.isEmpty {
+            problems.append("properties may not set \(fixed.joined(separator: ", ")): the sink sets them")
+        }
         if !(deliveryTimeoutSeconds > 0) { problems.append("delivery_timeout_seconds must be positive") }
         return problems
     }
 
     /// Kafka topic names take letters, digits, `.`, `_` and `-`.
     static func topicName(_ name: String) -> String {
-        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") ? $0 : "_" })
+        String(
+            name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") ? $0 : "_" })
     }
 
     func topic(pipeline: String, event: SinkEvent) -> String {

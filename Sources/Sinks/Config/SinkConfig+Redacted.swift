@@ -20,6 +20,7 @@ extension SinkConfig {
 
     static func isSecretProperty(_ name: String) -> Bool {
         let lowered = name.lowercased()
-        return ["password", "secret", "key", "token"].contains { lowered.contains($0) } && !lowered.hasSuffix(".location")
+        return ["password", "secret", "key", "token"].contains { lowered.contains($0) }
+            && !lowered.hasSuffix(".location")
     }
 }

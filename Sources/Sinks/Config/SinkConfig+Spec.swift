@@ -44,9 +44,10 @@ extension SinkConfig {
                 return number
             }
             if hosts.hasPrefix("nats://") {
-                var settings = JetStreamSettings(servers: hosts.split(separator: ",").map {
-                    $0.hasPrefix("nats://") ? String($0) : "nats://\($0)"
-                })
+                var settings = JetStreamSettings(
+                    servers: hosts.split(separator: ",").map {
+                        $0.hasPrefix("nats://") ? String($0) : "nats://\($0)"
+                    })
                 if let value = options.removeValue(forKey: "stream") { settings.stream = value }
                 if let value = options.removeValue(forKey: "subject") { settings.subject = value }
                 if let value = options.removeValue(forKey: "retention") { settings.retention = value }
@@ -55,11 +56,15 @@ extension SinkConfig {
                     settings.replicas = number
                 }
                 if let value = options.removeValue(forKey: "duplicate-window") {
-                    guard let number = Int(value) else { throw invalid("duplicate-window=\(value) is not a number of seconds") }
+                    guard let number = Int(value) else {
+                        throw invalid("duplicate-window=\(value) is not a number of seconds")
+                    }
                     settings.duplicateWindowSeconds = number
                 }
                 if let unknown = options.keys.sorted().first {
-                    throw invalid("unknown JetStream sink option '\(unknown)': use stream, subject, retention, replicas, duplicate-window, batch-size, name")
+                    throw invalid(
+                        "unknown JetStream sink option '\(unknown)': use stream, subject, retention, replicas, duplicate-window, batch-size, name"
+                    )
                 }
                 self.init(name: name ?? "jetstream", target: .jetstream(settings), batchSize: batchSize ?? 500)
             } else {

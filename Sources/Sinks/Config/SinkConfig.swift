@@ -32,13 +32,17 @@ public struct SinkConfig: Sendable, Hashable, Codable {
     }
 
     static func isValidName(_ name: String) -> Bool {
-        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x5F || byte == 0x2D
-        }
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == 0x5F || byte == 0x2D
+            }
     }
 
-    enum CodingKeys: String, CodingKey { case name, type, batchSize = "batch_size" }
+    enum CodingKeys: String, CodingKey {
+        case name, type
+        case batchSize = "batch_size"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -50,7 +54,8 @@ public struct SinkConfig: Sendable, Hashable, Codable {
         case "webhook": target = .webhook(try WebhookSettings(from: decoder))
         case let other:
             throw DecodingError.dataCorruptedError(
-                forKey: .type, in: container, debugDescription: "unknown sink type '\(other)': use jetstream, kafka or webhook")
+                forKey: .type, in: container,
+                debugDescription: "unknown sink type '\(other)': use jetstream, kafka or webhook")
         }
     }
 

@@ -30,7 +30,9 @@ public struct WebhookSettings: Sendable, Hashable, Codable {
 
     func violations() -> [String] {
         var problems: [String] = []
-        if HTTPURL(url) == nil { problems.append("url must be an http://host[:port]/path URL (https is not supported yet)") }
+        if HTTPURL(url) == nil {
+            problems.append("url must be an http://host[:port]/path URL (https is not supported yet)")
+        }
         if secret.utf8.count < 16 { problems.append("secret must be at least 16 bytes") }
         if !(timeoutSeconds > 0) { problems.append("timeout_seconds must be positive") }
         return problems

@@ -51,7 +51,9 @@ struct JSONScanner {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    private func fail(_ reason: String) -> EventFields.Malformed { EventFields.Malformed(offset: index, reason: reason) }
+    private func fail(_ reason: String) -> EventFields.Malformed {
+        EventFields.Malformed(offset: index, reason: reason)
+    }
 
     mutating func skipWhitespace() {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -71,7 +73,10 @@ struct JSONScanner {
     ) throws(EventFields.Malformed) {
         try expect(0x7B)
         skipWhitespace()
-        if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
+        if index < bytes.count, bytes[index] == 0x7D {
+            index += 1
+            return
+        }
         while true {
             skipWhitespace()
             guard let name = try string() else { throw fail("expected a member name") }
@@ -79,15 +84,24 @@ struct JSONScanner {
             try body(&self, name)
             skipWhitespace()
             guard index < bytes.count else { throw fail("unterminated object") }
-            if bytes[index] == 0x2C { index += 1; continue }
-            if bytes[index] == 0x7D { index += 1; return }
+            if bytes[index] == 0x2C {
+                index += 1
+                continue
+            }
+            if bytes[index] == 0x7D {
+                index += 1
+                return
+            }
             throw fail("expected ',' or '}'")
         }
     }
 
     mutating func isNull() throws(EventFields.Malformed) -> Bool {
         skipWhitespace()
-        if bytes[index...].starts(with: "null".utf8) { index += 4; return true }
+        if bytes[index...].starts(with: "null".utf8) {
+            index += 4
+            return true
+        }
         return false
     }
 
@@ -112,7 +126,9 @@ struct JSONScanner {
         var scalars = String.UnicodeScalarView()
         var start = index
         var pendingHigh: UInt32?
-        func flush(_ end: Int) { scalars.append(contentsOf: String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars) }
+        func flush(_ end: Int) {
+            scalars.append(contentsOf: String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars)
+        }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 0x22 {
@@ -120,7 +136,10 @@ struct JSONScanner {
                 index += 1
                 return String(scalars)
             }
-            guard byte == 0x5C else { index += 1; continue }
+            guard byte == 0x5C else {
+                index += 1
+                continue
+            }
             flush(index)
             guard index + 1 < bytes.count else { break }
             let escape = bytes[index + 1]
@@ -134,7 +153,7 @@ struct JSONScanner {
             case 0x74: scalars.append("\t")
             case 0x75:
                 guard index + 4 <= bytes.count,
-                      let unit = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+                    let unit = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
                 else { throw fail("bad \\u escape") }
                 index += 4
                 if (0xD800..<0xDC00).contains(unit) {

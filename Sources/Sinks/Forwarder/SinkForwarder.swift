@@ -141,14 +141,22 @@ public final class SinkForwarder: @unchecked Sendable {
                 count(error)
                 throw error
             }
-            update { $0.deliveredSequence = position.sequence; $0.deliveredEventID = position.eventID }
+            update {
+                $0.deliveredSequence = position.sequence
+                $0.deliveredEventID = position.eventID
+            }
             while true {
                 if stopping != nil { break }
                 do throws(SinkError) {
                     if reader == nil { reader = try openStore() }
-                    guard let store = reader else { waitForWork(after: position.sequence); continue }
+                    guard let store = reader else {
+                        waitForWork(after: position.sequence)
+                        continue
+                    }
                     let live: any SinkTarget
-                    if let target { live = target } else {
+                    if let target {
+                        live = target
+                    } else {
                         update { $0.state = .starting }
                         let fresh = try makeTarget()
                         target = fresh
@@ -219,7 +227,8 @@ public final class SinkForwarder: @unchecked Sendable {
             let skipTo = position.sequence + max(lost, 0)
             update {
                 $0.lostEvents += max(lost, 0)
-                $0.lastError = "retention deleted \(lost) events after sequence \(position.sequence) before this sink delivered them; they are not in the target"
+                $0.lastError =
+                    "retention deleted \(lost) events after sequence \(position.sequence) before this sink delivered them; they are not in the target"
             }
             position = SinkPosition(sequence: skipTo, eventID: nil)
             try positionFile.save(position)

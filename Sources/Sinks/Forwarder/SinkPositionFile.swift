@@ -5,10 +5,11 @@
 // floor under what reading the target back says; for a webhook it is the
 // whole truth.
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import EventStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where a sink has delivered up to.
 public struct SinkPosition: Sendable, Hashable {
@@ -45,7 +46,8 @@ public struct SinkPositionFile: Sendable {
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard let first = fields.first, let sequence = Int64(first), sequence >= 0 else {
             throw SinkError(
-                .store, "the sink position file \(path) does not hold a position ('\(text)'); remove it to resume from what the target holds",
+                .store,
+                "the sink position file \(path) does not hold a position ('\(text)'); remove it to resume from what the target holds",
                 retryable: false)
         }
         return SinkPosition(sequence: sequence, eventID: fields.count > 1 ? EventID(String(fields[1])) : nil)

@@ -14,7 +14,7 @@ enum StoreLocator {
         do {
             if let sequence = try store.sequence(of: id) { return sequence }
             guard let first = try store.firstSequence(),
-                  let oldest = try store.events(after: first - 1, limit: 1).first
+                let oldest = try store.events(after: first - 1, limit: 1).first
             else {
                 // An empty store (all deleted): the target holds everything that was in it.
                 let last = try store.lastSequence()

@@ -6,11 +6,12 @@
 // refused rather than stored out of order, and the batch is resent from what
 // reading the stream back shows. The duplicate window stays as a second guard.
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import CNATS
 import EventStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 final class JetStreamTarget: SinkTarget {
     private let settings: JetStreamSettings
@@ -49,7 +50,9 @@ final class JetStreamTarget: SinkTarget {
         natsOptions_SetTimeout(options, 2000)
         // A broken connection fails the batch; the forwarder reconnects and reads back.
         natsOptions_SetAllowReconnect(options, false)
-        try check(natsConnection_Connect(&connection, options), .connection, "connecting to \(settings.servers.joined(separator: ","))")
+        try check(
+            natsConnection_Connect(&connection, options), .connection,
+            "connecting to \(settings.servers.joined(separator: ","))")
 
         var jsOptions = jsOptions()
         jsOptions_Init(&jsOptions)
@@ -57,7 +60,8 @@ final class JetStreamTarget: SinkTarget {
         jsOptions.PublishAsync.MaxPending = Int64(maxInFlight)
         jsOptions.PublishAsync.AckHandler = JetStreamAcks.handler
         jsOptions.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(acks).toOpaque()
-        try check(natsConnection_JetStream(&context, connection, &jsOptions), .connection, "opening a JetStream context")
+        try check(
+            natsConnection_JetStream(&context, connection, &jsOptions), .connection, "opening a JetStream context")
         try ensureStream()
     }
 
@@ -74,28 +78,37 @@ final class JetStreamTarget: SinkTarget {
             guard subjects.contains(where: { SubjectPattern($0).covers(wanted) }) else {
                 throw SinkError(
                     .refused,
-                    "the stream \(settings.stream) takes \(subjects) but not \(wanted): give the sink a stream of its own or add the subject")
+                    "the stream \(settings.stream) takes \(subjects) but not \(wanted): give the sink a stream of its own or add the subject"
+                )
             }
             return
         }
         guard status == NATS_NOT_FOUND else {
-            throw SinkError(.connection, "reading the stream \(settings.stream): \(Self.text(status)) \(Self.lastError())")
+            throw SinkError(
+                .connection, "reading the stream \(settings.stream): \(Self.text(status)) \(Self.lastError())")
         }
         guard settings.createStream else {
-            throw SinkError(.refused, "the stream \(settings.stream) does not exist and create_stream is false: create it, for subjects \(wanted)")
+            throw SinkError(
+                .refused,
+                "the stream \(settings.stream) does not exist and create_stream is false: create it, for subjects \(wanted)"
+            )
         }
         var config = jsStreamConfig()
         jsStreamConfig_Init(&config)
         let name = strdup(settings.stream)
         let subject = strdup(wanted)
-        defer { free(name); free(subject) }
+        defer {
+            free(name)
+            free(subject)
+        }
         var subjects: [UnsafePointer<CChar>?] = [UnsafePointer(subject)]
         config.Name = UnsafePointer(name)
-        config.Retention = switch settings.retention {
-        case "interest": js_InterestPolicy
-        case "workqueue": js_WorkQueuePolicy
-        default: js_LimitsPolicy
-        }
+        config.Retention =
+            switch settings.retention {
+            case "interest": js_InterestPolicy
+            case "workqueue": js_WorkQueuePolicy
+            default: js_LimitsPolicy
+            }
         config.Storage = js_FileStorage
         config.Replicas = Int64(settings.replicas)
         config.Duplicates = Int64(settings.duplicateWindowSeconds) * 1_000_000_000
@@ -110,14 +123,18 @@ final class JetStreamTarget: SinkTarget {
         // Another forwarder may have created it in between.
         if created != NATS_OK && code.rawValue != 10058 {
             throw SinkError(
-                .connection, "creating the stream \(settings.stream): \(Self.text(created)) (JetStream error \(code.rawValue)) \(Self.lastError())")
+                .connection,
+                "creating the stream \(settings.stream): \(Self.text(created)) (JetStream error \(code.rawValue)) \(Self.lastError())"
+            )
         }
     }
 
     func resume(saved: SinkPosition, store: EventStoreReader) throws(SinkError) -> Int64 {
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var code = jsErrCode(0)
-        try check(js_GetStreamInfo(&info, context, settings.stream, nil, &code), .connection, "reading the stream \(settings.stream)")
+        try check(
+            js_GetStreamInfo(&info, context, settings.stream, nil, &code), .connection,
+            "reading the stream \(settings.stream)")
         guard let info else { throw SinkError(.connection, "no stream info for \(settings.stream)") }
         let state = info.pointee.State
         jsStreamInfo_Destroy(info)
@@ -129,15 +146,17 @@ final class JetStreamTarget: SinkTarget {
         guard status == NATS_OK, let message else {
             // The last message expired or was deleted: our own position is all that is left.
             if status == NATS_NOT_FOUND { return saved.sequence }
-            throw SinkError(.connection, "reading back message \(state.LastSeq) of \(settings.stream): \(Self.text(status))")
+            throw SinkError(
+                .connection, "reading back message \(state.LastSeq) of \(settings.stream): \(Self.text(status))")
         }
         defer { natsMsg_Destroy(message) }
         var value: UnsafePointer<CChar>?
         guard natsMsgHeader_Get(message, "Nats-Msg-Id", &value) == NATS_OK, let value,
-              let id = EventID(String(cString: value))
+            let id = EventID(String(cString: value))
         else {
             throw SinkError(
-                .diverged, "the last message of stream \(settings.stream) (sequence \(state.LastSeq)) has no event id in Nats-Msg-Id: the stream must be this sink's own",
+                .diverged,
+                "the last message of stream \(settings.stream) (sequence \(state.LastSeq)) has no event id in Nats-Msg-Id: the stream must be this sink's own",
                 retryable: false)
         }
         guard let sequence = try StoreLocator.delivered(upTo: id, in: store) else {
@@ -154,20 +173,25 @@ final class JetStreamTarget: SinkTarget {
         for (index, event) in events.enumerated() {
             var message: OpaquePointer?
             let table = event.qualifiedTable
-            let subject = subjects[table] ?? {
-                let expanded = settings.subject(pipeline: pipelineID, event: event)
-                subjects[table] = expanded
-                return expanded
-            }()
+            let subject =
+                subjects[table]
+                ?? {
+                    let expanded = settings.subject(pipeline: pipelineID, event: event)
+                    subjects[table] = expanded
+                    return expanded
+                }()
             let status = event.body.withUnsafeBytes { body in
-                natsMsg_Create(&message, subject, nil, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(body.count))
+                natsMsg_Create(
+                    &message, subject, nil, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(body.count))
             }
             try check(status, .rejected, "creating a message for \(subject)")
             let id = event.id.description
             natsMsgHeader_Set(message, "Popsink-Event-Id", id)
             natsMsgHeader_Set(message, "Popsink-Op", event.op)
             natsMsgHeader_Set(message, "Popsink-Table", event.qualifiedTable)
-            if let version = event.schemaVersion { natsMsgHeader_Set(message, "Popsink-Schema-Version", String(version)) }
+            if let version = event.schemaVersion {
+                natsMsgHeader_Set(message, "Popsink-Schema-Version", String(version))
+            }
             if let key = event.key { natsMsgHeader_Set(message, "Popsink-Key", String(decoding: key, as: UTF8.self)) }
             var options = jsPubOptions()
             jsPubOptions_Init(&options)
@@ -179,7 +203,8 @@ final class JetStreamTarget: SinkTarget {
             }
             if published != NATS_OK {
                 if message != nil { natsMsg_Destroy(message) }
-                throw SinkError(.connection, "publishing event \(id) to \(subject): \(Self.text(published)) \(Self.lastError())")
+                throw SinkError(
+                    .connection, "publishing event \(id) to \(subject): \(Self.text(published)) \(Self.lastError())")
             }
         }
         var waitOptions = jsPubOptions()
@@ -188,15 +213,18 @@ final class JetStreamTarget: SinkTarget {
         let completed = js_PublishAsyncComplete(context, &waitOptions)
         let tally = acks.tally.withLock { $0 }
         if let failure = tally.failures.first {
-            throw SinkError(.rejected, "JetStream refused \(tally.failures.count) of \(events.count) messages, first: \(failure)")
+            throw SinkError(
+                .rejected, "JetStream refused \(tally.failures.count) of \(events.count) messages, first: \(failure)")
         }
         guard completed == NATS_OK, tally.acknowledged == events.count else {
             throw SinkError(
                 completed == NATS_TIMEOUT ? .timeout : .connection,
-                "\(tally.acknowledged) of \(events.count) messages acknowledged within \(settings.ackTimeoutSeconds) s: \(Self.text(completed))")
+                "\(tally.acknowledged) of \(events.count) messages acknowledged within \(settings.ackTimeoutSeconds) s: \(Self.text(completed))"
+            )
         }
         if tally.duplicates > 0 {
-            throw SinkError(.rejected, "the stream already held \(tally.duplicates) of the events sent: reading it back again")
+            throw SinkError(
+                .rejected, "the stream already held \(tally.duplicates) of the events sent: reading it back again")
         }
         streamSequence = tally.highestSequence
     }
@@ -232,7 +260,10 @@ struct SubjectPattern {
         for (index, token) in tokens.enumerated() {
             if token == ">" { return index < other.count }
             guard index < other.count else { return false }
-            if token == "*" { if other[index] == ">" { return false }; continue }
+            if token == "*" {
+                if other[index] == ">" { return false }
+                continue
+            }
             if token != other[index] { return false }
         }
         return tokens.count == other.count

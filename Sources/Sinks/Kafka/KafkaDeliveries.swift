@@ -16,16 +16,17 @@ final class KafkaDeliveries: Sendable {
     func reset() { tally.withLock { $0 = Tally() } }
 
     /// The C callback: the handle's opaque is the `KafkaDeliveries`.
-    static let callback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
-        _, message, opaque in
-        guard let message, let opaque else { return }
-        let deliveries = Unmanaged<KafkaDeliveries>.fromOpaque(opaque).takeUnretainedValue()
-        let error = message.pointee.err
-        if error == RD_KAFKA_RESP_ERR_NO_ERROR {
-            deliveries.tally.withLock { $0.delivered += 1 }
-        } else {
-            let text = String(cString: rd_kafka_err2str(error))
-            deliveries.tally.withLock { $0.failures.append("\(text) (partition \(message.pointee.partition))") }
+    static let callback:
+        @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+            _, message, opaque in
+            guard let message, let opaque else { return }
+            let deliveries = Unmanaged<KafkaDeliveries>.fromOpaque(opaque).takeUnretainedValue()
+            let error = message.pointee.err
+            if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                deliveries.tally.withLock { $0.delivered += 1 }
+            } else {
+                let text = String(cString: rd_kafka_err2str(error))
+                deliveries.tally.withLock { $0.failures.append("\(text) (partition \(message.pointee.partition))") }
+            }
         }
-    }
 }

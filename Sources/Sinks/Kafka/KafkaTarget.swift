@@ -96,11 +96,13 @@ final class KafkaTarget: SinkTarget {
         var produced = 0
         for event in events {
             let table = event.qualifiedTable
-            let name = topicNames[table] ?? {
-                let expanded = settings.topic(pipeline: pipelineID, event: event)
-                topicNames[table] = expanded
-                return expanded
-            }()
+            let name =
+                topicNames[table]
+                ?? {
+                    let expanded = settings.topic(pipeline: pipelineID, event: event)
+                    topicNames[table] = expanded
+                    return expanded
+                }()
             let topic = try topicHandle(name)
             let partition = KafkaPartition.murmur2(event.orderingKey, partitions: topic.partitions)
             let place = TopicPartition(topic: name, partition: partition)
@@ -112,16 +114,21 @@ final class KafkaTarget: SinkTarget {
         let flushed = rd_kafka_flush(producer, timeoutMilliseconds)
         let tally = deliveries.tally.withLock { $0 }
         if let failure = tally.failures.first {
-            throw SinkError(.rejected, "Kafka did not take \(tally.failures.count) of \(produced) messages, first: \(failure)")
+            throw SinkError(
+                .rejected, "Kafka did not take \(tally.failures.count) of \(produced) messages, first: \(failure)")
         }
         guard flushed == RD_KAFKA_RESP_ERR_NO_ERROR, tally.delivered == produced else {
             throw SinkError(
-                .timeout, "\(tally.delivered) of \(produced) messages delivered within \(settings.deliveryTimeoutSeconds) s: \(String(cString: rd_kafka_err2str(flushed)))")
+                .timeout,
+                "\(tally.delivered) of \(produced) messages delivered within \(settings.deliveryTimeoutSeconds) s: \(String(cString: rd_kafka_err2str(flushed)))"
+            )
         }
         held.merge(sent) { $1 }
     }
 
-    private func produce(_ event: SinkEvent, topic: OpaquePointer, partition: Int32, producer: OpaquePointer) throws(SinkError) {
+    private func produce(_ event: SinkEvent, topic: OpaquePointer, partition: Int32, producer: OpaquePointer)
+        throws(SinkError)
+    {
         let headers = rd_kafka_headers_new(4)
         func add(_ name: String, _ value: String) {
             _ = value.withCString { rd_kafka_header_add(headers, name, -1, $0, -1) }
@@ -178,12 +185,14 @@ final class KafkaTarget: SinkTarget {
         let error = rd_kafka_metadata(producer, 0, handle, &metadata, timeoutMilliseconds)
         defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata, metadata.pointee.topic_cnt == 1,
-              metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR, metadata.pointee.topics[0].partition_cnt > 0
+            metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR, metadata.pointee.topics[0].partition_cnt > 0
         else {
             let reason = error != RD_KAFKA_RESP_ERR_NO_ERROR ? error : (metadata?.pointee.topics[0].err ?? error)
             rd_kafka_topic_destroy(handle)
             throw SinkError(
-                .connection, "the topic \(name) is not available: \(String(cString: rd_kafka_err2str(reason))); create it or allow auto-creation")
+                .connection,
+                "the topic \(name) is not available: \(String(cString: rd_kafka_err2str(reason))); create it or allow auto-creation"
+            )
         }
         let entry = (handle: handle, partitions: metadata.pointee.topics[0].partition_cnt)
         topics[name] = entry
@@ -196,16 +205,21 @@ final class KafkaTarget: SinkTarget {
         guard let consumer, let store else { throw SinkError(.connection, "the Kafka consumer is closed") }
         var low: Int64 = 0
         var high: Int64 = 0
-        let error = rd_kafka_query_watermark_offsets(consumer, place.topic, place.partition, &low, &high, timeoutMilliseconds)
+        let error = rd_kafka_query_watermark_offsets(
+            consumer, place.topic, place.partition, &low, &high, timeoutMilliseconds)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw SinkError(.connection, "reading the offsets of \(place.topic)[\(place.partition)]: \(String(cString: rd_kafka_err2str(error)))")
+            throw SinkError(
+                .connection,
+                "reading the offsets of \(place.topic)[\(place.partition)]: \(String(cString: rd_kafka_err2str(error)))"
+            )
         }
         var sequence: Int64 = 0
         if high > low {
             let id = try lastEventID(place, offset: high - 1, consumer: consumer)
             guard let found = try StoreLocator.delivered(upTo: id, in: store) else {
                 throw SinkError(
-                    .diverged, "\(place.topic)[\(place.partition)] ends with event \(id), which this pipeline's store does not hold: give the sink new topics to forward from the store again",
+                    .diverged,
+                    "\(place.topic)[\(place.partition)] ends with event \(id), which this pipeline's store does not hold: give the sink new topics to forward from the store again",
                     retryable: false)
             }
             sequence = found
@@ -214,13 +228,18 @@ final class KafkaTarget: SinkTarget {
         return sequence
     }
 
-    private func lastEventID(_ place: TopicPartition, offset: Int64, consumer: OpaquePointer) throws(SinkError) -> EventID {
+    private func lastEventID(_ place: TopicPartition, offset: Int64, consumer: OpaquePointer) throws(SinkError)
+        -> EventID
+    {
         guard let handle = rd_kafka_topic_new(consumer, place.topic, nil) else {
             throw SinkError(.connection, "opening \(place.topic) for reading back")
         }
         defer { rd_kafka_topic_destroy(handle) }
         guard rd_kafka_consume_start(handle, place.partition, offset) == 0 else {
-            throw SinkError(.connection, "reading back \(place.topic)[\(place.partition)] at \(offset): \(String(cString: rd_kafka_err2str(rd_kafka_last_error())))")
+            throw SinkError(
+                .connection,
+                "reading back \(place.topic)[\(place.partition)] at \(offset): \(String(cString: rd_kafka_err2str(rd_kafka_last_error())))"
+            )
         }
         defer { rd_kafka_consume_stop(handle, place.partition) }
         let deadline = ContinuousClock.now + .seconds(settings.deliveryTimeoutSeconds)
@@ -229,24 +248,31 @@ final class KafkaTarget: SinkTarget {
             defer { rd_kafka_message_destroy(message) }
             if message.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
             guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw SinkError(.connection, "reading back \(place.topic)[\(place.partition)]: \(String(cString: rd_kafka_err2str(message.pointee.err)))")
+                throw SinkError(
+                    .connection,
+                    "reading back \(place.topic)[\(place.partition)]: \(String(cString: rd_kafka_err2str(message.pointee.err)))"
+                )
             }
             guard message.pointee.offset == offset else { continue }
             var headers: OpaquePointer?
             var value: UnsafeRawPointer?
             var size = 0
             guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                  rd_kafka_header_get_last(headers, "popsink-event-id", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                  let value,
-                  let id = EventID(String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self))
+                rd_kafka_header_get_last(headers, "popsink-event-id", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                let value,
+                let id = EventID(String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self))
             else {
                 throw SinkError(
-                    .diverged, "\(place.topic)[\(place.partition)] at offset \(offset) has no popsink-event-id header: the topic must be this sink's own",
+                    .diverged,
+                    "\(place.topic)[\(place.partition)] at offset \(offset) has no popsink-event-id header: the topic must be this sink's own",
                     retryable: false)
             }
             return id
         }
-        throw SinkError(.timeout, "reading back \(place.topic)[\(place.partition)] at offset \(offset) took over \(settings.deliveryTimeoutSeconds) s")
+        throw SinkError(
+            .timeout,
+            "reading back \(place.topic)[\(place.partition)] at offset \(offset) took over \(settings.deliveryTimeoutSeconds) s"
+        )
     }
 
     func close(abrupt: Bool) {

@@ -4,7 +4,7 @@
 // redirects are answers like any other, never followed.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum HTTPClient {
@@ -55,14 +55,17 @@ enum HTTPClient {
         return SinkError(kind, "\(action) \(url.hostHeader): \(String(cString: strerror(code)))")
     }
 
-    private static func wait(_ socket: Int32, for events: Int16, deadline: Deadline, _ action: String) throws(SinkError) {
+    private static func wait(_ socket: Int32, for events: Int16, deadline: Deadline, _ action: String) throws(SinkError)
+    {
         while true {
             var entry = pollfd(fd: socket, events: events, revents: 0)
             let left = deadline.remaining
             if left == 0 { throw SinkError(.timeout, "\(action): no progress before the timeout") }
             let ready = poll(&entry, 1, left)
             if ready > 0 { return }
-            if ready < 0 && errno != EINTR { throw SinkError(.connection, "\(action): poll failed: \(String(cString: strerror(errno)))") }
+            if ready < 0 && errno != EINTR {
+                throw SinkError(.connection, "\(action): poll failed: \(String(cString: strerror(errno)))")
+            }
         }
     }
 
@@ -81,9 +84,13 @@ enum HTTPClient {
         while let address = entry {
             entry = address.pointee.ai_next
             let socket = Glibc.socket(
-                address.pointee.ai_family, address.pointee.ai_socktype | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                address.pointee.ai_family,
+                address.pointee.ai_socktype | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
                 address.pointee.ai_protocol)
-            guard socket >= 0 else { lastError = failure("creating a socket for", url); continue }
+            guard socket >= 0 else {
+                lastError = failure("creating a socket for", url)
+                continue
+            }
             if Glibc.connect(socket, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return socket }
             guard errno == EINPROGRESS else {
                 lastError = failure("connecting to", url)
@@ -110,8 +117,13 @@ enum HTTPClient {
     private static func send(_ socket: Int32, _ bytes: [UInt8], deadline: Deadline) throws(SinkError) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if sent > 0 { offset += sent; continue }
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(socket, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                offset += sent
+                continue
+            }
             if sent < 0 && (errno == EAGAIN || errno == EINTR) {
                 try wait(socket, for: Int16(POLLOUT), deadline: deadline, "sending the request")
                 continue
@@ -154,7 +166,7 @@ enum HTTPClient {
                 var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
                 let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
                 guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]),
-                      (100...599).contains(status)
+                    (100...599).contains(status)
                 else { throw SinkError(.rejected, "the receiver's answer is not HTTP/1.x: \(head.prefix(80))") }
                 for line in lines {
                     guard let colon = line.firstIndex(of: ":") else { continue }

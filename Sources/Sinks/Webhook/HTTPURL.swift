@@ -19,7 +19,9 @@ struct HTTPURL: Sendable, Hashable {
             guard let close = authority.firstIndex(of: "]") else { return nil }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
-            if after.isEmpty { port = 80 } else {
+            if after.isEmpty {
+                port = 80
+            } else {
                 guard after.hasPrefix(":"), let number = UInt16(after.dropFirst()) else { return nil }
                 port = number
             }

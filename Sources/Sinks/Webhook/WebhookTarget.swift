@@ -18,7 +18,9 @@ final class WebhookTarget: SinkTarget {
 
     init(settings: WebhookSettings, sinkName: String, pipelineID: String) throws(SinkError) {
         guard let url = HTTPURL(settings.url) else {
-            throw SinkError(.configuration, "the webhook URL \(settings.url) is not an http://host[:port]/path URL", retryable: false)
+            throw SinkError(
+                .configuration, "the webhook URL \(settings.url) is not an http://host[:port]/path URL",
+                retryable: false)
         }
         self.settings = settings
         self.url = url
@@ -58,11 +60,13 @@ final class WebhookTarget: SinkTarget {
             throw SinkError(.rejected, "the receiver answered \(response.status) \(response.reason)")
         case 300..<400:
             throw SinkError(
-                .refused, "the receiver answered \(response.status) \(response.reason): redirects are not followed; configure the final URL",
+                .refused,
+                "the receiver answered \(response.status) \(response.reason): redirects are not followed; configure the final URL",
                 retryable: false)
         default:
             throw SinkError(
-                .refused, "the receiver answered \(response.status) \(response.reason) to the batch \(first.id)…\(last.id): fix the receiver or the sink's settings, then restart the sink",
+                .refused,
+                "the receiver answered \(response.status) \(response.reason) to the batch \(first.id)…\(last.id): fix the receiver or the sink's settings, then restart the sink",
                 retryable: false)
         }
     }

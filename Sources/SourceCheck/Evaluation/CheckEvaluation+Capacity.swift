@@ -8,13 +8,15 @@ extension CheckEvaluation {
                 id: .replicationSlots, status: .pass,
                 detail: "\(slots.free) of \(slots.maximum) replication slots free.")
         }
-        var detail = "All \(slots.maximum) replication slots are taken (max_replication_slots = \(slots.maximum), "
+        var detail =
+            "All \(slots.maximum) replication slots are taken (max_replication_slots = \(slots.maximum), "
             + "\(slots.used) in use); the pipeline needs one of its own."
         var remediation = raise("max_replication_slots", slots)
         if !slots.inactive.isEmpty {
             detail += " Not streaming now: \(SQLText.list(slots.inactive))."
             // Dropping is an alternative, not the fix: the slot may be someone's.
-            remediation += "\n-- or drop a slot nobody will use again (it is holding WAL back):"
+            remediation +=
+                "\n-- or drop a slot nobody will use again (it is holding WAL back):"
                 + slots.inactive.map { "\n-- SELECT pg_drop_replication_slot(\(SQLText.literal($0)));" }.joined()
         }
         return CheckResult(id: .replicationSlots, status: .fail, detail: detail, remediation: remediation)

@@ -10,7 +10,8 @@ extension CheckEvaluation {
         let found: PublicationFacts
         switch lookup {
         case .missing(let existing):
-            let others = existing.isEmpty
+            let others =
+                existing.isEmpty
                 ? "The database has no publications."
                 : "Publications there: \(SQLText.list(existing.map(SQLText.identifier)))."
             return CheckResult(
@@ -27,7 +28,8 @@ extension CheckEvaluation {
 
         let tables = found.tables.map { SQLText.display($0.schema, $0.name) }
         let listed = tables.isEmpty ? "" : ": " + SQLText.list(tables)
-        var detail = found.allTables
+        var detail =
+            found.allTables
             ? "Publication \(quoted) is FOR ALL TABLES (\(tables.count) now\(listed)); tables created later are published too."
             : "Publication \(quoted) publishes \(tables.count) table\(tables.count == 1 ? "" : "s")\(listed)."
         var status = CheckResult.Status.pass
@@ -35,7 +37,8 @@ extension CheckEvaluation {
         if tables.isEmpty && !found.allTables {
             status = .warn
             detail += " Nothing will be captured until tables are added."
-            fixes.append("""
+            fixes.append(
+                """
                 -- add the tables to capture, e.g.:
                 -- ALTER PUBLICATION \(quoted) ADD TABLE "schema"."table";
                 """)
@@ -70,7 +73,8 @@ extension CheckEvaluation {
             id: .replicaIdentity, status: .fail,
             detail: "\(lacking.count) of \(publication.tables.count) published tables lack REPLICA IDENTITY FULL, "
                 + "so their updates and deletes would have no complete before image: \(SQLText.list(names)).\(laterTables)",
-            remediation: lacking
+            remediation:
+                lacking
                 .map { "ALTER TABLE \(SQLText.qualified($0.schema, $0.name)) REPLICA IDENTITY FULL;" }
                 .joined(separator: "\n"))
     }
@@ -89,7 +93,8 @@ extension CheckEvaluation {
         for table in unreadable where !table.hasSchemaUsage && !schemas.contains(table.schema) {
             schemas.append(table.schema)
         }
-        let grants = schemas.map { "GRANT USAGE ON SCHEMA \(SQLText.identifier($0)) TO \(role);" }
+        let grants =
+            schemas.map { "GRANT USAGE ON SCHEMA \(SQLText.identifier($0)) TO \(role);" }
             + unreadable.filter { !$0.canSelect }
             .map { "GRANT SELECT ON TABLE \(SQLText.qualified($0.schema, $0.name)) TO \(role);" }
         return CheckResult(

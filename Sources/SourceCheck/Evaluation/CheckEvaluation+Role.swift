@@ -42,7 +42,8 @@ extension CheckEvaluation {
             }
             var detail = "A replication connection as \(name) was refused: \(describe(error))"
             if !via.isEmpty {
-                detail += " \(name) is a member of \(via), which has REPLICATION, but Postgres does not pass "
+                detail +=
+                    " \(name) is a member of \(via), which has REPLICATION, but Postgres does not pass "
                     + "role attributes on through membership: the login role needs REPLICATION itself."
             }
             return CheckResult(

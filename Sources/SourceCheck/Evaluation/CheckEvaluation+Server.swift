@@ -18,20 +18,31 @@ extension CheckEvaluation {
         func says(_ phrases: String...) -> Bool { phrases.contains { message.contains($0) } }
         let missing = says("does not exist")
         let cases: [(matches: Bool, advice: String)] = [
-            (says("Connection refused", "timeout expired", "No route to host", "Network is unreachable"),
-             "Check that Postgres is running and accepts TCP connections at the source's host and port "
-                + "(listen_addresses and port in postgresql.conf, firewalls)."),
+            (
+                says("Connection refused", "timeout expired", "No route to host", "Network is unreachable"),
+                "Check that Postgres is running and accepts TCP connections at the source's host and port "
+                    + "(listen_addresses and port in postgresql.conf, firewalls)."
+            ),
             (says("could not translate host name"), "Check the host name in the source."),
-            (says("password authentication failed", "no password supplied"),
-             "Check the user and password (PGPASSWORD, --password-file or ~/.pgpass)."),
-            (says("no pg_hba.conf entry"),
-             "Allow this client in pg_hba.conf (e.g. `host <database> <user> <client address>/32 scram-sha-256`), "
-                + "then run `SELECT pg_reload_conf();` as a superuser."),
+            (
+                says("password authentication failed", "no password supplied"),
+                "Check the user and password (PGPASSWORD, --password-file or ~/.pgpass)."
+            ),
+            (
+                says("no pg_hba.conf entry"),
+                "Allow this client in pg_hba.conf (e.g. `host <database> <user> <client address>/32 scram-sha-256`), "
+                    + "then run `SELECT pg_reload_conf();` as a superuser."
+            ),
             (missing && says("database"), "Check the database name in the source (dbname), or create the database."),
-            (missing && says("role"),
-             "Check the user name in the source, or create the role: "
-                + "CREATE ROLE <user> WITH LOGIN REPLICATION PASSWORD '<password>';"),
-            (says("SSL", "certificate"), "Check sslmode, sslrootcert and the client certificate settings of the source."),
+            (
+                missing && says("role"),
+                "Check the user name in the source, or create the role: "
+                    + "CREATE ROLE <user> WITH LOGIN REPLICATION PASSWORD '<password>';"
+            ),
+            (
+                says("SSL", "certificate"),
+                "Check sslmode, sslrootcert and the client certificate settings of the source."
+            ),
         ]
         return cases.first { $0.matches }?.advice ?? error.remediation
     }
@@ -48,7 +59,8 @@ extension CheckEvaluation {
         case ..<140000:
             return CheckResult(
                 id: .serverVersion, status: .warn,
-                detail: "\(name) works, but cannot stream large transactions before they commit (PostgreSQL 14 or later): "
+                detail:
+                    "\(name) works, but cannot stream large transactions before they commit (PostgreSQL 14 or later): "
                     + "each is sent whole at commit, after the server has spilled it to disk.",
                 remediation: "Upgrade the server to PostgreSQL 14 or later to stream large transactions.")
         default:

@@ -20,7 +20,8 @@ enum CheckEvaluation {
         var checks = [
             CheckResult(
                 id: .connect, status: .pass,
-                detail: "Connected to database \(SQLText.identifier(facts.database)) as \(SQLText.identifier(facts.user))."),
+                detail:
+                    "Connected to database \(SQLText.identifier(facts.database)) as \(SQLText.identifier(facts.user))."),
             serverVersion(number: facts.versionNumber, text: facts.version),
             judged(.walLevel, facts.walLevel, walLevel),
             replicationRole(user: facts.user, role: facts.role, connection: facts.replicationConnection),
@@ -31,7 +32,8 @@ enum CheckEvaluation {
         if case .success(.found(let found)) = facts.publication {
             checks += [replicaIdentity(found), selectPrivilege(found, user: facts.user)]
         } else {
-            let reason = (try? facts.publication.get()) == nil
+            let reason =
+                (try? facts.publication.get()) == nil
                 ? "the publication could not be read" : "the publication does not exist"
             checks += [skipped(.replicaIdentity, because: reason), skipped(.selectPrivilege, because: reason)]
         }

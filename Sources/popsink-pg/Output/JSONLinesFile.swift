@@ -74,7 +74,8 @@ final class JSONLinesFile {
         guard let store else {
             if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
                 throw OutputError(
-                    "\(path) holds events but the pipeline has no store at \(storePath) (deleted or a new --data-dir); use a new output file")
+                    "\(path) holds events but the pipeline has no store at \(storePath) (deleted or a new --data-dir); use a new output file"
+                )
             }
             return 0
         }
@@ -99,7 +100,10 @@ final class JSONLinesFile {
             if tail.last != 0x0A {
                 // Drop the incomplete line.
                 guard let newline = tail.lastIndex(of: 0x0A) else {
-                    if start == 0 { try handle.truncate(atOffset: 0); return nil }
+                    if start == 0 {
+                        try handle.truncate(atOffset: 0)
+                        return nil
+                    }
                     window *= 4
                     continue
                 }
@@ -118,12 +122,15 @@ final class JSONLinesFile {
             }
             guard let sequence = try store.sequence(ofEventID: id) else {
                 if let first = try store.firstSequence(), let parsed = EventID(id),
-                   let oldest = try store.events(after: first - 1, limit: 1).first,
-                   parsed.commitLSN < oldest.commitLSN {
+                    let oldest = try store.events(after: first - 1, limit: 1).first,
+                    parsed.commitLSN < oldest.commitLSN
+                {
                     throw OutputError(
-                        "the last event in \(path) (\(id)) and those after it were deleted by retention before they were written; use a new output file (events from sequence \(first) are stored)")
+                        "the last event in \(path) (\(id)) and those after it were deleted by retention before they were written; use a new output file (events from sequence \(first) are stored)"
+                    )
                 }
-                throw OutputError("the last event in \(path) (\(id)) is not in this pipeline's store; use a new output file")
+                throw OutputError(
+                    "the last event in \(path) (\(id)) is not in this pipeline's store; use a new output file")
             }
             return sequence
         }

@@ -3,11 +3,12 @@
 // snapshot pieces) and records every action, so a test states what the
 // machine asked for and what would be stored.
 
-@testable import CDC
 import EventStore
 import PgOutput
 import PostgresReplication
 import PostgresWire
+
+@testable import CDC
 
 struct MachineHarness {
     var machine: StreamMachine
@@ -94,7 +95,8 @@ struct MachineHarness {
                 groupOpen = true
             case .append(let record):
                 precondition(groupOpen, "append outside a group")
-                pending.append(("\(record.commitLSN):\(record.ordinal)", String(UnicodeScalar(record.operation.rawValue))))
+                pending.append(
+                    ("\(record.commitLSN):\(record.ordinal)", String(UnicodeScalar(record.operation.rawValue))))
             case .commitGroup(let summary, _):
                 precondition(groupOpen, "commit outside a group")
                 stored += pending.map(\.id)
@@ -131,9 +133,11 @@ struct MachineHarness {
                 try machine.replayFinished(commit, into: &finished)
                 done += try perform(finished)
             case .lookUpSchema(let relation):
-                machine.resolved(TableSchema(
-                    relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
-                    keyColumns: relation.columns.filter(\.isKey).map(\.name), isCaptured: relation.name != "ignored"))
+                machine.resolved(
+                    TableSchema(
+                        relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
+                        keyColumns: relation.columns.filter(\.isKey).map(\.name), isCaptured: relation.name != "ignored"
+                    ))
             case .readPiece(let request):
                 var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
                 for row in pieceRows { window.add(row) }
@@ -163,7 +167,8 @@ extension StreamAction {
         case .replayStaged(let commit): "replay \(commit.xid)"
         case .lookUpSchema(let relation): "schema \(relation.name)"
         case .readPiece(let request): "piece \(request.piece.chunkID)"
-        case .recordPieceProgress(let chunk, _, let rows, let done): "progress \(chunk) rows \(rows)" + (done ? " done" : "")
+        case .recordPieceProgress(let chunk, _, let rows, let done):
+            "progress \(chunk) rows \(rows)" + (done ? " done" : "")
         case .markSnapshotDone: "snapshot done"
         case .recordSchema(let version): "version \(version.table) \(version.version)"
         }

@@ -11,7 +11,10 @@ enum PgOutputFrames {
 
     /// An XLogData frame carrying `message`.
     static func xLog(_ message: [UInt8], at lsn: UInt64, walEnd: UInt64? = nil) -> ServerFrame {
-        .xLogData(.init(walStart: LSN(lsn), walEnd: LSN(walEnd ?? lsn), sendTime: PostgresTimestamp(rawValue: 0), data: message))
+        .xLogData(
+            .init(
+                walStart: LSN(lsn), walEnd: LSN(walEnd ?? lsn), sendTime: PostgresTimestamp(rawValue: 0), data: message)
+        )
     }
 
     static func keepalive(walEnd: UInt64, reply: Bool) -> ServerFrame {
@@ -86,7 +89,9 @@ enum PgOutputFrames {
         }
     }
 
-    static func update(_ id: Int, from old: String, to new: String, oid: UInt32 = usersOID, xid: UInt32? = nil) -> [UInt8] {
+    static func update(_ id: Int, from old: String, to new: String, oid: UInt32 = usersOID, xid: UInt32? = nil)
+        -> [UInt8]
+    {
         message("U") { w in
             if let xid { w.write(xid) }
             w.write(oid)

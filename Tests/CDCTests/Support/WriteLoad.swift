@@ -5,11 +5,11 @@
 // one delete at the end. Any lost, repeated or reordered event breaks it.
 
 import Foundation
+import PipelineTestSupport
 import PostgresReplication
 import PostgresTestSupport
 import Synchronization
 import Testing
-import PipelineTestSupport
 
 final class WriteLoad: Sendable {
     private let stopFlag = Atomic<Bool>(false)
@@ -43,7 +43,8 @@ final class WriteLoad: Sendable {
                                 next += 1
                             } else if choice < 9 {
                                 let id = live[Int.random(in: 0..<live.count, using: &rng)]
-                                statements.append("UPDATE accounts SET balance = balance + 1, version = version + 1 WHERE id = \(id)")
+                                statements.append(
+                                    "UPDATE accounts SET balance = balance + 1, version = version + 1 WHERE id = \(id)")
                             } else {
                                 let id = live.remove(at: Int.random(in: 0..<live.count, using: &rng))
                                 statements.append("DELETE FROM accounts WHERE id = \(id)")
@@ -51,7 +52,8 @@ final class WriteLoad: Sendable {
                         }
                         if let existing, Int.random(in: 0..<3, using: &rng) == 0 {
                             let id = Int.random(in: existing, using: &rng)
-                            statements.append("UPDATE accounts SET balance = balance + 1, version = version + 1 WHERE id = \(id)")
+                            statements.append(
+                                "UPDATE accounts SET balance = balance + 1, version = version + 1 WHERE id = \(id)")
                         }
                         statements.append("COMMIT")
                         try connection.query(statements.joined(separator: "; "))
@@ -88,7 +90,8 @@ final class WriteLoad: Sendable {
 /// finished with watermarks (`resumedLoad`) may also stream an update of a
 /// row before its `r`, and repeat an `r` at the chain's current version.
 func verifyAccounts(
-    _ events: [Event], harness: CaptureHarness, resumedLoad: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+    _ events: [Event], harness: CaptureHarness, resumedLoad: Bool = false,
+    sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     var check = AccountsCheck(resumedLoad: resumedLoad)
     for event in events { check.add(event) }
@@ -136,7 +139,8 @@ struct AccountsCheck {
         case "u" where resumedLoad && previous == nil: chains[id] = (version, false)
         case "u" where previous?.deleted == false && previous?.version == version - 1: chains[id] = (version, false)
         case "d" where previous?.deleted == false && previous?.version == version: chains[id] = (version, true)
-        default: broken.append("\(event.id) \(event.op) id \(id) version \(version) after \(String(describing: previous))")
+        default:
+            broken.append("\(event.id) \(event.op) id \(id) version \(version) after \(String(describing: previous))")
         }
     }
 
@@ -147,10 +151,12 @@ struct AccountsCheck {
         for row in table.rows {
             expected[Int(row[0]!)!] = [Int(row[1]!)!, Int(row[2]!)!]
         }
-        #expect(rows.count == expected.count, "rebuilt \(rows.count) rows, the table has \(expected.count)",
-                sourceLocation: sourceLocation)
+        #expect(
+            rows.count == expected.count, "rebuilt \(rows.count) rows, the table has \(expected.count)",
+            sourceLocation: sourceLocation)
         let mismatched = expected.filter { rows[$0.key] != $0.value }.map(\.key).sorted()
-        #expect(mismatched.isEmpty, "rows differ from the table: \(mismatched.prefix(10))", sourceLocation: sourceLocation)
+        #expect(
+            mismatched.isEmpty, "rows differ from the table: \(mismatched.prefix(10))", sourceLocation: sourceLocation)
         #expect(broken.isEmpty, "per-key chains broken: \(broken.prefix(5))", sourceLocation: sourceLocation)
     }
 }

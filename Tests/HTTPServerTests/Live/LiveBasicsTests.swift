@@ -31,7 +31,8 @@ struct LiveBasicsTests {
         try await withServer(handler: handler) { port, _ in
             let client = try TestClient.connect(port: port)
             let paths = ["/slow", "/fast-1", "/fast-2", "/fast-3"]
-            try await client.send(paths.map { rawRequest("GET", $0) }.joined() + rawRequest("POST", "/with-body", body: "xyz"))
+            try await client.send(
+                paths.map { rawRequest("GET", $0) }.joined() + rawRequest("POST", "/with-body", body: "xyz"))
             for path in paths + ["/with-body"] {
                 #expect(try await client.readResponse().text == path)
             }
@@ -47,7 +48,9 @@ struct LiveBasicsTests {
             try await client.send(rawRequest("POST", "/", body: "payload"))
             #expect(try await client.readResponse().text == "true payload")
             // Chunked upload.
-            try await client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\npay\r\n4\r\nload\r\n0\r\nT: 1\r\n\r\n")
+            try await client.send(
+                "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\npay\r\n4\r\nload\r\n0\r\nT: 1\r\n\r\n"
+            )
             #expect(try await client.readResponse().text == "true payload")
         }
     }
@@ -84,7 +87,8 @@ struct LiveBasicsTests {
 
     @Test func connectionCloseFromEitherSide() async throws {
         let handler: HTTPHandler = { request in
-            request.path == "/bye" ? HTTPResponse(status: 200, headers: ["Connection": "close"], body: .bytes([])) : .text("ok")
+            request.path == "/bye"
+                ? HTTPResponse(status: 200, headers: ["Connection": "close"], body: .bytes([])) : .text("ok")
         }
         try await withServer(handler: handler) { port, _ in
             let client = try TestClient.connect(port: port)
@@ -188,7 +192,9 @@ struct LiveBasicsTests {
 
     @Test func portInUseIsReported() async throws {
         try await withServer { port, _ in
-            let second = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: port)) { _ in .status(204) }
+            let second = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: port)) { _ in
+                .status(204)
+            }
             #expect {
                 try second.start()
             } throws: { error in

@@ -144,7 +144,8 @@ struct LiveLimitsTests {
             #expect(try await longLine.waitForClose())
 
             let manyFields = try TestClient.connect(port: port)
-            try await manyFields.send(rawRequest("GET", "/", headers: [("Host", "t")] + (0..<101).map { ("X-\($0)", "v") }))
+            try await manyFields.send(
+                rawRequest("GET", "/", headers: [("Host", "t")] + (0..<101).map { ("X-\($0)", "v") }))
             expectProblem(try await manyFields.readResponse(), status: 431, detail: "more than 100 header fields")
             #expect(try await manyFields.waitForClose())
         }
@@ -154,7 +155,8 @@ struct LiveLimitsTests {
         let handler: HTTPHandler = { request in .text(String(decoding: request.body, as: UTF8.self)) }
         try await withServer({ $0.maxBodyBytes = 1000 }, handler: handler) { port, _ in
             let client = try TestClient.connect(port: port)
-            try await client.send("POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            try await client.send(
+                "POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
             // The interim response comes before any body byte is sent.
             #expect(try await client.readResponse().status == 100)
             try await client.send("hello")
@@ -164,7 +166,8 @@ struct LiveLimitsTests {
 
             // Too large: 413 instead of 100, and the connection closes.
             let big = try TestClient.connect(port: port)
-            try await big.send("POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n")
+            try await big.send(
+                "POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n")
             #expect(try await big.readResponse().status == 413)
             #expect(try await big.waitForClose())
 

@@ -31,7 +31,9 @@ struct LiveStaticFilesTests {
             #expect(head.headers["Content-Length"] == "9")
             #expect(head.headers["Content-Type"] == "text/javascript; charset=utf-8")
 
-            for target in ["/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a%2fb", "/escape.txt", "/..%2f..%2fetc%2fpasswd"] {
+            for target in [
+                "/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a%2fb", "/escape.txt", "/..%2f..%2fetc%2fpasswd",
+            ] {
                 try await client.send(rawRequest("GET", target))
                 let response = try await client.readResponse()
                 expectProblem(response, status: 404, detail: "No file is served")

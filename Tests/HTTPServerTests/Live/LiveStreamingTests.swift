@@ -66,12 +66,14 @@ struct LiveStreamingTests {
         let total = 512  // 32 MiB: far more than the socket buffers hold
         let written = Shared(0)
         let handler: HTTPHandler = { _ in
-            HTTPResponse(status: 200, body: .stream { writer in
-                for _ in 0..<total {
-                    try await writer.write(chunk)
-                    written.update { $0 += 1 }
-                }
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream { writer in
+                    for _ in 0..<total {
+                        try await writer.write(chunk)
+                        written.update { $0 += 1 }
+                    }
+                })
         }
         try await withServer(handler: handler) { port, _ in
             let client = try TestClient.connect(port: port, receiveBuffer: 16 * 1024)

@@ -1,7 +1,8 @@
+import Testing
+
 // Inputs that Fuzz/http-parser found to break a promise of the parser, kept as
 // plain regression tests: the same bytes give the same outcome however they are split.
 @testable import HTTPServer
-import Testing
 
 @Suite("Parser: fuzzer findings")
 struct ParserFuzzFindingsTests {

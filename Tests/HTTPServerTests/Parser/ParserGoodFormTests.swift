@@ -1,7 +1,8 @@
+import Testing
+
 // Well-formed requests the parser must accept, fed whole, byte by byte and split
 // at every offset.
 @testable import HTTPServer
-import Testing
 
 @Suite("Parser: good forms")
 struct ParserGoodFormTests {
@@ -35,7 +36,8 @@ struct ParserGoodFormTests {
         func check(_ outcome: ParseOutcome, _ label: String) {
             #expect(outcome.error == nil, "\(label)")
             #expect(outcome.requests.map(\.target) == ["/one", "/two", "/three", "/four"], "\(label)")
-            #expect(outcome.requests.map { String(decoding: $0.body, as: UTF8.self) } == ["", "abc", "xyz", ""], "\(label)")
+            #expect(
+                outcome.requests.map { String(decoding: $0.body, as: UTF8.self) } == ["", "abc", "xyz", ""], "\(label)")
         }
         for offset in 0...bytes.count {
             check(parse(pieces: [bytes[..<offset], bytes[offset...]]), "split at \(offset)")
@@ -46,7 +48,8 @@ struct ParserGoodFormTests {
 
     /// RFC 9112 §7.1: chunk extensions (token and quoted values, BWS) and a trailer section.
     @Test func chunkedBodyWithExtensionsAndTrailers() {
-        let text = "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let text =
+            "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "5;name=value\r\nhello\r\n"
             + "1 ; flag ; q=\"quoted \\\" str\"\r\n \r\n"
             + "00006\r\nworld!\r\n"
@@ -124,7 +127,8 @@ struct ParserGoodFormTests {
 
     /// RFC 9112 §3.2: absolute-form and asterisk-form targets.
     @Test func otherTargetForms() throws {
-        let absolute = try #require(parse("GET http://example.com:8080/a/b?x=1 HTTP/1.1\r\nHost: example.com:8080\r\n\r\n").requests.first)
+        let absolute = try #require(
+            parse("GET http://example.com:8080/a/b?x=1 HTTP/1.1\r\nHost: example.com:8080\r\n\r\n").requests.first)
         #expect(absolute.path == "/a/b")
         #expect(absolute.query == "x=1")
         let bare = try #require(parse("GET https://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n").requests.first)
@@ -157,7 +161,8 @@ struct ParserGoodFormTests {
         var limits = HTTPRequestParser.Limits()
         limits.maxBodyBytes = 10
         #expect(parse(rawRequest("POST", "/", body: "0123456789"), limits: limits).requests.count == 1)
-        let chunked = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n"
+        let chunked =
+            "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n"
         #expect(parse(chunked, limits: limits).requests.first?.body.count == 10)
     }
 

@@ -1,8 +1,9 @@
+import Testing
+
 // Malformed and hostile requests: one test per rule the parser enforces, each
 // checked whole and byte by byte. These are the RFC 9112 §6.3 / §11.2 rules that
 // keep a proxy in front and this server from disagreeing on message boundaries.
 @testable import HTTPServer
-import Testing
 
 @Suite("Parser: hostile input")
 struct ParserHostileTests {
@@ -13,16 +14,25 @@ struct ParserHostileTests {
     // MARK: - Message body length (RFC 9112 §6.3)
 
     @Test func contentLengthAndTransferEncodingTogether() {
-        expectRejected(withHeaders("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"), .contentLengthWithTransferEncoding, status: 400)
-        expectRejected(withHeaders("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"), .contentLengthWithTransferEncoding, status: 400)
+        expectRejected(
+            withHeaders("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"), .contentLengthWithTransferEncoding,
+            status: 400)
+        expectRejected(
+            withHeaders("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"), .contentLengthWithTransferEncoding,
+            status: 400)
     }
 
-    @Test(arguments: ["Content-Length: 3\r\nContent-Length: 3\r\n", "Content-Length: 3\r\nContent-Length: 4\r\n", "content-length: 1\r\nContent-Length: 1\r\n"])
+    @Test(arguments: [
+        "Content-Length: 3\r\nContent-Length: 3\r\n", "Content-Length: 3\r\nContent-Length: 4\r\n",
+        "content-length: 1\r\nContent-Length: 1\r\n",
+    ])
     func duplicateContentLength(_ lines: String) {
         expectRejected(withHeaders(lines), .multipleContentLengths, status: 400)
     }
 
-    @Test(arguments: ["abc", "+5", "-5", "5 5", "3, 3", "0x10", "", "1.5", "99999999999999999999999", "9223372036854775808", "５"])
+    @Test(arguments: [
+        "abc", "+5", "-5", "5 5", "3, 3", "0x10", "", "1.5", "99999999999999999999999", "9223372036854775808", "５",
+    ])
     func invalidContentLength(_ value: String) {
         expectRejected(withHeaders("Content-Length: \(value)\r\n"), .invalidContentLength, status: 400)
     }
@@ -49,7 +59,8 @@ struct ParserHostileTests {
     }
 
     @Test func transferEncodingInHTTP10() {
-        expectRejected(withHeaders("Transfer-Encoding: chunked\r\n", version: "HTTP/1.0"), .transferEncodingInHTTP10, status: 400)
+        expectRejected(
+            withHeaders("Transfer-Encoding: chunked\r\n", version: "HTTP/1.0"), .transferEncodingInHTTP10, status: 400)
     }
 
     // MARK: - Field lines (RFC 9112 §5, RFC 9110 §5)
@@ -61,12 +72,17 @@ struct ParserHostileTests {
         expectRejected("GET / HTTP/1.1\r\n Host: t\r\n\r\n", .obsFold)
     }
 
-    @Test(arguments: ["GET / HTTP/1.1\r\nHost: t\rX: y\r\n\r\n", "GET /\r HTTP/1.1\r\nHost: t\r\n\r\n", "GET / HTTP/1.1\r\nHo\rst: t\r\n\r\n", "GET / HTTP/1.1\r\nHost: t\r\n\r\r\n"])
+    @Test(arguments: [
+        "GET / HTTP/1.1\r\nHost: t\rX: y\r\n\r\n", "GET /\r HTTP/1.1\r\nHost: t\r\n\r\n",
+        "GET / HTTP/1.1\r\nHo\rst: t\r\n\r\n", "GET / HTTP/1.1\r\nHost: t\r\n\r\r\n",
+    ])
     func bareCR(_ text: String) {
         expectRejected(text, .bareCR, status: 400)
     }
 
-    @Test(arguments: ["GET / HTTP/1.1\nHost: t\r\n\r\n", "GET / HTTP/1.1\r\nHost: t\n\r\n", "GET / HTTP/1.1\r\nHost: t\r\n\n"])
+    @Test(arguments: [
+        "GET / HTTP/1.1\nHost: t\r\n\r\n", "GET / HTTP/1.1\r\nHost: t\n\r\n", "GET / HTTP/1.1\r\nHost: t\r\n\n",
+    ])
     func bareLF(_ text: String) {
         expectRejected(text, .bareLF, status: 400)
     }
@@ -98,14 +114,18 @@ struct ParserHostileTests {
         expectRejected("\(line)\r\nHost: t\r\n\r\n", .invalidRequestLine, status: 400)
     }
 
-    @Test(arguments: ["GET  / HTTP/1.1", "GET a/b HTTP/1.1", "GET /a%zz HTTP/1.1", "GET /a%2 HTTP/1.1", "GET /a#frag HTTP/1.1",
-                      "GET * HTTP/1.1", "GET /caf\u{e9} HTTP/1.1", "GET /a\u{1}b HTTP/1.1", "CONNECT example.com:443 HTTP/1.1",
-                      "GET http:// HTTP/1.1", "GET ftp://x/ HTTP/1.1"])
+    @Test(arguments: [
+        "GET  / HTTP/1.1", "GET a/b HTTP/1.1", "GET /a%zz HTTP/1.1", "GET /a%2 HTTP/1.1", "GET /a#frag HTTP/1.1",
+        "GET * HTTP/1.1", "GET /caf\u{e9} HTTP/1.1", "GET /a\u{1}b HTTP/1.1", "CONNECT example.com:443 HTTP/1.1",
+        "GET http:// HTTP/1.1", "GET ftp://x/ HTTP/1.1",
+    ])
     func invalidTarget(_ line: String) {
         expectRejected("\(line)\r\nHost: t\r\n\r\n", .invalidTarget, status: 400)
     }
 
-    @Test(arguments: ["HTTP/1", "http/1.1", "HTTP/11.1", "HTTP/1.1 ", "HTTP/1.x", "HTTPS/1.1", "HTTP/1.1.1", "HTTP/ 1.1"])
+    @Test(arguments: [
+        "HTTP/1", "http/1.1", "HTTP/11.1", "HTTP/1.1 ", "HTTP/1.x", "HTTPS/1.1", "HTTP/1.1.1", "HTTP/ 1.1",
+    ])
     func invalidVersion(_ version: String) {
         expectRejected("GET / \(version)\r\nHost: t\r\n\r\n", .invalidVersion, status: 400)
     }
@@ -136,8 +156,10 @@ struct ParserHostileTests {
         "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\(body)"
     }
 
-    @Test(arguments: ["zz\r\n", "\r\n", ";ext\r\n", "5 \r\nhello\r\n", "-5\r\n", "0x5\r\n", "5;\r\n", "5;=v\r\n", "5;a=\r\n",
-                      "5;a=\"open\r\n", "5;a=b c\r\n", "5;a=\"bad\u{1}\"\r\n", "5,x\r\n"])
+    @Test(arguments: [
+        "zz\r\n", "\r\n", ";ext\r\n", "5 \r\nhello\r\n", "-5\r\n", "0x5\r\n", "5;\r\n", "5;=v\r\n", "5;a=\r\n",
+        "5;a=\"open\r\n", "5;a=b c\r\n", "5;a=\"bad\u{1}\"\r\n", "5,x\r\n",
+    ])
     func invalidChunkLine(_ line: String) {
         expectRejected(chunked(line), .invalidChunkLine, status: 400)
     }
@@ -164,7 +186,9 @@ struct ParserHostileTests {
         expectRejected(chunked("0\r\nX: a\u{1}\r\n\r\n"), .invalidFieldValue)
         var limits = HTTPRequestParser.Limits()
         limits.maxHeaderBytes = 64
-        expectRejected(chunked("0\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n"), .headerSectionTooLarge, status: 431, limits: limits)
+        expectRejected(
+            chunked("0\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n"), .headerSectionTooLarge, status: 431,
+            limits: limits)
     }
 
     // MARK: - Expect (RFC 9110 §10.1.1)

@@ -1,8 +1,9 @@
+import Testing
+
 // Size limits with their statuses: 414 for the request-line, 431 for the header
 // section and field count, 413 for the body — detected as soon as the limit is
 // passed, even when the line never ends.
 @testable import HTTPServer
-import Testing
 
 @Suite("Parser: limits")
 struct ParserLimitTests {
@@ -17,7 +18,9 @@ struct ParserLimitTests {
     @Test func emptyLinesBeforeTheRequestLineCountTowardsItsLimit() {
         var limits = HTTPRequestParser.Limits()
         limits.maxRequestLine = 32
-        expectRejected(String(repeating: "\r\n", count: 17) + "GET / HTTP/1.1\r\nHost: t\r\n\r\n", .requestLineTooLong, limits: limits)
+        expectRejected(
+            String(repeating: "\r\n", count: 17) + "GET / HTTP/1.1\r\nHost: t\r\n\r\n", .requestLineTooLong,
+            limits: limits)
     }
 
     @Test func headerSectionOver32KiBIs431() {
@@ -25,7 +28,8 @@ struct ParserLimitTests {
         let fields = (0..<40).map { "X-\($0): \(big)\r\n" }.joined()
         expectRejected("GET / HTTP/1.1\r\nHost: t\r\n\(fields)\r\n", .headerSectionTooLarge, status: 431)
         // One endless field line.
-        #expect(parse("GET / HTTP/1.1\r\nHost: t\r\nX: " + String(repeating: "c", count: 33 * 1024)).error?.status == 431)
+        #expect(
+            parse("GET / HTTP/1.1\r\nHost: t\r\nX: " + String(repeating: "c", count: 33 * 1024)).error?.status == 431)
     }
 
     @Test func moreThan100FieldsIs431() {
@@ -36,7 +40,10 @@ struct ParserLimitTests {
     }
 
     @Test func bodyOver1MiBIs413() {
-        expectRejected(rawRequest("POST", "/", headers: [("Host", "t"), ("Content-Length", "\(1024 * 1024 + 1)")]), .bodyTooLarge, status: 413)
-        #expect(parse(rawRequest("POST", "/", headers: [("Host", "t"), ("Content-Length", "\(1024 * 1024)")])).error == nil)
+        expectRejected(
+            rawRequest("POST", "/", headers: [("Host", "t"), ("Content-Length", "\(1024 * 1024 + 1)")]), .bodyTooLarge,
+            status: 413)
+        #expect(
+            parse(rawRequest("POST", "/", headers: [("Host", "t"), ("Content-Length", "\(1024 * 1024)")])).error == nil)
     }
 }

@@ -1,7 +1,8 @@
+import Testing
+
 // Feeding the request parser in pieces and collecting what it produced, so each
 // test can check that every split of the same bytes gives the same result.
 @testable import HTTPServer
-import Testing
 
 struct ParseOutcome {
     var requests: [HTTPRequest] = []
@@ -56,7 +57,10 @@ func expectRejected(
 ) {
     for pieceSize in [nil, 1] as [Int?] {
         let outcome = parse(text, pieceSize: pieceSize, limits: limits)
-        #expect(outcome.error?.kind == kind, "fed in pieces of \(pieceSize ?? 0): \(outcome.error.map(String.init(describing:)) ?? "no error")", sourceLocation: sourceLocation)
+        #expect(
+            outcome.error?.kind == kind,
+            "fed in pieces of \(pieceSize ?? 0): \(outcome.error.map(String.init(describing:)) ?? "no error")",
+            sourceLocation: sourceLocation)
         if let status {
             #expect(outcome.error?.status == status, sourceLocation: sourceLocation)
         }

@@ -15,6 +15,7 @@ func expectProblem(
     #expect(document["type"] as? String == "about:blank", "\(response.text)", sourceLocation: sourceLocation)
     #expect(document["status"] as? Int == status, "\(response.text)", sourceLocation: sourceLocation)
     #expect((document["title"] as? String)?.isEmpty == false, "\(response.text)", sourceLocation: sourceLocation)
-    #expect((document["detail"] as? String)?.contains(detail) == true, "\(response.text)", sourceLocation: sourceLocation)
+    #expect(
+        (document["detail"] as? String)?.contains(detail) == true, "\(response.text)", sourceLocation: sourceLocation)
     return document
 }

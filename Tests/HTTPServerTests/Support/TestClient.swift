@@ -2,6 +2,7 @@
 // short sleeps, so a test never blocks a thread of the cooperative pool (the
 // server's handlers need those threads too).
 import Glibc
+
 @testable import HTTPServer
 
 /// How long the client waits for the server by default. Generous on purpose: on a busy
@@ -89,7 +90,9 @@ final class TestClient {
         var offset = 0
         let deadline = ContinuousClock.now + timeout
         while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if count > 0 {
                 offset += count
             } else if errno == EAGAIN || errno == EINTR {
@@ -182,7 +185,9 @@ final class TestClient {
     func readChunk(timeout: Duration = testTimeout) async throws -> [UInt8]? {
         let deadline = ContinuousClock.now + timeout
         let sizeLine = try await readLine(deadline: deadline)
-        guard let size = Int(sizeLine, radix: 16) else { throw TestClientError(description: "bad chunk size: \(sizeLine)") }
+        guard let size = Int(sizeLine, radix: 16) else {
+            throw TestClientError(description: "bad chunk size: \(sizeLine)")
+        }
         if size == 0 {
             _ = try await readLine(deadline: deadline)
             return nil

@@ -1,6 +1,7 @@
+import Testing
+
 // The bytes the server writes: status line, managed header fields, chunk framing.
 @testable import HTTPServer
-import Testing
 
 @Suite("Response serialization")
 struct ResponseSerializerTests {
@@ -20,12 +21,18 @@ struct ResponseSerializerTests {
     }
 
     @Test func connectionFieldFollowsKeepAliveAndVersion() {
-        let closing = text(ResponseSerializer.head(status: 404, headers: [:], framing: .length(0), keepAlive: false, version: .http1_1, date: "d"))
+        let closing = text(
+            ResponseSerializer.head(
+                status: 404, headers: [:], framing: .length(0), keepAlive: false, version: .http1_1, date: "d"))
         #expect(closing.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
         #expect(closing.contains("Connection: close\r\n"))
-        let http10 = text(ResponseSerializer.head(status: 200, headers: [:], framing: .length(0), keepAlive: true, version: .http1_0, date: "d"))
+        let http10 = text(
+            ResponseSerializer.head(
+                status: 200, headers: [:], framing: .length(0), keepAlive: true, version: .http1_0, date: "d"))
         #expect(http10.contains("Connection: keep-alive\r\n"))
-        let http11 = text(ResponseSerializer.head(status: 200, headers: [:], framing: .length(0), keepAlive: true, version: .http1_1, date: "d"))
+        let http11 = text(
+            ResponseSerializer.head(
+                status: 200, headers: [:], framing: .length(0), keepAlive: true, version: .http1_1, date: "d"))
         #expect(!http11.contains("Connection"))
     }
 
@@ -35,7 +42,9 @@ struct ResponseSerializerTests {
             ("X-Split", "a\r\nSet-Cookie: evil=1"), ("Bad Name", "v"), ("X-Nul", "a\u{0}b"), ("X-Good", "fine"),
             ("Server", "custom"),
         ])
-        let head = text(ResponseSerializer.head(status: 200, headers: headers, framing: .chunked, keepAlive: true, version: .http1_1, date: "d"))
+        let head = text(
+            ResponseSerializer.head(
+                status: 200, headers: headers, framing: .chunked, keepAlive: true, version: .http1_1, date: "d"))
         #expect(!head.contains("999"))
         #expect(!head.contains("gzip"))
         #expect(!head.contains("upgrade"))
@@ -48,17 +57,25 @@ struct ResponseSerializerTests {
     }
 
     @Test func statusesWithoutContentGetNoLength() {
-        let head = text(ResponseSerializer.head(status: 204, headers: [:], framing: .none, keepAlive: true, version: .http1_1, date: "d"))
+        let head = text(
+            ResponseSerializer.head(
+                status: 204, headers: [:], framing: .none, keepAlive: true, version: .http1_1, date: "d"))
         #expect(head.hasPrefix("HTTP/1.1 204 No Content\r\n"))
         #expect(!head.contains("Content-Length"))
-        let unknown = text(ResponseSerializer.head(status: 299, headers: [:], framing: .none, keepAlive: true, version: .http1_1, date: "d"))
+        let unknown = text(
+            ResponseSerializer.head(
+                status: 299, headers: [:], framing: .none, keepAlive: true, version: .http1_1, date: "d"))
         #expect(unknown.hasPrefix("HTTP/1.1 299 \r\n"))
-        let invalid = text(ResponseSerializer.head(status: 42, headers: [:], framing: .none, keepAlive: true, version: .http1_1, date: "d"))
+        let invalid = text(
+            ResponseSerializer.head(
+                status: 42, headers: [:], framing: .none, keepAlive: true, version: .http1_1, date: "d"))
         #expect(invalid.hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
     }
 
     @Test func chunkFraming() {
-        #expect(text(ResponseSerializer.chunk(Array(String(repeating: "x", count: 26).utf8))) == "1a\r\n" + String(repeating: "x", count: 26) + "\r\n")
+        #expect(
+            text(ResponseSerializer.chunk(Array(String(repeating: "x", count: 26).utf8))) == "1a\r\n"
+                + String(repeating: "x", count: 26) + "\r\n")
         #expect(text(ResponseSerializer.lastChunk) == "0\r\n\r\n")
     }
 
@@ -67,9 +84,10 @@ struct ResponseSerializerTests {
         #expect(response.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))
         #expect(response.contains("Content-Type: application/problem+json\r\n"))
         #expect(response.contains("Connection: close\r\n"))
-        #expect(response.hasSuffix(
-            "\r\n\r\n" + #"{"type":"about:blank","title":"Request Header Fields Too Large","status":431,"#
-                + #""detail":"Too many \"fields\"\n"}"#))
+        #expect(
+            response.hasSuffix(
+                "\r\n\r\n" + #"{"type":"about:blank","title":"Request Header Fields Too Large","status":431,"#
+                    + #""detail":"Too many \"fields\"\n"}"#))
     }
 
     /// Every rule the parser enforces has its own detail, with the configured limit where there is one.

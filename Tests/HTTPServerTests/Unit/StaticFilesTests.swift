@@ -1,8 +1,9 @@
 // The static-file responder on its own: content types, index files, and every way
 // of naming something outside the folder.
 import Foundation
-@testable import HTTPServer
 import Testing
+
+@testable import HTTPServer
 
 @Suite("Static files")
 struct StaticFilesTests {
@@ -51,7 +52,9 @@ struct StaticFilesTests {
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(response?.status == status, "\(target)", sourceLocation: sourceLocation)
-        #expect(response?.headers["Content-Type"] == "application/problem+json", "\(target)", sourceLocation: sourceLocation)
+        #expect(
+            response?.headers["Content-Type"] == "application/problem+json", "\(target)", sourceLocation: sourceLocation
+        )
         let text = body(response) ?? ""
         let problem = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
         #expect(problem["status"] as? Int == status, "\(target): \(text)", sourceLocation: sourceLocation)
@@ -124,9 +127,12 @@ struct StaticFilesTests {
     }
 
     @Test(arguments: [
-        "/../etc/passwd", "/sub/../../etc/passwd", "/%2e%2e/etc/passwd", "/%2E%2E/%2e%2e/etc/passwd", "/.%2e/etc/passwd",
-        "/sub/%2e%2e/%2e%2e/etc/passwd", "/a%2fb", "/sub%2findex.html", "/..%2fetc%2fpasswd", "/a%5cb", "/..%5c..%5cetc",
-        "/index.html%00.png", "/%00", "/.env", "/./index.html", "/outside-link.txt", "/outside-folder/secret.txt", "/passwd",
+        "/../etc/passwd", "/sub/../../etc/passwd", "/%2e%2e/etc/passwd", "/%2E%2E/%2e%2e/etc/passwd",
+        "/.%2e/etc/passwd",
+        "/sub/%2e%2e/%2e%2e/etc/passwd", "/a%2fb", "/sub%2findex.html", "/..%2fetc%2fpasswd", "/a%5cb",
+        "/..%5c..%5cetc",
+        "/index.html%00.png", "/%00", "/.env", "/./index.html", "/outside-link.txt", "/outside-folder/secret.txt",
+        "/passwd",
     ])
     func traversalIsRefused(_ target: String) throws {
         try withSite { files in

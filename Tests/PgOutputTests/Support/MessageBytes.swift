@@ -31,28 +31,35 @@ struct MessageBytes {
     func i32(_ value: Int32) -> Self { with { $0.write(value) } }
     func u64(_ value: UInt64) -> Self { with { $0.write(value) } }
     /// A NUL-terminated string (`String` in the protocol docs).
-    func string(_ value: String) -> Self { with { $0.write(bytes: value.utf8); $0.write(UInt8(0)) } }
+    func string(_ value: String) -> Self {
+        with {
+            $0.write(bytes: value.utf8)
+            $0.write(UInt8(0))
+        }
+    }
     func ascii(_ value: Unicode.Scalar) -> Self { with { $0.writeASCII(value) } }
     func raw(_ bytes: [UInt8]) -> Self { with { $0.write(bytes: bytes) } }
 
     /// A TupleData: Int16 count, then each column's kind byte and value.
-    func tuple(_ columns: [Column]) -> Self { with { writer in
-        writer.write(Int16(columns.count))
-        for column in columns {
-            switch column {
-            case .null: writer.writeASCII("n")
-            case .unchangedToast: writer.writeASCII("u")
-            case let .text(text):
-                writer.writeASCII("t")
-                writer.write(Int32(text.utf8.count))
-                writer.write(bytes: text.utf8)
-            case let .binary(bytes):
-                writer.writeASCII("b")
-                writer.write(Int32(bytes.count))
-                writer.write(bytes: bytes)
+    func tuple(_ columns: [Column]) -> Self {
+        with { writer in
+            writer.write(Int16(columns.count))
+            for column in columns {
+                switch column {
+                case .null: writer.writeASCII("n")
+                case .unchangedToast: writer.writeASCII("u")
+                case .text(let text):
+                    writer.writeASCII("t")
+                    writer.write(Int32(text.utf8.count))
+                    writer.write(bytes: text.utf8)
+                case .binary(let bytes):
+                    writer.writeASCII("b")
+                    writer.write(Int32(bytes.count))
+                    writer.write(bytes: bytes)
+                }
             }
         }
-    } }
+    }
 
     /// A message of type `id` with the fields `fill` appends, e.g.
     /// `MessageBytes.build("B") { $0.u64(lsn).u64(time).u32(xid) }`.

@@ -22,7 +22,8 @@ enum RecordedFixture {
 
     /// The text of Fixtures/`name`.`extension`.
     static func text(_ name: String, extension: String) throws -> String {
-        guard let url = Bundle.module.url(forResource: name, withExtension: `extension`, subdirectory: "Fixtures") else {
+        guard let url = Bundle.module.url(forResource: name, withExtension: `extension`, subdirectory: "Fixtures")
+        else {
             throw Missing(name: "\(name).\(`extension`)")
         }
         return try String(contentsOf: url, encoding: .utf8)
@@ -35,7 +36,7 @@ enum RecordedFixture {
         where !line.isEmpty && !line.hasPrefix("#") {
             let fields = line.split(separator: " ")
             guard fields.count == 3, let lsn = LSN(String(fields[0])), let xid = UInt32(fields[1]),
-                  let bytes = hexBytes(fields[2])
+                let bytes = hexBytes(fields[2])
             else { throw Malformed(line: number + 1, text: String(line.prefix(80))) }
             messages.append(RecordedMessage(lsn: lsn, xid: xid, bytes: bytes, line: number + 1))
         }

@@ -58,7 +58,9 @@ final class CheckFixture {
 
     /// Runs the remediation a failed check printed, as a superuser would paste
     /// it into psql, and checks again.
-    func applyingRemediation(of id: CheckID, publication: String = "popsink", in report: CheckReport) throws -> CheckReport {
+    func applyingRemediation(of id: CheckID, publication: String = "popsink", in report: CheckReport) throws
+        -> CheckReport
+    {
         let remediation = try #require(report[id]?.remediation, "\(id) has no remediation: \(renderText(report))")
         try server.execute(remediation, database: database)
         return check(publication: publication)

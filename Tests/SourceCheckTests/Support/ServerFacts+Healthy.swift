@@ -2,6 +2,7 @@
 // tests to spoil one fact at a time.
 
 import PostgresReplication
+
 @testable import SourceCheck
 
 extension ServerFacts {
@@ -12,9 +13,15 @@ extension ServerFacts {
             walLevel: .success(WalLevel(setting: "logical", pendingRestart: false)),
             role: .success(RoleFacts(isSuperuser: false, hasReplication: true, replicationRolesViaMembership: [])),
             replicationConnection: .success(()),
-            publication: .success(.found(PublicationFacts(
-                allTables: false, unpublishedOperations: [],
-                tables: [PublishedTable(schema: "public", name: "orders", replicaIdentity: .full, canSelect: true, hasSchemaUsage: true)]))),
+            publication: .success(
+                .found(
+                    PublicationFacts(
+                        allTables: false, unpublishedOperations: [],
+                        tables: [
+                            PublishedTable(
+                                schema: "public", name: "orders", replicaIdentity: .full, canSelect: true,
+                                hasSchemaUsage: true)
+                        ]))),
             slots: .success(Capacity(maximum: 10, used: 2)),
             walSenders: .success(Capacity(maximum: 10, used: 1)),
             security: ConnectionSecurity(

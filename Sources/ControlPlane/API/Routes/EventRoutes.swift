@@ -48,9 +48,10 @@ struct EventRoutes: Sendable {
         let connection = request.connection
         let events = try await tail.next(
             until: .now + .milliseconds(Int(wait! * 1000)), abandon: { await connection.closed() })
-        return .json(Self.page(
-            events, nextAfter: events.last?.sequence ?? cursor.sequence, storeID: range?.storeID,
-            lastSequence: max(range?.lastSequence ?? 0, events.last?.sequence ?? 0)))
+        return .json(
+            Self.page(
+                events, nextAfter: events.last?.sequence ?? cursor.sequence, storeID: range?.storeID,
+                lastSequence: max(range?.lastSequence ?? 0, events.last?.sequence ?? 0)))
     }
 
     /// Refuses a cursor the store cannot serve (another store's, beyond its end,

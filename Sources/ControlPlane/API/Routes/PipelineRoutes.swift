@@ -21,9 +21,10 @@ struct PipelineRoutes: Sendable {
         case .pipelines:
             switch request.method {
             case "GET":
-                return Respond.json(try await context.store.pipelines().map {
-                    Representation.pipeline($0, state: registry.status($0.id).state)
-                })
+                return Respond.json(
+                    try await context.store.pipelines().map {
+                        Representation.pipeline($0, state: registry.status($0.id).state)
+                    })
             case "POST": return try await put(nil, request)
             default: throw Respond.methodNotAllowed(["GET", "POST"])
             }
@@ -40,11 +41,12 @@ struct PipelineRoutes: Sendable {
             }
         case .pipelineCommand(let id, let command):
             return try await Respond.only("POST", request) {
-                let status = switch command {
-                case .start: try await registry.start(id)
-                case .stop: try await registry.stop(id)
-                case .restart: try await registry.restart(id)
-                }
+                let status =
+                    switch command {
+                    case .start: try await registry.start(id)
+                    case .stop: try await registry.stop(id)
+                    case .restart: try await registry.restart(id)
+                    }
                 return Respond.json(Representation.status(status, record: try await context.pipeline(id)))
             }
         case .pipelineStatus(let id):
@@ -69,7 +71,9 @@ struct PipelineRoutes: Sendable {
         var input = try JSONInput(request, allowed: Self.fields)
         let bodyID = input.string("id")
         if let pathID, let bodyID, bodyID != pathID { input.fail("id", "must equal the id in the path") }
-        let id = pathID ?? bodyID ?? "pl_" + String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))
+        let id =
+            pathID ?? bodyID ?? "pl_"
+            + String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))
         if !ControlPlaneIDs.isValid(id) { input.fail("id", "must be 1 to 64 of A-Z a-z 0-9 _ -") }
         let sourceID = input.string("source_id", required: true)
         let slot = input.string("slot_name")
@@ -81,11 +85,15 @@ struct PipelineRoutes: Sendable {
         let spec = PipelineSpec(
             sourceID: sourceID ?? "", publication: input.string("publication"), slotName: slot,
             filters: input.filters("filters"),
-            snapshot: input.snapshotSettings("snapshot"), desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
-        if let sourceID, try await context.store.source(id: sourceID) == nil { input.fail("source_id", "names no source") }
+            snapshot: input.snapshotSettings("snapshot"),
+            desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
+        if let sourceID, try await context.store.source(id: sourceID) == nil {
+            input.fail("source_id", "names no source")
+        }
         try input.validate()
 
         let (record, created) = try await registry.put(id, spec, create: pathID == nil)
-        return Respond.json(Representation.pipeline(record, state: registry.status(id).state), status: created ? 201 : 200)
+        return Respond.json(
+            Representation.pipeline(record, state: registry.status(id).state), status: created ? 201 : 200)
     }
 }

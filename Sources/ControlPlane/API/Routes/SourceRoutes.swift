@@ -61,13 +61,15 @@ struct SourceRoutes: Sendable {
 /// The fields of a source's body (openapi.yaml: SourceInput), mapped onto a record once for create and update.
 enum SourceFields {
     static let allowed: Set<String> = [
-        "name", "host", "port", "database", "user", "password", "sslmode", "sslrootcert", "sslcert", "sslkey", "options",
+        "name", "host", "port", "database", "user", "password", "sslmode", "sslrootcert", "sslcert", "sslkey",
+        "options",
     ]
 
     /// `record` with the body's fields set: on create, `host`, `database` and
     /// `user` are required; `name` never may be null; a nullable field given
     /// as null is cleared, one left out is kept.
-    static func read(_ request: HTTPRequest, onto record: SourceRecord, creating: Bool) throws(Problem) -> SourceRecord {
+    static func read(_ request: HTTPRequest, onto record: SourceRecord, creating: Bool) throws(Problem) -> SourceRecord
+    {
         var input = try JSONInput(request, allowed: allowed)
         var record = record
         record.name = input.string("name", required: true) ?? record.name
@@ -75,7 +77,9 @@ enum SourceFields {
             ("host", \.host), ("database", \.database), ("user", \.user), ("sslmode", \.sslmode),
         ]
         for (field, path) in required {
-            if let value = input.string(field, required: creating && field != "sslmode") { record[keyPath: path] = value }
+            if let value = input.string(field, required: creating && field != "sslmode") {
+                record[keyPath: path] = value
+            }
         }
         let nullable: [(String, WritableKeyPath<SourceRecord, String?>)] = [
             ("password", \.password), ("sslrootcert", \.sslrootcert), ("sslcert", \.sslcert), ("sslkey", \.sslkey),

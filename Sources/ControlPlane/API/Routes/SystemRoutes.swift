@@ -28,10 +28,14 @@ struct SystemRoutes: Sendable {
 
     private func readiness() async -> HTTPResponse {
         guard let records = try? await context.store.pipelines() else {
-            return Respond.json(["status": "not_ready", "reasons": ["the state store cannot be read"]] as JSON, status: 503)
+            return Respond.json(
+                ["status": "not_ready", "reasons": ["the state store cannot be read"]] as JSON, status: 503)
         }
-        let reasons = records.filter { context.registry.status($0.id).state == .failed }.map { "pipeline \($0.id) failed" }
-        return Respond.json(["status": reasons.isEmpty ? "ready" : "not_ready", "reasons": reasons] as JSON,
-                            status: reasons.isEmpty ? 200 : 503)
+        let reasons = records.filter { context.registry.status($0.id).state == .failed }.map {
+            "pipeline \($0.id) failed"
+        }
+        return Respond.json(
+            ["status": reasons.isEmpty ? "ready" : "not_ready", "reasons": reasons] as JSON,
+            status: reasons.isEmpty ? 200 : 503)
     }
 }
