@@ -31,8 +31,9 @@ extension HeavyTests {
             // The state a kill -9 leaves between the first group commit and the first line.
             #expect(FileManager.default.createFile(atPath: output, contents: nil))
             try harness.capture()
-            let stored = try harness.events().map(\.id)
-            #expect(stored.count == 50)
+            // The output is the store: its `s` event included.
+            let stored = try harness.allEvents().map(\.id)
+            #expect(stored.count == 51)
 
             try harness.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(51, 60) g")
             let run = try PopsinkProcess.run([
@@ -40,8 +41,8 @@ extension HeavyTests {
                 "--pipeline", harness.pipelineID, "--output", output, "--end-lsn", "current",
             ])
             #expect(run.status == 0, "run failed: \(run.output)")
-            let all = try harness.events().map(\.id)
-            #expect(all.count == 60)
+            let all = try harness.allEvents().map(\.id)
+            #expect(all.count == 61)
             let written = ids(inLines: try String(contentsOfFile: output, encoding: .utf8))
             #expect(written == all, "output file: \(written.count) lines, store: \(all.count) events")
         }
@@ -51,7 +52,7 @@ extension HeavyTests {
             let harness = try CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             try harness.capture()
-            let stored = try harness.events().map(\.id)
+            let stored = try harness.allEvents().map(\.id)
             let common = [
                 "run", harness.connectionString, "--data-dir", harness.dataDirectory.path,
                 "--pipeline", harness.pipelineID, "--output", "-", "--end-lsn", "current",
@@ -71,7 +72,7 @@ extension HeavyTests {
                 "events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--after", "999",
             ])
             #expect(beyond.status != 0)
-            #expect(beyond.output.contains("beyond the store's last sequence 50"), "\(beyond.output)")
+            #expect(beyond.output.contains("beyond the store's last sequence 51"), "\(beyond.output)")
             let otherStore = try PopsinkProcess.run([
                 "events", "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID, "--after", "3",
                 "--store", "0123456789abcdef0123456789abcdef",

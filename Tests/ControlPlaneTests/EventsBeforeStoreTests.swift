@@ -25,7 +25,7 @@ import Testing
 
         let page = try await service.call("GET", "/v1/pipelines/fresh/events?after=0&limit=1")
         #expect(page.status == 200, "\(page.raw)")
-        #expect(page.raw == #"{"events":[],"next_after":0}"#)
+        #expect(page.raw == #"{"events":[],"next_after":0,"store":null,"last_seq":0}"#)
         await service.stop()
     }
 }

@@ -48,7 +48,10 @@ struct LiveClientBoundsTests {
                 #expect(response.status == 200, "request \(index): \(response.text)")
             }
             let median = latencies.sorted()[latencies.count / 2]
-            #expect(median < .milliseconds(100), "median \(median) of \(latencies)")
+            // About 10 ms on a quiet machine; the bound leaves room for a loaded CI
+            // machine. Without the per-address cap the flood took every slot and the
+            // normal client was refused outright.
+            #expect(median < .milliseconds(500), "median \(median) of \(latencies)")
             let held = slow.filter(\.isOpenAndSilent).count
             #expect(held == 500, "the server dropped \(500 - held) of the slow clients")
             let floodHeld = flood.filter(\.isOpenAndSilent).count
