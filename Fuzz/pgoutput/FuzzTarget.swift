@@ -32,8 +32,6 @@ private func convert(_ tuple: TupleData, kinds: [ValueKind], into writer: inout 
 
 private func decodeStream(_ input: ArraySlice<UInt8>, protocolVersion: Int) {
     var decoder = PgOutputDecoder(protocolVersion: protocolVersion)
-    var relations = RelationCache()
-    var types = TypeRegistry()
     var kindsByRelation: [UInt32: [ValueKind]] = [:]
     var writer = JSONWriter()
     var rest = input
@@ -49,12 +47,10 @@ private func decodeStream(_ input: ArraySlice<UInt8>, protocolVersion: Int) {
             _ = error.description
             continue
         }
-        _ = relations.observe(message)
         switch message {
         case .relation(let relation):
-            kindsByRelation[relation.oid] = types.kinds(for: relation)
-        case .type(let type):
-            _ = types.register(type)
+            // Built-in types by OID, as the pipeline's catalog lookup resolves them; the rest as text.
+            kindsByRelation[relation.oid] = relation.columns.map { ValueKind.builtin(oid: $0.typeOID) ?? .other }
         case .insert(let insert):
             convert(insert.newTuple, kinds: kindsByRelation[insert.relationOID] ?? [], into: &writer)
         case .update(let update):
