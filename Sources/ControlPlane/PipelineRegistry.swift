@@ -319,9 +319,16 @@ public actor PipelineRegistry {
 
 /// RFC 3339 timestamps for records.
 public enum Timestamps {
-    public static func now() -> String {
+    public static func now() -> String { iso8601(Date()) }
+
+    /// A time in microseconds since 1970, as the stores keep it.
+    public static func iso8601(unixMicroseconds: Int64) -> String {
+        iso8601(Date(timeIntervalSince1970: Double(unixMicroseconds) / 1_000_000))
+    }
+
+    private static func iso8601(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        return formatter.string(from: date)
     }
 }

@@ -68,6 +68,13 @@ public final class EventStoreConsumers: Sendable {
         }
     }
 
+    /// The store's last sequence: what a consumer's lag is measured against.
+    public func lastSequence() throws(EventStoreError) -> Int64 {
+        try withConnection("read last sequence") { (_, queries) throws(EventStoreError) in
+            try queries.range().lastSequence
+        }
+    }
+
     /// One consumer, nil when none has that name.
     public func consumer(_ name: String) throws(EventStoreError) -> ConsumerPosition? {
         try withConnection("read consumer \(name)") { (connection, _) throws(EventStoreError) in

@@ -18,6 +18,9 @@ enum APIRoute: Equatable, Sendable {
     case pipelineFilters(String)
     case pipelineEvents(String)
     case pipelineEventStream(String)
+    case pipelineConsumers(String)
+    /// A pipeline's id and a consumer's name.
+    case pipelineConsumer(String, String)
 
     enum PipelineCommand: String, Sendable {
         case start, stop, restart
@@ -58,9 +61,11 @@ enum APIRoute: Equatable, Sendable {
             case "status": return .pipelineStatus(id)
             case "filters": return .pipelineFilters(id)
             case "events": return .pipelineEvents(id)
+            case "consumers": return .pipelineConsumers(id)
             default: return nil
             }
         case ("pipelines", 4) where path[2] == "events" && path[3] == "stream": return .pipelineEventStream(id)
+        case ("pipelines", 4) where path[2] == "consumers": return .pipelineConsumer(id, String(path[3]))
         default: return nil
         }
     }
@@ -82,6 +87,8 @@ enum APIRoute: Equatable, Sendable {
         case .pipelineFilters: "/v1/pipelines/{id}/filters"
         case .pipelineEvents: "/v1/pipelines/{id}/events"
         case .pipelineEventStream: "/v1/pipelines/{id}/events/stream"
+        case .pipelineConsumers: "/v1/pipelines/{id}/consumers"
+        case .pipelineConsumer: "/v1/pipelines/{id}/consumers/{name}"
         }
     }
 

@@ -16,6 +16,7 @@ public final class APIRouter: Sendable {
     private let sources: SourceRoutes
     private let pipelines: PipelineRoutes
     private let events: EventRoutes
+    private let consumers: ConsumerRoutes
     /// Prometheus series of pipelines and of this API.
     public let metrics: PopsinkMetrics
 
@@ -30,6 +31,7 @@ public final class APIRouter: Sendable {
         sources = SourceRoutes(context: context)
         pipelines = PipelineRoutes(context: context)
         events = EventRoutes(context: context)
+        consumers = ConsumerRoutes(context: context)
     }
 
     /// Whether every /v1 route and /metrics need the bearer token.
@@ -64,6 +66,7 @@ public final class APIRouter: Sendable {
         case .pipelines, .pipeline, .pipelineCommand, .pipelineStatus, .pipelineFilters:
             try await pipelines.respond(route, request)
         case .pipelineEvents, .pipelineEventStream: try await events.respond(route, request)
+        case .pipelineConsumers, .pipelineConsumer: try await consumers.respond(route, request)
         }
     }
 
