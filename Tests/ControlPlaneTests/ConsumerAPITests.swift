@@ -61,6 +61,8 @@ import Testing
         #expect(try await service.call("PUT", "\(consumers)/late", json: ["acked_seq": 99]).status == 409)
         #expect(try await service.call("PUT", "\(consumers)/bad", json: ["acked_seq": -1]).status == 422)
         #expect(try await service.call("PUT", "\(consumers)/bad", json: [:]).status == 422)
+        #expect(try await service.call("PUT", "\(consumers)/bad", json: ["acked_seq": NSNull()]).status == 422)
+        #expect(try await service.call("PUT", "\(consumers)/bad", json: ["acked_seq": "1"]).status == 422)
         #expect(try await service.call("PUT", "\(consumers)/bad%20name", json: ["acked_seq": 1]).status == 422)
         #expect(try await service.call("GET", "\(consumers)/nobody").status == 404)
         #expect(try await service.call("GET", "/v1/pipelines/nope/consumers").status == 404)

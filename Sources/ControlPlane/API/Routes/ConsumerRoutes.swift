@@ -49,16 +49,16 @@ struct ConsumerRoutes: Sendable {
         _ = try await context.pipeline(id)
         var input = try JSONInput(request, allowed: ["acked_seq"])
         let acked = input.integer("acked_seq")
-        if acked == nil, !input.has("acked_seq") { input.fail("acked_seq", "is required") }
-        if let acked, acked < 0 { input.fail("acked_seq", "must be a sequence number (an integer >= 0)") }
+        if acked == nil || acked! < 0 { input.fail("acked_seq", "must be a sequence number (an integer >= 0)") }
         if !ConsumerPosition.isValidName(name) {
             input.fail("name", "must be 1 to 128 letters, digits, '_', '-' or '.'")
         }
         try input.validate()
+        guard let acked else { throw Problem.invalid([("acked_seq", "is required")]) }
         let existed =
             try await withConsumers(id) { (consumers) throws(EventStoreError) in try consumers.consumer(name) } != nil
         let (position, last) = try await withConsumers(id) { (consumers) throws(EventStoreError) in
-            (try consumers.acknowledge(name, through: Int64(acked!)), try consumers.lastSequence())
+            (try consumers.acknowledge(name, through: Int64(acked)), try consumers.lastSequence())
         }
         return Respond.json(Self.consumer(position, last: last), status: existed ? 200 : 201)
     }
