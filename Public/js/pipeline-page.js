@@ -10,6 +10,7 @@ import {
 } from "./dom.js";
 import { Tail } from "./event-stream.js";
 import { filterEditor } from "./filter-editor.js";
+import { holdable } from "./holdable.js";
 import { command, deletePipeline, snapshotEnabled } from "./pipelines.js";
 import { tailPanel } from "./tail-panel.js";
 
@@ -114,7 +115,7 @@ export function pipelineView(main, id) {
   const tail = tailPanel();
   const follower = new Tail(id, (message) => tail.add(message), (state) => tail.setState(state));
 
-  const view = {
+  const view = holdable({
     interval: 1000,
     async refresh() {
       const [fresh, status] = await Promise.all([api("GET", path.pipeline(id)), api("GET", `${path.pipeline(id)}/status`)]);
@@ -181,7 +182,7 @@ export function pipelineView(main, id) {
     dispose() {
       follower.stop();
     },
-  };
+  });
 
   function renderActions(state) {
     const resting = RESTING_STATES.includes(state);
@@ -192,7 +193,7 @@ export function pipelineView(main, id) {
         : el("button", { type: "button", id: "action-stop", onclick: run("stop") }, "Stop"),
       el("button", { type: "button", id: "action-restart", onclick: run("restart") }, "Restart"),
       el("button", { type: "button", class: "danger", id: "action-delete", onclick: async () => {
-        if (pipeline && await deletePipeline(pipeline)) location.hash = "#/pipelines";
+        if (pipeline && await deletePipeline(pipeline, view)) location.hash = "#/pipelines";
       } }, "Delete"));
   }
 

@@ -8,6 +8,7 @@ import {
   notice, showFieldErrors, stateBadge,
 } from "./dom.js";
 import { filterEditor } from "./filter-editor.js";
+import { holdable } from "./holdable.js";
 
 /**
  * Whether the pipeline loads a snapshot before streaming: `enabled` of its
@@ -39,17 +40,23 @@ export async function command(id, verb) {
   }
 }
 
-/** Asks, then deletes; resolves true when the pipeline is gone. */
-export async function deletePipeline(pipeline) {
+/**
+ * Asks, then deletes; resolves true when the pipeline is gone. `view`'s refresh
+ * is held from the confirmation on (nothing may ask for the pipeline as it goes)
+ * and stays held after a delete: the caller releases it or leaves the view.
+ */
+export async function deletePipeline(pipeline, view) {
   const answer = await confirmDelete(`Delete pipeline ${pipeline.id}?`,
     "Its configuration and its stored events are deleted; a running pipeline is stopped first.", true,
     `Without dropping it, slot ${pipeline.slot_name} keeps holding WAL on the source until it is dropped by hand.`);
   if (!answer.confirmed) return false;
+  await view.hold();
   try {
     await api("DELETE", `${path.pipeline(pipeline.id)}${answer.dropSlot ? "?drop_slot=true" : ""}`);
     forgetSamples(pipeline.id);
     return true;
   } catch (failure) {
+    view.release();
     notice(failure.message);
     return false;
   }
@@ -66,7 +73,7 @@ export function pipelinesView(main) {
         el("th", { scope: "col", class: name === "Events stored" ? "number" : null }, name)))),
       body));
 
-  const view = {
+  const view = holdable({
     interval: 2000,
     async refresh() {
       const [pipelines, sources] = await Promise.all([api("GET", path.pipelines()), api("GET", path.sources())]);
@@ -102,10 +109,14 @@ export function pipelinesView(main) {
             resting
               ? el("button", { type: "button", onclick: async () => { await command(pipeline.id, "start"); view.refresh().catch((failure) => notice(failure.message)); } }, "Start")
               : el("button", { type: "button", onclick: async () => { await command(pipeline.id, "stop"); view.refresh().catch((failure) => notice(failure.message)); } }, "Stop"),
-            el("button", { type: "button", class: "danger", onclick: async () => { if (await deletePipeline(pipeline)) view.refresh().catch((failure) => notice(failure.message)); } }, "Delete"))));
+            el("button", { type: "button", class: "danger", onclick: async () => {
+              if (!(await deletePipeline(pipeline, view))) return;
+              view.release();
+              view.refresh().catch((failure) => notice(failure.message));
+            } }, "Delete"))));
       }
     },
-  };
+  });
   return view;
 }
 
