@@ -36,11 +36,17 @@ extension HeavyTests {
             let first = PipelineWorker(config: config)
             let outcome = Mutex<PipelineOutcome?>(nil)
             first.start { result in outcome.withLock { $0 = result } }
-            while first.progress.status.snapshot.reduce(0, { $0 + $1.chunksDone }) == 0, outcome.withLock({ $0 }) == nil
-            {
-                try await Task.sleep(for: .milliseconds(5))
+            // Watched from a thread of its own: a task waiting for the cooperative
+            // pool, busy with the rest of the suite, saw the first chunk too late
+            // and the whole load had finished before the stop.
+            let stopper = Thread { [first] in
+                let deadline = Date().addingTimeInterval(120)
+                while first.progress.status.snapshot.reduce(0, { $0 + $1.chunksDone }) == 0, Date() < deadline {
+                    usleep(500)
+                }
+                first.requestStop()
             }
-            first.requestStop()
+            stopper.start()
             while outcome.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
             #expect(outcome.withLock { $0 } == .stopped)
 
