@@ -63,6 +63,7 @@ class Console:
     def __init__(self, args):
         self.args = args
         self.url = args.url.rstrip("/")
+        self.deleted = set()
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         driver_path = shutil.which("chromedriver")
         if not chromium or not driver_path:
@@ -136,10 +137,18 @@ class Console:
         return result.stdout.strip()
 
     def browser_log(self, allowed=()):
-        """Fails on any browser log entry other than network errors with an allowed status."""
+        """Fails on any browser log entry other than network errors with an allowed status.
+
+        A 404 for a pipeline the test deleted is the server's right answer to a
+        request that raced with the delete (seen once: the tail's stream
+        reconnecting on a loaded machine); it is allowed, nothing else is.
+        """
         for entry in self.driver.get_log("browser"):
             message = entry.get("message", "")
             expected = entry.get("source") == "network" and any(f" {status} " in message for status in allowed)
+            expected = expected or (entry.get("source") == "network" and " 404 " in message and any(
+                f"/v1/pipelines/{deleted}/" in message or message.split(" ")[0].endswith(f"/v1/pipelines/{deleted}")
+                for deleted in self.deleted))
             if not expected:
                 raise Failure(f"[{self.step}] the browser logged {entry.get('level')} ({entry.get('source')}): {message}")
 
@@ -439,6 +448,7 @@ class Console:
         self.wait(lambda: self.driver.execute_script(
             "return document.activeElement.closest('#pipeline-actions') !== null"), "focus back among the actions")
         self.step = f"{name}: delete"
+        self.deleted.add(pipeline_id)
         self.click("#action-delete")
         self.find("#confirm-dialog[open]")
         self.click("#confirm-drop-slot")
