@@ -120,11 +120,27 @@ extension HeavyTests {
                 "--snapshot-rows-per-group", "2000",
             ]
             let first = try PopsinkProcess.start(arguments)
-            while first.isRunning, try Self.storedEvents(harness) < 20_000 {
-                try await Task.sleep(for: .milliseconds(10))
+            // Watched and killed from a thread of its own: a task waiting for
+            // the cooperative pool, busy with the rest of the suite, saw the
+            // stored events too late and the whole load had finished first.
+            let killed = Atomic(false)
+            let exited = Atomic(false)
+            let (pid, storePath) = (first.process.processIdentifier, harness.storePath)
+            let killer = Thread {
+                let deadline = Date().addingTimeInterval(120)
+                while !exited.load(ordering: .acquiring), Date() < deadline, Self.storedEvents(at: storePath) < 20_000 {
+                    usleep(2_000)
+                }
+                if !exited.load(ordering: .acquiring) {
+                    killed.store(true, ordering: .releasing)
+                    kill(pid, SIGKILL)
+                }
             }
-            try #require(first.isRunning, "the load finished before it could be killed: \(first.output().suffix(500))")
-            first.kill()
+            killer.start()
+            while first.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            exited.store(true, ordering: .releasing)
+            let wasKilled = killed.load(ordering: .acquiring)
+            try #require(wasKilled, "the load finished before it could be killed: \(first.output().suffix(500))")
             let afterKill = try Self.chunks(harness)
             #expect(afterKill.contains { $0.isDone } && afterKill.contains { !$0.isDone })
 
@@ -165,9 +181,9 @@ extension HeavyTests {
             #expect(rebuildWithoutKey(lines, table: "lines").sorted() == table.sorted())
         }
 
-        static func storedEvents(_ harness: CaptureHarness) throws -> Int64 {
-            guard FileManager.default.fileExists(atPath: harness.storePath) else { return 0 }
-            guard let reader = try? EventStoreReader(path: harness.storePath) else { return 0 }
+        static func storedEvents(at storePath: String) -> Int64 {
+            guard FileManager.default.fileExists(atPath: storePath) else { return 0 }
+            guard let reader = try? EventStoreReader(path: storePath) else { return 0 }
             defer { reader.close() }
             return (try? reader.lastSequence()) ?? 0
         }
