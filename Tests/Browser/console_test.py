@@ -82,7 +82,7 @@ class Console:
 
     # MARK: - Helpers
 
-    def wait(self, condition, what, timeout=20):
+    def wait(self, condition, what, timeout=60):
         try:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
                                  ignored_exceptions=[StaleElementReferenceException]).until(lambda driver: condition())
@@ -90,7 +90,7 @@ class Console:
             raise Failure(f"[{self.step}] timed out after {timeout} s waiting for {what}; page text:\n"
                           + self.driver.find_element(By.TAG_NAME, "body").text[:1500])
 
-    def find(self, selector, timeout=20):
+    def find(self, selector, timeout=60):
         return self.wait(lambda: self.visible(selector), f"a visible {selector}", timeout)
 
     def visible(self, selector):
