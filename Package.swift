@@ -52,7 +52,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The prerequisite report of `popsink-pg check` and the source check API.
-        .target(name: "SourceCheck", dependencies: ["Blocking", "PostgresReplication"], swiftSettings: swiftSettings),
+        .target(name: "SourceCheck", dependencies: ["Blocking", "JSONText", "PostgresReplication"], swiftSettings: swiftSettings),
         // Secrets at rest: AES-256-GCM under a key file (not yet used by the state store).
         .target(name: "Secrets", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Durable event log and checkpoints in SQLite.

@@ -1,7 +1,7 @@
 // The whole answer of `popsink-pg check` and `POST /v1/sources/{id}/check`.
 
 /// Every check's result for one source, in a fixed order.
-public struct CheckReport: Sendable, Codable, Equatable {
+public struct CheckReport: Sendable, Decodable, Equatable {
     /// The connection settings checked, without secrets.
     public var source: String
     /// The publication the checks were run against.
@@ -26,19 +26,8 @@ public struct CheckReport: Sendable, Codable, Equatable {
     public subscript(id: CheckID) -> CheckResult? { checks.first { $0.id == id } }
 
     enum CodingKeys: String, CodingKey {
-        case passed, source, publication, checks
+        case source, publication, checks
         case serverVersion = "server_version"
-    }
-
-    // `passed` is derived, but JSON readers want it spelled out.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(passed, forKey: .passed)
-        try container.encode(source, forKey: .source)
-        try container.encode(publication, forKey: .publication)
-        // Present as null when unknown (openapi.yaml: CheckReport.server_version is required).
-        try container.encode(serverVersion, forKey: .serverVersion)
-        try container.encode(checks, forKey: .checks)
     }
 
     public init(from decoder: any Decoder) throws {

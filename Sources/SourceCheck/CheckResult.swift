@@ -2,7 +2,7 @@
 // right, the SQL that makes it right.
 
 /// The outcome of one check.
-public struct CheckResult: Sendable, Codable, Equatable {
+public struct CheckResult: Sendable, Decodable, Equatable {
     /// How a check came out.
     public enum Status: String, Sendable, Codable {
         /// The prerequisite is met.
@@ -27,17 +27,6 @@ public struct CheckResult: Sendable, Codable, Equatable {
     public var remediation: String?
 
     enum CodingKeys: String, CodingKey { case id, title, status, detail, remediation }
-
-    /// `remediation` is always present, null when there is nothing to fix
-    /// (openapi.yaml: CheckResult requires it).
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(title, forKey: .title)
-        try container.encode(status, forKey: .status)
-        try container.encode(detail, forKey: .detail)
-        try container.encode(remediation, forKey: .remediation)
-    }
 
     public init(id: CheckID, status: Status, detail: String, remediation: String? = nil) {
         self.id = id

@@ -22,9 +22,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let report = SourceChecker.run(settings: try source.settings(), publication: publication)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: report.json, as: UTF8.self))
         } else {
             print(renderText(report), terminator: "")
         }

@@ -30,8 +30,8 @@ struct SourceRoutes: Sendable {
                 let source = try await context.source(id)
                 let publication = request.queryValue("publication") ?? SourceChecker.defaultPublication
                 let report = await SourceChecker.run(settings: source.connectionSettings, publication: publication)
-                // Codable: the same report `popsink-pg check --json` prints.
-                return .json([UInt8](try JSONEncoder().encode(report)))
+                // The same report `popsink-pg check --json` prints.
+                return .json(report.json)
             }
         default:
             return try await Respond.only("GET", request) { try await SourceTables.respond(context, route, request) }
