@@ -143,7 +143,7 @@ import Testing
             usleep(500)
         }
         kill(serve.process.processIdentifier, SIGTERM)
-        let stopBy = Date().addingTimeInterval(10)
+        let stopBy = Date().addingTimeInterval(60)
         while serve.isRunning && Date() < stopBy { usleep(20_000) }
         #expect(!serve.isRunning, "serve ignored SIGTERM during startup")
         if serve.isRunning { serve.kill() }
