@@ -124,23 +124,16 @@ import Testing
             ])
         #expect(again.status == 200)
 
-        var state = ""
-        for _ in 0..<200 where state != "streaming" {
-            state =
-                (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"]
-                as? String ?? ""
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(state == "streaming")
+        #expect(try await LifecycleTests.waitForState(service, pipelineID, "streaming") == "streaming")
         try postgres.execute("INSERT INTO t VALUES (1, 'a', 9007199254740993), (2, 'b', NULL)", database: database)
         let page = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0&wait=20")
         var events = (page.body as? [String: Any])?["events"] as? [[String: Any]] ?? []
         // The snapshot announced t's columns (`s`, seq 1) before the two inserts.
-        for _ in 0..<100 where events.count < 3 {
-            try await Task.sleep(for: .milliseconds(100))
+        _ = try await eventually {
             events =
                 (try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0").body as? [String: Any])?[
                     "events"] as? [[String: Any]] ?? []
+            return events.count >= 3
         }
         #expect(events.map { $0["seq"] as? Int } == [1, 2, 3])
         #expect((events.first?["event"] as? [String: Any])?["op"] as? String == "s")

@@ -53,8 +53,7 @@ import Testing
             (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"]
                 as? String
         }
-        for _ in 0..<200 where try await state() != "streaming" { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(try await state() == "streaming")
+        #expect(try await eventually { try await state() == "streaming" })
 
         let own = "127.0.0.1:\(port)"
         let stop = "/v1/pipelines/\(pipelineID)/stop"

@@ -33,14 +33,7 @@ import Testing
                 "source_id": sourceID, "desired_state": "running",
             ])
         #expect(put.status == 201, "\(put.body ?? "")")
-        var state = ""
-        for _ in 0..<600 where state != "streaming" {
-            state =
-                (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])?["state"]
-                as? String ?? ""
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try #require(state == "streaming")
+        try #require(try await LifecycleTests.waitForState(service, pipelineID, "streaming") == "streaming")
 
         try postgres.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')", database: database)
         let first = try SSETestClient(base: service.base, path: "/v1/pipelines/\(pipelineID)/events/stream")

@@ -31,13 +31,14 @@ import Testing
     }
 
     /// Waits until no worker runs for the pipeline: the slot inactive and the
-    /// writer lock free. A walsender leaves a moment after its client: allow 5 s.
+    /// writer lock free. A walsender leaves a moment after its client.
     static func expectNoWorker(
         _ postgres: TestPostgres, slot: String, storePath: String, _ context: String
     ) async throws {
-        for _ in 0..<100 {
-            if try activePID(postgres, slot: slot) == nil, !writerLockHeld(storePath) { return }
-            try await Task.sleep(for: .milliseconds(50))
+        if try await eventually(
+            within: 60, { try activePID(postgres, slot: slot) == nil && !writerLockHeld(storePath) })
+        {
+            return
         }
         Issue.record(
             "a worker still runs after \(context): slot pid \(try activePID(postgres, slot: slot) ?? "none"), lock held \(writerLockHeld(storePath))"
@@ -50,10 +51,9 @@ import Testing
 
     static func waitForState(_ service: Service, _ id: String, _ wanted: String) async throws -> String {
         var state = ""
-        for _ in 0..<300 {
+        _ = try await eventually {
             state = try await Self.state(service, id)
-            if state == wanted { break }
-            try await Task.sleep(for: .milliseconds(50))
+            return state == wanted
         }
         return state
     }
@@ -116,9 +116,7 @@ import Testing
             #expect([200, 404].contains(started.status), "\(started.raw)")
             #expect(deleted.status == 204, "\(deleted.raw)")
             #expect(try await service.call("GET", "/v1/pipelines/\(other)").status == 404, "round \(round)")
-            for _ in 0..<100 where try Self.activePID(postgres, slot: otherSlot) != nil {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            _ = try await eventually(within: 60) { try Self.activePID(postgres, slot: otherSlot) == nil }
             let left = try postgres.execute(
                 "SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = '\(otherSlot)'"
             ).value("n")
@@ -231,10 +229,7 @@ import Testing
 
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         await registry.resume()
-        for _ in 0..<200 where registry.status(good).state != .streaming {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(registry.status(good).state == .streaming)
+        #expect(await eventually { registry.status(good).state == .streaming })
         let orphan = registry.status("a_orphan")
         #expect(orphan.state == .failed)
         #expect(orphan.lastError?.message.contains("gone") == true, "\(String(describing: orphan.lastError))")

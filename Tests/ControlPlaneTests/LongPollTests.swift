@@ -35,9 +35,9 @@ import Testing
         client.close()
         // Its wait has 60 s to go: counted well before, it ended with its connection.
         var answered = 0
-        for _ in 0..<100 where answered == 0 {
-            try await Task.sleep(for: .milliseconds(100))
+        _ = try await eventually(within: 50) {
             answered = try await Self.answeredLongPolls(service)
+            return answered > 0
         }
         #expect(answered == 1)
         await service.stop()

@@ -100,9 +100,7 @@ import Testing
         let first = PipelineRegistry(store: store, dataDirectory: dataDirectory)
         #expect(first.status(pipelineID).state == .created)
         try await first.start(pipelineID)
-        for _ in 0..<100 where first.status(pipelineID).state != .streaming {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        #expect(await eventually { first.status(pipelineID).state == .streaming })
         try postgres.execute("INSERT INTO t VALUES (1), (2)", database: database)
         try await waitFor([1, 2])
         await first.shutdown()  // the service goes away; the pipeline should run again

@@ -231,10 +231,10 @@ import Testing
         #expect(service.registry.config(pipelineID)?.snapshot == expected)
 
         var current: [String: Any] = [:]
-        for _ in 0..<300 where current["state"] as? String != "streaming" {
+        _ = try await eventually {
             current = try #require(
                 try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
-            try await Task.sleep(for: .milliseconds(50))
+            return current["state"] as? String == "streaming"
         }
         #expect(current["state"] as? String == "streaming", "\(current)")
         let table = try #require(

@@ -35,9 +35,9 @@ import Testing
             try #require(try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
         }
         var current: [String: Any] = [:]
-        for _ in 0..<200 where current["state"] as? String != "streaming" {
+        _ = try await eventually {
             current = try await status()
-            try await Task.sleep(for: .milliseconds(50))
+            return current["state"] as? String == "streaming"
         }
         #expect(current["state"] as? String == "streaming")
 
@@ -51,11 +51,10 @@ import Testing
         // The slot is read about once a second while streaming: wait until a
         // reading taken after the writes shows them retained.
         func slot(_ status: [String: Any]) -> [String: Any]? { status["slot"] as? [String: Any] }
-        for _ in 0..<300 {
+        _ = try await eventually {
             current = try await status()
             let stored = current["events_stored"] as? Int ?? 0
-            if stored >= 7, let slot = slot(current), slot["retained_wal_bytes"] as? Int ?? 0 > 0 { break }
-            try await Task.sleep(for: .milliseconds(50))
+            return stored >= 7 && slot(current)?["retained_wal_bytes"] as? Int ?? 0 > 0
         }
         // The first change announces the table's schema (`s`), then the six changes.
         #expect(current["events_stored"] as? Int == 7, "\(current)")
@@ -111,10 +110,10 @@ import Testing
         #expect(put.status == 201, "\(put.body ?? "")")
 
         var current: [String: Any] = [:]
-        for _ in 0..<300 where current["state"] as? String != "streaming" {
+        _ = try await eventually {
             current = try #require(
                 try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
-            try await Task.sleep(for: .milliseconds(50))
+            return current["state"] as? String == "streaming"
         }
         #expect(current["state"] as? String == "streaming", "\(current)")
         #expect((current["events_by_op"] as? [String: Int])?["r"] == 32, "\(current)")

@@ -134,9 +134,9 @@ import Testing
             ])
         #expect(put.status == 201, "\(put.raw)")
         var status: [String: Any] = [:]
-        for _ in 0..<200 where status["state"] as? String != "streaming" {
+        _ = try await eventually {
             status = (try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any]) ?? [:]
-            try await Task.sleep(for: .milliseconds(50))
+            return status["state"] as? String == "streaming"
         }
         #expect(status["state"] as? String == "streaming", "\(status)")
         let security = status["tls"] as? [String: Any] ?? [:]
