@@ -49,16 +49,20 @@ final class TLSContext: @unchecked Sendable {
                 "cannot use the TLS certificate \(certificateFile)",
                 remediation: "Give a readable PEM file with the server certificate first, then its intermediates.")
         }
-        guard SSL_CTX_use_PrivateKey_file(handle, keyFile, SSL_FILETYPE_PEM) == 1 else {
+        // An encrypted key would make OpenSSL ask for its passphrase on the terminal: fail instead.
+        SSL_CTX_set_default_passwd_cb(handle) { _, _, _, _ in 0 }
+        // OpenSSL checks the key against the certificate here already (X509_R_KEY_VALUES_MISMATCH).
+        let keyLoaded = SSL_CTX_use_PrivateKey_file(handle, keyFile, SSL_FILETYPE_PEM) == 1
+        guard keyLoaded, SSL_CTX_check_private_key(handle) == 1 else {
             SSL_CTX_free(handle)
-            throw Self.failure(
-                "cannot use the TLS key \(keyFile)",
-                remediation: "Give a readable, unencrypted PEM private key.")
-        }
-        guard SSL_CTX_check_private_key(handle) == 1 else {
-            SSL_CTX_free(handle)
-            throw Self.failure(
-                "the TLS key \(keyFile) does not belong to the certificate \(certificateFile)",
+            let reason = TLSSession.openSSLReason()
+            if !keyLoaded && !reason.contains("key values mismatch") {
+                throw HTTPServerError(
+                    .tlsFailed, "cannot use the TLS key \(keyFile)\(reason)",
+                    remediation: "Give a readable, unencrypted PEM private key.")
+            }
+            throw HTTPServerError(
+                .tlsFailed, "the TLS key \(keyFile) does not belong to the certificate \(certificateFile)\(reason)",
                 remediation: "Give the key the certificate was issued for.")
         }
         self.handle = handle
