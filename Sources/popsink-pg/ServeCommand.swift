@@ -44,6 +44,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The PEM private key of --tls-cert (unencrypted, 0600).", valueName: "path"))
     var tlsKey: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The only directory under which API sources may name sslrootcert, sslcert, sslkey and sslcrl files. "
+                + "Without it, certificates and keys are accepted only as PEM (sslrootcert_pem, …).",
+            valueName: "path"))
+    var certificateDir: String?
+
     @Flag(help: "Allow a non-loopback address without a token.")
     var insecureNoAuth = false
 
@@ -102,7 +109,9 @@ struct ServeCommand: AsyncParsableCommand {
         let storePath = "\(dataDir)/state.sqlite"
         let store = try SQLiteStateStore(path: storePath, keyring: secretKey.keyring(storePath: storePath))
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
-        let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
+        let router = APIRouter(
+            store: store, registry: registry, dataDirectory: dataDirectory, token: token,
+            certificateDirectory: certificateDir)
         let handler = ServiceHandler(router: router, files: StaticFiles(root: publicDir), listenHost: host)
         let server = HTTPServer(configuration: configuration) { await handler.handle($0) }
         let bound = try server.start()

@@ -24,23 +24,29 @@ public final class APIRouter: Sendable {
 
     /// - Parameter token: when set, every `/v1` route and `/metrics` need
     ///   `Authorization: Bearer <token>`; `/healthz` and `/readyz` stay open.
+    /// - Parameter certificateDirectory: the only directory under which sources
+    ///   may name `sslrootcert`, `sslcert`, `sslkey` and `sslcrl` files; nil
+    ///   refuses paths (certificates and keys then come as PEM).
     public convenience init(
-        store: any StateStore, registry: PipelineRegistry, dataDirectory: DataDirectory, token: String?
+        store: any StateStore, registry: PipelineRegistry, dataDirectory: DataDirectory, token: String?,
+        certificateDirectory: String? = nil
     ) {
         self.init(
             store: store, registry: registry, dataDirectory: dataDirectory, token: token,
-            authFailurePolicy: AuthFailureLimiter.Policy())
+            certificateDirectory: certificateDirectory, authFailurePolicy: AuthFailureLimiter.Policy())
     }
 
     init(
         store: any StateStore, registry: PipelineRegistry, dataDirectory: DataDirectory, token: String?,
-        authFailurePolicy: AuthFailureLimiter.Policy
+        certificateDirectory: String? = nil, authFailurePolicy: AuthFailureLimiter.Policy
     ) {
         self.token = token.map { Array($0.utf8) }
         authFailures = Mutex(AuthFailureLimiter(policy: authFailurePolicy))
         let metrics = PopsinkMetrics()
         self.metrics = metrics
-        let context = APIContext(store: store, registry: registry, dataDirectory: dataDirectory, metrics: metrics)
+        let context = APIContext(
+            store: store, registry: registry, dataDirectory: dataDirectory, metrics: metrics,
+            certificateDirectory: certificateDirectory)
         system = SystemRoutes(context: context)
         sources = SourceRoutes(context: context)
         pipelines = PipelineRoutes(context: context)

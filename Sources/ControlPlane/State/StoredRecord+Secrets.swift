@@ -37,10 +37,19 @@ extension StoredRecord {
 }
 
 extension SourceRecord {
+    /// The password, the key passphrase, and the PEM certificates and key sent through the API.
+    static var secretFields: [(name: String, path: WritableKeyPath<SourceRecord, String?>)] {
+        [
+            ("password", \.password), ("sslpassword", \.sslpassword), ("sslrootcert_pem", \.sslrootcertPEM),
+            ("sslcert_pem", \.sslcertPEM), ("sslkey_pem", \.sslkeyPEM),
+        ]
+    }
+
     mutating func visitSecrets(_ body: (_ field: String, _ value: inout String) throws -> Void) rethrows {
-        if var value = password {
-            try body("password", &value)
-            password = value
+        for (name, path) in Self.secretFields {
+            guard var value = self[keyPath: path] else { continue }
+            try body(name, &value)
+            self[keyPath: path] = value
         }
     }
 }
