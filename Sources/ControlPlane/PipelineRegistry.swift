@@ -135,7 +135,8 @@ public actor PipelineRegistry {
             await registry.halt(id)
             if dropSlot, let source = try await registry.store.source(id: record.sourceID) {
                 try await SlotDropper.drop(
-                    record.slotName, source: source, credentials: SourceCredentialFiles(dataDirectory: registry.dataDirectory))
+                    record.slotName, source: source,
+                    credentials: SourceCredentialFiles(dataDirectory: registry.dataDirectory))
             }
             _ = try await registry.store.deletePipeline(id: id)
             try? FileManager.default.removeItem(atPath: registry.dataDirectory.pipelineDirectory(id))

@@ -45,11 +45,15 @@ import Testing
         func register(_ base: String, _ id: String, password: String) throws {
             let created = try curl(
                 base, "POST", "/v1/sources",
-                json: #"{"name":"\#(id)","host":"127.0.0.1","port":5432,"database":"app","user":"u","password":"\#(password)","sslmode":"disable"}"#)
+                json:
+                    #"{"name":"\#(id)","host":"127.0.0.1","port":5432,"database":"app","user":"u","password":"\#(password)","sslmode":"disable"}"#
+            )
             #expect(created.contains(#""has_password":true"#) && !created.contains(password), "\(created)")
         }
 
-        let (first, base) = try serve(["--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey])
+        let (first, base) = try serve([
+            "--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey,
+        ])
         #expect(base.hasPrefix("https://"))
         try register(base, "s0", password: canaries[0])
         let keyFile = data.appendingPathComponent("secret.key").path
@@ -67,7 +71,8 @@ import Testing
 
         let (second, plain) = try serve()
         defer { second.kill() }
-        let listed = try Self.run("/usr/bin/curl", ["-sS", "-H", "Authorization: Bearer \(token)", plain + "/v1/sources"])
+        let listed = try Self.run(
+            "/usr/bin/curl", ["-sS", "-H", "Authorization: Bearer \(token)", plain + "/v1/sources"])
         #expect(listed.output.contains(#""name":"s0""#) && listed.output.contains(#""name":"s1""#), "\(listed.output)")
         second.kill()
 
@@ -81,14 +86,18 @@ import Testing
                 "--secret-key-file", otherKey.path,
             ], timeout: 60)
         #expect(refused.status != 0)
-        #expect(refused.output.contains("password of source") && refused.output.contains("sealed with key"),
+        #expect(
+            refused.output.contains("password of source") && refused.output.contains("sealed with key"),
             "\(refused.output)")
     }
 
     /// The canary as is, in hex and in base64, in no file under `directory` and not in `log`.
     static func expectNowhere(_ canary: String, under directory: URL, or log: String) throws {
-        let forms = [canary, canary.utf8.map { String(format: "%02x", $0) }.joined(), Data(canary.utf8).base64EncodedString()]
-        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
+        let forms = [
+            canary, canary.utf8.map { String(format: "%02x", $0) }.joined(), Data(canary.utf8).base64EncodedString(),
+        ]
+        let files =
+            FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL } ?? []
         for file in files where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
             let bytes = try Data(contentsOf: file)

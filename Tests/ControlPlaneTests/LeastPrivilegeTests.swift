@@ -96,8 +96,12 @@ import Testing
         let events = try await Self.events(service, pipelineID, atLeast: 4)
         let rows = events.filter { ["r", "c"].contains($0["op"] as? String) }
         let sources = rows.compactMap { $0["source"] as? [String: Any] }
-        #expect(sources.allSatisfy { $0["schema"] as? String == #"we"ird; schema"# && $0["table"] as? String == "x; DROP TABLE y" })
-        #expect(rows.compactMap { ($0["after"] as? [String: Any])?["v'al"] as? String } == ["before", "after"], "\(events)")
+        #expect(
+            sources.allSatisfy {
+                $0["schema"] as? String == #"we"ird; schema"# && $0["table"] as? String == "x; DROP TABLE y"
+            })
+        #expect(
+            rows.compactMap { ($0["after"] as? [String: Any])?["v'al"] as? String } == ["before", "after"], "\(events)")
 
         // The replication connection is the minimal role's, and nothing was smuggled into any statement.
         let sender = try postgres.execute(
@@ -136,7 +140,9 @@ import Testing
         let status = try await Self.status(service, pipelineID, until: ["failed", "streaming"])
         #expect(status["state"] as? String == "failed", "\(status)")
         let error = "\(status["last_error"] ?? "")"
-        #expect(error.contains("row-level security") && error.contains("BYPASSRLS") && error.contains(role.name), "\(error)")
+        #expect(
+            error.contains("row-level security") && error.contains("BYPASSRLS") && error.contains(role.name), "\(error)"
+        )
         // Not one row of the partial view was stored.
         let events = try await service.call("GET", "/v1/pipelines/\(pipelineID)/events?after=0")
         let ops = ((events.body as? [String: Any])?["events"] as? [[String: Any]] ?? []).compactMap {

@@ -77,8 +77,9 @@ import Testing
         // libpq's copies are the owner's only, and go with the source.
         let folder = api.directory.appendingPathComponent("credentials/\(id)")
         for name in ["root.crt", "client.crt", "client.key"] {
-            let mode = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[
-                .posixPermissions] as? Int
+            let mode =
+                try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[
+                    .posixPermissions] as? Int
             #expect(mode == 0o600, "\(name)")
         }
         #expect(try await api.call("DELETE", "/v1/sources/\(id)").status == 204)
@@ -101,7 +102,8 @@ import Testing
         let base = ["name": "p", "host": "h", "database": "d", "user": "u"]
         let unconfigured = try API()
         defer { try? FileManager.default.removeItem(at: unconfigured.directory) }
-        let refused = try await unconfigured.call("POST", "/v1/sources", base.merging(["sslrootcert": "/etc/passwd"]) { $1 })
+        let refused = try await unconfigured.call(
+            "POST", "/v1/sources", base.merging(["sslrootcert": "/etc/passwd"]) { $1 })
         #expect(refused.status == 422 && refused.text.contains("--certificate-dir"), "\(refused.text)")
         #expect(refused.text.contains("sslrootcert_pem"))
 
@@ -117,19 +119,22 @@ import Testing
 
         #expect(try await api.call("POST", "/v1/sources", base.merging(["sslrootcert": inside]) { $1 }).status == 201)
         for (field, path) in [
-            ("sslrootcert", "/etc/passwd"), ("sslcert", link), ("sslkey", "\(certificates.path)/../\(certificates.lastPathComponent)-x/k"),
+            ("sslrootcert", "/etc/passwd"), ("sslcert", link),
+            ("sslkey", "\(certificates.path)/../\(certificates.lastPathComponent)-x/k"),
             ("sslkey", "\(certificates.path)/../../etc/passwd"), ("sslrootcert", "root.crt"),
         ] {
             let answer = try await api.call("POST", "/v1/sources", base.merging([field: path]) { $1 })
             #expect(answer.status == 422, "\(field)=\(path): \(answer.text)")
         }
         let crl = try await api.call(
-            "POST", "/v1/sources", base.merging(["sslrootcert": inside]) { $1 }.merging([:]) { $1 }
+            "POST", "/v1/sources",
+            base.merging(["sslrootcert": inside]) { $1 }.merging([:]) { $1 }
                 as [String: Any] + ["options": ["sslcrl": "/etc/passwd"]])
         #expect(crl.status == 422 && crl.text.contains("options.sslcrl"), "\(crl.text)")
         // PEM and a path for the same thing is a contradiction.
         let both = try await api.call(
-            "POST", "/v1/sources", base.merging(["sslrootcert": inside, "sslrootcert_pem": "-----BEGIN CERTIFICATE-----"]) { $1 })
+            "POST", "/v1/sources",
+            base.merging(["sslrootcert": inside, "sslrootcert_pem": "-----BEGIN CERTIFICATE-----"]) { $1 })
         #expect(both.status == 422, "\(both.text)")
     }
 }

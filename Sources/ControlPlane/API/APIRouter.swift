@@ -75,7 +75,9 @@ public final class APIRouter: Sendable {
             guard problem.status != 500 else { return InternalError.response(for: error, request) }
             var response = problem.response(instance: request.path)
             if problem.status == 401 { response.headers["WWW-Authenticate"] = #"Bearer realm="popsink""# }
-            if problem.status == 429, case .integer(let seconds)? = problem.extensions.first(where: { $0.key == "retry_after" })?.value {
+            if problem.status == 429,
+                case .integer(let seconds)? = problem.extensions.first(where: { $0.key == "retry_after" })?.value
+            {
                 response.headers["Retry-After"] = String(seconds)
             }
             return response

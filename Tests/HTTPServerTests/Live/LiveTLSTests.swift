@@ -43,8 +43,11 @@ struct LiveTLSTests {
             #expect(run.output.contains("GET /a 0|200|1"), "\(run.output)")
             #expect(run.output.contains("POST /b 200000|200|0"), "keep-alive over TLS: \(run.output)")
             let big = try await Self.run(
-                "/usr/bin/curl", ["-sS", "--cacert", certificates.ca, "-o", "/dev/null", "-w", "%{size_download}",
-                    "https://127.0.0.1:\(port)/big"])
+                "/usr/bin/curl",
+                [
+                    "-sS", "--cacert", certificates.ca, "-o", "/dev/null", "-w", "%{size_download}",
+                    "https://127.0.0.1:\(port)/big",
+                ])
             #expect(big.output == "1048576", "\(big.output)")
         }
     }
@@ -65,7 +68,8 @@ struct LiveTLSTests {
             let garbage = try TestClient.connect(port: port)
             try await garbage.send((0..<4096).map { _ in UInt8.random(in: 0...255) })
             #expect(try await garbage.waitForClose())
-            let run = try await Self.run("/usr/bin/curl", ["-sS", "--cacert", certificates.ca, "https://localhost:\(port)/ok"])
+            let run = try await Self.run(
+                "/usr/bin/curl", ["-sS", "--cacert", certificates.ca, "https://localhost:\(port)/ok"])
             #expect(run.output == "GET /ok", "\(run.output)")
         }
     }
