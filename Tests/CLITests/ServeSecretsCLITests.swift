@@ -66,8 +66,24 @@ import Testing
         #expect(try String(contentsOfFile: keyFile, encoding: .utf8) != before)
         // The running serve seals under the new key without a restart.
         try register(base, "s1", password: canaries[1])
+        // What the API, the metrics and the process itself show: no canary either.
+        let listing = try curl(base, "GET", "/v1/sources")
+        let ids = listing.components(separatedBy: #""id":""#).dropFirst().compactMap { $0.split(separator: "\"").first }
+        var shown = listing + (try curl(base, "GET", "/metrics"))
+        for id in ids {
+            shown += try curl(base, "GET", "/v1/sources/\(id)")
+            shown += try curl(base, "GET", "/v1/sources/\(id)/tables")
+            shown += try curl(base, "POST", "/v1/sources/\(id)/check", json: "{}")
+        }
+        #expect(ids.count == 2, "\(listing)")
+        let pid = first.process.processIdentifier
+        for name in ["cmdline", "environ"] {
+            shown += String(
+                decoding: (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/\(name)"))) ?? Data(), as: UTF8.self
+            )
+        }
         first.kill()
-        for canary in canaries { try Self.expectNowhere(canary, under: data, or: first.output()) }
+        for canary in canaries { try Self.expectNowhere(canary, under: data, or: first.output() + shown) }
 
         let (second, plain) = try serve()
         defer { second.kill() }
@@ -91,7 +107,8 @@ import Testing
             "\(refused.output)")
     }
 
-    /// The canary as is, in hex and in base64, in no file under `directory` and not in `log`.
+    /// The canary as is, in hex and in base64, in no file under `directory` and not in `log`
+    /// (the log, API answers, metrics, the process's command line and environment).
     static func expectNowhere(_ canary: String, under directory: URL, or log: String) throws {
         let forms = [
             canary, canary.utf8.map { String(format: "%02x", $0) }.joined(), Data(canary.utf8).base64EncodedString(),
