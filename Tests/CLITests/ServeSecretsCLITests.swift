@@ -82,6 +82,15 @@ import Testing
                 decoding: (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/\(name)"))) ?? Data(), as: UTF8.self
             )
         }
+        // SIGHUP reads the certificate and key again.
+        kill(pid, SIGHUP)
+        var reloaded = false
+        for _ in 0..<200 where !reloaded {
+            reloaded = first.output().contains("reloaded the TLS certificate")
+            usleep(50_000)
+        }
+        #expect(reloaded, "\(first.output())")
+        #expect(try curl(base, "GET", "/healthz").contains("ok"))
         first.kill()
         for canary in canaries { try Self.expectNowhere(canary, under: data, or: first.output() + shown) }
 
