@@ -11,6 +11,8 @@ import PostgresReplication
 
 enum RowSecurity {
     static let off = "SET LOCAL row_security = off"
+    /// For connections that read outside one transaction (the resumed snapshot's pieces).
+    static let offForSession = "SET row_security = off"
 
     /// Throws, naming the table, when a policy would hide rows of one of `tables` from the load.
     static func refuseHiddenRows(_ connection: PostgresConnection, tables: [String]) throws {
