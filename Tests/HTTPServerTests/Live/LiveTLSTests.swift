@@ -52,6 +52,33 @@ struct LiveTLSTests {
         }
     }
 
+    /// 16 clients at once, each 25 keep-alive requests with bodies on one TLS
+    /// connection: the one loop thread serves every handshake and record
+    /// without a client waiting on another.
+    @Test func concurrentKeepAliveClientsAreAllServed() async throws {
+        try await withServer({ $0.tls = try? self.tls() }, handler: Self.handler) { port, _ in
+            let script = """
+                import http.client, ssl, sys, threading
+                context = ssl.create_default_context(cafile=sys.argv[1])
+                results = []
+                def client(n):
+                    connection = http.client.HTTPSConnection("localhost", int(sys.argv[2]), context=context, timeout=60)
+                    for i in range(25):
+                        body = b"x" * (i * 1000)
+                        connection.request("POST", f"/c{n}/{i}", body=body)
+                        answer = connection.getresponse().read().decode()
+                        results.append(answer == f"POST /c{n}/{i} {len(body)}")
+                    connection.close()
+                threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+                for thread in threads: thread.start()
+                for thread in threads: thread.join()
+                print(sum(results), len(results))
+                """
+            let run = try await Self.run("/usr/bin/env", ["python3", "-c", script, certificates.ca, String(port)])
+            #expect(run.output == "400 400", "\(run.output)")
+        }
+    }
+
     @Test func aClientThatDoesNotTrustTheCertificateIsRefusedByIt() async throws {
         try await withServer({ $0.tls = try? self.tls() }) { port, _ in
             let run = try await Self.run(
