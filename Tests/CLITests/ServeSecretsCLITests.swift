@@ -116,6 +116,35 @@ import Testing
             "\(refused.output)")
     }
 
+    /// A key file named by POPSINK_SECRET_KEY_FILE (or the flag) must exist: a
+    /// mistyped path does not quietly start a new key; rotate-key uses the same file.
+    @Test(.timeLimit(.minutes(2)))
+    func aNamedKeyFileMustExistAndRotateKeyUsesIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data").path
+        let keyFile = directory.appendingPathComponent("elsewhere.key").path
+        let missing = try PopsinkProcess.run(
+            ["serve", "--listen", "127.0.0.1:0", "--data-dir", data], environment: ["POPSINK_SECRET_KEY_FILE": keyFile],
+            timeout: 30)
+        #expect(missing.status != 0 && missing.output.contains("does not exist"), "\(missing.output)")
+        #expect(!FileManager.default.fileExists(atPath: keyFile))
+
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        FileManager.default.createFile(
+            atPath: keyFile, contents: Data("\(key)\n".utf8), attributes: [.posixPermissions: 0o600])
+        let serve = try PopsinkProcess.start(
+            ["serve", "--listen", "127.0.0.1:0", "--data-dir", data], environment: ["POPSINK_SECRET_KEY_FILE": keyFile])
+        for _ in 0..<600 where !serve.output().contains("listening on") && serve.isRunning { usleep(50_000) }
+        #expect(serve.output().contains("listening on"), "\(serve.output())")
+        serve.kill()
+        #expect(!FileManager.default.fileExists(atPath: "\(data)/secret.key"))
+        let rotated = try PopsinkProcess.run(["rotate-key", "--data-dir", data, "--secret-key-file", keyFile])
+        #expect(rotated.status == 0, "\(rotated.output)")
+        #expect(try String(contentsOfFile: keyFile, encoding: .utf8) != "\(key)\n")
+    }
+
     /// The canary as is, in hex and in base64, in no file under `directory` and not in `log`
     /// (the log, API answers, metrics, the process's command line and environment).
     static func expectNowhere(_ canary: String, under directory: URL, or log: String) throws {
