@@ -53,12 +53,14 @@ let package = Package(
         ),
         // The prerequisite report of `popsink-pg check` and the source check API.
         .target(name: "SourceCheck", dependencies: ["Blocking", "JSONText", "PostgresReplication"], swiftSettings: swiftSettings),
-        // Secrets at rest: AES-256-GCM under a key file (not yet used by the state store).
+        // Secrets at rest: AES-256-GCM under a key file (the state store's source passwords).
         .target(name: "Secrets", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Durable event log and checkpoints in SQLite.
         .target(name: "EventStore", dependencies: ["Blocking", "CSQLite", "PostgresWire"], swiftSettings: swiftSettings),
         // Hand-written HTTP/1.1 server on POSIX sockets (epoll event loop on its own thread).
-        .target(name: "HTTPServer", dependencies: ["Blocking", "CHTTPShims", "JSONText"], swiftSettings: swiftSettings),
+        .target(
+            name: "HTTPServer", dependencies: ["Blocking", "CHTTPShims", "COpenSSL", "JSONText"], swiftSettings: swiftSettings
+        ),
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
@@ -79,7 +81,7 @@ let package = Package(
             name: "ControlPlane",
             dependencies: [
                 "Blocking", "CDC", "EventStore", "HTTPServer", "JSONText", "PostgresReplication", "PostgresWire",
-                "SourceCheck", "Telemetry",
+                "Secrets", "SourceCheck", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -94,7 +96,7 @@ let package = Package(
             name: "popsink-pg",
             dependencies: [
                 "Blocking", "CDC", "ControlPlane", "EventStore", "HTTPServer", "PostgresReplication", "PostgresWire",
-                "SourceCheck", "Sinks",
+                "Secrets", "SourceCheck", "Sinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -125,6 +127,7 @@ let package = Package(
             dependencies: [
                 // EventStore: its SQLite wrapper, to write a state store as an earlier version left it.
                 "ControlPlane", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
+                "Secrets",
             ],
             swiftSettings: swiftSettings
         ),
@@ -135,7 +138,10 @@ let package = Package(
             dependencies: ["Sinks", "EventStore", "PostgresWire", "CNATS", "CRdKafka", "PostgresTestSupport", "popsink-pg"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        // PostgresTestSupport: its test CA and certificates, for HTTPS.
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "PostgresTestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SourceCheckTests",

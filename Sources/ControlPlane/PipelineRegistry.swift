@@ -134,7 +134,9 @@ public actor PipelineRegistry {
             guard let record = try await registry.store.pipeline(id: id) else { throw Failure.unknownPipeline(id) }
             await registry.halt(id)
             if dropSlot, let source = try await registry.store.source(id: record.sourceID) {
-                try await SlotDropper.drop(record.slotName, source: source)
+                try await SlotDropper.drop(
+                    record.slotName, source: source,
+                    credentials: SourceCredentialFiles(dataDirectory: registry.dataDirectory))
             }
             _ = try await registry.store.deletePipeline(id: id)
             try? FileManager.default.removeItem(atPath: registry.dataDirectory.pipelineDirectory(id))
@@ -150,6 +152,7 @@ public actor PipelineRegistry {
             let users = try await registry.store.pipelines().filter { $0.sourceID == id }.map(\.id)
             guard users.isEmpty else { throw Failure.sourceInUse(id, pipelines: users) }
             _ = try await registry.store.deleteSource(id: id)
+            SourceCredentialFiles(dataDirectory: registry.dataDirectory).remove(sourceID: id)
         }
     }
 
@@ -297,8 +300,14 @@ public actor PipelineRegistry {
                 .invalidConfiguration, "slot name \(record.slotName) is not a valid replication slot name",
                 remediation: "PUT the pipeline with a slot_name of 1 to 63 of a-z 0-9 _.")
         }
+        let settings: ConnectionSettings
+        do {
+            settings = try SourceCredentialFiles(dataDirectory: dataDirectory).settings(for: source)
+        } catch {
+            throw PipelineError(.store, "\(error)")
+        }
         return try PipelineConfig(
-            id: record.id, source: source.connectionSettings, publication: record.publication, slot: slot,
+            id: record.id, source: settings, publication: record.publication, slot: slot,
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
             snapshot: record.snapshot.options())
     }

@@ -44,6 +44,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnectionAge: Duration = .seconds(600)
     /// On shutdown, how long in-flight requests get before their connections are cut.
     public var shutdownDeadline: Duration = .seconds(10)
+    /// Serve HTTPS with this certificate and key; plain HTTP when nil. The
+    /// handshake counts against `headerTimeout` like the request head it precedes.
+    public var tls: HTTPServerTLS?
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host

@@ -16,6 +16,8 @@ public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
         case socketFailed = "socket_failed"
         /// `start()` was called on a server that is running or has stopped.
         case alreadyStarted = "already_started"
+        /// The TLS certificate or key cannot be used.
+        case tlsFailed = "tls_failed"
     }
 
     public let code: Code

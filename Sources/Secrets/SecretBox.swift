@@ -16,6 +16,8 @@ import Foundation
 /// Seals and opens secrets under a current key and earlier ones.
 public struct SecretBox: Sendable {
     public let current: SecretKey
+    /// Earlier keys, kept to open what they sealed until it is sealed again.
+    public let previous: [SecretKey]
     private let keys: [String: SecretKey]
 
     static let prefix = "enc:v1:"
@@ -24,6 +26,7 @@ public struct SecretBox: Sendable {
 
     public init(current: SecretKey, previous: [SecretKey] = []) {
         self.current = current
+        self.previous = previous.filter { $0.id != current.id }
         var keys = Dictionary(previous.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         keys[current.id] = current
         self.keys = keys

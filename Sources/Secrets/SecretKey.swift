@@ -1,9 +1,5 @@
-// The key that encrypts secrets at rest, and the file that holds it.
-//
-// The file is 32 random bytes, base64, on one line, readable by the owner
-// only (0600): a key anyone else on the machine can read protects nothing, so a
-// wider mode is refused like ssh refuses a wide private key. The key id is
-// derived from the key (the first 8 bytes of its SHA-256, hex), so a
+// The key that encrypts secrets at rest (its file: SecretKeyFile.swift). The
+// key id is derived from the key (the first 8 bytes of its SHA-256, hex), so a
 // ciphertext names the key that sealed it without the file having to.
 
 import COpenSSL
@@ -36,54 +32,10 @@ public struct SecretKey: Sendable, Equatable {
     }
 }
 
-/// Reading and creating key files.
-public enum SecretKeyFile {
-    /// The key in `path`, created (0600, never overwriting) when the file does not exist.
-    public static func loadOrCreate(path: String) throws(SecretError) -> SecretKey {
-        if FileManager.default.fileExists(atPath: path) { return try load(path: path) }
-        let key = try SecretKey.generate()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            // Another process made it first: use theirs.
-            if errno == EEXIST { return try load(path: path) }
-            throw SecretError("cannot create the secret key file \(path): \(String(cString: strerror(errno)))")
-        }
-        let line = Array((Data(key.bytes).base64EncodedString() + "\n").utf8)
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == line.count, synced else {
-            unlink(path)
-            throw SecretError("cannot write the secret key file \(path): \(String(cString: strerror(errno)))")
-        }
-        return key
-    }
-
-    /// The key in `path`, refused when others may read it.
-    public static func load(path: String) throws(SecretError) -> SecretKey {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw SecretError("cannot read the secret key file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw SecretError(
-                "the secret key file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))): "
-                    + "run chmod 600 \(path)")
-        }
-        guard let data = FileManager.default.contents(atPath: path),
-            let text = String(data: data, encoding: .utf8),
-            let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
-        else {
-            throw SecretError("the secret key file \(path) does not hold a base64 key on its first line")
-        }
-        return try SecretKey(bytes: [UInt8](bytes))
-    }
-}
-
 /// What went wrong with a key or a ciphertext, in words for the operator.
 public struct SecretError: Error, CustomStringConvertible, Equatable {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 extension String {

@@ -16,7 +16,7 @@ struct PopsinkCommand: AsyncParsableCommand {
         version: PopsinkVersion.current,
         subcommands: [
             RunCommand.self, ServeCommand.self, CheckCommand.self, EventsCommand.self, SchemasCommand.self,
-            VersionCommand.self,
+            RotateKeyCommand.self, VersionCommand.self,
         ]
     )
 }

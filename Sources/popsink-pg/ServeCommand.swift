@@ -33,6 +33,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The folder of the web dashboard served at /.", valueName: "path"))
     var publicDir = "Public"
 
+    @OptionGroup var secretKey: SecretKeyFileOption
+
+    @Option(
+        help: ArgumentHelp(
+            "Serve HTTPS with this PEM certificate (chain: the server's first). Needs --tls-key. SIGHUP reloads both.",
+            valueName: "path"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (unencrypted, 0600).", valueName: "path"))
+    var tlsKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The only directory under which API sources may name sslrootcert, sslcert, sslkey and sslcrl files. "
+                + "Without it, certificates and keys are accepted only as PEM (sslrootcert_pem, …).",
+            valueName: "path"))
+    var certificateDir: String?
+
     @Flag(help: "Allow a non-loopback address without a token.")
     var insecureNoAuth = false
 
@@ -77,17 +95,42 @@ struct ServeCommand: AsyncParsableCommand {
                     + "(or pass --insecure-no-auth).")
         }
 
+        if let tls = configuration.tls {
+            logger.info("serving HTTPS with \(tls.certificateFile); SIGHUP reloads the certificate and key")
+        } else if !ListenHost.isLoopback(host) {
+            logger.warning(
+                """
+                listening on \(host) without TLS: the token and every captured row cross the network in clear. \
+                Give --tls-cert and --tls-key, or put a TLS proxy in front.
+                """)
+        }
+
         let dataDirectory = DataDirectory(path: dataDir)
-        let store = try SQLiteStateStore(path: "\(dataDir)/state.sqlite")
+        let storePath = "\(dataDir)/state.sqlite"
+        let store = try SQLiteStateStore(path: storePath, keyring: secretKey.keyring(storePath: storePath))
         let registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
-        let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
+        let router = APIRouter(
+            store: store, registry: registry, dataDirectory: dataDirectory, token: token,
+            certificateDirectory: certificateDir)
         let handler = ServiceHandler(router: router, files: StaticFiles(root: publicDir), listenHost: host)
         let server = HTTPServer(configuration: configuration) { await handler.handle($0) }
         let bound = try server.start()
-        logger.info("popsink-pg listening on http://\(host):\(bound) (data in \(dataDir))")
+        let scheme = configuration.tls == nil ? "http" : "https"
+        logger.info("popsink-pg listening on \(scheme)://\(host):\(bound) (data in \(dataDir))")
         await registry.resume()
 
         signals.onSignal { server.triggerShutdown() }
+        let reloads = configuration.tls.map { tls in
+            SignalWatcher(signals: [SIGHUP]) {
+                do {
+                    try tls.reload()
+                    logger.info("reloaded the TLS certificate \(tls.certificateFile) and key \(tls.keyFile)")
+                } catch {
+                    logger.error("kept the previous TLS certificate: \(error)")
+                }
+            }
+        }
+        defer { reloads?.cancel() }
         try await server.run()
         await registry.shutdown()
         logger.info("popsink-pg stopped")
@@ -122,6 +165,18 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.requestTimeout = .seconds(requestTimeout)
         configuration.keepAliveTimeout = .seconds(keepAliveTimeout)
         configuration.maxConnectionAge = .seconds(maxConnectionAge)
+        switch (tlsCert, tlsKey) {
+        case (let certificate?, let key?):
+            do {
+                configuration.tls = try HTTPServerTLS(certificateFile: certificate, keyFile: key)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        case (nil, nil):
+            break
+        default:
+            throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP.")
+        }
         return configuration
     }
 

@@ -118,7 +118,8 @@ import Testing
             "POST", "/v1/sources",
             json: [
                 "name": "tls", "host": "localhost", "port": tls.port, "database": database, "user": "postgres",
-                "sslmode": "verify-full", "sslrootcert": try TestCertificates.shared().ca,
+                "sslmode": "verify-full",
+                "sslrootcert_pem": try String(contentsOfFile: TestCertificates.shared().ca, encoding: .utf8),
             ])
         let sourceID = try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
         let check = try await service.call("POST", "/v1/sources/\(sourceID)/check")

@@ -42,6 +42,7 @@ enum SnapshotLoad {
         for table in tables {
             try planner.query("LOCK TABLE \(table.qualifiedName) IN ACCESS SHARE MODE")
         }
+        try RowSecurity.refuseHiddenRows(planner, tables: tables.map(\.qualifiedName))
         let chunks = SnapshotPlan.chunks(
             of: tables, pagesPerChunk: config.snapshot.chunkPages, serverVersion: planner.serverVersion)
         // Rows of the load share the consistent point as their commit LSN,

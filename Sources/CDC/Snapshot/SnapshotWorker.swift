@@ -56,6 +56,7 @@ struct SnapshotWorker: Sendable {
         let connection = try PostgresConnection(settings: settings, mode: .sql, applicationName: "popsink-pg load")
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try connection.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
+        try connection.query(RowSecurity.off)
         try Self.prepareForPageOrder(connection)
         let reader = ChunkReader(connection: connection)
         var encoder = EventEncoder(database: database)

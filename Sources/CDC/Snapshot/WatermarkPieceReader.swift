@@ -29,6 +29,7 @@ final class WatermarkPieceReader {
         if let connection { return connection }
         let connection = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
         try SnapshotWorker.prepareForPageOrder(connection)
+        try connection.query(RowSecurity.offForSession)
         self.connection = connection
         return connection
     }

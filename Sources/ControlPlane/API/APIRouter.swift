@@ -7,11 +7,13 @@ import CDC
 import EventStore
 import Foundation
 import HTTPServer
+import Synchronization
 import Telemetry
 
 /// Answers API requests.
 public final class APIRouter: Sendable {
     private let token: [UInt8]?
+    private let authFailures: Mutex<AuthFailureLimiter>
     private let system: SystemRoutes
     private let sources: SourceRoutes
     private let pipelines: PipelineRoutes
@@ -22,11 +24,29 @@ public final class APIRouter: Sendable {
 
     /// - Parameter token: when set, every `/v1` route and `/metrics` need
     ///   `Authorization: Bearer <token>`; `/healthz` and `/readyz` stay open.
-    public init(store: any StateStore, registry: PipelineRegistry, dataDirectory: DataDirectory, token: String?) {
+    /// - Parameter certificateDirectory: the only directory under which sources
+    ///   may name `sslrootcert`, `sslcert`, `sslkey` and `sslcrl` files; nil
+    ///   refuses paths (certificates and keys then come as PEM).
+    public convenience init(
+        store: any StateStore, registry: PipelineRegistry, dataDirectory: DataDirectory, token: String?,
+        certificateDirectory: String? = nil
+    ) {
+        self.init(
+            store: store, registry: registry, dataDirectory: dataDirectory, token: token,
+            certificateDirectory: certificateDirectory, authFailurePolicy: AuthFailureLimiter.Policy())
+    }
+
+    init(
+        store: any StateStore, registry: PipelineRegistry, dataDirectory: DataDirectory, token: String?,
+        certificateDirectory: String? = nil, authFailurePolicy: AuthFailureLimiter.Policy
+    ) {
         self.token = token.map { Array($0.utf8) }
+        authFailures = Mutex(AuthFailureLimiter(policy: authFailurePolicy))
         let metrics = PopsinkMetrics()
         self.metrics = metrics
-        let context = APIContext(store: store, registry: registry, dataDirectory: dataDirectory, metrics: metrics)
+        let context = APIContext(
+            store: store, registry: registry, dataDirectory: dataDirectory, metrics: metrics,
+            certificateDirectory: certificateDirectory)
         system = SystemRoutes(context: context)
         sources = SourceRoutes(context: context)
         pipelines = PipelineRoutes(context: context)
@@ -55,6 +75,11 @@ public final class APIRouter: Sendable {
             guard problem.status != 500 else { return InternalError.response(for: error, request) }
             var response = problem.response(instance: request.path)
             if problem.status == 401 { response.headers["WWW-Authenticate"] = #"Bearer realm="popsink""# }
+            if problem.status == 429,
+                case .integer(let seconds)? = problem.extensions.first(where: { $0.key == "retry_after" })?.value
+            {
+                response.headers["Retry-After"] = String(seconds)
+            }
             return response
         }
     }
@@ -82,6 +107,18 @@ public final class APIRouter: Sendable {
 
     private func authorize(_ request: HTTPRequest) throws(Problem) {
         guard let token else { return }
+        let client = AuthFailureLimiter.client(ofRemoteAddress: request.remoteAddress)
+        let now = ContinuousClock.now
+        if let wait = authFailures.withLock({ $0.retryAfter(client: client, now: now) }) {
+            let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
+            var problem = Problem(
+                status: 429, title: "Too Many Requests",
+                detail: "too many requests with a wrong or missing token from \(client); retry in \(seconds) s "
+                    + "with the right token",
+                type: "urn:popsink:problem:auth-rate-limited")
+            problem.extensions = [("retry_after", .integer(Int64(seconds)))]
+            throw problem
+        }
         // Only from the Authorization header, never a cookie: a browser would
         // send a cookie along with a cross-site request. RFC 9110 §11.1: the
         // scheme is case-insensitive.
@@ -94,7 +131,9 @@ public final class APIRouter: Sendable {
         var difference = UInt8(presented.count == token.count ? 0 : 1)
         for index in token.indices { difference |= token[index] ^ (index < presented.count ? presented[index] : 0) }
         guard difference == 0 else {
+            authFailures.withLock { $0.failed(client: client, now: now) }
             throw Problem(status: 401, title: "Unauthorized", detail: "send Authorization: Bearer <token>")
         }
+        authFailures.withLock { $0.succeeded(client: client) }
     }
 }

@@ -12,7 +12,10 @@ enum Representation {
             "id": record.id, "name": record.name, "host": record.host, "port": record.port,
             "database": record.database, "user": record.user, "has_password": record.password != nil,
             "sslmode": record.sslmode, "sslrootcert": record.sslrootcert,
-            "sslcert": record.sslcert, "sslkey": record.sslkey, "options": record.options,
+            "sslcert": record.sslcert, "sslkey": record.sslkey,
+            "has_sslrootcert_pem": record.sslrootcertPEM != nil, "has_sslcert_pem": record.sslcertPEM != nil,
+            "has_sslkey_pem": record.sslkeyPEM != nil, "has_sslpassword": record.sslpassword != nil,
+            "options": record.options,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]
     }

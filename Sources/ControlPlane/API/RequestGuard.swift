@@ -80,8 +80,9 @@ struct RequestGuard: Sendable {
             if !navigation { return "Sec-Fetch-Site: \(site)" }
         }
         if let origin = request.headers["origin"] {
-            let own = request.headers["host"].map { "http://" + $0.lowercased() }
-            if origin.lowercased() != own { return "Origin: \(origin)" }
+            // The dashboard's own origin, served over HTTP or HTTPS (serve --tls-cert).
+            let own = request.headers["host"].map { host in ["http://", "https://"].map { $0 + host.lowercased() } }
+            if !(own ?? []).contains(origin.lowercased()) { return "Origin: \(origin)" }
         }
         return nil
     }

@@ -18,6 +18,13 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     public var sslrootcert: String?
     public var sslcert: String?
     public var sslkey: String?
+    /// Certificates and key given as PEM through the API (sealed at rest),
+    /// written to 0600 files in the data directory for libpq (SourceCredentialFiles).
+    public var sslrootcertPEM: String?
+    public var sslcertPEM: String?
+    public var sslkeyPEM: String?
+    /// The passphrase of the client key, write-only like the password.
+    public var sslpassword: String?
     /// Extra libpq keywords, only from `allowedOptions`.
     public var options: [String: String]
     public var createdAt: String
@@ -37,7 +44,8 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     public init(
         id: String, name: String? = nil, host: String, port: Int = 5432, database: String, user: String,
         password: String? = nil, sslmode: String = defaultSSLMode, sslrootcert: String? = nil, sslcert: String? = nil,
-        sslkey: String? = nil, options: [String: String] = [:], createdAt: String, updatedAt: String
+        sslkey: String? = nil, sslrootcertPEM: String? = nil, sslcertPEM: String? = nil, sslkeyPEM: String? = nil,
+        sslpassword: String? = nil, options: [String: String] = [:], createdAt: String, updatedAt: String
     ) {
         self.id = id
         self.name = name
@@ -50,6 +58,10 @@ public struct SourceRecord: Codable, Sendable, Equatable {
         self.sslrootcert = sslrootcert
         self.sslcert = sslcert
         self.sslkey = sslkey
+        self.sslrootcertPEM = sslrootcertPEM
+        self.sslcertPEM = sslcertPEM
+        self.sslkeyPEM = sslkeyPEM
+        self.sslpassword = sslpassword
         self.options = options
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -71,6 +83,16 @@ public struct SourceRecord: Codable, Sendable, Equatable {
                 errors.append((field, "must be a path of 1 to 4096 bytes"))
             }
         }
+        for (field, pem, path) in [
+            ("sslrootcert_pem", sslrootcertPEM, sslrootcert), ("sslcert_pem", sslcertPEM, sslcert),
+            ("sslkey_pem", sslkeyPEM, sslkey),
+        ] {
+            guard let pem else { continue }
+            if path != nil { errors.append((field, "cannot be given with \(field.dropLast(4)): one or the other")) }
+            if !pem.contains("-----BEGIN ") || pem.utf8.count > 65_536 {
+                errors.append((field, "must be PEM text (-----BEGIN …) of at most 64 KiB"))
+            }
+        }
         for key in options.keys.sorted() where !Self.allowedOptions.contains(key) {
             errors.append(("options.\(key)", "is not an allowed libpq option"))
         }
@@ -78,7 +100,9 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     }
 
     /// libpq parameters, keyword by keyword: no value is ever parsed as a
-    /// connection string, so a field cannot smuggle in another keyword.
+    /// connection string, so a field cannot smuggle in another keyword. PEM
+    /// material is not here: connections of the service are made with
+    /// `SourceCredentialFiles.settings(for:)`, which adds it as files.
     public var connectionSettings: ConnectionSettings {
         var parameters: [(key: String, value: String)] = [
             ("host", host), ("port", String(port)), ("dbname", database), ("user", user), ("sslmode", sslmode),
@@ -87,6 +111,7 @@ public struct SourceRecord: Codable, Sendable, Equatable {
         if let sslrootcert { parameters.append(("sslrootcert", sslrootcert)) }
         if let sslcert { parameters.append(("sslcert", sslcert)) }
         if let sslkey { parameters.append(("sslkey", sslkey)) }
+        if let sslpassword { parameters.append(("sslpassword", sslpassword)) }
         for key in options.keys.sorted() where Self.allowedOptions.contains(key) {
             parameters.append((key, options[key]!))
         }

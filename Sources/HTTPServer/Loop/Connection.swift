@@ -36,6 +36,8 @@ final class Connection {
     /// `maxConnectionAge` runs from here.
     let createdAt: ContinuousClock.Instant
 
+    /// The TLS session when the server serves HTTPS.
+    var tls: TLSSession?
     var parser: HTTPRequestParser
     var output = OutputBuffer()
     var phase = Phase.reading

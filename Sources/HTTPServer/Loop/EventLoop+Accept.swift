@@ -44,6 +44,13 @@ extension EventLoop {
             isRejection: isRejection, now: now
         )
         nextID += 1
+        if let tls = configuration.tls {
+            guard let session = TLSSession(context: tls.current, socket: socket) else {
+                socket.close()
+                return
+            }
+            connection.tls = session
+        }
         guard epoll.add(socket.fd, token: connection.id, events: .readable) else {
             socket.close()
             return

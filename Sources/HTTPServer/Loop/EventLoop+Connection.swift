@@ -4,11 +4,15 @@
 
 extension EventLoop {
     func handle(_ events: EPoll.Events, on connection: Connection) {
-        if events.contains(.writable) {
+        // A TLS read may wait for the socket to be writable, a TLS write for it to be readable.
+        let tlsReadWaits = connection.tls?.readWaitsForWritable ?? false
+        if events.contains(.writable) || (events.contains(.readable) && connection.tls?.writeWaitsForReadable == true) {
             flush(connection)
             if !connection.isClosed, connection.isReading { processRequests(connection) }
         }
-        if !connection.isClosed, !events.isDisjoint(with: [.readable, .hangup, .error]) {
+        if !connection.isClosed,
+            !events.isDisjoint(with: [.readable, .hangup, .error]) || (events.contains(.writable) && tlsReadWaits)
+        {
             readInput(connection)
         }
         // HUP: both directions are shut (or reset), nothing can be written any more.
@@ -32,7 +36,7 @@ extension EventLoop {
     private func readInput(_ connection: Connection) {
         var budget = Self.readBudget
         reading: while budget > 0, !connection.readClosed, acceptsInput(connection) {
-            switch connection.socket.receive(into: readBuffer) {
+            switch connection.receive(into: readBuffer) {
             case .transferred(let count):
                 budget -= count
                 connection.lastRead = now
@@ -133,7 +137,7 @@ extension EventLoop {
         sending: while !connection.output.isEmpty {
             var result = Socket.IOResult.wouldBlock
             connection.output.sendFirst { bytes in
-                result = connection.socket.send(bytes)
+                result = connection.send(bytes)
                 if case .transferred(let count) = result { return count }
                 return 0
             }
@@ -150,6 +154,7 @@ extension EventLoop {
                 destroy(connection)
                 return
             }
+            connection.tls?.closeNotify()
             connection.socket.shutdownWrite()
             connection.phase = .lingering
             connection.idleSince = now
@@ -166,8 +171,10 @@ extension EventLoop {
     func updateInterest(_ connection: Connection) {
         guard !connection.isClosed else { return }
         var events: EPoll.Events = []
-        if !connection.readClosed, acceptsInput(connection) { events.insert(.readable) }
+        let reading = !connection.readClosed && acceptsInput(connection)
+        if reading { events.insert(.readable) }
         if !connection.output.isEmpty { events.insert(.writable) }
+        events.formUnion(connection.tlsInterest(reading: reading, writing: !connection.output.isEmpty))
         if events != connection.interest {
             epoll.modify(connection.socket.fd, token: connection.id, events: events)
             connection.interest = events

@@ -159,6 +159,9 @@ final class EventLoop {
 
     private func timedOut(_ connection: Connection) {
         switch connection.phase {
+        case .reading where connection.isHandshaking:
+            // A TLS handshake that did not finish in time: there is no channel to answer 408 on.
+            destroy(connection)
         case .reading where connection.output.isEmpty && !(connection.parser.isIdle && connection.requestsServed > 0):
             let detail =
                 connection.parser.isReadingBody

@@ -11,6 +11,10 @@ struct APIContext: Sendable {
     let registry: PipelineRegistry
     let dataDirectory: DataDirectory
     let metrics: PopsinkMetrics
+    /// Where certificate and key paths of API sources must lie; nil: paths are refused, PEM only.
+    let certificateDirectory: String?
+
+    var credentials: SourceCredentialFiles { SourceCredentialFiles(dataDirectory: dataDirectory) }
 
     func source(_ id: String) async throws -> SourceRecord {
         guard let record = try await store.source(id: id) else { throw Problem.notFound("no source with id \(id)") }

@@ -29,7 +29,8 @@ struct SourceRoutes: Sendable {
             return try await Respond.only("POST", request) {
                 let source = try await context.source(id)
                 let publication = request.queryValue("publication") ?? SourceChecker.defaultPublication
-                let report = await SourceChecker.run(settings: source.connectionSettings, publication: publication)
+                let settings = try context.credentials.settings(for: source)
+                let report = await SourceChecker.run(settings: settings, publication: publication)
                 // The same report `popsink-pg check --json` prints.
                 return .json(report.json)
             }
@@ -42,7 +43,8 @@ struct SourceRoutes: Sendable {
         let now = Timestamps.now()
         let id = "src_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let blank = SourceRecord(id: id, host: "", database: "", user: "", createdAt: now, updatedAt: now)
-        let record = try SourceFields.read(request, onto: blank, creating: true)
+        let record = try SourceFields.read(
+            request, onto: blank, creating: true, certificateDirectory: context.certificateDirectory)
         try await context.store.save(record)
         var response = Respond.json(Representation.source(record), status: 201)
         response.headers["Location"] = "/v1/sources/\(id)"
@@ -51,7 +53,12 @@ struct SourceRoutes: Sendable {
 
     /// Replaces the fields given; a missing password keeps the stored one, null removes it.
     private func update(_ id: String, _ request: HTTPRequest) async throws -> HTTPResponse {
-        var record = try SourceFields.read(request, onto: try await context.source(id), creating: false)
+        var record = try SourceFields.read(
+            request, onto: try await context.source(id), creating: false,
+            certificateDirectory: context.certificateDirectory)
+        if record.sslrootcertPEM == nil && record.sslcertPEM == nil && record.sslkeyPEM == nil {
+            context.credentials.remove(sourceID: id)
+        }
         record.updatedAt = Timestamps.now()
         try await context.store.save(record)
         return Respond.json(Representation.source(record))
@@ -62,14 +69,17 @@ struct SourceRoutes: Sendable {
 enum SourceFields {
     static let allowed: Set<String> = [
         "name", "host", "port", "database", "user", "password", "sslmode", "sslrootcert", "sslcert", "sslkey",
-        "options",
+        "sslrootcert_pem", "sslcert_pem", "sslkey_pem", "sslpassword", "options",
     ]
+    /// Fields that name a file on the service's machine.
+    static let pathFields = ["sslrootcert", "sslcert", "sslkey"]
 
     /// `record` with the body's fields set: on create, `host`, `database` and
     /// `user` are required; `name` never may be null; a nullable field given
     /// as null is cleared, one left out is kept.
-    static func read(_ request: HTTPRequest, onto record: SourceRecord, creating: Bool) throws(Problem) -> SourceRecord
-    {
+    static func read(
+        _ request: HTTPRequest, onto record: SourceRecord, creating: Bool, certificateDirectory: String?
+    ) throws(Problem) -> SourceRecord {
         var input = try JSONInput(request, allowed: allowed)
         var record = record
         record.name = input.string("name", required: true) ?? record.name
@@ -83,10 +93,21 @@ enum SourceFields {
         }
         let nullable: [(String, WritableKeyPath<SourceRecord, String?>)] = [
             ("password", \.password), ("sslrootcert", \.sslrootcert), ("sslcert", \.sslcert), ("sslkey", \.sslkey),
+            ("sslrootcert_pem", \.sslrootcertPEM), ("sslcert_pem", \.sslcertPEM), ("sslkey_pem", \.sslkeyPEM),
+            ("sslpassword", \.sslpassword),
         ]
         for (field, path) in nullable where input.has(field) { record[keyPath: path] = input.string(field) }
         if let port = input.integer("port") { record.port = port }
         if let options = input.stringMap("options") { record.options = options }
+        var givenPaths = pathFields.filter { input.has($0) }.compactMap { field in
+            record[keyPath: nullable.first { $0.0 == field }!.1].map { (field, $0) }
+        }
+        if let crl = record.options["sslcrl"], input.has("options") { givenPaths.append(("options.sslcrl", crl)) }
+        for (field, path) in givenPaths {
+            if let problem = CertificatePaths.problem(with: path, field: field, directory: certificateDirectory) {
+                input.fail(field, problem)
+            }
+        }
         for error in record.validationErrors where error.field != "id" { input.fail(error.field, error.message) }
         try input.validate()
         return record

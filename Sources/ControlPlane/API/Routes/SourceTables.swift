@@ -50,10 +50,11 @@ enum SourceTables {
         guard (1...63).contains(publication.utf8.count) else {
             throw Problem.invalid([("publication", "must be 1 to 63 bytes")])
         }
+        let settings = try context.credentials.settings(for: source)
         let result: QueryResult
         do throws(PostgresError) {
             result = try await PostgresConnection.query(
-                settings: source.connectionSettings, applicationName: "popsink-pg api", tablesQuery, [publication])
+                settings: settings, applicationName: "popsink-pg api", tablesQuery, [publication])
         } catch {
             throw Problem.sourceUnavailable(error)
         }
