@@ -26,7 +26,7 @@ struct SeriesName: Sendable {
         name: "popsink_pipeline_events_stored_total", help: "Change events durably stored.")
     static let eventsByOperation = SeriesName(
         name: "popsink_pipeline_events_total",
-        help: "Change events durably stored, by op: c insert, u update, d delete, t truncate, r snapshot row.")
+        help: "Events durably stored, by op: c insert, u update, d delete, t truncate, r snapshot row, s schema.")
     static let transactionsStored = SeriesName(
         name: "popsink_pipeline_transactions_stored_total", help: "Source transactions durably stored.")
     static let reconnects = SeriesName(
