@@ -74,10 +74,7 @@ extension EventEncoder {
             writer.beginObject()
             writer.key("column")
             writer.string(retype.column)
-            writer.key("from")
-            writer.string(retype.from)
-            writer.key("to")
-            writer.string(retype.to)
+            fromTo(retype.from, retype.to)
             writer.endObject()
         }
         writer.endArray()
@@ -85,25 +82,34 @@ extension EventEncoder {
         writer.beginArray()
         for rename in change.renamed {
             writer.beginObject()
-            writer.key("from")
-            writer.string(rename.from)
-            writer.key("to")
-            writer.string(rename.to)
+            fromTo(rename.from, rename.to)
             writer.endObject()
         }
         writer.endArray()
         writer.key("key_changed")
         if let key = change.keyChanged {
             writer.beginObject()
-            writer.key("from")
-            strings(key.from)
-            writer.key("to")
-            strings(key.to)
+            fromTo(key.from, key.to)
             writer.endObject()
         } else {
             writer.null()
         }
         writer.endObject()
+    }
+
+    /// `"from":…,"to":…`, the pair a retype, a rename and a key change are told with.
+    private mutating func fromTo(_ from: String, _ to: String) {
+        writer.key("from")
+        writer.string(from)
+        writer.key("to")
+        writer.string(to)
+    }
+
+    private mutating func fromTo(_ from: [String], _ to: [String]) {
+        writer.key("from")
+        strings(from)
+        writer.key("to")
+        strings(to)
     }
 
     private mutating func strings(_ values: [String]) {
