@@ -67,7 +67,9 @@ public actor PipelineRegistry {
 
     /// Starts every pipeline whose desired state is `running`. A record that
     /// cannot start fails alone, its status saying why; the others come up.
+    /// Certificate copies a killed process left behind are removed first.
     public func resume() async {
+        SourceCredentialFiles(dataDirectory: dataDirectory).removeLeftovers()
         let records = (try? await store.pipelines()) ?? []
         for record in records where record.desiredState == .running {
             _ = try? await start(record.id)

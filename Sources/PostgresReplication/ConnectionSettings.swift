@@ -35,8 +35,13 @@ public struct ConnectionSettings: Sendable, Equatable {
     /// in no command line and no stored record.
     public var sslPasswordFile: String?
 
+    /// Certificates and keys written as files only while a connection opens
+    /// (see `ConnectionFile`); each sets its keyword to the copy's path.
+    public var connectionFiles: [ConnectionFile] = []
+
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.defaults == rhs.defaults && lhs.sslPasswordFile == rhs.sslPasswordFile
+            && lhs.connectionFiles == rhs.connectionFiles
             && lhs.parameters.elementsEqual(rhs.parameters) { $0.key == $1.key && $0.value == $1.value }
     }
 

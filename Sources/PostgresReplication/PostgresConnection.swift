@@ -40,6 +40,14 @@ public final class PostgresConnection {
             .compactMap { $0 }.joined(separator: " ")
 
         if let file = settings.sslPasswordFile { settings["sslpassword"] = try Self.firstLine(of: file) }
+        var copies: [String] = []
+        // libpq has read every file once PQconnectdbParams returns (ConnectionFile).
+        defer { copies.forEach { unlink($0) } }
+        for file in settings.connectionFiles {
+            let path = try file.write()
+            copies.append(path)
+            settings[file.keyword] = path
+        }
         // Isolated settings travel as one conninfo string in `dbname`
         // (expand_dbname): the only form in which libpq keeps an empty value.
         let expand: Int32 = settings.defaults == .none ? 1 : 0

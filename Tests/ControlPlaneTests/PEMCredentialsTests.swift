@@ -1,6 +1,6 @@
 // Certificates and keys for Postgres TLS through the API: given as PEM they
 // are sealed in the state store, written owner-only to the data directory for
-// libpq, and authenticate with a client certificate whose key has a
+// libpq only while a connection opens, and authenticate with a client certificate whose key has a
 // passphrase; given as paths they must lie under the operator's certificate
 // directory, resolved through links and `..`.
 
@@ -74,14 +74,11 @@ import Testing
         let keyLine = try #require(key.split(separator: "\n").dropFirst().first.map(String.init))
         #expect(state.range(of: Data(keyLine.utf8)) == nil)
         #expect(state.range(of: Data(passphrase.utf8)) == nil)
-        // libpq's copies are the owner's only, and go with the source.
+        // libpq's copies lived only while the check's connections opened; their folder is the owner's only.
         let folder = api.directory.appendingPathComponent("credentials/\(id)")
-        for name in ["root.crt", "client.crt", "client.key"] {
-            let mode =
-                try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[
-                    .posixPermissions] as? Int
-            #expect(mode == 0o600, "\(name)")
-        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])
+        let mode = try FileManager.default.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
         #expect(try await api.call("DELETE", "/v1/sources/\(id)").status == 204)
         #expect(!FileManager.default.fileExists(atPath: folder.path))
 

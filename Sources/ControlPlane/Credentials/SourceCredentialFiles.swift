@@ -1,9 +1,9 @@
 // Certificates and keys sent as PEM through the API, as files for libpq,
 // which reads `sslrootcert`, `sslcert` and `sslkey` only from paths. They are
-// sealed in the state store; here they are written, owner-only, under
-// `<data-dir>/credentials/<source id>/` when a connection's settings are made,
-// and removed with the source. A file is replaced by rename, so a connection
-// opening at that moment reads the old file or the new one, never half.
+// sealed in the state store; a connection writes them, owner-only, under
+// `<data-dir>/credentials/<source id>/` just before libpq opens it and removes
+// them once it has (`ConnectionFile`), so a key lies on disk only during a
+// handshake. The folder goes with the source.
 
 import CDC
 import Foundation
@@ -15,7 +15,7 @@ public struct SourceCredentialFiles: Sendable {
 
     public init(dataDirectory: DataDirectory) { directory = "\(dataDirectory.path)/credentials" }
 
-    /// The source's libpq settings, with its PEM material as files.
+    /// The source's libpq settings, with its PEM material as files written when a connection opens.
     public func settings(for source: SourceRecord) throws -> ConnectionSettings {
         var settings = source.connectionSettings
         let files: [(keyword: String, name: String, pem: String?)] = [
@@ -24,14 +24,17 @@ public struct SourceCredentialFiles: Sendable {
         ]
         guard files.contains(where: { $0.pem != nil }) else { return settings }
         let folder = "\(directory)/\(source.id)"
-        try FileManager.default.createDirectory(
-            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CredentialFileError(path: folder, errno: errno)
+        }
         chmod(directory, 0o700)
         for file in files {
             guard let pem = file.pem else { continue }
-            let path = "\(folder)/\(file.name)"
-            try write(Data(pem.utf8), to: path)
-            settings[file.keyword] = path
+            settings.connectionFiles.append(
+                ConnectionFile(keyword: file.keyword, directory: folder, name: file.name, contents: Array(pem.utf8)))
         }
         return settings
     }
@@ -41,17 +44,16 @@ public struct SourceCredentialFiles: Sendable {
         try? FileManager.default.removeItem(atPath: "\(directory)/\(sourceID)")
     }
 
-    private func write(_ data: Data, to path: String) throws {
-        if FileManager.default.contents(atPath: path) == data { return }
-        let temporary = "\(path).\(UUID().uuidString).new"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CredentialFileError(path: temporary, errno: errno) }
-        let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        let code = errno
-        close(fd)
-        guard written == data.count, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CredentialFileError(path: path, errno: written == data.count ? errno : code)
+    /// Removes every file left in the sources' folders: copies a killed process
+    /// had no time to unlink, and the standing files of earlier versions. Only
+    /// while no connection is opening, i.e. before pipelines resume.
+    public func removeLeftovers() {
+        let manager = FileManager.default
+        for source in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] {
+            let folder = "\(directory)/\(source)"
+            for file in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] {
+                try? manager.removeItem(atPath: "\(folder)/\(file)")
+            }
         }
     }
 }
@@ -60,7 +62,7 @@ struct CredentialFileError: Error, CustomStringConvertible {
     let path: String
     let errno: Int32
     var description: String {
-        "cannot write the source's certificate file \(path): \(String(cString: strerror(errno))); "
+        "cannot make the source's certificate folder \(path): \(String(cString: strerror(errno))); "
             + "check that the data directory is writable"
     }
 }
