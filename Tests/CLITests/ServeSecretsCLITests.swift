@@ -36,7 +36,8 @@ import Testing
         }
         func curl(_ base: String, _ method: String, _ path: String, json: String? = nil) throws -> String {
             var arguments = [
-                "-sS", "--cacert", certificates.ca, "-X", method, "-H", "Authorization: Bearer \(token)",
+                "-sS", "--max-time", "5", "--cacert", certificates.ca, "-X", method, "-H",
+                "Authorization: Bearer \(token)",
                 base.replacingOccurrences(of: "127.0.0.1", with: "localhost") + path,
             ]
             if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
@@ -69,13 +70,22 @@ import Testing
         // What the API, the metrics and the process itself show: no canary either.
         let listing = try curl(base, "GET", "/v1/sources")
         let ids = listing.components(separatedBy: #""id":""#).dropFirst().compactMap { $0.split(separator: "\"").first }
-        var shown = listing + (try curl(base, "GET", "/metrics"))
-        for id in ids {
-            shown += try curl(base, "GET", "/v1/sources/\(id)")
-            shown += try curl(base, "GET", "/v1/sources/\(id)/tables")
-            shown += try curl(base, "POST", "/v1/sources/\(id)/check", json: "{}")
-        }
         #expect(ids.count == 2, "\(listing)")
+        // A pipeline and a consumer on the first source, so that every GET route of the contract has a real id.
+        var shown = try curl(
+            base, "PUT", "/v1/pipelines/canary", json: #"{"source_id":"\#(ids.first.map(String.init) ?? "")"}"#)
+        shown += try curl(base, "PUT", "/v1/pipelines/canary/consumers/reader", json: #"{"acked_seq":0}"#)
+        for id in ids {
+            shown += try curl(base, "POST", "/v1/sources/\(id)/check", json: "{}")
+            for route in Self.getRoutes() {
+                let path = route.replacingOccurrences(of: "{name}", with: "reader")
+                    .replacingOccurrences(of: "{id}", with: route.hasPrefix("/v1/sources/") ? String(id) : "canary")
+                let answer = try curl(base, "GET", path)
+                #expect(!answer.isEmpty || path.hasSuffix("/stream"), "GET \(path) answered nothing")
+                #expect(!answer.contains("\"status\":404"), "GET \(path): \(answer)")
+                shown += answer
+            }
+        }
         let pid = first.process.processIdentifier
         for name in ["cmdline", "environ"] {
             shown += String(
@@ -143,6 +153,20 @@ import Testing
         let rotated = try PopsinkProcess.run(["rotate-key", "--data-dir", data, "--secret-key-file", keyFile])
         #expect(rotated.status == 0, "\(rotated.output)")
         #expect(try String(contentsOfFile: keyFile, encoding: .utf8) != "\(key)\n")
+    }
+
+    /// The paths of openapi.yaml that have a GET operation.
+    static func getRoutes() -> [String] {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("openapi.yaml")
+        var routes: [String] = []
+        var path: String?
+        for line in ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n") {
+            if line.hasPrefix("  /") && line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()) }
+            if line == "    get:", let path { routes.append(path) }
+        }
+        #expect(routes.count >= 13 && routes.contains("/v1/pipelines/{id}/consumers/{name}"), "\(routes)")
+        return routes
     }
 
     /// The canary as is, in hex and in base64, in no file under `directory` and not in `log`
