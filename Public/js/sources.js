@@ -59,6 +59,24 @@ function sourceForm(source, onSaved) {
   applicationName.value = options.application_name || "";
   const password = el("input", { type: "password", autocomplete: "new-password" });
   const removePassword = el("input", { type: "checkbox", id: "f-password-remove" });
+  // Certificates and the key travel as PEM text, sealed like the password and never shown again:
+  // the service reads no file path an API user names (unless its operator allows a directory).
+  const secrets = [
+    { name: "sslrootcert_pem", label: "Root certificate (PEM)", path: "sslrootcert",
+      hint: "The CA that signed the server's certificate, for verify-ca and verify-full." },
+    { name: "sslcert_pem", label: "Client certificate (PEM)", path: "sslcert",
+      hint: "For servers that authenticate clients by certificate." },
+    { name: "sslkey_pem", label: "Client key (PEM)", path: "sslkey", hint: "The client certificate's private key." },
+    { name: "sslpassword", label: "Client key passphrase", hint: "If the client key is encrypted." },
+  ].map((secret) => {
+    const stored = Boolean(source && source[`has_${secret.name}`]);
+    const input = secret.path
+      ? el("textarea", { rows: "3", autocomplete: "off", spellcheck: "false", placeholder: "-----BEGIN …" })
+      : el("input", { type: "password", autocomplete: "new-password" });
+    const remove = el("input", { type: "checkbox", id: `f-${secret.name}-remove` });
+    const hint = stored ? `Stored; leave empty to keep it. ${secret.hint}` : secret.hint;
+    return { ...secret, input, remove, stored, hint };
+  });
   const formError = el("p", { class: "form-error", role: "alert", hidden: true });
 
   const form = el("form", { class: "form", novalidate: true },
@@ -73,12 +91,12 @@ function sourceForm(source, onSaved) {
         ? (source.has_password ? "A password is stored; leave empty to keep it." : "None stored.")
         : "Stored encrypted, never shown again."),
       field("TLS (sslmode)", "sslmode", sslmode),
-      field("Root certificate (sslrootcert)", "sslrootcert", input("sslrootcert"), "A path on the service's machine."),
-      field("Client certificate (sslcert)", "sslcert", input("sslcert")),
-      field("Client key (sslkey)", "sslkey", input("sslkey")),
+      ...secrets.map((secret) => field(secret.label, secret.name, secret.input, secret.hint)),
       field("Connect timeout (s)", "options.connect_timeout", connectTimeout),
       field("Application name", "options.application_name", applicationName)),
     source && source.has_password ? el("label", { class: "check" }, removePassword, " Remove the stored password") : null,
+    ...secrets.filter((secret) => secret.stored)
+      .map((secret) => el("label", { class: "check" }, secret.remove, ` Remove the stored ${secret.label.toLowerCase()}`)),
     formError,
     el("div", { class: "actions" },
       el("button", { type: "submit", class: "primary" }, source ? "Save source" : "Add source"),
@@ -89,11 +107,19 @@ function sourceForm(source, onSaved) {
     clearFieldErrors(form);
     formError.hidden = true;
     const text = (name) => form.elements[name].value.trim();
-    const optional = (name) => (text(name) === "" ? null : text(name));
     const body = {
       name: text("name"), host: text("host"), database: text("database"), user: text("user"),
-      sslmode: sslmode.value, sslrootcert: optional("sslrootcert"), sslcert: optional("sslcert"), sslkey: optional("sslkey"),
+      sslmode: sslmode.value,
     };
+    for (const secret of secrets) {
+      if (secret.input.value.trim() !== "") {
+        body[secret.name] = secret.path ? secret.input.value.trim() + "\n" : secret.input.value;
+        // PEM replaces a path an API user set before: a source has one or the other.
+        if (secret.path && source && source[secret.path] !== null) body[secret.path] = null;
+      } else if (secret.remove.checked) {
+        body[secret.name] = null;
+      }
+    }
     // Sent as typed, so the API's own rule (an integer from 1 to 65535) is the one the user sees.
     if (text("port") !== "") body.port = /^-?\d+$/.test(text("port")) ? Number(text("port")) : text("port");
     if (password.value !== "") body.password = password.value;
@@ -244,6 +270,9 @@ export function sourceView(main, id) {
         ...fact("Connection", connectionText(source)),
         ...fact("TLS", `sslmode ${source.sslmode}`),
         ...fact("Password", source.has_password ? "stored" : "none"),
+        ...fact("TLS material", [["has_sslrootcert_pem", "root certificate"], ["has_sslcert_pem", "client certificate"],
+          ["has_sslkey_pem", "client key"], ["has_sslpassword", "key passphrase"]]
+          .filter(([flag]) => source[flag]).map(([, what]) => what).join(", ") || "none"),
         ...fact("Updated", source.updated_at));
     },
   };

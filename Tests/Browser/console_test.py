@@ -262,9 +262,20 @@ class Console:
             self.wait(lambda: self.find("#f-name").get_attribute("value") == f"console-{name}", "the form filled in")
             self.check(self.find("#f-port").get_attribute("value") == str(a.pg_port), "the edit form lost the port")
             self.type("#f-name", f"console-{name}-renamed")
+            # Certificates are PEM text, not paths on the service's machine (sslmode disable ignores this one).
+            self.check(not self.driver.find_elements(By.CSS_SELECTOR, "#f-sslrootcert"), "a certificate path field")
+            self.check(self.find("#f-sslkey-pem").tag_name == "textarea", "no PEM field for the client key")
+            self.check(self.find("#f-sslpassword").get_attribute("type") == "password", "the passphrase is shown")
+            self.type("#f-sslrootcert-pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
             self.click_text("button", "Save source")
             self.wait(lambda: self.hash() == f"#/sources/{source_id}", "the source's page after saving")
             self.wait(lambda: self.find("h1").text == f"console-{name}-renamed", "the new name as the title")
+            self.wait(lambda: "root certificate" in self.find("main").text, "the stored root certificate shown")
+            self.click_text("a", "Edit")
+            self.wait(lambda: "Stored" in self.find("#f-sslrootcert-pem-hint").text, "the stored PEM in the form")
+            self.check(self.find("#f-sslrootcert-pem").get_attribute("value") == "", "the PEM came back to the page")
+            self.click_text("a", "Cancel")
+            self.wait(lambda: self.hash() == f"#/sources/{source_id}", "the source's page after cancel")
         return source_id
 
     def check_source(self, name):
