@@ -52,7 +52,8 @@ import Testing
             // Every other keyword is one isolation set, with the value it set.
             let isolated = try Self.credentials(service).settings(for: record).isolated()
             for (keyword, parsedValue) in parsed.parameters where expected[keyword] == nil {
-                #expect(isolated[keyword] == parsedValue, "\(keyword)=\(parsedValue) smuggled by \(value.debugDescription)")
+                #expect(
+                    isolated[keyword] == parsedValue, "\(keyword)=\(parsedValue) smuggled by \(value.debugDescription)")
             }
         }
         await service.stop()
