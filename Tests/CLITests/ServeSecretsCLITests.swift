@@ -1,8 +1,11 @@
 // `serve` over HTTPS with its passwords sealed at rest, and `rotate-key` while
 // it runs: a source registered over HTTPS leaves no trace of its password in
 // the data directory, a rotation re-seals it without a restart, a serve killed
-// with SIGKILL starts again and opens every source, and a wrong key file stops
-// serve with a message that says which record and which flag.
+// with SIGKILL starts again, opens every source and streams again, and a wrong
+// key file stops serve with a message that says which record and which flag.
+// The canary passwords (one a real role's, streaming) appear in no answer of
+// any GET route of openapi.yaml, the log, /metrics or /proc, before or after
+// the kill.
 
 import Foundation
 import PipelineTestSupport
@@ -10,9 +13,13 @@ import PostgresTestSupport
 import Testing
 
 @Suite struct ServeSecretsCLITests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(6)))
     func httpsServeSealsPasswordsAndRotatesTheKeyWhileRunning() throws {
         let certificates = try TestCertificates.shared()
+        // The first canary is a real password: a pipeline streams with it before and after a SIGKILL.
+        let postgres = try TestPostgres.shared()
+        let database = try postgres.createDatabase(prefix: "canary")
+        let role = "r_\(database)"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
         let data = directory.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -21,6 +28,15 @@ import Testing
         let token = "tok-\(UUID().uuidString)"
         try Data(token.utf8).write(to: tokenFile)
         let canaries = (0..<2).map { _ in "pw-\(UUID().uuidString)" }
+        try postgres.execute(
+            "CREATE ROLE \(role) LOGIN REPLICATION PASSWORD '\(canaries[0])' IN ROLE \(TestPostgres.passwordGroup)")
+        try postgres.execute(
+            """
+            CREATE TABLE t (id int PRIMARY KEY, v text);
+            ALTER TABLE t REPLICA IDENTITY FULL;
+            GRANT SELECT ON t TO \(role);
+            CREATE PUBLICATION popsink FOR TABLE t;
+            """, database: database)
 
         func serve(_ extra: [String] = []) throws -> (PopsinkProcess, String) {
             let process = try PopsinkProcess.start(
@@ -43,20 +59,55 @@ import Testing
             if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
             return try Self.run("/usr/bin/curl", arguments).output
         }
-        func register(_ base: String, _ id: String, password: String) throws {
+        func register(_ base: String, _ id: String, password: String, port: Int = 5432, database: String = "app")
+            throws
+        {
             let created = try curl(
                 base, "POST", "/v1/sources",
                 json:
-                    #"{"name":"\#(id)","host":"127.0.0.1","port":5432,"database":"app","user":"u","password":"\#(password)","sslmode":"disable"}"#
+                    #"{"name":"\#(id)","host":"127.0.0.1","port":\#(port),"database":"\#(database)","user":"\#(role)","password":"\#(password)","sslmode":"disable"}"#
             )
             #expect(created.contains(#""has_password":true"#) && !created.contains(password), "\(created)")
+        }
+        func waitStreaming(_ base: String) throws -> String {
+            var status = ""
+            for _ in 0..<240 where !status.contains(#""state":"streaming""#) {
+                status = try curl(base, "GET", "/v1/pipelines/canary/status")
+                usleep(500_000)
+            }
+            #expect(status.contains(#""state":"streaming""#), "\(status)")
+            return status
+        }
+        func waitRow(_ base: String, _ value: String) throws -> String {
+            var page = ""
+            for _ in 0..<120 where !page.contains(value) {
+                page = try curl(base, "GET", "/v1/pipelines/canary/events?after=0&limit=1000&wait=1")
+            }
+            #expect(page.contains(value), "\(page)")
+            return page
+        }
+        /// A check of every source, then every GET route of the contract, ids filled in.
+        func sweep(_ base: String, sources ids: [Substring]) throws -> String {
+            var shown = ""
+            for id in ids {
+                shown += try curl(base, "POST", "/v1/sources/\(id)/check", json: "{}")
+                for route in Self.getRoutes() {
+                    let path = route.replacingOccurrences(of: "{name}", with: "reader")
+                        .replacingOccurrences(of: "{id}", with: route.hasPrefix("/v1/sources/") ? String(id) : "canary")
+                    let answer = try curl(base, "GET", path)
+                    #expect(!answer.isEmpty || path.hasSuffix("/stream"), "GET \(path) answered nothing")
+                    #expect(!answer.contains("\"status\":404"), "GET \(path): \(answer)")
+                    shown += answer
+                }
+            }
+            return shown
         }
 
         let (first, base) = try serve([
             "--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey,
         ])
         #expect(base.hasPrefix("https://"))
-        try register(base, "s0", password: canaries[0])
+        try register(base, "s0", password: canaries[0], port: postgres.port, database: database)
         let keyFile = data.appendingPathComponent("secret.key").path
         let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
         #expect(mode == 0o600)
@@ -71,21 +122,17 @@ import Testing
         let listing = try curl(base, "GET", "/v1/sources")
         let ids = listing.components(separatedBy: #""id":""#).dropFirst().compactMap { $0.split(separator: "\"").first }
         #expect(ids.count == 2, "\(listing)")
-        // A pipeline and a consumer on the first source, so that every GET route of the contract has a real id.
+        // A pipeline streaming with the first canary, and a consumer, so that every GET route has a real id.
+        let s0 =
+            listing.components(separatedBy: #""id":""#).dropFirst().first { $0.contains(#""name":"s0""#) }?
+            .split(separator: "\"").first.map(String.init) ?? ""
         var shown = try curl(
-            base, "PUT", "/v1/pipelines/canary", json: #"{"source_id":"\#(ids.first.map(String.init) ?? "")"}"#)
+            base, "PUT", "/v1/pipelines/canary", json: #"{"source_id":"\#(s0)","desired_state":"running"}"#)
+        shown += try waitStreaming(base)
+        try postgres.execute("INSERT INTO t VALUES (1, 'before the kill')", database: database)
+        shown += try waitRow(base, "before the kill")
         shown += try curl(base, "PUT", "/v1/pipelines/canary/consumers/reader", json: #"{"acked_seq":0}"#)
-        for id in ids {
-            shown += try curl(base, "POST", "/v1/sources/\(id)/check", json: "{}")
-            for route in Self.getRoutes() {
-                let path = route.replacingOccurrences(of: "{name}", with: "reader")
-                    .replacingOccurrences(of: "{id}", with: route.hasPrefix("/v1/sources/") ? String(id) : "canary")
-                let answer = try curl(base, "GET", path)
-                #expect(!answer.isEmpty || path.hasSuffix("/stream"), "GET \(path) answered nothing")
-                #expect(!answer.contains("\"status\":404"), "GET \(path): \(answer)")
-                shown += answer
-            }
-        }
+        shown += try sweep(base, sources: ids)
         let pid = first.process.processIdentifier
         for name in ["cmdline", "environ"] {
             shown += String(
@@ -104,12 +151,26 @@ import Testing
         first.kill()
         for canary in canaries { try Self.expectNowhere(canary, under: data, or: first.output() + shown) }
 
+        // After the SIGKILL the pipeline resumes with the password it opens from the store.
         let (second, plain) = try serve()
         defer { second.kill() }
-        let listed = try Self.run(
-            "/usr/bin/curl", ["-sS", "-H", "Authorization: Bearer \(token)", plain + "/v1/sources"])
-        #expect(listed.output.contains(#""name":"s0""#) && listed.output.contains(#""name":"s1""#), "\(listed.output)")
+        let listed = try curl(plain, "GET", "/v1/sources")
+        #expect(listed.contains(#""name":"s0""#) && listed.contains(#""name":"s1""#), "\(listed)")
+        var shownAgain = listed + (try waitStreaming(plain))
+        try postgres.execute("INSERT INTO t VALUES (2, 'after the kill')", database: database)
+        shownAgain += try waitRow(plain, "after the kill")
+        shownAgain += try sweep(plain, sources: ids)
+        let secondPID = second.process.processIdentifier
+        for name in ["cmdline", "environ"] {
+            shownAgain += String(
+                decoding: (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(secondPID)/\(name)"))) ?? Data(),
+                as: UTF8.self)
+        }
+        _ = try curl(plain, "DELETE", "/v1/pipelines/canary?drop_slot=true", json: "{}")
+        let slots = try postgres.execute("SELECT count(*) FROM pg_replication_slots WHERE database = '\(database)'")
+        #expect(slots.rows == [["0"]], "the pipeline's slot was not dropped")
         second.kill()
+        for canary in canaries { try Self.expectNowhere(canary, under: data, or: second.output() + shownAgain) }
 
         let otherKey = directory.appendingPathComponent("other.key")
         try Data("\(Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())\n".utf8)
