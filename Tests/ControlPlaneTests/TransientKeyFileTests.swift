@@ -1,8 +1,8 @@
 // A source's PEM key lies on disk only while libpq opens a connection: once a
 // pipeline streams over client-certificate TLS, no file is left under
-// `<data-dir>/credentials/`, yet a restart (new connections, so new copies)
-// streams again, and copies a killed process left behind are removed when the
-// service resumes.
+// `<data-dir>/credentials/`, yet a restart and a reconnect after the server
+// dropped the connection (new connections, so new copies) stream again; copies
+// a killed process left behind are removed when the service resumes.
 
 import CDC
 import Foundation
@@ -88,6 +88,15 @@ import Testing
         #expect(try await Self.streamedRow(service, pipeline, "after restart"))
         let again = try await Self.streaming(service, pipeline)
         #expect((again["tls"] as? [String: Any])?["verified"] as? Bool == true, "\(again)")
+        #expect(Self.files(under: credentials) == [], "\(Self.files(under: credentials))")
+
+        // A dropped connection: the worker reconnects by itself, writing its copies again.
+        let terminated = try tls.server.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '\(role)' "
+                + "AND datname = '\(database)' AND backend_type = 'walsender'")
+        #expect(terminated.rows == [["1"]], "\(terminated.rows)")
+        try tls.server.execute("INSERT INTO t VALUES (3, 'after reconnect')", database: database)
+        #expect(try await Self.streamedRow(service, pipeline, "after reconnect"))
         #expect(Self.files(under: credentials) == [], "\(Self.files(under: credentials))")
 
         // A copy left by a process killed mid-handshake goes when the service resumes.
