@@ -16,7 +16,7 @@ public struct WebhookSettings: Sendable, Hashable, Codable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case url, secret
         case timeoutSeconds = "timeout_seconds"
     }

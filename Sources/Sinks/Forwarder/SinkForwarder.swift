@@ -7,6 +7,7 @@
 
 import EventStore
 import Foundation
+import PostgresWire
 
 /// Forwards one pipeline's events to one sink.
 public final class SinkForwarder: @unchecked Sendable {
@@ -36,6 +37,8 @@ public final class SinkForwarder: @unchecked Sendable {
     private var started = false
     private var finished = false
     private var current: SinkStatus
+    /// The first event after the delivered position, once read (for `confirmBound`).
+    private var nextUndelivered: (sequence: Int64, commitLSN: LSN)?
 
     /// - Parameters:
     ///   - positionPath: the sink's position file, beside the store (`SinkForwarder.positionPath`).
@@ -87,6 +90,15 @@ public final class SinkForwarder: @unchecked Sendable {
         return current
     }
 
+    /// How far the pipeline may confirm to Postgres on this sink's account
+    /// (`confirm: delivered`).
+    public var confirmBound: ConfirmBound {
+        condition.lock()
+        defer { condition.unlock() }
+        return ConfirmBound(
+            delivered: current.deliveredSequence, deliveredID: current.deliveredEventID, next: nextUndelivered)
+    }
+
     /// Waits until every event up to `sequence` is delivered, the sink is
     /// parked or stopped, or `timeout` seconds passed; true when delivered.
     public func waitUntilDelivered(_ sequence: Int64, timeout: Double) -> Bool {
@@ -114,6 +126,14 @@ public final class SinkForwarder: @unchecked Sendable {
     /// Stops after the batch in flight is acknowledged and its position
     /// saved, and closes the target; returns when the thread has ended.
     public func stop() { stop(.graceful) }
+
+    /// Asks for a graceful stop without waiting for it.
+    public func requestStop() {
+        condition.lock()
+        if stopRequest == nil { stopRequest = .graceful }
+        condition.broadcast()
+        condition.unlock()
+    }
 
     /// Stops like a crash: the batch in flight may or may not have reached the
     /// target, and its position is not saved (for tests of the resume).
@@ -188,7 +208,10 @@ public final class SinkForwarder: @unchecked Sendable {
                         reader = nil
                     }
                     guard error.retryable else { throw error }
-                    update { $0.state = .retrying }
+                    update {
+                        $0.state = .retrying
+                        $0.retries += 1
+                    }
                     pause(seconds: backoff.next())
                 }
             }
@@ -234,6 +257,9 @@ public final class SinkForwarder: @unchecked Sendable {
             try positionFile.save(position)
             return true
         }
+        condition.lock()
+        nextUndelivered = (first.sequence, first.commitLSN)
+        condition.unlock()
         var events: [SinkEvent] = []
         events.reserveCapacity(stored.count)
         for event in stored { events.append(try SinkEvent(event)) }
