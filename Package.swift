@@ -127,7 +127,7 @@ let package = Package(
             dependencies: [
                 // EventStore: its SQLite wrapper, to write a state store as an earlier version left it.
                 "ControlPlane", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
-                "Secrets",
+                "Secrets", "Sinks",
             ],
             swiftSettings: swiftSettings
         ),

@@ -21,18 +21,18 @@ function table(id, columns, rows, empty) {
 /** The sinks of `pipeline` with their status (same order). */
 export function renderSinks(pipeline, statuses) {
   const rows = (pipeline.sinks || []).map((sink, index) => {
-    const status = statuses[index] || {};
-    const errors = Object.entries(status.errors || {}).map(([kind, count]) => `${kind} ${formatCount(count)}`).join(", ");
+    const sinkStatus = statuses[index] || {};
+    const errors = Object.entries(sinkStatus.errors || {}).map(([kind, count]) => `${kind} ${formatCount(count)}`).join(", ");
     return el("tr", { "data-sink": sink.name },
       el("td", { "data-label": "Sink" }, el("code", {}, sink.name), ` (${sink.type})`),
       el("td", { "data-label": "Target" }, el("code", {}, where(sink))),
-      el("td", { "data-label": "State" }, el("span", { class: `badge state-${status.state}` }, status.state || "–")),
-      el("td", { "data-label": "Delivered up to", class: "number" }, formatCount(status.delivered_seq ?? 0)),
-      el("td", { "data-label": "Lag (events)", class: `number ${status.lag > 0 ? "warn" : ""}` }, formatCount(status.lag ?? 0)),
+      el("td", { "data-label": "State" }, el("span", { class: `badge state-${sinkStatus.state}` }, sinkStatus.state || "–")),
+      el("td", { "data-label": "Delivered up to", class: "number" }, formatCount(sinkStatus.delivered_seq ?? 0)),
+      el("td", { "data-label": "Lag (events)", class: `number ${sinkStatus.lag > 0 ? "warn" : ""}` }, formatCount(sinkStatus.lag ?? 0)),
       el("td", { "data-label": "Confirms", }, sink.confirm === "delivered" ? "on delivery" : "on storage"),
       el("td", { "data-label": "Errors" }, errors || "none",
-        status.last_error && status.state !== "running" ? el("span", { class: "error-line" }, status.last_error) : null,
-        status.lost_events > 0 ? el("span", { class: "error-line" }, `${formatCount(status.lost_events)} events lost to retention`) : null));
+        sinkStatus.last_error && sinkStatus.state !== "running" ? el("span", { class: "error-line" }, sinkStatus.last_error) : null,
+        sinkStatus.lost_events > 0 ? el("span", { class: "error-line" }, `${formatCount(sinkStatus.lost_events)} events lost to retention`) : null));
   });
   return table("sinks", ["Sink", "Target", "State", "Delivered up to", "Lag (events)", "Confirms", "Errors"], rows,
     "No sinks: events stay in the store for consumers to read.");

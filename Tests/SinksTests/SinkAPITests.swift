@@ -158,6 +158,9 @@ extension SinkSuites {
             #expect(sinkStatus["lag"] as? Int == 21)
             #expect(sinkStatus["delivered_seq"] as? Int == 0)
             #expect((sinkStatus["errors"] as? [String: Int])?["rejected"] ?? 0 >= 1, "\(sinkStatus)")
+            // The sink holds retention as the named consumer `sink.hook`, at 0 until it delivers.
+            let holds = (behind["consumers"] as? [[String: Any]])?.first { $0["name"] as? String == "sink.hook" }
+            #expect(holds?["acked_seq"] as? Int == 0 && holds?["lag"] as? Int == 21, "\(behind)")
             // Status updates go out on every commit and every 10 s: wait past one.
             try await Task.sleep(for: .seconds(11))
             func confirmedAtMost(_ lsn: String) throws -> Bool {
