@@ -126,8 +126,14 @@ extension SinkSuites {
             ]
             let put = try await service.call(
                 "PUT", "/v1/pipelines/\(id)",
-                json: ["source_id": sourceID, "desired_state": "running", "sinks": [sink]])
+                json: [
+                    "source_id": sourceID, "desired_state": "running", "sinks": [sink],
+                    "retention": ["max_age_seconds": 3600, "max_bytes": NSNull()],
+                ])
             #expect(put.status == 201, "\(put.raw)")
+            // The retention set is the one the worker runs with.
+            let policy = service.registry.config(id)?.retention
+            #expect(policy?.maxAge == .seconds(3600) && policy?.maxBytes == nil && policy?.hardMaxBytes == 40 << 30)
             let slot = try #require(put.object["slot_name"] as? String)
             let status = "/v1/pipelines/\(id)/status"
             #expect(
