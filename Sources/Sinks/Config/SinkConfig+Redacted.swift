@@ -59,3 +59,25 @@ extension SinkConfig {
             && !lowered.hasSuffix(".location")
     }
 }
+
+extension SinkConfig {
+    /// Calls `body` with each secret the sink holds, by field (`secret`,
+    /// `properties.sasl.password`); what `body` leaves in it is kept. The
+    /// state store seals them at rest through this.
+    public mutating func visitSecrets(_ body: (_ field: String, _ value: inout String) throws -> Void) rethrows {
+        switch target {
+        case .webhook(var settings):
+            try body("secret", &settings.secret)
+            target = .webhook(settings)
+        case .kafka(var settings):
+            for name in settings.properties.keys.sorted() where Self.isSecretProperty(name) {
+                var value = settings.properties[name]!
+                try body("properties.\(name)", &value)
+                settings.properties[name] = value
+            }
+            target = .kafka(settings)
+        case .jetstream:
+            break
+        }
+    }
+}
