@@ -101,7 +101,8 @@ final class TLSSession {
         var text = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &text, text.count)
         ERR_clear_error()
-        return String(cString: text)
+        let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func isIPAddress(_ host: String) -> Bool {
