@@ -81,7 +81,7 @@ let package = Package(
             name: "ControlPlane",
             dependencies: [
                 "Blocking", "CDC", "EventStore", "HTTPServer", "JSONText", "PostgresReplication", "PostgresWire",
-                "Secrets", "SourceCheck", "Telemetry",
+                "Secrets", "Sinks", "SourceCheck", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -127,7 +127,7 @@ let package = Package(
             dependencies: [
                 // EventStore: its SQLite wrapper, to write a state store as an earlier version left it.
                 "ControlPlane", "CDC", "EventStore", "HTTPServer", "PostgresReplication", "PostgresTestSupport",
-                "Secrets",
+                "Secrets", "Sinks",
             ],
             swiftSettings: swiftSettings
         ),
@@ -135,7 +135,11 @@ let package = Package(
         .testTarget(
             name: "SinksTests",
             // popsink-pg: the crash test runs the binary.
-            dependencies: ["Sinks", "EventStore", "PostgresWire", "CNATS", "CRdKafka", "PostgresTestSupport", "popsink-pg"],
+            dependencies: [
+                "Sinks", "EventStore", "PostgresWire", "CNATS", "CRdKafka", "PostgresTestSupport", "popsink-pg",
+                // The sinks of the API, through an in-process service.
+                "ControlPlane", "CDC", "HTTPServer",
+            ],
             swiftSettings: swiftSettings
         ),
         // PostgresTestSupport: its test CA and certificates, for HTTPS.

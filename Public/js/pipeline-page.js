@@ -1,6 +1,6 @@
 // One pipeline's page: state and last error, lag and throughput charts,
-// latency, slot health, snapshot progress per table, its configuration, and
-// a live tail of its events.
+// latency, slot health, snapshot progress per table, its sinks and named
+// consumers, its configuration, and a live tail of its events.
 
 import { APIError, api, path } from "./api.js";
 import { drawChart, recordSample, samplesOf } from "./chart.js";
@@ -10,6 +10,7 @@ import {
 } from "./dom.js";
 import { Tail } from "./event-stream.js";
 import { filterEditor } from "./filter-editor.js";
+import { renderConsumers, renderSinks } from "./followers-panel.js";
 import { holdable } from "./holdable.js";
 import { command, deletePipeline, snapshotEnabled } from "./pipelines.js";
 import { tailPanel } from "./tail-panel.js";
@@ -56,7 +57,18 @@ function renderConfiguration(pipeline) {
     ...fact("Snapshot", snapshotEnabled(pipeline)
       ? `on first start, ${settings.workers ?? "–"} workers, ${formatCount(settings.chunk_pages)} pages per chunk`
       : "off: streams from the slot's start"),
+    ...fact("Retention", retentionText(pipeline.retention)),
     ...fact("Desired state", pipeline.desired_state));
+}
+
+function retentionText(retention) {
+  if (!retention) return "–";
+  const seconds = retention.max_age_seconds;
+  const age = seconds === null ? "any age"
+    : seconds % 86400 === 0 ? `up to ${seconds / 86400} days` : `up to ${formatSeconds(seconds)}`;
+  const size = retention.max_bytes === null ? "any size" : `up to ${formatBytes(retention.max_bytes)}`;
+  const cap = retention.hard_max_bytes === null ? "no hard cap" : `hard cap ${formatBytes(retention.hard_max_bytes)}`;
+  return `${age}, ${size}; ${cap} for consumers and sinks`;
 }
 
 /** The pipeline's filters as a form with the preview; saving replaces them (PUT …/filters). */
@@ -106,11 +118,13 @@ export function pipelineView(main, id) {
     rate: el("figure", { class: "chart-box", id: "chart-rate" }),
   };
   const snapshotBox = el("div", { id: "snapshot-box", "aria-live": "polite" });
+  const sinksBox = el("div", { id: "sinks-box" });
+  const consumersBox = el("div", { id: "consumers-box" });
   const configuration = el("div", { id: "configuration" });
   const filtersBox = el("div");
   let pipeline = null;
   let shownState = null;
-  const shown = { error: null, snapshot: null, updated: null };
+  const shown = { error: null, snapshot: null, updated: null, sinks: null, consumers: null };
 
   const tail = tailPanel();
   const follower = new Tail(id, (message) => tail.add(message), (state) => tail.setState(state));
@@ -172,6 +186,16 @@ export function pipelineView(main, id) {
         shown.snapshot = snapshotText;
         snapshotBox.replaceChildren(renderSnapshot(status.snapshot));
       }
+      const sinksText = JSON.stringify([pipeline.sinks, status.sinks]);
+      if (sinksText !== shown.sinks) {
+        shown.sinks = sinksText;
+        sinksBox.replaceChildren(renderSinks(pipeline, status.sinks || []));
+      }
+      const consumersText = JSON.stringify(status.consumers);
+      if (consumersText !== shown.consumers) {
+        shown.consumers = consumersText;
+        consumersBox.replaceChildren(renderConsumers(status.consumers));
+      }
       if (pipeline.updated_at !== shown.updated) {
         shown.updated = pipeline.updated_at;
         configuration.replaceChildren(renderConfiguration(pipeline));
@@ -207,6 +231,8 @@ export function pipelineView(main, id) {
       el("p", { class: "muted" }, "Sampled every second while this page is open; the time axis grows to 15 minutes."),
       el("div", { class: "charts" }, charts.lagBytes, charts.lagSeconds, charts.rate)),
     el("section", { class: "panel" }, el("h2", {}, "Snapshot"), snapshotBox),
+    el("section", { class: "panel", "aria-labelledby": "sinks-heading" }, el("h2", { id: "sinks-heading" }, "Sinks"), sinksBox),
+    el("section", { class: "panel", "aria-labelledby": "consumers-heading" }, el("h2", { id: "consumers-heading" }, "Consumers"), consumersBox),
     tail.node,
     el("section", { class: "panel" }, el("h2", {}, "Configuration"), configuration, filtersBox));
   return view;

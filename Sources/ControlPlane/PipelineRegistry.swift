@@ -8,10 +8,12 @@
 // never both see "not running" and both start a worker. Each start builds the
 // worker's configuration from the records as stored at that moment.
 
+import Blocking
 import CDC
 import EventStore
 import Foundation
 import PostgresReplication
+import Sinks
 import Synchronization
 
 /// The pipelines of one service and their lifecycle.
@@ -54,6 +56,8 @@ public actor PipelineRegistry {
     /// or stop in progress.
     private let entries = Mutex<[String: Entry]>([:])
     private var queues = SerialQueues()
+    /// The sinks of each launched pipeline, started and stopped with it.
+    private let sinkGroups = Mutex<[String: PipelineSinks]>([:])
     /// Each pipeline's commits, for the followers of its store (SSE, long-polls).
     private let durable = Mutex<[String: DurableSequence]>([:])
     /// Commands that must not interleave with record writes of any pipeline:
@@ -173,6 +177,12 @@ public actor PipelineRegistry {
         }
     }
 
+    /// The status of each sink of a launched pipeline, in the record's order;
+    /// empty when it is not launched.
+    public nonisolated func sinkStatuses(_ id: String) -> [SinkStatus] {
+        sinkGroups.withLock { $0[id] }?.statuses ?? []
+    }
+
     /// The commits of a pipeline's store, reported by its worker: what the
     /// followers of the store wait on. Closed when the pipeline is deleted.
     public nonisolated func commits(_ id: String) -> DurableSequence {
@@ -273,15 +283,29 @@ public actor PipelineRegistry {
             return
         }
         let commits = commits(record.id)
-        let pipeline = Pipeline(config: config, onDurable: { commits.advance(to: $0) })
+        let sinks = PipelineSinks(record.sinks, pipelineID: record.id, storePath: config.storePath)
+        var bounded = config
+        if sinks.boundsConfirmation { bounded.confirmLimit = { sinks.confirmLimit(storeLast: $0) } }
+        let pipeline = Pipeline(
+            config: bounded,
+            onDurable: {
+                commits.advance(to: $0)
+                sinks.durable(upTo: $0)
+            })
         entries.withLock { $0[record.id] = .launched(pipeline) }
+        sinkGroups.withLock { $0[record.id] = sinks }
+        sinks.start()
         await pipeline.start()
     }
 
     /// Stops the worker if one runs and forgets the entry; waits for its thread to end.
     private func halt(_ id: String) async {
-        guard let entry = entries.withLock({ $0.removeValue(forKey: id) }) else { return }
-        if case .launched(let pipeline) = entry { await pipeline.stop() }
+        let sinks = sinkGroups.withLock { $0.removeValue(forKey: id) }
+        if let entry = entries.withLock({ $0.removeValue(forKey: id) }), case .launched(let pipeline) = entry {
+            await pipeline.stop()
+        }
+        // After the pipeline, so each sink's last batch can include its last commit.
+        if let sinks { await Blocking.run { sinks.stop() } }
     }
 
     /// The worker's configuration from the pipeline's and its source's records as stored now.
@@ -311,7 +335,7 @@ public actor PipelineRegistry {
         return try PipelineConfig(
             id: record.id, source: settings, publication: record.publication, slot: slot,
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
-            snapshot: record.snapshot.options())
+            snapshot: record.snapshot.options(), retention: record.retention.policy)
     }
 
     /// The stored pipeline, with its desired state saved as `desiredState`.

@@ -11,10 +11,17 @@ public struct PipelineSample: Sendable {
     public var status: PipelineStatus
     /// Bytes the pipeline's event store occupies on disk; nil when unknown.
     public var storeBytes: Int64?
+    public var sinks: [SinkSample]
+    public var consumers: [ConsumerSample]
 
-    public init(id: String, status: PipelineStatus, storeBytes: Int64? = nil) {
+    public init(
+        id: String, status: PipelineStatus, storeBytes: Int64? = nil, sinks: [SinkSample] = [],
+        consumers: [ConsumerSample] = []
+    ) {
         self.id = id
         self.status = status
         self.storeBytes = storeBytes
+        self.sinks = sinks
+        self.consumers = consumers
     }
 }

@@ -15,7 +15,7 @@ import Synchronization
 public final class PopsinkMetrics: Sendable {
     /// The registry every popsink series lives in. Other code may register its
     /// own series here (directly or through `factory`); names starting with
-    /// `popsink_pipeline_` and `popsink_http_` are taken.
+    /// `popsink_pipeline_`, `popsink_sink_`, `popsink_consumer_` and `popsink_http_` are taken.
     public let registry: PrometheusCollectorRegistry
     /// Per-pipeline series by pipeline id. The lock also serializes scrapes,
     /// so counter deltas are computed against one previous scrape.
@@ -100,6 +100,7 @@ public final class PopsinkMetrics: Sendable {
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             CommitToDurableFamily.emit(order.map { ($0, series[$0]!.commitToDurable) }, into: &buffer)
+            FollowerFamilies.emit(order.map { latest[$0]! }, into: &buffer)
             return buffer
         }
     }

@@ -151,7 +151,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "popsink-pg")
         let storePath = DataDirectory(path: dataDir).eventStorePath(pipelineID: pipeline)
-        let config = try PipelineConfig(
+        var config = try PipelineConfig(
             id: pipeline, source: try source.settings(), publication: publication,
             slot: slot.flatMap { SlotName(rawValue: $0) }, storePath: storePath,
             filter: TableFilter(
@@ -165,17 +165,13 @@ struct RunCommand: AsyncParsableCommand {
             retention: try retention())
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
-        let forwarders = try sink.map { spec in
-            let sinkConfig = try SinkConfig(spec: spec)
-            return SinkForwarder(
-                config: sinkConfig, pipelineID: config.id, storePath: storePath,
-                positionPath: SinkForwarder.positionPath(storePath: storePath, sinkName: sinkConfig.name))
-        }
+        let sinks = PipelineSinks(try sink.map { try SinkConfig(spec: $0) }, pipelineID: config.id, storePath: storePath)
+        if sinks.boundsConfirmation { config.confirmLimit = { sinks.confirmLimit(storeLast: $0) } }
         let pipeline = Pipeline(
             config: config,
             onDurable: { sequence in
                 tailer?.durable(upTo: sequence)
-                for forwarder in forwarders { forwarder.durable(upTo: sequence) }
+                sinks.durable(upTo: sequence)
             })
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) {
             Task { await pipeline.stop() }
@@ -184,7 +180,7 @@ struct RunCommand: AsyncParsableCommand {
 
         await pipeline.start()
         tailer?.start()
-        for forwarder in forwarders { forwarder.start() }
+        sinks.start()
         let reporter = verbose ? StateReporter(pipeline: pipeline, logger: logger) : nil
         let loadProgress = SnapshotProgressDisplay(pipeline: pipeline)
         let outcome = await pipeline.waitUntilFinished()
@@ -201,7 +197,7 @@ struct RunCommand: AsyncParsableCommand {
         let finalSequence = (try? EventStoreReader(path: storePath).lastSequence()) ?? 0
         try await tailer?.finish(upTo: finalSequence)
         // What is stored goes out before exit while the sink makes progress; one stalled for 30 s resumes on the next run.
-        for forwarder in forwarders {
+        for forwarder in sinks.forwarders {
             _ = forwarder.waitUntilDelivered(finalSequence, stalledFor: 30)
             forwarder.stop()
             if verbose { logger.info("\(forwarder.status.summary)") }

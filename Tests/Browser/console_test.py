@@ -350,6 +350,21 @@ class Console:
         self.browser_log(allowed=() if snapshot else ("422",))
         return pipeline_id
 
+    def followers(self, name, pipeline_id):
+        """The sinks and consumers panels: a consumer registered through the API shows with its lag."""
+        self.step = f"{name}: sinks and consumers"
+        self.wait(lambda: "No sinks" in self.find("#sinks-box").text, "the sinks panel to say there are none")
+        request = urllib.request.Request(
+            f"{self.url}/v1/pipelines/{pipeline_id}/consumers/dashboard_reader", method="PUT",
+            data=json.dumps({"acked_seq": 0}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.args.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            self.check(response.status in (200, 201), f"registering a consumer answered {response.status}")
+        row = "#consumers tr[data-consumer='dashboard_reader']"
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, row), "the registered consumer in the consumers panel")
+        self.check("no" in self.find(row).text, f"the consumer's row says {self.find(row).text!r}")
+        self.check("for consumers and sinks" in self.find("#configuration").text, "the configuration shows no retention")
+
     def tail(self, name):
         self.step = f"{name}: live tail"
         self.wait(lambda: "following" in self.find("#tail-state").text, "the tail to follow")
@@ -542,6 +557,8 @@ class Console:
             self.check_source(name)
             pipeline_id = self.create_pipeline(name, source_id)
             self.tail(name)
+            if name == "wide":
+                self.followers(name, pipeline_id)
             self.charts(name)
             if name == "wide":
                 self.edit_filters(name)

@@ -7,6 +7,7 @@ import HTTPServer
 import Testing
 
 @testable import ControlPlane
+import Sinks
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -112,6 +113,15 @@ import Testing
         func object(_ json: JSON) throws -> [String: Any] {
             try #require(try JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String: Any])
         }
+        var followed = record
+        followed.sinks = [
+            SinkConfig(name: "hook", target: .webhook(WebhookSettings(url: "http://127.0.0.1:9/h", secret: "s")))
+        ]
+        // Consumers are read through `consumer`, checked live by the browser test.
+        let followers = StoreFollowers(lastSequence: 9)
+        let followedStatus = try object(
+            Representation.status(
+                status, record: followed, sinks: [SinkStatus(name: "hook", type: "webhook")], followers: followers))
         let statusObject = try object(Representation.status(status, record: record))
         let snapshot = try #require(statusObject["snapshot"] as? [String: Any])
         // The JavaScript variable each object is read through.
@@ -124,6 +134,8 @@ import Testing
             "table": try #require((snapshot["tables"] as? [[String: Any]])?.first),
             "source": try object(Representation.source(source)),
             "pipeline": try object(Representation.pipeline(record, state: .created)),
+            "sinkStatus": try #require((followedStatus["sinks"] as? [[String: Any]])?.first),
+            "retention": try #require(try object(Representation.pipeline(record, state: .created))["retention"] as? [String: Any]),
         ]
         for (variable, fields) in readers {
             let pattern = try Regex(#"\b\#(variable)\.([a-z_]+)\b"#)

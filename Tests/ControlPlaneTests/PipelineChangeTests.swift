@@ -3,6 +3,7 @@
 
 import CDC
 import ControlPlane
+import Sinks
 import Testing
 
 @Suite struct PipelineChangeTests {
@@ -37,6 +38,14 @@ import Testing
             $0.snapshot = try! SnapshotSettings(workers: 2, chunkPages: nil, rowsPerGroup: nil)
         }
         #expect(try PipelineChange.of(snapshot, previous: Self.stored, active: true) == .none)
+        // Sinks run with the worker and retention on its thread: both apply at once too.
+        let retained = Self.changed { $0.retention.maxBytes = 1 << 20 }
+        #expect(try PipelineChange.of(retained, previous: Self.stored, active: true) == .restart)
+        let sunk = Self.changed {
+            $0.sinks = [SinkConfig(name: "k", target: .kafka(KafkaSettings(bootstrapServers: "127.0.0.1:9")))]
+        }
+        #expect(try PipelineChange.of(sunk, previous: Self.stored, active: true) == .restart)
+        #expect(try PipelineChange.of(sunk, previous: Self.stored, active: false) == .start)
     }
 
     @Test func whatTheStreamReadsCannotChangeUnderARunningWorker() {

@@ -57,8 +57,10 @@ struct PureTests {
         #expect(problems.contains { $0.contains("batch_size") })
         #expect(problems.contains { $0.contains("bootstrap_servers") })
         #expect(problems.contains { $0.contains("acks") })
-        let webhook = SinkConfig(name: "w", target: .webhook(WebhookSettings(url: "https://x/y", secret: "short")))
+        let webhook = SinkConfig(name: "w", target: .webhook(WebhookSettings(url: "ftp://x/y", secret: "short")))
         #expect(webhook.violations().count == 2)
+        let caOnHTTP = WebhookSettings(url: "http://x/y", secret: String(repeating: "s", count: 16), caFile: "/ca.pem")
+        #expect(SinkConfig(name: "w", target: .webhook(caOnHTTP)).violations().count == 1)
     }
 
     @Test func subjectsAndTopicsAreSafeNames() throws {
@@ -83,7 +85,11 @@ struct PureTests {
         #expect(url?.target == "/hooks/cdc?x=1")
         #expect(HTTPURL("http://example.com")?.target == "/")
         #expect(HTTPURL("http://[::1]:9/")?.hostHeader == "[::1]:9")
-        #expect(HTTPURL("https://example.com/") == nil)
+        #expect(HTTPURL("https://example.com/")?.port == 443)
+        #expect(HTTPURL("https://example.com/")?.secure == true)
+        #expect(HTTPURL("https://example.com:443/")?.hostHeader == "example.com")
+        #expect(HTTPURL("http://example.com/")?.secure == false)
+        #expect(HTTPURL("ftp://example.com/") == nil)
         #expect(HTTPURL("http://user@example.com/") == nil)
         #expect(HTTPURL("http://:80/") == nil)
     }

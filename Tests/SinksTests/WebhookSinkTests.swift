@@ -90,5 +90,44 @@ extension SinkSuites {
             sink.stop()
             #expect(sink.status.deliveredSequence == 0)
         }
+    
+        @Test func anHTTPSReceiverTrustedThroughItsCAGetsEveryEventOnce() throws {
+            let receiver = try HTTPSReceiver()
+            defer { receiver.stop() }
+            let store = try StoreFixture()
+            let last = try store.append(120)
+            let config = SinkConfig(
+                name: "tls",
+                target: .webhook(
+                    WebhookSettings(url: receiver.url, secret: Self.secret, timeoutSeconds: 5, caFile: receiver.certificate)),
+                batchSize: 50)
+            #expect(config.violations().isEmpty, "\(config.violations())")
+            let sink = SinkForwarder(
+                config: config, pipelineID: "orders", storePath: store.storePath, positionPath: store.positionPath,
+                idleWait: 0.05)
+            sink.start()
+            #expect(sink.waitUntilDelivered(last, timeout: 60), "\(sink.status.summary)")
+            sink.stop()
+            #expect(receiver.events == (try store.storedEvents().map(\.id.description)))
+        }
+
+        @Test func anHTTPSReceiverWhoseCertificateDoesNotVerifyParksTheSink() throws {
+            let receiver = try HTTPSReceiver()
+            defer { receiver.stop() }
+            let store = try StoreFixture()
+            try store.append(10)
+            // The system's CAs did not sign the receiver's certificate.
+            let config = SinkConfig(
+                name: "untrusted",
+                target: .webhook(WebhookSettings(url: receiver.url, secret: Self.secret, timeoutSeconds: 5)))
+            let sink = SinkForwarder(
+                config: config, pipelineID: "orders", storePath: store.storePath, positionPath: store.positionPath,
+                idleWait: 0.05)
+            sink.start()
+            #expect(eventually(20) { sink.status.state == .parked }, "\(sink.status.summary)")
+            #expect(sink.status.lastError?.contains("does not verify") == true, "\(sink.status.summary)")
+            sink.stop()
+            #expect(receiver.events.isEmpty)
+        }
     }
 }

@@ -28,6 +28,10 @@ public struct PipelineConfig: Sendable {
     public var snapshot: SnapshotOptions
     /// What the store keeps; applied by a `RetentionRunner` on the pipeline thread.
     public var retention: RetentionPolicy
+    /// A bound below durability on the flush position told to Postgres, given
+    /// the store's last sequence (nil: none): sinks that confirm on delivery
+    /// keep what they have not delivered on the server.
+    public var confirmLimit: (@Sendable (_ storeLast: Int64) -> LSN?)?
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,

@@ -174,9 +174,11 @@ final class ReplicationSession {
                 try store.saveCheckpoint(checkpoint)
                 progress.update { $0.flushedLSN = checkpoint.flushLSN }
             case .sendStatus(let report):
+                let bound = config.confirmLimit?(store.lastSequence)
+                let flushed = bound.map { min($0, report.flushed) } ?? report.flushed
                 try links.stream.send(
                     StandbyStatusUpdate(
-                        written: report.written, flushed: report.flushed, applied: report.flushed,
+                        written: report.written, flushed: flushed, applied: flushed,
                         sendTime: PostgresTimestamp(unixMicroseconds: WallClock.unixMicroseconds())))
                 progress.update {
                     $0.receivedLSN = max($0.receivedLSN, report.received)

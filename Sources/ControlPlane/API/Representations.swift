@@ -5,6 +5,7 @@ import CDC
 import Foundation
 import PostgresReplication
 import PostgresWire
+import Sinks
 
 enum Representation {
     static func source(_ record: SourceRecord) -> JSON {
@@ -41,12 +42,57 @@ enum Representation {
             "id": record.id, "source_id": record.sourceID, "publication": record.publication,
             "slot_name": record.slotName, "filters": filters(record.filters),
             "snapshot": snapshotSettings(record.snapshot),
+            "sinks": JSON.array(record.sinks.map { JSON(foundation: $0.publicFields) }),
+            "retention": retention(record.retention),
             "desired_state": record.desiredState.rawValue, "state": state.rawValue,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]
     }
 
-    static func status(_ status: PipelineStatus, record: PipelineRecord) -> JSON {
+    /// The effective limits; null for none.
+    static func retention(_ settings: RetentionSettings) -> JSON {
+        [
+            "max_age_seconds": settings.maxAgeSeconds.map { JSON.integer($0) } ?? .null,
+            "max_bytes": settings.maxBytes.map { JSON.integer($0) } ?? .null,
+            "hard_max_bytes": settings.hardMaxBytes.map { JSON.integer($0) } ?? .null,
+        ]
+    }
+
+    /// Each sink of the record: its live status when the pipeline runs, else
+    /// `stopped` at its saved position.
+    static func sinks(_ record: PipelineRecord, live: [SinkStatus], followers: StoreFollowers) -> JSON {
+        .array(
+            zip(record.sinks, followers.sinkStatuses(record.sinks, live: live)).map { sink, status in
+                [
+                    "name": sink.name, "type": sink.type, "confirm": sink.confirm.rawValue,
+                    "state": status.state.rawValue, "delivered_seq": status.deliveredSequence,
+                    "lag": status.backlogEvents, "delivered_total": status.deliveredTotal,
+                    "lost_events": status.lostEvents, "retries": status.retries,
+                    "errors": JSON.object(
+                        status.errors.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                            (key: $0.key.rawValue, value: .integer($0.value))
+                        }),
+                    "last_error": status.lastError.map { JSON.string($0) } ?? .null,
+                ]
+            })
+    }
+
+    static func consumers(_ followers: StoreFollowers) -> JSON {
+        .array(
+            followers.consumers.map { consumer in
+                [
+                    "name": consumer.name, "acked_seq": consumer.ackedSequence,
+                    "lag": consumer.lag(lastSequence: followers.lastSequence),
+                    "lost_events": consumer.hasLostEvents,
+                    "lost_through": consumer.lostThrough.map { JSON.integer($0) } ?? .null,
+                ]
+            })
+    }
+
+    static func status(
+        _ status: PipelineStatus, record: PipelineRecord, sinks live: [SinkStatus] = [],
+        followers: StoreFollowers = StoreFollowers()
+    ) -> JSON {
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let latency = status.commitToDurable
         let error: JSON =
@@ -74,6 +120,8 @@ enum Representation {
             "tls": status.tls.map(tls) ?? .null,
             "commit_to_durable_ms": latencySummary,
             "reconnects": max(0, status.sessionsStarted - 1),
+            "sinks": sinks(record, live: live, followers: followers),
+            "consumers": consumers(followers),
         ]
     }
 

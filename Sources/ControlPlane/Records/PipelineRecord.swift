@@ -3,6 +3,7 @@
 // its own after a restart of the service).
 
 import CDC
+import Sinks
 
 /// The stored definition of one pipeline.
 public struct PipelineRecord: Codable, Sendable, Equatable {
@@ -16,14 +17,17 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public var slotName: String
     public var filters: TableFilter
     public var snapshot: SnapshotSettings
+    /// Where the events go beyond the store, each with its own position.
+    public var sinks: [SinkConfig]
+    public var retention: RetentionSettings
     public var desiredState: DesiredState
     public var createdAt: String
     public var updatedAt: String
 
     public init(
         id: String, sourceID: String, publication: String = "popsink", slotName: String? = nil,
-        filters: TableFilter = .all, snapshot: SnapshotSettings = SnapshotSettings(),
-        desiredState: DesiredState = .stopped, createdAt: String, updatedAt: String
+        filters: TableFilter = .all, snapshot: SnapshotSettings = SnapshotSettings(), sinks: [SinkConfig] = [],
+        retention: RetentionSettings = .default, desiredState: DesiredState = .stopped, createdAt: String, updatedAt: String
     ) {
         self.id = id
         self.sourceID = sourceID
@@ -31,6 +35,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
         self.slotName = slotName ?? PipelineConfig.defaultSlot(pipelineID: id)?.rawValue ?? "popsink"
         self.filters = filters
         self.snapshot = snapshot
+        self.sinks = sinks
+        self.retention = retention
         self.desiredState = desiredState
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -39,14 +45,16 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
 
 extension PipelineRecord {
     private enum CodingKeys: String, CodingKey {
-        case id, sourceID, publication, slotName, filters, snapshot, desiredState, createdAt, updatedAt
+        case id, sourceID, publication, slotName, filters, snapshot, sinks, retention, desiredState, createdAt,
+            updatedAt
         /// Where records before `snapshot.enabled` kept it.
         case initialLoad
     }
 
     /// Decodes records of every version: those saved before `snapshot`
     /// existed have none and get the defaults; those saved before
-    /// `snapshot.enabled` kept it as `initialLoad`.
+    /// `snapshot.enabled` kept it as `initialLoad`; those before sinks and
+    /// retention have no sinks and the default retention.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
@@ -58,6 +66,8 @@ extension PipelineRecord {
         if let initialLoad = try container.decodeIfPresent(Bool.self, forKey: .initialLoad) {
             snapshot.enabled = initialLoad
         }
+        sinks = try container.decodeIfPresent([SinkConfig].self, forKey: .sinks) ?? []
+        retention = try container.decodeIfPresent(RetentionSettings.self, forKey: .retention) ?? .default
         desiredState = try container.decode(DesiredState.self, forKey: .desiredState)
         createdAt = try container.decode(String.self, forKey: .createdAt)
         updatedAt = try container.decode(String.self, forKey: .updatedAt)
@@ -71,6 +81,8 @@ extension PipelineRecord {
         try container.encode(slotName, forKey: .slotName)
         try container.encode(filters, forKey: .filters)
         try container.encode(snapshot, forKey: .snapshot)
+        try container.encode(sinks, forKey: .sinks)
+        try container.encode(retention, forKey: .retention)
         try container.encode(desiredState, forKey: .desiredState)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)

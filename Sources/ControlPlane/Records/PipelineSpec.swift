@@ -3,6 +3,7 @@
 // stored record against the previous one, inside the pipeline's queue.
 
 import CDC
+import Sinks
 
 /// The settable fields of a pipeline; nil means the default.
 public struct PipelineSpec: Sendable, Equatable {
@@ -12,12 +13,14 @@ public struct PipelineSpec: Sendable, Equatable {
     public var filters: TableFilter?
     /// Whether a new slot starts with a snapshot, and how it reads.
     public var snapshot: SnapshotSettings?
+    public var sinks: [SinkConfig]?
+    public var retention: RetentionSettings?
     /// nil keeps the stored desired state (`stopped` for a new pipeline).
     public var desiredState: PipelineRecord.DesiredState?
 
     public init(
         sourceID: String, publication: String? = nil, slotName: String? = nil, filters: TableFilter? = nil,
-        snapshot: SnapshotSettings? = nil,
+        snapshot: SnapshotSettings? = nil, sinks: [SinkConfig]? = nil, retention: RetentionSettings? = nil,
         desiredState: PipelineRecord.DesiredState? = nil
     ) {
         self.sourceID = sourceID
@@ -25,6 +28,8 @@ public struct PipelineSpec: Sendable, Equatable {
         self.slotName = slotName
         self.filters = filters
         self.snapshot = snapshot
+        self.sinks = sinks
+        self.retention = retention
         self.desiredState = desiredState
     }
 
@@ -38,6 +43,8 @@ public struct PipelineSpec: Sendable, Equatable {
         record.slotName = slotName ?? PipelineConfig.defaultSlot(pipelineID: id)?.rawValue ?? record.slotName
         record.filters = filters ?? .all
         record.snapshot = snapshot ?? SnapshotSettings()
+        record.sinks = sinks ?? []
+        record.retention = retention ?? .default
         if let desiredState { record.desiredState = desiredState }
         return record
     }

@@ -4,6 +4,7 @@
 // into another record or field does not open.
 
 import Secrets
+import Sinks
 
 extension StoredRecord {
     func secretContext(_ field: String) -> String { "\(Self.kind)/\(id)/\(field)" }
@@ -55,7 +56,13 @@ extension SourceRecord {
 }
 
 extension PipelineRecord {
-    mutating func visitSecrets(_ body: (_ field: String, _ value: inout String) throws -> Void) rethrows {}
+    /// Each sink's secrets: a webhook's signing secret and Kafka's secret properties (`sinks.<name>.secret`).
+    mutating func visitSecrets(_ body: (_ field: String, _ value: inout String) throws -> Void) rethrows {
+        for index in sinks.indices {
+            let name = sinks[index].name
+            try sinks[index].visitSecrets { field, value in try body("sinks.\(name).\(field)", &value) }
+        }
+    }
 }
 
 /// A stored secret that does not open: the key file is not the one that sealed it, or the store was changed.

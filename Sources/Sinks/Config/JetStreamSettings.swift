@@ -36,7 +36,7 @@ public struct JetStreamSettings: Sendable, Hashable, Codable {
         self.ackTimeoutSeconds = ackTimeoutSeconds
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case servers, stream, subject, retention, replicas
         case duplicateWindowSeconds = "duplicate_window_seconds"
         case createStream = "create_stream"

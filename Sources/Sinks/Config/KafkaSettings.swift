@@ -24,7 +24,7 @@ public struct KafkaSettings: Sendable, Hashable, Codable {
         self.deliveryTimeoutSeconds = deliveryTimeoutSeconds
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case bootstrapServers = "bootstrap_servers"
         case topic, properties
         case deliveryTimeoutSeconds = "delivery_timeout_seconds"

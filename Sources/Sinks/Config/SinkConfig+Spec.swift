@@ -10,8 +10,8 @@ extension SinkConfig {
 
     /// Parses a `--sink` value:
     /// - `{"name":…,"type":…,…}`: the same object as the API's `sinks[]`;
-    /// - `nats://host:port[,nats://host:port][?stream=S&subject=T&replicas=N&duplicate-window=SECONDS&batch-size=N&name=N]`;
-    /// - `kafka://host:port[,host:port][?topic=T&batch-size=N&name=N&<librdkafka property>=value…]`;
+    /// - `nats://host:port[,nats://host:port][?stream=S&subject=T&replicas=N&duplicate-window=SECONDS&batch-size=N&confirm=delivered&name=N]`;
+    /// - `kafka://host:port[,host:port][?topic=T&batch-size=N&confirm=delivered&name=N&<librdkafka property>=value…]`;
     /// - `http://host:port/path`: a webhook signed with `$POPSINK_WEBHOOK_SECRET`.
     public init(spec: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SinkError) {
         func invalid(_ message: String) -> SinkError { SinkError(.configuration, message, retryable: false) }
@@ -43,6 +43,10 @@ extension SinkConfig {
                 guard let number = Int(value) else { throw invalid("batch-size=\(value) is not a number") }
                 return number
             }
+            let confirm = try options.removeValue(forKey: "confirm").map { (value) throws(SinkError) -> Confirm in
+                guard let confirm = Confirm(rawValue: value) else { throw invalid("confirm=\(value): use stored or delivered") }
+                return confirm
+            }
             if hosts.hasPrefix("nats://") {
                 var settings = JetStreamSettings(
                     servers: hosts.split(separator: ",").map {
@@ -63,15 +67,19 @@ extension SinkConfig {
                 }
                 if let unknown = options.keys.sorted().first {
                     throw invalid(
-                        "unknown JetStream sink option '\(unknown)': use stream, subject, retention, replicas, duplicate-window, batch-size, name"
+                        "unknown JetStream sink option '\(unknown)': use stream, subject, retention, replicas, duplicate-window, batch-size, confirm, name"
                     )
                 }
-                self.init(name: name ?? "jetstream", target: .jetstream(settings), batchSize: batchSize ?? 500)
+                self.init(
+                    name: name ?? "jetstream", target: .jetstream(settings), batchSize: batchSize ?? 500,
+                    confirm: confirm ?? .stored)
             } else {
                 var settings = KafkaSettings(bootstrapServers: String(hosts.dropFirst("kafka://".count)))
                 if let value = options.removeValue(forKey: "topic") { settings.topic = value }
                 settings.properties = options
-                self.init(name: name ?? "kafka", target: .kafka(settings), batchSize: batchSize ?? 500)
+                self.init(
+                    name: name ?? "kafka", target: .kafka(settings), batchSize: batchSize ?? 500,
+                    confirm: confirm ?? .stored)
             }
         } else {
             throw invalid("'\(spec)' is not a sink: give nats://…, kafka://…, http://… or a JSON sink object")

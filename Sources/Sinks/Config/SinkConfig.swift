@@ -12,11 +12,23 @@ public struct SinkConfig: Sendable, Hashable, Codable {
     /// Events read from the store and sent per round; also the bound on
     /// messages in flight (published, not yet acknowledged).
     public var batchSize: Int
+    /// What the pipeline confirms to Postgres while this sink is behind.
+    public var confirm: Confirm
 
-    public init(name: String, target: SinkTargetSettings, batchSize: Int = 500) {
+    /// When a change counts as safe enough for Postgres to forget it.
+    public enum Confirm: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Once it is durable in the local store (the pipeline's default).
+        case stored
+        /// Once this sink's target has acknowledged it too, so losing the
+        /// local disk loses nothing Postgres would not send again.
+        case delivered
+    }
+
+    public init(name: String, target: SinkTargetSettings, batchSize: Int = 500, confirm: Confirm = .stored) {
         self.name = name
         self.target = target
         self.batchSize = batchSize
+        self.confirm = confirm
     }
 
     /// `jetstream`, `kafka` or `webhook`.
@@ -40,14 +52,28 @@ public struct SinkConfig: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, type
+        case name, type, confirm
         case batchSize = "batch_size"
+    }
+
+    /// The fields of a sink object common to every type.
+    public static let commonFields: Set<String> = ["name", "type", "batch_size", "confirm"]
+
+    /// The fields a sink object of `type` may have; nil for an unknown type.
+    public static func fields(type: String) -> Set<String>? {
+        switch type {
+        case "jetstream": commonFields.union(JetStreamSettings.CodingKeys.allCases.map(\.rawValue))
+        case "kafka": commonFields.union(KafkaSettings.CodingKeys.allCases.map(\.rawValue))
+        case "webhook": commonFields.union(WebhookSettings.CodingKeys.allCases.map(\.rawValue))
+        default: nil
+        }
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? 500
+        confirm = try container.decodeIfPresent(Confirm.self, forKey: .confirm) ?? .stored
         switch try container.decode(String.self, forKey: .type) {
         case "jetstream": target = .jetstream(try JetStreamSettings(from: decoder))
         case "kafka": target = .kafka(try KafkaSettings(from: decoder))
@@ -64,6 +90,7 @@ public struct SinkConfig: Sendable, Hashable, Codable {
         try container.encode(name, forKey: .name)
         try container.encode(type, forKey: .type)
         try container.encode(batchSize, forKey: .batchSize)
+        try container.encode(confirm, forKey: .confirm)
         switch target {
         case .jetstream(let settings): try settings.encode(to: encoder)
         case .kafka(let settings): try settings.encode(to: encoder)

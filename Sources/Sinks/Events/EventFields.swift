@@ -126,12 +126,19 @@ struct JSONScanner {
         var scalars = String.UnicodeScalarView()
         var start = index
         var pendingHigh: UInt32?
+        var escaped = false
         func flush(_ end: Int) {
             scalars.append(contentsOf: String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars)
         }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 0x22 {
+                // Names without escapes (nearly all) skip the scalar view: building
+                // a String from one was the forwarder's largest cost per event.
+                if !escaped {
+                    index += 1
+                    return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+                }
                 flush(index)
                 index += 1
                 return String(scalars)
@@ -141,6 +148,7 @@ struct JSONScanner {
                 continue
             }
             flush(index)
+            escaped = true
             guard index + 1 < bytes.count else { break }
             let escape = bytes[index + 1]
             index += 2

@@ -1,12 +1,15 @@
 // Follows a pipeline's event store and forwards its events to one target, in
 // store order, on a thread of its own (every target call blocks: sockets,
-// librdkafka flushes, libnats acknowledgements). One batch is in flight at a
-// time and is acknowledged whole before the position moves; the position is
-// saved in the sink's own file. After any failure the target is reopened and
+// librdkafka flushes, libnats acknowledgements). A pipelined target
+// (`PipelinedSinkTarget`) has up to two batches in flight, the next sent
+// while the previous is acknowledged; others one. The position moves only
+// over batches acknowledged whole, oldest first, and is saved in the sink's
+// own file. After any failure the target is reopened and
 // read back, so what it already holds is neither skipped nor sent twice.
 
 import EventStore
 import Foundation
+import PostgresWire
 
 /// Forwards one pipeline's events to one sink.
 public final class SinkForwarder: @unchecked Sendable {
@@ -26,6 +29,20 @@ public final class SinkForwarder: @unchecked Sendable {
 
     private enum Stop { case graceful, abrupt }
 
+    /// Batches sent to a pipelined target and not yet acknowledged, oldest first.
+    private struct Window {
+        struct Batch {
+            let first: (sequence: Int64, commitLSN: LSN)
+            let last: SinkEvent
+            let count: Int
+            let began: ContinuousClock.Instant
+        }
+        /// The last sequence sent.
+        var sentThrough: Int64
+        var batches: [Batch] = []
+        static let depth = 2
+    }
+
     /// Touched only by the forwarding thread.
     private nonisolated(unsafe) var consumers: EventStoreConsumers?
 
@@ -36,6 +53,8 @@ public final class SinkForwarder: @unchecked Sendable {
     private var started = false
     private var finished = false
     private var current: SinkStatus
+    /// The first event after the delivered position, once read (for `confirmBound`).
+    private var nextUndelivered: (sequence: Int64, commitLSN: LSN)?
 
     /// - Parameters:
     ///   - positionPath: the sink's position file, beside the store (`SinkForwarder.positionPath`).
@@ -87,6 +106,15 @@ public final class SinkForwarder: @unchecked Sendable {
         return current
     }
 
+    /// How far the pipeline may confirm to Postgres on this sink's account
+    /// (`confirm: delivered`).
+    public var confirmBound: ConfirmBound {
+        condition.lock()
+        defer { condition.unlock() }
+        return ConfirmBound(
+            delivered: current.deliveredSequence, deliveredID: current.deliveredEventID, next: nextUndelivered)
+    }
+
     /// Waits until every event up to `sequence` is delivered, the sink is
     /// parked or stopped, or `timeout` seconds passed; true when delivered.
     public func waitUntilDelivered(_ sequence: Int64, timeout: Double) -> Bool {
@@ -115,6 +143,14 @@ public final class SinkForwarder: @unchecked Sendable {
     /// saved, and closes the target; returns when the thread has ended.
     public func stop() { stop(.graceful) }
 
+    /// Asks for a graceful stop without waiting for it.
+    public func requestStop() {
+        condition.lock()
+        if stopRequest == nil { stopRequest = .graceful }
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Stops like a crash: the batch in flight may or may not have reached the
     /// target, and its position is not saved (for tests of the resume).
     func crash() { stop(.abrupt) }
@@ -134,6 +170,7 @@ public final class SinkForwarder: @unchecked Sendable {
         var reader: EventStoreReader?
         var backoff = Backoff()
         var position = SinkPosition.start
+        var window = Window(sentThrough: 0)
         do throws(SinkError) {
             do {
                 position = try positionFile.load() ?? .start
@@ -146,7 +183,15 @@ public final class SinkForwarder: @unchecked Sendable {
                 $0.deliveredEventID = position.eventID
             }
             while true {
-                if stopping != nil { break }
+                if stopping != nil {
+                    if stopping == .graceful, let pipelined = target as? any PipelinedSinkTarget {
+                        // What is in flight is acknowledged and saved before the target closes.
+                        while !window.batches.isEmpty,
+                            (try? acknowledgeOldest(of: &window, on: pipelined, position: &position)) != nil
+                        {}
+                    }
+                    break
+                }
                 do throws(SinkError) {
                     if reader == nil { reader = try openStore() }
                     guard let store = reader else {
@@ -167,6 +212,7 @@ public final class SinkForwarder: @unchecked Sendable {
                             try positionFile.save(position)
                         }
                         live = fresh
+                        window = Window(sentThrough: position.sequence)
                         holdRetention(at: position.sequence)
                         update {
                             $0.state = .running
@@ -174,7 +220,13 @@ public final class SinkForwarder: @unchecked Sendable {
                             $0.deliveredEventID = position.eventID
                         }
                     }
-                    if try !forwardBatch(from: store, to: live, position: &position) {
+                    let progressed =
+                        if let pipelined = live as? any PipelinedSinkTarget {
+                            try forwardPipelined(from: store, to: pipelined, position: &position, window: &window)
+                        } else {
+                            try forwardBatch(from: store, to: live, position: &position)
+                        }
+                    if !progressed {
                         waitForWork(after: position.sequence)
                     }
                     backoff.reset()
@@ -188,7 +240,10 @@ public final class SinkForwarder: @unchecked Sendable {
                         reader = nil
                     }
                     guard error.retryable else { throw error }
-                    update { $0.state = .retrying }
+                    update {
+                        $0.state = .retrying
+                        $0.retries += 1
+                    }
                     pause(seconds: backoff.next())
                 }
             }
@@ -234,6 +289,9 @@ public final class SinkForwarder: @unchecked Sendable {
             try positionFile.save(position)
             return true
         }
+        condition.lock()
+        nextUndelivered = (first.sequence, first.commitLSN)
+        condition.unlock()
         var events: [SinkEvent] = []
         events.reserveCapacity(stored.count)
         for event in stored { events.append(try SinkEvent(event)) }
@@ -254,6 +312,79 @@ public final class SinkForwarder: @unchecked Sendable {
             $0.deliverySeconds.observe(seconds)
         }
         return true
+    }
+
+    /// Sends the next batch while fewer than `Window.depth` are in flight,
+    /// else waits for the oldest one; false when there was nothing to do.
+    private func forwardPipelined(
+        from store: EventStoreReader, to target: any PipelinedSinkTarget, position: inout SinkPosition,
+        window: inout Window
+    ) throws(SinkError) -> Bool {
+        if window.batches.count < Window.depth {
+            let last = try storeCall { () throws(EventStoreError) in try store.lastSequence() }
+            update { $0.storeSequence = last }
+            if last > window.sentThrough {
+                let began = ContinuousClock.now
+                let stored = try storeCall { () throws(EventStoreError) in
+                    try store.events(after: window.sentThrough, limit: config.batchSize)
+                }
+                if let first = stored.first, first.sequence == window.sentThrough + 1 {
+                    if window.batches.isEmpty {
+                        condition.lock()
+                        nextUndelivered = (first.sequence, first.commitLSN)
+                        condition.unlock()
+                    }
+                    var events: [SinkEvent] = []
+                    events.reserveCapacity(stored.count)
+                    for event in stored { events.append(try SinkEvent(event)) }
+                    try target.send(events)
+                    window.sentThrough = events[events.count - 1].sequence
+                    window.batches.append(
+                        .init(
+                            first: (first.sequence, first.commitLSN), last: events[events.count - 1],
+                            count: events.count, began: began))
+                    return true
+                }
+                // Retention deleted events this sink had not sent: once
+                // nothing is in flight, the one-batch path says so and skips them.
+                if window.batches.isEmpty {
+                    let progressed = try forwardBatch(from: store, to: target, position: &position)
+                    window.sentThrough = position.sequence
+                    return progressed
+                }
+            }
+        }
+        guard !window.batches.isEmpty else { return false }
+        try acknowledgeOldest(of: &window, on: target, position: &position)
+        return true
+    }
+
+    /// Waits for the oldest batch in flight, then moves the position over it.
+    private func acknowledgeOldest(
+        of window: inout Window, on target: any PipelinedSinkTarget, position: inout SinkPosition
+    ) throws(SinkError) {
+        let batch = window.batches[0]
+        try target.waitAcknowledged(through: batch.last.sequence)
+        // A crash does not get to record what it delivered.
+        if stopping == .abrupt { throw SinkError(.connection, "stopped abruptly") }
+        window.batches.removeFirst()
+        if let next = window.batches.first {
+            condition.lock()
+            nextUndelivered = next.first
+            condition.unlock()
+        }
+        position = SinkPosition(sequence: batch.last.sequence, eventID: batch.last.id)
+        try positionFile.save(position)
+        holdRetention(at: batch.last.sequence)
+        let elapsed = ContinuousClock.now - batch.began
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        update {
+            $0.state = .running
+            $0.deliveredSequence = batch.last.sequence
+            $0.deliveredEventID = batch.last.id
+            $0.deliveredTotal += Int64(batch.count)
+            $0.deliverySeconds.observe(seconds)
+        }
     }
 
     /// Acknowledges `sequence` as the sink's named consumer, so retention

@@ -31,6 +31,8 @@ public struct SinkStatus: Sendable, Hashable {
     public var deliveredTotal: Int64 = 0
     /// Events that retention deleted before the sink delivered them.
     public var lostEvents: Int64 = 0
+    /// Reconnects after a failure (`popsink_sink_retries_total`).
+    public var retries: Int64 = 0
     /// Failures by kind (`popsink_sink_errors_total{kind}`).
     public var errors: [SinkError.Kind: Int64] = [:]
     public var lastError: String?

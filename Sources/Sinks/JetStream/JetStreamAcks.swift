@@ -2,6 +2,7 @@
 // them (the AckHandler of `jsOptions.PublishAsync`).
 
 import CNATS
+import Foundation
 import Synchronization
 
 final class JetStreamAcks: Sendable {
@@ -13,8 +14,26 @@ final class JetStreamAcks: Sendable {
     }
 
     let tally = Mutex(Tally())
+    /// Signalled on every acknowledgement or failure, for a pipelined wait.
+    private let arrived = NSCondition()
 
     func reset() { tally.withLock { $0 = Tally() } }
+
+    /// Waits until `done` holds for the tally, or `deadline`; returns the tally then.
+    func wait(until deadline: Date, for done: (Tally) -> Bool) -> Tally {
+        arrived.lock()
+        defer { arrived.unlock() }
+        while true {
+            let now = tally.withLock { $0 }
+            if done(now) || !arrived.wait(until: deadline) { return tally.withLock { $0 } }
+        }
+    }
+
+    private func signal() {
+        arrived.lock()
+        arrived.broadcast()
+        arrived.unlock()
+    }
 
     /// The C callback: `closure` is the `JetStreamAcks` the context was made with.
     static let handler: jsPubAckHandler = { _, message, ack, failure, closure in
@@ -34,6 +53,7 @@ final class JetStreamAcks: Sendable {
             let code = failure.pointee.ErrCode.rawValue
             acks.tally.withLock { $0.failures.append("\(status) (JetStream error \(code)) \(text)") }
         }
+        acks.signal()
         natsMsg_Destroy(message)
     }
 }

@@ -5,15 +5,19 @@
 // (`Nats-Expected-Last-Sequence`): if one is lost, the ones after it are
 // refused rather than stored out of order, and the batch is resent from what
 // reading the stream back shows. The duplicate window stays as a second guard.
+// Pipelined, a batch is published while the previous one is acknowledged:
+// an acknowledged stream sequence then proves every message before it is
+// stored too, since each one expected its predecessor.
 
 import CNATS
 import EventStore
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-final class JetStreamTarget: SinkTarget {
+final class JetStreamTarget: PipelinedSinkTarget {
     private let settings: JetStreamSettings
     private let pipelineID: String
     private let maxInFlight: Int
@@ -22,6 +26,10 @@ final class JetStreamTarget: SinkTarget {
     private var context: OpaquePointer?
     /// The stream's last sequence: every message of ours is expected right after it.
     private var streamSequence: UInt64 = 0
+    /// The stream sequence the last message sent will have (pipelined sends).
+    private var sentSequence: UInt64 = 0
+    /// Each batch in flight: its last store sequence and the stream sequence that acknowledges it.
+    private var batchEnds: [(store: Int64, stream: UInt64)] = []
     /// Subjects by table: expanding the template per event cost more than publishing it.
     private var subjects: [String: String] = [:]
 
@@ -57,7 +65,8 @@ final class JetStreamTarget: SinkTarget {
         var jsOptions = jsOptions()
         jsOptions_Init(&jsOptions)
         jsOptions.Wait = waitMilliseconds
-        jsOptions.PublishAsync.MaxPending = Int64(maxInFlight)
+        // Two batches in flight when pipelined.
+        jsOptions.PublishAsync.MaxPending = Int64(2 * maxInFlight)
         jsOptions.PublishAsync.AckHandler = JetStreamAcks.handler
         jsOptions.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(acks).toOpaque()
         try check(
@@ -139,6 +148,9 @@ final class JetStreamTarget: SinkTarget {
         let state = info.pointee.State
         jsStreamInfo_Destroy(info)
         streamSequence = state.LastSeq
+        sentSequence = state.LastSeq
+        batchEnds = []
+        acks.reset()
         // An empty stream holds nothing of ours: everything the store has goes.
         if state.LastSeq == 0 { return 0 }
         var message: OpaquePointer?
@@ -170,6 +182,32 @@ final class JetStreamTarget: SinkTarget {
 
     func deliver(_ events: [SinkEvent]) throws(SinkError) {
         acks.reset()
+        try publish(events, after: streamSequence)
+        var waitOptions = jsPubOptions()
+        jsPubOptions_Init(&waitOptions)
+        waitOptions.MaxWait = waitMilliseconds
+        let completed = js_PublishAsyncComplete(context, &waitOptions)
+        let tally = acks.tally.withLock { $0 }
+        if let failure = tally.failures.first {
+            throw SinkError(
+                .rejected, "JetStream refused \(tally.failures.count) of \(events.count) messages, first: \(failure)")
+        }
+        guard completed == NATS_OK, tally.acknowledged == events.count else {
+            throw SinkError(
+                completed == NATS_TIMEOUT ? .timeout : .connection,
+                "\(tally.acknowledged) of \(events.count) messages acknowledged within \(settings.ackTimeoutSeconds) s: \(Self.text(completed))"
+            )
+        }
+        if tally.duplicates > 0 {
+            throw SinkError(
+                .rejected, "the stream already held \(tally.duplicates) of the events sent: reading it back again")
+        }
+        streamSequence = tally.highestSequence
+        sentSequence = streamSequence
+    }
+
+    /// Publishes `events` asynchronously, the first expecting the stream to end at `expectedLast`.
+    private func publish(_ events: [SinkEvent], after expectedLast: UInt64) throws(SinkError) {
         for (index, event) in events.enumerated() {
             var message: OpaquePointer?
             let table = event.qualifiedTable
@@ -196,7 +234,7 @@ final class JetStreamTarget: SinkTarget {
             var options = jsPubOptions()
             jsPubOptions_Init(&options)
             // Sequence 0 cannot be expected: the first message into an empty stream goes without.
-            options.ExpectLastSeq = streamSequence + UInt64(index)
+            options.ExpectLastSeq = expectedLast + UInt64(index)
             let published = id.withCString { idText in
                 options.MsgId = idText
                 return js_PublishMsgAsync(context, &message, &options)
@@ -207,26 +245,37 @@ final class JetStreamTarget: SinkTarget {
                     .connection, "publishing event \(id) to \(subject): \(Self.text(published)) \(Self.lastError())")
             }
         }
-        var waitOptions = jsPubOptions()
-        jsPubOptions_Init(&waitOptions)
-        waitOptions.MaxWait = waitMilliseconds
-        let completed = js_PublishAsyncComplete(context, &waitOptions)
-        let tally = acks.tally.withLock { $0 }
-        if let failure = tally.failures.first {
-            throw SinkError(
-                .rejected, "JetStream refused \(tally.failures.count) of \(events.count) messages, first: \(failure)")
+    }
+
+    func send(_ events: [SinkEvent]) throws(SinkError) {
+        guard let last = events.last else { return }
+        try publish(events, after: sentSequence)
+        sentSequence += UInt64(events.count)
+        batchEnds.append((last.sequence, sentSequence))
+    }
+
+    func waitAcknowledged(through sequence: Int64) throws(SinkError) {
+        guard let end = batchEnds.first(where: { $0.store == sequence }) else {
+            throw SinkError(.connection, "no batch ending at \(sequence) is in flight")
         }
-        guard completed == NATS_OK, tally.acknowledged == events.count else {
-            throw SinkError(
-                completed == NATS_TIMEOUT ? .timeout : .connection,
-                "\(tally.acknowledged) of \(events.count) messages acknowledged within \(settings.ackTimeoutSeconds) s: \(Self.text(completed))"
-            )
+        let tally = acks.wait(until: Date(timeIntervalSinceNow: settings.ackTimeoutSeconds)) {
+            !$0.failures.isEmpty || $0.duplicates > 0 || $0.highestSequence >= end.stream
+        }
+        if let failure = tally.failures.first {
+            throw SinkError(.rejected, "JetStream refused \(tally.failures.count) messages, first: \(failure)")
         }
         if tally.duplicates > 0 {
             throw SinkError(
                 .rejected, "the stream already held \(tally.duplicates) of the events sent: reading it back again")
         }
-        streamSequence = tally.highestSequence
+        guard tally.highestSequence >= end.stream else {
+            throw SinkError(
+                .timeout,
+                "the stream acknowledged up to sequence \(tally.highestSequence), not \(end.stream), within \(settings.ackTimeoutSeconds) s"
+            )
+        }
+        batchEnds.removeAll { $0.store <= sequence }
+        streamSequence = end.stream
     }
 
     func close(abrupt: Bool) {

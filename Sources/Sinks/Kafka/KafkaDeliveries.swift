@@ -9,6 +9,8 @@ final class KafkaDeliveries: Sendable {
     struct Tally {
         var delivered = 0
         var failures: [String] = []
+        /// Store sequences produced and not yet reported (each message's opaque).
+        var pending: Set<Int64> = []
     }
 
     let tally = Mutex(Tally())
@@ -22,6 +24,8 @@ final class KafkaDeliveries: Sendable {
             guard let message, let opaque else { return }
             let deliveries = Unmanaged<KafkaDeliveries>.fromOpaque(opaque).takeUnretainedValue()
             let error = message.pointee.err
+            let sequence = Int64(Int(bitPattern: message.pointee._private))
+            deliveries.tally.withLock { _ = $0.pending.remove(sequence) }
             if error == RD_KAFKA_RESP_ERR_NO_ERROR {
                 deliveries.tally.withLock { $0.delivered += 1 }
             } else {

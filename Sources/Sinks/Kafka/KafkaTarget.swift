@@ -11,7 +11,7 @@
 import CRdKafka
 import EventStore
 
-final class KafkaTarget: SinkTarget {
+final class KafkaTarget: PipelinedSinkTarget {
     private struct TopicPartition: Hashable {
         let topic: String
         let partition: Int32
@@ -27,6 +27,8 @@ final class KafkaTarget: SinkTarget {
     private var topicNames: [String: String] = [:]
     /// Per partition, the highest store sequence it holds (0: none), read back once per connection.
     private var held: [TopicPartition: Int64] = [:]
+    /// Each batch in flight (pipelined sends): its last store sequence and the last sequence it put in each partition.
+    private var inFlight: [(store: Int64, sent: [TopicPartition: Int64])] = []
     private var store: EventStoreReader?
 
     init(settings: KafkaSettings, pipelineID: String) {
@@ -86,12 +88,35 @@ final class KafkaTarget: SinkTarget {
     func resume(saved: SinkPosition, store: EventStoreReader) throws(SinkError) -> Int64 {
         self.store = store
         held = [:]
+        inFlight = []
+        deliveries.reset()
         return saved.sequence
     }
 
     func deliver(_ events: [SinkEvent]) throws(SinkError) {
         guard let producer else { throw SinkError(.connection, "the Kafka producer is closed") }
         deliveries.reset()
+        let (sent, produced) = try produceAll(events, producer: producer)
+        let flushed = rd_kafka_flush(producer, timeoutMilliseconds)
+        let tally = deliveries.tally.withLock { $0 }
+        if let failure = tally.failures.first {
+            throw SinkError(
+                .rejected, "Kafka did not take \(tally.failures.count) of \(produced) messages, first: \(failure)")
+        }
+        guard flushed == RD_KAFKA_RESP_ERR_NO_ERROR, tally.delivered == produced else {
+            throw SinkError(
+                .timeout,
+                "\(tally.delivered) of \(produced) messages delivered within \(settings.deliveryTimeoutSeconds) s: \(String(cString: rd_kafka_err2str(flushed)))"
+            )
+        }
+        held.merge(sent) { $1 }
+    }
+
+    /// Produces every event the partition does not hold yet; returns the last
+    /// sequence put in each partition and how many messages were produced.
+    private func produceAll(_ events: [SinkEvent], producer: OpaquePointer) throws(SinkError) -> (
+        [TopicPartition: Int64], Int
+    ) {
         var sent: [TopicPartition: Int64] = [:]
         var produced = 0
         for event in events {
@@ -107,23 +132,40 @@ final class KafkaTarget: SinkTarget {
             let partition = KafkaPartition.murmur2(event.orderingKey, partitions: topic.partitions)
             let place = TopicPartition(topic: name, partition: partition)
             if event.sequence <= (try heldSequence(place, topic: topic.handle)) { continue }
+            deliveries.tally.withLock { _ = $0.pending.insert(event.sequence) }
             try produce(event, topic: topic.handle, partition: partition, producer: producer)
             sent[place] = event.sequence
             produced += 1
         }
-        let flushed = rd_kafka_flush(producer, timeoutMilliseconds)
-        let tally = deliveries.tally.withLock { $0 }
-        if let failure = tally.failures.first {
-            throw SinkError(
-                .rejected, "Kafka did not take \(tally.failures.count) of \(produced) messages, first: \(failure)")
+        return (sent, produced)
+    }
+
+    func send(_ events: [SinkEvent]) throws(SinkError) {
+        guard let producer else { throw SinkError(.connection, "the Kafka producer is closed") }
+        guard let last = events.last else { return }
+        let (sent, _) = try produceAll(events, producer: producer)
+        inFlight.append((last.sequence, sent))
+    }
+
+    func waitAcknowledged(through sequence: Int64) throws(SinkError) {
+        guard let producer else { throw SinkError(.connection, "the Kafka producer is closed") }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeoutMilliseconds))
+        while true {
+            let tally = deliveries.tally.withLock { $0 }
+            if let failure = tally.failures.first {
+                throw SinkError(.rejected, "Kafka did not take \(tally.failures.count) messages, first: \(failure)")
+            }
+            if !tally.pending.contains(where: { $0 <= sequence }) { break }
+            guard ContinuousClock.now < deadline else {
+                throw SinkError(
+                    .timeout,
+                    "\(tally.pending.count) messages not delivered within \(settings.deliveryTimeoutSeconds) s")
+            }
+            // Serves delivery reports on this thread (the callback above).
+            rd_kafka_poll(producer, 10)
         }
-        guard flushed == RD_KAFKA_RESP_ERR_NO_ERROR, tally.delivered == produced else {
-            throw SinkError(
-                .timeout,
-                "\(tally.delivered) of \(produced) messages delivered within \(settings.deliveryTimeoutSeconds) s: \(String(cString: rd_kafka_err2str(flushed)))"
-            )
-        }
-        held.merge(sent) { $1 }
+        for batch in inFlight where batch.store <= sequence { held.merge(batch.sent) { $1 } }
+        inFlight.removeAll { $0.store <= sequence }
     }
 
     private func produce(_ event: SinkEvent, topic: OpaquePointer, partition: Int32, producer: OpaquePointer)
@@ -153,6 +195,11 @@ final class KafkaTarget: SinkTarget {
                     values[3].u.i = RD_KAFKA_MSG_F_COPY
                     values[4].vtype = RD_KAFKA_VTYPE_HEADERS
                     values[4].u.headers = headers
+                    // The delivery report names the event by its sequence.
+                    var opaque = rd_kafka_vu_t()
+                    opaque.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    opaque.u.ptr = UnsafeMutableRawPointer(bitPattern: Int(event.sequence))
+                    values.append(opaque)
                     if event.key != nil {
                         var keyValue = rd_kafka_vu_t()
                         keyValue.vtype = RD_KAFKA_VTYPE_KEY

@@ -1,7 +1,8 @@
 // A small HTTP/1.1 client for the webhook sink: one POST per connection
 // (`Connection: close`) over a POSIX socket, non-blocking with poll(2) so
-// that connect, send and receive all share one deadline. Plain http only;
-// redirects are answers like any other, never followed.
+// that connect, send and receive all share one deadline; https through
+// `TLSSession` on the same socket. Redirects are answers like any other,
+// never followed.
 
 #if canImport(Glibc)
     import Glibc
@@ -16,21 +17,27 @@ enum HTTPClient {
     /// The largest response head read before giving up on a receiver.
     static let maxHeadBytes = 16 * 1024
 
+    /// - Parameter caFile: for https, the CA certificates to trust instead of the system's.
     static func post(
-        _ url: HTTPURL, headers: [(String, String)], body: [UInt8], timeout: Double
+        _ url: HTTPURL, headers: [(String, String)], body: [UInt8], timeout: Double, caFile: String? = nil
     ) throws(SinkError) -> Response {
         let deadline = Deadline(seconds: timeout)
         let socket = try connect(url, deadline: deadline)
         defer { close(socket) }
+        var tls: TLSSession?
+        if url.secure {
+            tls = try TLSSession(socket: socket, host: url.host, caFile: caFile)
+            try tls!.handshake(deadline: deadline)
+        }
         var head = "POST \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
         head += "Content-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
-        try send(socket, Array(head.utf8) + body, deadline: deadline)
-        return try receive(socket, deadline: deadline)
+        try send(socket, tls, Array(head.utf8) + body, deadline: deadline)
+        return try receive(socket, tls, deadline: deadline)
     }
 
-    private struct Deadline {
+    struct Deadline {
         let end: timespec
 
         init(seconds: Double) {
@@ -55,7 +62,7 @@ enum HTTPClient {
         return SinkError(kind, "\(action) \(url.hostHeader): \(String(cString: strerror(code)))")
     }
 
-    private static func wait(_ socket: Int32, for events: Int16, deadline: Deadline, _ action: String) throws(SinkError)
+    static func wait(_ socket: Int32, for events: Int16, deadline: Deadline, _ action: String) throws(SinkError)
     {
         while true {
             var entry = pollfd(fd: socket, events: events, revents: 0)
@@ -114,9 +121,20 @@ enum HTTPClient {
         throw lastError
     }
 
-    private static func send(_ socket: Int32, _ bytes: [UInt8], deadline: Deadline) throws(SinkError) {
+    private static func send(_ socket: Int32, _ tls: TLSSession?, _ bytes: [UInt8], deadline: Deadline)
+        throws(SinkError)
+    {
         var offset = 0
         while offset < bytes.count {
+            if let tls {
+                let written = bytes.withUnsafeBytes { all in
+                    Result { () throws(SinkError) -> Int in
+                        try tls.write(UnsafeRawBufferPointer(rebasing: all[offset...]), deadline: deadline)
+                    }
+                }
+                offset += try written.get()
+                continue
+            }
             let sent = bytes.withUnsafeBytes {
                 Glibc.send(socket, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
             }
@@ -133,7 +151,7 @@ enum HTTPClient {
     }
 
     /// Reads the status line and headers, then the body as far as its length says (discarded).
-    private static func receive(_ socket: Int32, deadline: Deadline) throws(SinkError) -> Response {
+    private static func receive(_ socket: Int32, _ tls: TLSSession?, deadline: Deadline) throws(SinkError) -> Response {
         var buffer = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         var response: Response?
@@ -148,7 +166,14 @@ enum HTTPClient {
                 // Enough for a status: a receiver that sends an endless body does not hold the sink.
                 if body > 64 * 1024 { return response }
             }
-            let count = recv(socket, &chunk, chunk.count, 0)
+            let count =
+                if let tls {
+                    try chunk.withUnsafeMutableBytes { buffer in
+                        Result { () throws(SinkError) -> Int in try tls.read(buffer, deadline: deadline) }
+                    }.get()
+                } else {
+                    recv(socket, &chunk, chunk.count, 0)
+                }
             if count == 0 {
                 if let response { return response }
                 throw SinkError(.connection, "the receiver closed the connection before answering")

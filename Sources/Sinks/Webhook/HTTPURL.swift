@@ -1,15 +1,24 @@
-// The parts of an `http://` URL the webhook client needs (RFC 3986 §3).
+// The parts of an `http://` or `https://` URL the webhook client needs (RFC 3986 §3).
 
-/// `http://host[:port]/path[?query]`.
+/// `http[s]://host[:port]/path[?query]`.
 struct HTTPURL: Sendable, Hashable {
+    /// https: TLS on the connection.
+    let secure: Bool
     let host: String
     let port: UInt16
     /// The path and query, starting with `/`.
     let target: String
 
     init?(_ text: String) {
-        guard text.hasPrefix("http://") else { return nil }
-        let rest = text.dropFirst("http://".count)
+        if text.hasPrefix("https://") {
+            secure = true
+        } else if text.hasPrefix("http://") {
+            secure = false
+        } else {
+            return nil
+        }
+        let rest = text.dropFirst(secure ? "https://".count : "http://".count)
+        let defaultPort: UInt16 = secure ? 443 : 80
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         guard !authority.isEmpty, !authority.contains("@") else { return nil }
@@ -20,7 +29,7 @@ struct HTTPURL: Sendable, Hashable {
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
             if after.isEmpty {
-                port = 80
+                port = defaultPort
             } else {
                 guard after.hasPrefix(":"), let number = UInt16(after.dropFirst()) else { return nil }
                 port = number
@@ -31,7 +40,7 @@ struct HTTPURL: Sendable, Hashable {
             port = number
         } else {
             host = String(authority)
-            port = 80
+            port = defaultPort
         }
         guard !host.isEmpty else { return nil }
         target = path
@@ -40,6 +49,6 @@ struct HTTPURL: Sendable, Hashable {
     /// The `Host` header's value.
     var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == (secure ? 443 : 80) ? name : "\(name):\(port)"
     }
 }

@@ -19,7 +19,7 @@ final class WebhookTarget: SinkTarget {
     init(settings: WebhookSettings, sinkName: String, pipelineID: String) throws(SinkError) {
         guard let url = HTTPURL(settings.url) else {
             throw SinkError(
-                .configuration, "the webhook URL \(settings.url) is not an http://host[:port]/path URL",
+                .configuration, "the webhook URL \(settings.url) is not an http[s]://host[:port]/path URL",
                 retryable: false)
         }
         self.settings = settings
@@ -52,7 +52,8 @@ final class WebhookTarget: SinkTarget {
             ("Popsink-First-Event-Id", first.id.description),
             ("Popsink-Last-Event-Id", last.id.description),
         ]
-        let response = try HTTPClient.post(url, headers: headers, body: body, timeout: settings.timeoutSeconds)
+        let response = try HTTPClient.post(
+            url, headers: headers, body: body, timeout: settings.timeoutSeconds, caFile: settings.caFile)
         switch response.status {
         case 200..<300:
             return

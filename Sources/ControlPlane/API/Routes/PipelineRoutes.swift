@@ -10,7 +10,7 @@ import PostgresReplication
 
 struct PipelineRoutes: Sendable {
     static let fields: Set<String> = [
-        "id", "source_id", "publication", "slot_name", "filters", "snapshot", "desired_state",
+        "id", "source_id", "publication", "slot_name", "filters", "snapshot", "sinks", "retention", "desired_state",
     ]
 
     let context: APIContext
@@ -47,12 +47,17 @@ struct PipelineRoutes: Sendable {
                     case .stop: try await registry.stop(id)
                     case .restart: try await registry.restart(id)
                     }
-                return Respond.json(Representation.status(status, record: try await context.pipeline(id)))
+                return Respond.json(
+                    Representation.status(status, record: try await context.pipeline(id), sinks: registry.sinkStatuses(id)))
             }
         case .pipelineStatus(let id):
             return try await Respond.only("GET", request) {
                 let record = try await context.pipeline(id)
-                return Respond.json(Representation.status(registry.status(id), record: record))
+                let followers = await StoreFollowers.read(
+                    storePath: context.dataDirectory.eventStorePath(pipelineID: id), sinks: record.sinks)
+                return Respond.json(
+                    Representation.status(
+                        registry.status(id), record: record, sinks: registry.sinkStatuses(id), followers: followers))
             }
         default:
             guard case .pipelineFilters(let id) = route else { throw Problem.notFound("no route for \(request.path)") }
@@ -82,10 +87,13 @@ struct PipelineRoutes: Sendable {
         if let desired, PipelineRecord.DesiredState(rawValue: desired) == nil {
             input.fail("desired_state", "must be running or stopped")
         }
+        // Secrets are write-only: a sink sent back without them keeps the stored ones.
+        let stored = try await context.store.pipeline(id: id)?.sinks ?? []
         let spec = PipelineSpec(
             sourceID: sourceID ?? "", publication: input.string("publication"), slotName: slot,
             filters: input.filters("filters"),
             snapshot: input.snapshotSettings("snapshot"),
+            sinks: input.sinks("sinks", previous: stored), retention: input.retention("retention"),
             desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
         if let sourceID, try await context.store.source(id: sourceID) == nil {
             input.fail("source_id", "names no source")

@@ -21,7 +21,21 @@ struct SystemRoutes: Sendable {
         for record in (try? await context.store.pipelines()) ?? [] {
             let path = context.dataDirectory.eventStorePath(pipelineID: record.id)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
-            samples.append(PipelineSample(id: record.id, status: context.registry.status(record.id), storeBytes: bytes))
+            let followers = await StoreFollowers.read(storePath: path, sinks: record.sinks)
+            let sinks = followers.sinkStatuses(record.sinks, live: context.registry.sinkStatuses(record.id)).map {
+                SinkSample(
+                    name: $0.name, type: $0.type, state: $0.state.rawValue, deliveredTotal: $0.deliveredTotal,
+                    deliveredSequence: $0.deliveredSequence, lag: $0.backlogEvents, retries: $0.retries,
+                    errors: Dictionary(uniqueKeysWithValues: $0.errors.map { ($0.key.rawValue, $0.value) }),
+                    lostEvents: $0.lostEvents)
+            }
+            let consumers = followers.consumers.map {
+                ConsumerSample(name: $0.name, lag: $0.lag(lastSequence: followers.lastSequence), lost: $0.hasLostEvents)
+            }
+            samples.append(
+                PipelineSample(
+                    id: record.id, status: context.registry.status(record.id), storeBytes: bytes, sinks: sinks,
+                    consumers: consumers))
         }
         return .json(context.metrics.render(pipelines: samples), contentType: PopsinkMetrics.contentType)
     }
