@@ -42,7 +42,8 @@ enum FollowerFamilies {
         func labels(_ pipeline: String, _ pairs: [(String, String)]) -> [(String, String)] {
             [("pipeline", pipeline)] + pairs
         }
-        family(delivered, sinks.map { (labels($0.pipeline, [("sink", $0.sink.name)]), $0.sink.deliveredTotal) }, &buffer)
+        family(
+            delivered, sinks.map { (labels($0.pipeline, [("sink", $0.sink.name)]), $0.sink.deliveredTotal) }, &buffer)
         family(
             deliveredSequence, sinks.map { (labels($0.pipeline, [("sink", $0.sink.name)]), $0.sink.deliveredSequence) },
             &buffer)

@@ -165,7 +165,8 @@ struct RunCommand: AsyncParsableCommand {
             retention: try retention())
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
-        let sinks = PipelineSinks(try sink.map { try SinkConfig(spec: $0) }, pipelineID: config.id, storePath: storePath)
+        let sinks = PipelineSinks(
+            try sink.map { try SinkConfig(spec: $0) }, pipelineID: config.id, storePath: storePath)
         if sinks.boundsConfirmation { config.confirmLimit = { sinks.confirmLimit(storeLast: $0) } }
         let pipeline = Pipeline(
             config: config,

@@ -4,10 +4,10 @@
 import CDC
 import Foundation
 import HTTPServer
+import Sinks
 import Testing
 
 @testable import ControlPlane
-import Sinks
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -135,7 +135,8 @@ import Sinks
             "source": try object(Representation.source(source)),
             "pipeline": try object(Representation.pipeline(record, state: .created)),
             "sinkStatus": try #require((followedStatus["sinks"] as? [[String: Any]])?.first),
-            "retention": try #require(try object(Representation.pipeline(record, state: .created))["retention"] as? [String: Any]),
+            "retention": try #require(
+                try object(Representation.pipeline(record, state: .created))["retention"] as? [String: Any]),
         ]
         for (variable, fields) in readers {
             let pattern = try Regex(#"\b\#(variable)\.([a-z_]+)\b"#)

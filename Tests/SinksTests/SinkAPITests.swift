@@ -27,7 +27,9 @@ extension SinkSuites {
                 try await service.call(
                     "PUT", "/v1/pipelines/invalid_sinks", json: extra.merging(["source_id": sourceID]) { a, _ in a })
             }
-            let hook: [String: Any] = ["name": "h", "type": "webhook", "url": "http://127.0.0.1:9/x", "secret": Self.secret]
+            let hook: [String: Any] = [
+                "name": "h", "type": "webhook", "url": "http://127.0.0.1:9/x", "secret": Self.secret,
+            ]
             let cases: [([String: Any], String)] = [
                 (["sinks": "x"], "sinks"),
                 (["sinks": [["name": "a", "type": "ftp"]]], "sinks[0].type"),
@@ -39,8 +41,23 @@ extension SinkSuites {
                 (["sinks": [hook.merging(["batch_size": "many"]) { _, b in b }]], "sinks[0].batch_size"),
                 (["sinks": [hook.merging(["confirm": "maybe"]) { _, b in b }]], "sinks[0].confirm"),
                 (["sinks": [hook.merging(["topic": "t"]) { _, b in b }]], "sinks[0].topic"),
-                (["sinks": [["name": "k", "type": "kafka", "bootstrap_servers": "127.0.0.1:9", "properties": ["acks": "1"]]]], "sinks[0]"),
-                (["sinks": [["name": "n", "type": "jetstream", "servers": ["nats://127.0.0.1:4222"], "replicas": 2]]], "sinks[0]"),
+                (
+                    [
+                        "sinks": [
+                            [
+                                "name": "k", "type": "kafka", "bootstrap_servers": "127.0.0.1:9",
+                                "properties": ["acks": "1"],
+                            ]
+                        ]
+                    ], "sinks[0]"
+                ),
+                (
+                    [
+                        "sinks": [
+                            ["name": "n", "type": "jetstream", "servers": ["nats://127.0.0.1:4222"], "replicas": 2]
+                        ]
+                    ], "sinks[0]"
+                ),
                 (["retention": ["max_bytes": 0]], "retention.max_bytes"),
                 (["retention": ["max_age_seconds": "1d"]], "retention.max_age_seconds"),
                 (["retention": ["max_bytes": 100, "hard_max_bytes": 10]], "retention"),
@@ -85,7 +102,10 @@ extension SinkSuites {
             let again = try await put(["sinks": echoed])
             #expect(again.status == 200, "\(again.raw)")
             #expect((again.object["sinks"] as? [[String: Any]])?.first?["has_secret"] as? Bool == true)
-            #expect((again.object["sinks"] as? [[String: Any]])?.last?["secret_properties"] as? [String] == ["sasl.password"])
+            #expect(
+                (again.object["sinks"] as? [[String: Any]])?.last?["secret_properties"] as? [String] == [
+                    "sasl.password"
+                ])
             let defaults = try await put([:])
             #expect((defaults.object["retention"] as? [String: Any])?["max_bytes"] as? Int == 10 << 30)
             #expect((defaults.object["sinks"] as? [Any])?.isEmpty == true)

@@ -9,7 +9,8 @@ import Testing
 
 @Suite struct SinkSecretsAtRestTests {
     @Test func sinkSecretsAreSealedOnDiskAndOpenInMemory() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sink-secrets-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sink-secrets-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let storePath = directory.appendingPathComponent("state.sqlite").path
@@ -18,12 +19,14 @@ import Testing
         let now = Timestamps.now()
         var record = PipelineRecord(id: "p", sourceID: "s", createdAt: now, updatedAt: now)
         record.sinks = [
-            SinkConfig(name: "hook", target: .webhook(WebhookSettings(url: "https://127.0.0.1:9/h", secret: hookSecret))),
+            SinkConfig(
+                name: "hook", target: .webhook(WebhookSettings(url: "https://127.0.0.1:9/h", secret: hookSecret))),
             SinkConfig(
                 name: "k",
                 target: .kafka(
                     KafkaSettings(
-                        bootstrapServers: "127.0.0.1:9", properties: ["sasl.password": saslPassword, "client.id": "c"]))),
+                        bootstrapServers: "127.0.0.1:9", properties: ["sasl.password": saslPassword, "client.id": "c"]))
+            ),
         ]
         do {
             let store = try SQLiteStateStore(path: storePath)

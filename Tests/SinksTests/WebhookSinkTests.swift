@@ -90,7 +90,7 @@ extension SinkSuites {
             sink.stop()
             #expect(sink.status.deliveredSequence == 0)
         }
-    
+
         @Test func anHTTPSReceiverTrustedThroughItsCAGetsEveryEventOnce() throws {
             let receiver = try HTTPSReceiver()
             defer { receiver.stop() }
@@ -99,7 +99,8 @@ extension SinkSuites {
             let config = SinkConfig(
                 name: "tls",
                 target: .webhook(
-                    WebhookSettings(url: receiver.url, secret: Self.secret, timeoutSeconds: 5, caFile: receiver.certificate)),
+                    WebhookSettings(
+                        url: receiver.url, secret: Self.secret, timeoutSeconds: 5, caFile: receiver.certificate)),
                 batchSize: 50)
             #expect(config.violations().isEmpty, "\(config.violations())")
             let sink = SinkForwarder(

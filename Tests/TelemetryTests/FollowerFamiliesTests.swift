@@ -38,7 +38,8 @@ import Testing
 
     @Test func aPipelineWithoutFollowersWritesNoFollowerFamily() throws {
         let text = try PrometheusText(
-            PopsinkMetrics().render(pipelines: [Fixtures.streaming(nowMicroseconds: Self.now)], nowMicroseconds: Self.now))
+            PopsinkMetrics().render(
+                pipelines: [Fixtures.streaming(nowMicroseconds: Self.now)], nowMicroseconds: Self.now))
         #expect(text.order.allSatisfy { !$0.hasPrefix("popsink_sink_") && !$0.hasPrefix("popsink_consumer_") })
     }
 }

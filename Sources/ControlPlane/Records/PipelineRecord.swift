@@ -27,7 +27,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public init(
         id: String, sourceID: String, publication: String = "popsink", slotName: String? = nil,
         filters: TableFilter = .all, snapshot: SnapshotSettings = SnapshotSettings(), sinks: [SinkConfig] = [],
-        retention: RetentionSettings = .default, desiredState: DesiredState = .stopped, createdAt: String, updatedAt: String
+        retention: RetentionSettings = .default, desiredState: DesiredState = .stopped, createdAt: String,
+        updatedAt: String
     ) {
         self.id = id
         self.sourceID = sourceID

@@ -44,7 +44,9 @@ extension SinkConfig {
                 return number
             }
             let confirm = try options.removeValue(forKey: "confirm").map { (value) throws(SinkError) -> Confirm in
-                guard let confirm = Confirm(rawValue: value) else { throw invalid("confirm=\(value): use stored or delivered") }
+                guard let confirm = Confirm(rawValue: value) else {
+                    throw invalid("confirm=\(value): use stored or delivered")
+                }
                 return confirm
             }
             if hosts.hasPrefix("nats://") {

@@ -62,8 +62,7 @@ enum HTTPClient {
         return SinkError(kind, "\(action) \(url.hostHeader): \(String(cString: strerror(code)))")
     }
 
-    static func wait(_ socket: Int32, for events: Int16, deadline: Deadline, _ action: String) throws(SinkError)
-    {
+    static func wait(_ socket: Int32, for events: Int16, deadline: Deadline, _ action: String) throws(SinkError) {
         while true {
             var entry = pollfd(fd: socket, events: events, revents: 0)
             let left = deadline.remaining

@@ -48,7 +48,8 @@ struct PipelineRoutes: Sendable {
                     case .restart: try await registry.restart(id)
                     }
                 return Respond.json(
-                    Representation.status(status, record: try await context.pipeline(id), sinks: registry.sinkStatuses(id)))
+                    Representation.status(
+                        status, record: try await context.pipeline(id), sinks: registry.sinkStatuses(id)))
             }
         case .pipelineStatus(let id):
             return try await Respond.only("GET", request) {
