@@ -28,6 +28,11 @@ public struct PipelineConfig: Sendable {
     public var snapshot: SnapshotOptions
     /// What the store keeps; applied by a `RetentionRunner` on the pipeline thread.
     public var retention: RetentionPolicy
+    /// The longest the pipeline waits on the source without hearing from it:
+    /// an answer to a query on its SQL connection, or any message on the
+    /// replication stream (a silent stream is first asked for a keepalive).
+    /// Past it the connection is taken for dead and the pipeline reconnects.
+    public var receiveTimeout: Duration = .seconds(60)
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,

@@ -1,0 +1,72 @@
+// Scenarios 3 and 4 of the fault suite: the source server goes away under
+// the oracle's write load, by fast shutdown and by crash (`pg_ctl stop -m
+// immediate`), during the initial load and during streaming. The pipeline
+// must reconnect by itself and resume exactly; a fast shutdown must not be
+// held up by our walsender (pg_ctl gives up, and the test fails, if it is).
+// The cluster is the test's own: the shared one serves other tests.
+
+import CDC
+import Foundation
+import PipelineTestSupport
+import PostgresTestSupport
+import Testing
+
+extension HeavyTests {
+    @Suite struct PostgresRestartOracleTests {
+        @Test(.timeLimit(.minutes(10)))
+        func shutdownsAndCrashesMidLoadAndMidStreamResumeExactly() async throws {
+            let postgres = try TestPostgres.privateCluster()
+            defer { postgres.destroy() }
+            let harness = try CaptureHarness(postgres: postgres, setup: OracleSchema.setup(preloadedRows: 60_000))
+            defer { harness.cleanUp() }
+            var config = try harness.config(endPosition: nil)
+            config.source["options"] = "-c logical_decoding_work_mem=64kB"
+            config.snapshot = SnapshotOptions(workers: 1, chunkPages: 32, rowsPerGroup: 500)
+            config.retry = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(1))
+            let workload = OracleWorkload(postgres: postgres, database: harness.database, writers: 3)
+            let pipeline = Pipeline(config: config)
+            await pipeline.start()
+
+            let rounds: [(String, TestPostgres.StopMode)] = [
+                ("crash during the load", .immediate),
+                ("fast shutdown while streaming", .fast),
+                ("crash while streaming", .immediate),
+                ("fast shutdown while streaming", .fast),
+                ("crash while streaming", .immediate),
+            ]
+            for (index, (name, mode)) in rounds.enumerated() {
+                let stored = harness.storedSequence()
+                let sessions = pipeline.status.sessionsStarted
+                try await until("\(name): the pipeline stores again") {
+                    let status = pipeline.status
+                    let streaming = index == 0 || (status.state == .streaming && status.sessionsStarted > sessions)
+                    return streaming && harness.storedSequence() > stored
+                }
+                let state = pipeline.status.state
+                let started = ContinuousClock.now
+                try postgres.stop(mode: mode)
+                print("\(name): stopped (\(mode.rawValue)) in \(ContinuousClock.now - started), pipeline was \(state)")
+                try postgres.start()
+                try await workload.waitForCommits(20)
+            }
+            let sessions = pipeline.status.sessionsStarted
+            try await until("the pipeline streams after the last restart") {
+                pipeline.status.state == .streaming && pipeline.status.sessionsStarted > sessions
+            }
+            await workload.stop()
+            #expect(await pipeline.stop() == .stopped)
+            try harness.capture()
+            try OracleCheck(ledger: workload.ledger, postgres: postgres, database: harness.database, resumedLoad: true)
+                .verify(try harness.allEvents(), scenario: "Postgres fast shutdowns and crashes x\(rounds.count)")
+        }
+
+        func until(_ what: String, _ condition: () throws -> Bool) async throws {
+            let deadline = Date().addingTimeInterval(240)
+            while Date() < deadline {
+                if try condition() { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw TestPostgresError("\(what): not within 240 s")
+        }
+    }
+}
