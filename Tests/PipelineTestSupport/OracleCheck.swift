@@ -35,8 +35,8 @@ public struct OracleCheck {
     public let postgres: TestPostgres
     public let database: String
     /// A load resumed after an interruption finishes with watermarks: a row
-    /// may then be streamed before its `r` event, and an `r` may repeat a
-    /// row's current version.
+    /// may then be updated or deleted in the stream before (or instead of)
+    /// its `r` event, and an `r` may repeat a row's current version.
     public var resumedLoad = false
 
     public init(ledger: OracleLedger, postgres: TestPostgres, database: String, resumedLoad: Bool = false) {
@@ -201,7 +201,9 @@ struct RebuiltTables {
         case "c" where previous == nil && version == 0: chains[change.id] = (0, false)
         case "r" where previous == nil: chains[change.id] = (version, false)
         case "r" where resumedLoad && previous?.deleted == false && previous?.version == version: break
+        // Streamed before the row's piece was read (which then no longer holds it, or holds it newer).
         case "u" where resumedLoad && previous == nil: chains[change.id] = (version, false)
+        case "d" where resumedLoad && previous == nil: chains[change.id] = (version, true)
         case "u" where previous?.deleted == false && previous?.version == version - 1: chains[change.id] = (version, false)
         case "d" where previous?.deleted == false && previous?.version == version: chains[change.id] = (version, true)
         default:

@@ -5,7 +5,7 @@
 // The mix: inserts, updates and deletes of a writer's own rows; updates of the
 // preloaded rows every writer shares (so per-key order crosses sessions);
 // inserts into a second table; savepoints rolled back or released; whole
-// transactions rolled back; and now and then one large transaction (2,000 rows,
+// transactions rolled back; and now and then one large transaction (500 rows,
 // streamed by the walsender once it passes `logical_decoding_work_mem`).
 // Writers survive their server going away: they reconnect, and a transaction
 // cut short is left for `oracle_commits` to settle.
@@ -19,7 +19,7 @@ public final class OracleWorkload: Sendable {
     public struct Mix: Sendable {
         /// Percent of transactions that insert `largeRows` notes in one statement.
         public var largePercent = 3
-        public var largeRows = 2_000
+        public var largeRows = 500
         /// Percent of transactions ended with ROLLBACK.
         public var rollbackPercent = 8
         /// Percent of statements wrapped in a savepoint (half rolled back, half released).

@@ -7,6 +7,10 @@
 //   open and never hears another byte: a half-open connection, as after a
 //   crashed host or a NAT that forgot the flow, which poll() cannot see.
 //
+// `stallReplication()` stalls only walsender connections (their startup
+// packet asks for `replication`), so the replication stream's own silence
+// detection is what has to notice.
+//
 // Connections opened afterwards are forwarded normally, so recovery can be
 // proven. One thread accepts; each connection has a thread pumping both ways.
 
@@ -22,6 +26,7 @@ public final class TCPProxy: Sendable {
     /// Connections numbered below these are reset / stalled.
     private let resetBelow = Atomic<Int>(0)
     private let stallBelow = Atomic<Int>(0)
+    private let stallReplicationBelow = Atomic<Int>(0)
     private let accepted = Atomic<Int>(0)
     /// Client sockets of stalled connections, closed only by `close()`.
     private let silent = LockedValue<[Int32]>([])
@@ -58,6 +63,11 @@ public final class TCPProxy: Sendable {
 
     /// Makes every current connection half-open: see the file's header.
     public func stall() { stallBelow.store(accepted.load(ordering: .relaxed), ordering: .relaxed) }
+
+    /// Makes every current replication connection half-open; other connections carry on.
+    public func stallReplication() {
+        stallReplicationBelow.store(accepted.load(ordering: .relaxed), ordering: .relaxed)
+    }
 
     /// Stops accepting and closes every connection.
     public func close() {
@@ -96,13 +106,18 @@ public final class TCPProxy: Sendable {
 
     private func pump(number: Int, client: Int32, upstream: Int32) {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        // The client's first bytes: an SSLRequest and the startup packet with its parameters.
+        var opening: [UInt8] = []
+        var isReplication = false
         while !closed.load(ordering: .relaxed) {
             if number < resetBelow.load(ordering: .relaxed) {
                 Self.abort(client)
                 Self.abort(upstream)
                 return
             }
-            if number < stallBelow.load(ordering: .relaxed) {
+            if number < stallBelow.load(ordering: .relaxed)
+                || (isReplication && number < stallReplicationBelow.load(ordering: .relaxed))
+            {
                 Glibc.close(upstream)
                 silent.withLock { $0.append(client) }
                 return
@@ -120,6 +135,10 @@ public final class TCPProxy: Sendable {
                     Glibc.close(upstream)
                     return
                 }
+                if index == 0 && opening.count < 4096 {
+                    opening += buffer[..<min(count, 4096)]
+                    isReplication = isReplication || Self.contains(opening, Array("replication\0".utf8))
+                }
             }
         }
         Glibc.close(client)
@@ -135,6 +154,11 @@ public final class TCPProxy: Sendable {
             written += result
         }
         return true
+    }
+
+    private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard bytes.count >= needle.count else { return false }
+        return (0...(bytes.count - needle.count)).contains { bytes[$0..<$0 + needle.count].elementsEqual(needle) }
     }
 
     /// Closes with SO_LINGER 0, which sends an RST instead of a FIN.

@@ -2,8 +2,9 @@
 // Postgres breaks, through a TCP proxy the test owns, while the oracle's
 // writers run. A reset (RST both ways) is seen at once; a half-open
 // connection (the server's side gone, ours silent, no FIN) only by the
-// pipeline's receive timeout: a query without an answer, or a replication
-// stream that does not answer a keepalive request. Either way the pipeline
+// pipeline's receive timeout: a query without an answer (everything stalled),
+// or a replication stream that does not answer a keepalive request (only the
+// walsender's connection stalled). Either way the pipeline
 // must reconnect by itself and resume exactly.
 
 import CDC
@@ -25,23 +26,34 @@ extension HeavyTests {
             config.source["port"] = String(proxy.port)
             config.source["options"] = "-c logical_decoding_work_mem=64kB"
             config.receiveTimeout = .seconds(4)
-            config.retry = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(1))
+            // A second between a failure and the next attempt: long enough for the test to read the error.
+            config.retry = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(2))
             let workload = OracleWorkload(postgres: harness.postgres, database: harness.database, writers: 3)
             let pipeline = Pipeline(config: config)
             await pipeline.start()
 
             var errors: [String] = []
-            for (round, fault) in ["reset", "stall", "reset", "stall"].enumerated() {
+            for (round, fault) in ["reset", "stall", "reset", "stall replication"].enumerated() {
                 let stored = harness.storedSequence()
                 try await until("round \(round): the pipeline stores again") {
                     pipeline.status.state == .streaming && harness.storedSequence() > stored
                 }
                 let sessions = pipeline.status.sessionsStarted
-                if fault == "reset" { proxy.reset() } else { proxy.stall() }
+                switch fault {
+                case "reset": proxy.reset()
+                case "stall": proxy.stall()
+                default: proxy.stallReplication()
+                }
                 var seen: PipelineError?
                 try await until("round \(round): a new session after the \(fault)") {
                     if let error = pipeline.status.lastError { seen = error }
                     return pipeline.status.sessionsStarted > sessions
+                }
+                if fault == "stall replication" {
+                    // Only the stream's silence watch can see this one.
+                    #expect(
+                        seen?.message.contains("nothing arrived on the replication connection") == true,
+                        "a half-open replication connection reported \(String(describing: seen))")
                 }
                 errors.append("\(fault): \(seen.map { "\($0.code.rawValue): \($0.message)" } ?? "no error seen")")
             }
