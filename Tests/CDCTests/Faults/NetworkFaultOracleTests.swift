@@ -35,7 +35,7 @@ extension HeavyTests {
             var errors: [String] = []
             for (round, fault) in ["reset", "stall", "reset", "stall replication"].enumerated() {
                 let stored = harness.storedSequence()
-                try await until("round \(round): the pipeline stores again") {
+                try await waitUntil("round \(round): the pipeline stores again") {
                     pipeline.status.state == .streaming && harness.storedSequence() > stored
                 }
                 let sessions = pipeline.status.sessionsStarted
@@ -45,7 +45,7 @@ extension HeavyTests {
                 default: proxy.stallReplication()
                 }
                 var seen: PipelineError?
-                try await until("round \(round): a new session after the \(fault)") {
+                try await waitUntil("round \(round): a new session after the \(fault)") {
                     if let error = pipeline.status.lastError { seen = error }
                     return pipeline.status.sessionsStarted > sessions
                 }
@@ -64,15 +64,6 @@ extension HeavyTests {
             try harness.capture()
             try OracleCheck(ledger: workload.ledger, postgres: harness.postgres, database: harness.database)
                 .verify(try harness.allEvents(), scenario: "network resets and half-open stalls x4")
-        }
-
-        func until(_ what: String, _ condition: () throws -> Bool) async throws {
-            let deadline = Date().addingTimeInterval(240)
-            while Date() < deadline {
-                if try condition() { return }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            throw TestPostgresError("\(what): not within 240 s")
         }
     }
 }

@@ -37,7 +37,7 @@ extension HeavyTests {
             for (index, (name, mode)) in rounds.enumerated() {
                 let stored = harness.storedSequence()
                 let sessions = pipeline.status.sessionsStarted
-                try await until("\(name): the pipeline stores again") {
+                try await waitUntil("\(name): the pipeline stores again") {
                     let status = pipeline.status
                     let streaming = index == 0 || (status.state == .streaming && status.sessionsStarted > sessions)
                     return streaming && harness.storedSequence() > stored
@@ -50,7 +50,7 @@ extension HeavyTests {
                 try await workload.waitForCommits(20)
             }
             let sessions = pipeline.status.sessionsStarted
-            try await until("the pipeline streams after the last restart") {
+            try await waitUntil("the pipeline streams after the last restart") {
                 pipeline.status.state == .streaming && pipeline.status.sessionsStarted > sessions
             }
             await workload.stop()
@@ -58,15 +58,6 @@ extension HeavyTests {
             try harness.capture()
             try OracleCheck(ledger: workload.ledger, postgres: postgres, database: harness.database, resumedLoad: true)
                 .verify(try harness.allEvents(), scenario: "Postgres fast shutdowns and crashes x\(rounds.count)")
-        }
-
-        func until(_ what: String, _ condition: () throws -> Bool) async throws {
-            let deadline = Date().addingTimeInterval(240)
-            while Date() < deadline {
-                if try condition() { return }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            throw TestPostgresError("\(what): not within 240 s")
         }
     }
 }
