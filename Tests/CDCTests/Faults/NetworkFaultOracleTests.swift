@@ -9,6 +9,7 @@
 
 import CDC
 import Foundation
+import Synchronization
 import PipelineTestSupport
 import PostgresTestSupport
 import Testing
@@ -64,6 +65,59 @@ extension HeavyTests {
             try harness.capture()
             try OracleCheck(ledger: workload.ledger, postgres: harness.postgres, database: harness.database)
                 .verify(try harness.allEvents(), scenario: "network resets and half-open stalls x4")
+        }
+
+        /// A load resumed with watermarks reads its pieces on the replication
+        /// thread: a stalled network there must end in a reconnect, not a hang.
+        @Test(.timeLimit(.minutes(8)))
+        func aStallDuringAResumedLoadIsDetectedAndTheLoadFinishesExactly() async throws {
+            let harness = try CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
+            defer { harness.cleanUp() }
+            var config = try harness.config(endPosition: nil)
+            config.snapshot = SnapshotOptions(workers: 1, chunkPages: 32, rowsPerGroup: 500)
+            // A first run, stopped once a chunk is stored (watched from a thread of its own, as in SnapshotResumeTests).
+            let first = PipelineWorker(config: config)
+            let outcome = Mutex<PipelineOutcome?>(nil)
+            first.start { result in outcome.withLock { $0 = result } }
+            let stopper = Thread { [first] in
+                let deadline = Date().addingTimeInterval(120)
+                while first.progress.status.snapshot.reduce(0, { $0 + $1.chunksDone }) == 0, Date() < deadline {
+                    usleep(500)
+                }
+                first.requestStop()
+            }
+            stopper.start()
+            try await waitUntil("the first run stops") { outcome.withLock { $0 } != nil }
+            #expect(outcome.withLock { $0 } == .stopped)
+
+            let proxy = try TCPProxy(upstreamPort: harness.postgres.port)
+            defer { proxy.close() }
+            config.source["port"] = String(proxy.port)
+            config.receiveTimeout = .seconds(4)
+            config.retry = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(2))
+            let workload = OracleWorkload(postgres: harness.postgres, database: harness.database, writers: 2)
+            let pipeline = Pipeline(config: config)
+            await pipeline.start()
+            let stored = harness.storedSequence()
+            try await waitUntil("the resumed load stores") {
+                pipeline.status.state == .snapshotting && harness.storedSequence() > stored
+            }
+            let sessions = pipeline.status.sessionsStarted
+            proxy.stall()
+            var seen: PipelineError?
+            try await waitUntil("a new session after the stall") {
+                if let error = pipeline.status.lastError { seen = error }
+                return pipeline.status.sessionsStarted > sessions
+            }
+            print("stall during a resumed load reported: \(seen.map(String.init(describing:)) ?? "no error seen")")
+            try await waitUntil("the load finishes") { pipeline.status.state == .streaming }
+            try await workload.waitForCommits(20)
+            await workload.stop()
+            #expect(await pipeline.stop() == .stopped)
+            try harness.capture()
+            try OracleCheck(
+                ledger: workload.ledger, postgres: harness.postgres, database: harness.database, resumedLoad: true
+            ).verify(try harness.allEvents(), scenario: "network stall during a resumed load")
         }
     }
 }
