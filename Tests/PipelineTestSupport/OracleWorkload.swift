@@ -25,7 +25,7 @@ public final class OracleWorkload: Sendable {
         /// Percent of statements wrapped in a savepoint (half rolled back, half released).
         public var savepointPercent = 15
         /// Pause between a writer's transactions, so writers do not take every core of a small machine.
-        public var pause: Duration = .milliseconds(2)
+        public var pause: Duration = .milliseconds(5)
 
         public init() {}
     }
