@@ -23,7 +23,7 @@ extension HeavyTests {
             let arguments = [
                 "run", source, "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID,
                 "--output", output, "--snapshot-chunk-pages", "32", "--snapshot-rows-per-group", "500",
-                "--snapshot-workers", "1",
+                "--snapshot-workers", "1", "--receive-timeout", "30",
             ]
             // The only large transactions are the test's own, so a streamed one is the one held open.
             var mix = OracleWorkload.Mix()
@@ -69,6 +69,12 @@ extension HeavyTests {
             let fromFile = try lines.map { try Event(line: $0) }
             #expect(fromFile.map(\.id) == stored.map(\.id), "output file \(fromFile.count) lines, store \(stored.count)")
             try check.verify(fromFile, scenario: "kill -9 x20 (--output file)")
+        }
+
+        @Test func aReceiveTimeoutTooShortToAskForAKeepaliveIsRefused() throws {
+            let result = try PopsinkProcess.run(["run", "host=127.0.0.1", "--receive-timeout", "1"])
+            #expect(result.status == 64, "\(result.output)")
+            #expect(result.output.contains("--receive-timeout must be 2 to 86400 seconds"))
         }
 
         /// Holds a large transaction open until the walsender has streamed
