@@ -7,6 +7,9 @@
 //   open and never hears another byte: a half-open connection, as after a
 //   crashed host or a NAT that forgot the flow, which poll() cannot see.
 //
+// `throttle(bytesPerSecond:)` makes every connection a slow link, both ways,
+// until it is called with 0.
+//
 // `stallReplication()` stalls only walsender connections (their startup
 // packet asks for `replication`), so the replication stream's own silence
 // detection is what has to notice.
@@ -27,6 +30,7 @@ public final class TCPProxy: Sendable {
     private let resetBelow = Atomic<Int>(0)
     private let stallBelow = Atomic<Int>(0)
     private let stallReplicationBelow = Atomic<Int>(0)
+    private let bytesPerSecond = Atomic<Int>(0)
     private let accepted = Atomic<Int>(0)
     /// Client sockets of stalled connections, closed only by `close()`.
     private let silent = LockedValue<[Int32]>([])
@@ -63,6 +67,9 @@ public final class TCPProxy: Sendable {
 
     /// Makes every current connection half-open: see the file's header.
     public func stall() { stallBelow.store(accepted.load(ordering: .relaxed), ordering: .relaxed) }
+
+    /// Forwards at most about `bytesPerSecond` per connection and direction; 0 lifts the limit.
+    public func throttle(bytesPerSecond rate: Int) { bytesPerSecond.store(rate, ordering: .relaxed) }
 
     /// Makes every current replication connection half-open; other connections carry on.
     public func stallReplication() {
@@ -129,12 +136,14 @@ public final class TCPProxy: Sendable {
             guard poll(&descriptors, 2, 100) > 0 else { continue }
             for (index, from, to) in [(0, client, upstream), (1, upstream, client)]
             where descriptors[index].revents != 0 {
-                let count = read(from, &buffer, buffer.count)
+                let rate = bytesPerSecond.load(ordering: .relaxed)
+                let count = read(from, &buffer, rate > 0 ? min(buffer.count, max(512, rate / 20)) : buffer.count)
                 guard count > 0, Self.writeAll(to, buffer, count) else {
                     Glibc.close(client)
                     Glibc.close(upstream)
                     return
                 }
+                if rate > 0 { usleep(UInt32(min(1_000_000, count * 1_000_000 / rate))) }
                 if index == 0 && opening.count < 4096 {
                     opening += buffer[..<min(count, 4096)]
                     isReplication = isReplication || Self.contains(opening, Array("replication\0".utf8))

@@ -1,6 +1,6 @@
 // Scenario 6 of the fault suite: the network between the pipeline and
 // Postgres breaks, through a TCP proxy the test owns, while the oracle's
-// writers run. A reset (RST both ways) is seen at once; a half-open
+// writers run. A slow link must not be taken for a dead one; a reset (RST both ways) is seen at once; a half-open
 // connection (the server's side gone, ours silent, no FIN) only by the
 // pipeline's receive timeout: a query without an answer (everything stalled),
 // or a replication stream that does not answer a keepalive request (only the
@@ -34,12 +34,24 @@ extension HeavyTests {
             await pipeline.start()
 
             var errors: [String] = []
-            for (round, fault) in ["reset", "stall", "reset", "stall replication"].enumerated() {
+            for (round, fault) in ["reset", "stall", "slow link", "reset", "stall replication"].enumerated() {
                 let stored = harness.storedSequence()
                 try await waitUntil("round \(round): the pipeline stores again") {
                     pipeline.status.state == .streaming && harness.storedSequence() > stored
                 }
                 let sessions = pipeline.status.sessionsStarted
+                if fault == "slow link" {
+                    // 64 kB/s both ways: far slower than the writers, never silent. No reconnect may follow.
+                    proxy.throttle(bytesPerSecond: 64 << 10)
+                    let slowStart = harness.storedSequence()
+                    try await waitUntil("stored through the slow link") { harness.storedSequence() > slowStart + 2_000 }
+                    #expect(
+                        pipeline.status.sessionsStarted == sessions,
+                        "a slow link was taken for a dead one: \(String(describing: pipeline.status.lastError))")
+                    proxy.throttle(bytesPerSecond: 0)
+                    errors.append("slow link: no error, no reconnect")
+                    continue
+                }
                 switch fault {
                 case "reset": proxy.reset()
                 case "stall": proxy.stall()
@@ -64,7 +76,7 @@ extension HeavyTests {
             #expect(await pipeline.stop() == .stopped)
             try harness.capture()
             try OracleCheck(ledger: workload.ledger, postgres: harness.postgres, database: harness.database)
-                .verify(try harness.allEvents(), scenario: "network resets and half-open stalls x4")
+                .verify(try harness.allEvents(), scenario: "network resets, half-open stalls and a slow link x5")
         }
 
         /// A load resumed with watermarks reads its pieces on the replication
