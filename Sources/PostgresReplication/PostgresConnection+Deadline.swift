@@ -50,7 +50,8 @@ extension PostgresConnection {
     }
 
     /// Sends `sql` and returns its last result (a COPY's first), read within `timeout`.
-    private func send(_ sql: String, _ parameters: [String?], timeout: Duration) throws(PostgresError) -> OpaquePointer? {
+    private func send(_ sql: String, _ parameters: [String?], timeout: Duration) throws(PostgresError) -> OpaquePointer?
+    {
         let copies = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { copies.forEach { free($0) } }
         let sent = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in

@@ -1,7 +1,8 @@
 // The receive-inactivity rule of a replication session, without sockets.
 
-@testable import CDC
 import Testing
+
+@testable import CDC
 
 @Suite struct SilenceWatchTests {
     let start = ContinuousClock.now

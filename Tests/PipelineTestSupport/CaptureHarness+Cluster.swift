@@ -1,8 +1,8 @@
 // A harness on a cluster of the test's own (`TestPostgres.privateCluster`),
 // for the fault tests that stop or crash the server.
 
-import Foundation
 import EventStore
+import Foundation
 import PostgresTestSupport
 
 extension CaptureHarness {

@@ -106,7 +106,8 @@ public struct OracleCheck {
             if event.op == "r" {
                 verdict.loadedRows += 1
                 if let change = Self.change(event), change.table == "oracle_commits" {
-                    loaded.insert(OracleTransactionID(writer: change.id / 1_000_000_000, seq: change.id % 1_000_000_000))
+                    loaded.insert(
+                        OracleTransactionID(writer: change.id / 1_000_000_000, seq: change.id % 1_000_000_000))
                 }
                 continue
             }
@@ -120,7 +121,8 @@ public struct OracleCheck {
             }
             if let current = group { close(current) }
             if let lastCommitLSN, lsn <= lastCommitLSN {
-                verdict.problems.append("transaction at \(lsn) comes after one at \(lastCommitLSN): out of commit order")
+                verdict.problems.append(
+                    "transaction at \(lsn) comes after one at \(lastCommitLSN): out of commit order")
             }
             if !seenCommitLSNs.insert(lsn).inserted {
                 verdict.problems.append("transaction at \(lsn) is split or repeated")
@@ -134,7 +136,9 @@ public struct OracleCheck {
         if !lost.isEmpty { verdict.problems.append("\(lost.count) committed transactions missing: \(lost.prefix(5))") }
         if !resumedLoad {
             let both = streamed.intersection(loaded).sorted()
-            if !both.isEmpty { verdict.problems.append("\(both.count) transactions both loaded and streamed: \(both.prefix(5))") }
+            if !both.isEmpty {
+                verdict.problems.append("\(both.count) transactions both loaded and streamed: \(both.prefix(5))")
+            }
         }
         verdict.problems += rebuilt.problems
         verdict.problems += try rebuilt.compare(with: postgres, database: database)
@@ -204,11 +208,13 @@ struct RebuiltTables {
         // Streamed before the row's piece was read (which then no longer holds it, or holds it newer).
         case "u" where resumedLoad && previous == nil: chains[change.id] = (version, false)
         case "d" where resumedLoad && previous == nil: chains[change.id] = (version, true)
-        case "u" where previous?.deleted == false && previous?.version == version - 1: chains[change.id] = (version, false)
+        case "u" where previous?.deleted == false && previous?.version == version - 1:
+            chains[change.id] = (version, false)
         case "d" where previous?.deleted == false && previous?.version == version: chains[change.id] = (version, true)
         default:
             problems.append(
-                "key \(change.id): \(change.op) at version \(version) (event \(eventID)) after \(String(describing: previous))")
+                "key \(change.id): \(change.op) at version \(version) (event \(eventID)) after \(String(describing: previous))"
+            )
         }
     }
 

@@ -93,7 +93,8 @@ public final class OracleWorkload: Sendable {
         let id = OracleTransactionID(writer: writer, seq: seq)
         var changes = (first..<first + rows).map { OracleChange(table: "oracle_notes", op: "c", id: $0, version: 0) }
         changes.append(
-            OracleChange(table: "oracle_commits", op: "c", id: OracleSchema.commitMarker(writer: writer, seq: seq), version: 0))
+            OracleChange(
+                table: "oracle_commits", op: "c", id: OracleSchema.commitMarker(writer: writer, seq: seq), version: 0))
         ledger.record(OracleTransaction(id: id, changes: changes, outcome: .unknown))
         try connection.query("BEGIN")
         try connection.query(

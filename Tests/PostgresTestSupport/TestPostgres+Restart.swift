@@ -29,7 +29,9 @@ extension TestPostgres {
     public func start() throws {
         let opts = try String(contentsOf: dataDirectory.appendingPathComponent("postmaster.opts"), encoding: .utf8)
         // `/path/postgres "-D" "/dir" "-c" "name=value" ...`
-        let arguments = opts.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        let arguments = opts.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map {
+            String($0.element)
+        }
         let (postgres, serverArguments) = asServerUser(tool("postgres"), arguments)
         let script = """
             "$0" "$@" >>'\(root.path)/server.log' 2>&1 &

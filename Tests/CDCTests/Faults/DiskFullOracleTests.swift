@@ -33,7 +33,8 @@ extension HeavyTests {
             try volume.fill(leaving: 256 << 10, with: filler)
             try await waitUntil("store_full") {
                 if pipeline.status.state == .failed {
-                    throw TestPostgresError("failed instead of retrying: \(String(describing: pipeline.status.lastError))")
+                    throw TestPostgresError(
+                        "failed instead of retrying: \(String(describing: pipeline.status.lastError))")
                 }
                 return pipeline.status.state == .retrying && pipeline.status.lastError?.code == .storeFull
             }

@@ -60,7 +60,8 @@ extension HeavyTests {
             try await waitUntil("the process fails") { !process.isRunning }
             process.process.waitUntilExit()
             let output = process.output()
-            print("popsink-pg after a failed fsync (status \(process.process.terminationStatus)):\n\(output.suffix(600))")
+            print(
+                "popsink-pg after a failed fsync (status \(process.process.terminationStatus)):\n\(output.suffix(600))")
             #expect(process.process.terminationStatus != 0)
             #expect(output.contains("[store]"), "the failure does not name the store")
 
@@ -78,20 +79,25 @@ extension HeavyTests {
                 .verify(try harness.allEvents(), scenario: "fsync EIO, then a healthy restart")
         }
 
-        /// Compiles the shim with `cc`; its path.
+        /// Compiles the shim with the system C compiler (`cc`, else the Swift toolchain's `clang`); its path.
         static func buildShim(in directory: URL) throws -> String {
             let source = directory.appendingPathComponent("fsync-shim.c")
             let library = directory.appendingPathComponent("fsync-shim.so")
             try shimSource.write(to: source, atomically: true, encoding: .utf8)
-            let cc = Process()
-            cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            cc.arguments = ["cc", "-shared", "-fPIC", "-o", library.path, source.path, "-ldl"]
-            try cc.run()
-            cc.waitUntilExit()
-            guard cc.terminationStatus == 0 else {
-                throw TestPostgresError("cc could not build the fsync shim (status \(cc.terminationStatus)); install gcc")
+            var statuses: [String] = []
+            for compiler in ["cc", "clang"] {
+                let build = Process()
+                build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                build.arguments = [compiler, "-shared", "-fPIC", "-o", library.path, source.path, "-ldl"]
+                build.standardOutput = FileHandle.nullDevice
+                build.standardError = FileHandle.nullDevice
+                try build.run()
+                build.waitUntilExit()
+                if build.terminationStatus == 0 { return library.path }
+                statuses.append("\(compiler): status \(build.terminationStatus)")
             }
-            return library.path
+            throw TestPostgresError(
+                "no C compiler could build the fsync shim (\(statuses.joined(separator: ", "))); install gcc or clang")
         }
     }
 }

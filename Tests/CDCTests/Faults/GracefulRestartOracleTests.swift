@@ -40,7 +40,9 @@ extension HeavyTests {
                 }
                 let checkpoint = try #require(try EventStoreReader(path: harness.storePath).checkpoint())
                 let confirmed = try harness.confirmedFlush()
-                #expect(confirmed == checkpoint.flushLSN, "round \(round): slot at \(String(describing: confirmed)), store at \(checkpoint)")
+                #expect(
+                    confirmed == checkpoint.flushLSN,
+                    "round \(round): slot at \(String(describing: confirmed)), store at \(checkpoint)")
             }
             await workload.stop()
             try harness.capture()
@@ -66,7 +68,9 @@ extension HeavyTests {
             swapped.removeSubrange(firstOfLast...last)
             swapped.insert(contentsOf: moved, at: middle)
             #expect(!(try check.check(swapped).problems.isEmpty), "transactions out of commit order passed the oracle")
-            let rolledBack = workload.ledger.transactions.values.first { $0.outcome == .rolledBack && !$0.changes.isEmpty }
+            let rolledBack = workload.ledger.transactions.values.first {
+                $0.outcome == .rolledBack && !$0.changes.isEmpty
+            }
             if let rolledBack, let change = rolledBack.changes.first {
                 var smuggled = events
                 var json = events[middle].json
@@ -77,7 +81,9 @@ extension HeavyTests {
                 json["id"] = "smuggled"
                 json["after"] = ["id": change.id, "writer": rolledBack.id.writer, "version": change.version]
                 json["before"] = ["id": change.id, "writer": rolledBack.id.writer, "version": change.version]
-                smuggled.insert(try Event(line: String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)), at: middle + 1)
+                smuggled.insert(
+                    try Event(line: String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)),
+                    at: middle + 1)
                 #expect(!(try check.check(smuggled).problems.isEmpty), "a rolled-back change passed the oracle")
             } else {
                 Issue.record("the workload rolled back no transaction with changes")

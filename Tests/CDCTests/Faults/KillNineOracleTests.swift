@@ -67,7 +67,8 @@ extension HeavyTests {
             // The consumer of `--output` saw exactly the store, across every kill.
             let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
             let fromFile = try lines.map { try Event(line: $0) }
-            #expect(fromFile.map(\.id) == stored.map(\.id), "output file \(fromFile.count) lines, store \(stored.count)")
+            #expect(
+                fromFile.map(\.id) == stored.map(\.id), "output file \(fromFile.count) lines, store \(stored.count)")
             try check.verify(fromFile, scenario: "kill -9 x20 (--output file)")
         }
 

@@ -9,9 +9,9 @@
 
 import CDC
 import Foundation
-import Synchronization
 import PipelineTestSupport
 import PostgresTestSupport
+import Synchronization
 import Testing
 
 extension HeavyTests {

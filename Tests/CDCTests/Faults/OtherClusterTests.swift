@@ -24,7 +24,8 @@ extension HeavyTests {
             let other = try TestPostgres.privateCluster()
             defer { other.destroy() }
             try other.execute("CREATE DATABASE \(harness.database)")
-            try other.execute(CaptureHarness.singleTable + "INSERT INTO t SELECT generate_series(1, 5);", database: harness.database)
+            try other.execute(
+                CaptureHarness.singleTable + "INSERT INTO t SELECT generate_series(1, 5);", database: harness.database)
             var config = try harness.config()
             config.source["port"] = String(other.port)
             guard case .failed(let error) = PipelineWorker(config: config).run() else {

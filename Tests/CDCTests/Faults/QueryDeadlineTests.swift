@@ -42,7 +42,8 @@ import Testing
         // Four rows a second apart: 3 s in all, never 2 s of silence. (The
         // server sends COPY data in 8 kB buffers, so each row fills one.)
         let talking = try connection.copyOut(
-            "COPY (SELECT g, repeat('x', 20000), pg_sleep(1) FROM generate_series(1, 4) g) TO STDOUT") { _ in }
+            "COPY (SELECT g, repeat('x', 20000), pg_sleep(1) FROM generate_series(1, 4) g) TO STDOUT"
+        ) { _ in }
         #expect(talking == 4)
 
         let silent = try TestPostgres.shared().connect()

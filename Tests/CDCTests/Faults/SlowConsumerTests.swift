@@ -32,7 +32,8 @@ extension HeavyTests {
                 while serve.isRunning && Date() < deadline { usleep(50_000) }
                 if serve.isRunning { serve.kill() }
                 _ = try? harness.execute(
-                    "SELECT pg_drop_replication_slot('popsink_\(pipeline)') FROM pg_replication_slots WHERE slot_name = 'popsink_\(pipeline)' AND NOT active")
+                    "SELECT pg_drop_replication_slot('popsink_\(pipeline)') FROM pg_replication_slots WHERE slot_name = 'popsink_\(pipeline)' AND NOT active"
+                )
             }
             var port = 0
             try await waitUntil("serve listens") {
@@ -51,12 +52,16 @@ extension HeavyTests {
                 "PUT", "/v1/pipelines/\(pipeline)",
                 #"{"source_id":"\#(sourceID)","publication":"popsink","snapshot":{"enabled":false}}"#)
             _ = try api.json("POST", "/v1/pipelines/\(pipeline)/start", "")
-            try await waitUntil("streaming") { try api.json("GET", "/v1/pipelines/\(pipeline)/status")["state"] as? String == "streaming" }
+            try await waitUntil("streaming") {
+                try api.json("GET", "/v1/pipelines/\(pipeline)/status")["state"] as? String == "streaming"
+            }
 
             // The consumer asks for the stream, then never reads again.
             let stalled = try api.open("GET", "/v1/pipelines/\(pipeline)/events/stream?after=0")
             defer { close(stalled) }
-            func stored() throws -> Int { intValue(try api.json("GET", "/v1/pipelines/\(pipeline)/status")["events_stored"]) ?? -1 }
+            func stored() throws -> Int {
+                intValue(try api.json("GET", "/v1/pipelines/\(pipeline)/status")["events_stored"]) ?? -1
+            }
 
             // 20,000 rows of 1 kB: several times what the socket buffers hold.
             try harness.execute("INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 20000) g")
@@ -71,7 +76,9 @@ extension HeavyTests {
             }
             try await waitUntil("every event stored while the consumer is stalled") { try stored() >= 220_000 }
             let after = try Self.residentKiB(serve.process.processIdentifier)
-            print("serve resident memory: \(baseline / 1024) MiB after 20,000 events, \(after / 1024) MiB after 220,000 (about 230 MB of events) with a stalled SSE consumer")
+            print(
+                "serve resident memory: \(baseline / 1024) MiB after 20,000 events, \(after / 1024) MiB after 220,000 (about 230 MB of events) with a stalled SSE consumer"
+            )
             // Buffering the stream for the stalled consumer would take about 200 MiB more.
             #expect(after - baseline < 64 * 1024, "serve grew by \((after - baseline) / 1024) MiB")
             #expect(serve.isRunning)
