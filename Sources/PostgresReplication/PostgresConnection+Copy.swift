@@ -8,6 +8,7 @@ extension PostgresConnection {
     /// COPY text format, newline included) to `row`. Returns the row count.
     @discardableResult
     public func copyOut(_ sql: String, row: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        if let queryTimeout { return try copyOut(sql, inactivityTimeout: queryTimeout, row: row) }
         _ = try finish(PQexec(handle, sql), operation: sql, expecting: PGRES_COPY_OUT)
         var rows = 0
         while true {

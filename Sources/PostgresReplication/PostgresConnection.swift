@@ -27,6 +27,9 @@ public final class PostgresConnection {
 
     let handle: OpaquePointer
     public let mode: Mode
+    /// When set, `query` gives up on an answer that takes longer (see
+    /// `PostgresConnection+Deadline.swift`); the connection is then unusable.
+    public var queryTimeout: Duration?
 
     /// Opens a connection; blocks until connected or failed.
     public init(
@@ -116,6 +119,7 @@ public final class PostgresConnection {
     /// Runs one statement with text parameters (`$1`, `$2`…) and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
+        if let queryTimeout { return try query(sql, parameters, timeout: queryTimeout) }
         let result: OpaquePointer?
         if parameters.isEmpty {
             result = PQexec(handle, sql)

@@ -110,6 +110,13 @@ struct RunCommand: AsyncParsableCommand {
             valueName: "rows"))
     var snapshotRowsPerGroup: Int = SnapshotOptions().rowsPerGroup
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds without a word from Postgres (a query's answer; on the replication stream, any message, "
+                + "a keepalive being asked for halfway) before the connection is taken for dead and reopened.",
+            valueName: "seconds"))
+    var receiveTimeout: Int = 60
+
     @Flag(
         help: "Log each state change and retry to standard error, and a summary (events stored, peak memory) at exit.")
     var verbose = false
@@ -120,6 +127,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let slot, SlotName(rawValue: slot) == nil {
             throw ValidationError("--slot must be 1 to 63 lower-case letters, digits or '_' (a Postgres slot name).")
+        }
+        guard (2...86_400).contains(receiveTimeout) else {
+            throw ValidationError("--receive-timeout must be 2 to 86400 seconds.")
         }
         // The same bounds as the API's `snapshot` object.
         if let violation = SnapshotSettings.violations(
@@ -163,6 +173,7 @@ struct RunCommand: AsyncParsableCommand {
                 rowsPerGroup: snapshotRowsPerGroup
             ).options(),
             retention: try retention())
+        config.receiveTimeout = .seconds(receiveTimeout)
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let sinks = PipelineSinks(

@@ -32,6 +32,11 @@ public struct PipelineConfig: Sendable {
     /// the store's last sequence (nil: none): sinks that confirm on delivery
     /// keep what they have not delivered on the server.
     public var confirmLimit: (@Sendable (_ storeLast: Int64) -> LSN?)?
+    /// The longest the pipeline waits on the source without hearing from it:
+    /// an answer to a query on its SQL connection, or any message on the
+    /// replication stream (a silent stream is first asked for a keepalive).
+    /// Past it the connection is taken for dead and the pipeline reconnects.
+    public var receiveTimeout: Duration = .seconds(60)
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,

@@ -28,6 +28,7 @@ final class WatermarkPieceReader {
     private func loadConnection() throws -> PostgresConnection {
         if let connection { return connection }
         let connection = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
+        connection.queryTimeout = config.receiveTimeout
         try SnapshotWorker.prepareForPageOrder(connection)
         try connection.query(RowSecurity.offForSession)
         self.connection = connection

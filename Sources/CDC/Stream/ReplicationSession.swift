@@ -56,6 +56,7 @@ final class ReplicationSession {
 
     func run() throws -> End {
         let sql = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg catalog")
+        sql.queryTimeout = config.receiveTimeout
         let poller = ServerPoller(connection: sql, slot: config.slot)
         let replication = try PostgresConnection(settings: config.source, mode: .logicalReplication)
         progress.update { $0.tls = replication.security }
@@ -114,11 +115,13 @@ final class ReplicationSession {
         var actions: [StreamAction] = []
         actions.reserveCapacity(64)
         var framesSinceTick: UInt = 0
+        var silence = SilenceWatch(timeout: config.receiveTimeout, now: clock.now)
 
         streaming: while !shouldStop() {
             actions.removeAll(keepingCapacity: true)
             switch try stream.next() {
             case .frame(let frame):
+                silence.heard(at: clock.now)
                 try machine.received(frame, into: &actions)
                 framesSinceTick &+= 1
                 if framesSinceTick & 0xFF == 0 { try tick(&machine, links, into: &actions) }
@@ -132,7 +135,11 @@ final class ReplicationSession {
                 try tick(&machine, links, into: &actions)
                 try perform(actions, on: &machine, links)
                 onIdle()
-                _ = try stream.wait(timeoutMilliseconds: waitTimeout(until: machine.nextStatusDue), wake: wake)
+                switch try stream.wait(timeoutMilliseconds: waitTimeout(until: machine.nextStatusDue), wake: wake) {
+                case .readable: silence.heard(at: clock.now)
+                case .woken: break
+                case .timedOut: try checkSilence(&silence, machine: machine, stream: stream)
+                }
             }
         }
         actions.removeAll(keepingCapacity: true)
@@ -140,6 +147,29 @@ final class ReplicationSession {
         try perform(actions, on: &machine, links)
         stream.finish()
         return machine.reachedEnd ? .reachedEnd : .stopped
+    }
+
+    /// Nothing arrived within a wait: ask the server for a keepalive, or give
+    /// the connection up when the last request went unanswered.
+    private func checkSilence(_ silence: inout SilenceWatch, machine: StreamMachine, stream: ReplicationStream) throws {
+        switch silence.check(now: clock.now) {
+        case .quiet:
+            break
+        case .ping:
+            let flushed = machine.checkpoint.flushLSN
+            try stream.send(
+                StandbyStatusUpdate(
+                    written: flushed, flushed: flushed, applied: flushed,
+                    sendTime: PostgresTimestamp(unixMicroseconds: WallClock.unixMicroseconds()), replyRequested: true))
+        case .dead(let quiet):
+            throw PipelineError(
+                .connectionLost,
+                "nothing arrived on the replication connection for \(quiet.components.seconds) s, not even an answer "
+                    + "to a keepalive request: the connection is dead or stalled",
+                retryable: true,
+                remediation: "The pipeline reconnects by itself. If this repeats, check the network path to Postgres "
+                    + "(a firewall or NAT dropping idle connections), or raise the receive timeout.")
+        }
     }
 
     /// Time passed: status updates, and the server's position about once a second.
