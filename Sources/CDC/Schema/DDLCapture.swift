@@ -13,7 +13,9 @@
 // shape and makes no second version.
 //
 // Only superusers may create event triggers. The function is SECURITY
-// DEFINER so that DDL of any role can emit the message.
+// DEFINER so that DDL of any role can emit the message, and it never fails
+// the DDL it records: an error becomes a warning, and the change then
+// reaches the stream the way it does without DDL capture.
 
 import PostgresReplication
 
@@ -33,6 +35,9 @@ public enum DDLCapture {
         DECLARE
             command record;
         BEGIN
+            IF current_setting('wal_level') <> 'logical' THEN
+                RETURN;
+            END IF;
             IF TG_EVENT = 'sql_drop' THEN
                 FOR command IN
                     SELECT * FROM pg_event_trigger_dropped_objects()
@@ -79,6 +84,10 @@ public enum DDLCapture {
                             SELECT 1 FROM pg_index p WHERE p.indrelid = command.objid AND p.indisprimary))))
                     )::text);
             END LOOP;
+        EXCEPTION WHEN OTHERS THEN
+            -- Never block the user's DDL: the change still reaches the
+            -- stream with the table's next row change.
+            RAISE WARNING 'popsink DDL capture did not record this command: %', SQLERRM;
         END
         $popsink$;
         DROP EVENT TRIGGER IF EXISTS popsink_ddl_command_end;
