@@ -180,4 +180,33 @@ import Testing
         #expect(harness.log.map(\.name).contains("version users 2"))
         #expect(actions.map(\.name).first == "commit 0/2000/0/2028")
     }
+
+    /// In a streamed transaction the command and the Relations are staged
+    /// with the rows and replayed in their place: the change before the DDL
+    /// is decoded with the old shape, the `s` event of the DDL comes next,
+    /// and the Relation after it makes no second version.
+    @Test func aCommandInAStreamedTransactionIsReplayedInItsPlace() throws {
+        var harness = MachineHarness(schemaRegistry: SchemaRegistry())
+        try harness.feed(F.relation(), at: 0x500)
+        try StreamMachineTests.transaction(&harness, commit: 0x1000, ids: [1])
+        try harness.drained()
+        try harness.feed(F.streamStart(xid: 9, first: true), at: 0x2000)
+        try harness.feed(F.relation(xid: 9), at: 0x2008)
+        try harness.feed(F.insert(2, xid: 9), at: 0x2010)
+        let widened: [(key: Bool, name: String, type: UInt32)] = F.usersColumns + [(false, "age", 23)]
+        try harness.feed(
+            F.logical(
+                prefix: DDLCapture.prefix,
+                content: Self.command(widened.map { ($0.name, $0.type, "t") }, oid: F.usersOID),
+                at: 0x2020, xid: 9),
+            at: 0x2020)
+        try harness.feed(F.relation(xid: 9, columns: widened), at: 0x2030)
+        try harness.feed(F.streamStop(), at: 0x2800)
+        #expect(harness.staged[9]?.count == 4, "two Relations, an insert and the command")
+        #expect(harness.log.map(\.name).filter { $0.hasPrefix("schema") } == ["schema users"], "none resolved yet")
+        try harness.feed(F.streamCommit(xid: 9, commit: 0x3000), at: 0x3000)
+        try harness.drained()
+        #expect(harness.storedOperations == ["s", "c", "c", "s", "m"])
+        #expect(harness.log.map(\.name).filter { $0.hasPrefix("version") } == ["version users 1", "version users 2"])
+    }
 }

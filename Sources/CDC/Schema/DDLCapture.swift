@@ -34,60 +34,71 @@ public enum DDLCapture {
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $popsink$
         DECLARE
             command record;
+            payloads text[] := '{}';
+            payload text;
         BEGIN
             IF current_setting('wal_level') <> 'logical' THEN
                 RETURN;
             END IF;
-            IF TG_EVENT = 'sql_drop' THEN
-                FOR command IN
-                    SELECT * FROM pg_event_trigger_dropped_objects()
-                    WHERE classid = 'pg_class'::regclass AND objsubid = 0 AND object_type = 'table'
-                LOOP
-                    PERFORM pg_logical_emit_message(true, 'popsink.ddl', jsonb_build_object(
-                        'event', 'sql_drop', 'tag', TG_TAG, 'object_type', command.object_type,
-                        'schema', command.schema_name, 'table', command.object_name,
-                        'identity', command.object_identity, 'oid', command.objid::int8,
-                        'sql', current_query())::text);
-                END LOOP;
-                RETURN;
-            END IF;
-            FOR command IN
-                SELECT DISTINCT ON (d.objid) d.objid, d.command_tag, d.object_type, d.object_identity,
-                       n.nspname, c.relname
-                FROM pg_event_trigger_ddl_commands() d
-                JOIN pg_class c ON c.oid = d.objid
-                JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'p')
-                ORDER BY d.objid
-            LOOP
-                PERFORM pg_logical_emit_message(true, 'popsink.ddl', jsonb_build_object(
-                    'event', 'ddl_command_end', 'tag', command.command_tag, 'object_type', command.object_type,
-                    'schema', command.nspname, 'table', command.relname,
-                    'identity', command.object_identity, 'oid', command.objid::int8,
-                    'sql', current_query(),
-                    'columns', (
-                        SELECT coalesce(jsonb_agg(jsonb_build_object(
-                            'name', a.attname, 'type_oid', a.atttypid::int8, 'type_modifier', a.atttypmod,
-                            'type', format_type(a.atttypid, a.atttypmod), 'nullable', NOT a.attnotnull,
-                            'default', pg_get_expr(ad.adbin, ad.adrelid)) ORDER BY a.attnum), '[]'::jsonb)
-                        FROM pg_attribute a
-                        LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-                        WHERE a.attrelid = command.objid AND a.attnum > 0 AND NOT a.attisdropped
-                            AND a.attgenerated = ''),
-                    'key', (
-                        SELECT coalesce(jsonb_agg(a.attname ORDER BY i.indisprimary DESC, i.indexrelid, x.position),
-                                        '[]'::jsonb)
-                        FROM pg_index i
-                        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS x(attnum, position)
-                        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.attnum
-                        WHERE i.indrelid = command.objid AND (i.indisprimary OR (i.indisreplident AND NOT EXISTS (
-                            SELECT 1 FROM pg_index p WHERE p.indrelid = command.objid AND p.indisprimary))))
-                    )::text);
+            BEGIN
+                IF TG_EVENT = 'sql_drop' THEN
+                    FOR command IN
+                        SELECT * FROM pg_event_trigger_dropped_objects()
+                        WHERE classid = 'pg_class'::regclass AND objsubid = 0 AND object_type = 'table'
+                    LOOP
+                        payloads := payloads || jsonb_build_object(
+                            'event', 'sql_drop', 'tag', TG_TAG, 'object_type', command.object_type,
+                            'schema', command.schema_name, 'table', command.object_name,
+                            'identity', command.object_identity, 'oid', command.objid::int8,
+                            'sql', current_query())::text;
+                    END LOOP;
+                ELSE
+                    FOR command IN
+                        SELECT DISTINCT ON (d.objid) d.objid, d.command_tag, d.object_type, d.object_identity,
+                               n.nspname, c.relname
+                        FROM pg_event_trigger_ddl_commands() d
+                        JOIN pg_class c ON c.oid = d.objid
+                        JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'p')
+                        ORDER BY d.objid
+                    LOOP
+                        payloads := payloads || jsonb_build_object(
+                            'event', 'ddl_command_end', 'tag', command.command_tag, 'object_type', command.object_type,
+                            'schema', command.nspname, 'table', command.relname,
+                            'identity', command.object_identity, 'oid', command.objid::int8,
+                            'sql', current_query(),
+                            'columns', (
+                                SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                    'name', a.attname, 'type_oid', a.atttypid::int8, 'type_modifier', a.atttypmod,
+                                    'type', format_type(a.atttypid, a.atttypmod), 'nullable', NOT a.attnotnull,
+                                    'default', pg_get_expr(ad.adbin, ad.adrelid)) ORDER BY a.attnum), '[]'::jsonb)
+                                FROM pg_attribute a
+                                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+                                WHERE a.attrelid = command.objid AND a.attnum > 0 AND NOT a.attisdropped
+                                    AND a.attgenerated = ''),
+                            'key', (
+                                SELECT coalesce(jsonb_agg(a.attname ORDER BY i.indisprimary DESC, i.indexrelid, x.position),
+                                                '[]'::jsonb)
+                                FROM pg_index i
+                                CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS x(attnum, position)
+                                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.attnum
+                                WHERE i.indrelid = command.objid AND (i.indisprimary OR (i.indisreplident AND NOT EXISTS (
+                                    SELECT 1 FROM pg_index p WHERE p.indrelid = command.objid AND p.indisprimary))))
+                            )::text;
+                    END LOOP;
+                END IF;
+            EXCEPTION WHEN OTHERS THEN
+                -- Never block the user's DDL: the change still reaches the
+                -- stream with the table's next row change.
+                RAISE WARNING 'popsink DDL capture did not record this command: %', SQLERRM;
+                payloads := '{}';
+            END;
+            -- Emitted outside the block above, which runs as a subtransaction:
+            -- in a transaction streamed before its commit (PostgreSQL 15), a
+            -- message of a subtransaction was decoded after the next row change.
+            FOREACH payload IN ARRAY payloads LOOP
+                PERFORM pg_logical_emit_message(true, 'popsink.ddl', payload);
             END LOOP;
-        EXCEPTION WHEN OTHERS THEN
-            -- Never block the user's DDL: the change still reaches the
-            -- stream with the table's next row change.
-            RAISE WARNING 'popsink DDL capture did not record this command: %', SQLERRM;
         END
         $popsink$;
         DROP EVENT TRIGGER IF EXISTS popsink_ddl_command_end;
