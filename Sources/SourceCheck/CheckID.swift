@@ -25,6 +25,9 @@ public enum CheckID: String, Sendable, Codable, CaseIterable {
     case walSenders = "wal_senders"
     /// The connection is encrypted and the server's certificate and name verified (`sslmode=verify-full`).
     case tls
+    /// DDL capture's event triggers are installed (optional: without them a
+    /// schema change is seen only with the table's next row change).
+    case ddlCapture = "ddl_capture"
 
     /// A short human name for the check.
     public var title: String {
@@ -39,6 +42,7 @@ public enum CheckID: String, Sendable, Codable, CaseIterable {
         case .replicationSlots: "Free replication slots"
         case .walSenders: "Free WAL senders"
         case .tls: "Connection security (TLS)"
+        case .ddlCapture: "DDL capture"
         }
     }
 }

@@ -16,6 +16,7 @@ enum FactReader {
             let connection = try PostgresConnection(
                 settings: bounded(settings), mode: .sql, applicationName: applicationName)
             var facts = try readFacts(connection, publication: publication)
+            facts.ddlCapture = Result { () throws(PostgresError) in try ddlCaptureInstalled(connection) }
             facts.security = connection.security
             facts.replicationConnection = probeReplication(settings)
             return facts
@@ -39,6 +40,16 @@ enum FactReader {
             publication: Result { () throws(PostgresError) in try lookUp(publication, connection) },
             slots: Result { () throws(PostgresError) in try slots(connection) },
             walSenders: Result { () throws(PostgresError) in try walSenders(connection) })
+    }
+
+    /// The event triggers `POST /v1/sources/{id}/ddl-capture` creates (CDC's `DDLCapture`).
+    private static func ddlCaptureInstalled(_ connection: PostgresConnection) throws(PostgresError) -> Bool {
+        let found = try connection.query(
+            """
+            SELECT count(*) AS triggers FROM pg_event_trigger
+            WHERE evtname IN ('popsink_ddl_command_end', 'popsink_ddl_sql_drop') AND evtenabled <> 'D'
+            """)
+        return found.value("triggers") == "2"
     }
 
     private static func walLevel(_ connection: PostgresConnection) throws(PostgresError) -> WalLevel {

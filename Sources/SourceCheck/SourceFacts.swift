@@ -30,6 +30,8 @@ struct ServerFacts: Sendable {
     var walSenders: Result<Capacity, PostgresError>
     /// The SQL connection's transport security.
     var security: ConnectionSecurity? = nil
+    /// Whether DDL capture's two event triggers exist and are enabled.
+    var ddlCapture: Result<Bool, PostgresError> = .success(true)
 }
 
 /// The `wal_level` setting.

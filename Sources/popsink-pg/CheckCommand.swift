@@ -2,7 +2,9 @@
 // that fixes each one that fails.
 
 import ArgumentParser
+import CDC
 import Foundation
+import PostgresReplication
 import SourceCheck
 
 struct CheckCommand: ParsableCommand {
@@ -19,7 +21,28 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Flag(help: "Print the SQL that installs DDL capture (for a superuser to run) and exit.")
+    var ddlCaptureSql = false
+
+    @Flag(help: "Install DDL capture (event triggers; needs a superuser) before checking.")
+    var installDdlCapture = false
+
     func run() throws {
+        if ddlCaptureSql {
+            print(DDLCapture.installSQL)
+            return
+        }
+        if installDdlCapture {
+            do {
+                let connection = try PostgresConnection(
+                    settings: try source.settings(), mode: .sql, applicationName: "popsink-pg check")
+                try DDLCapture.install(on: connection)
+            } catch let error as PostgresError where error.sqlState == "42501" {
+                throw ValidationError(
+                    "Only a superuser may create event triggers (\(error.message)). Have one run the output of `popsink-pg check SOURCE --ddl-capture-sql`."
+                )
+            }
+        }
         let report = SourceChecker.run(settings: try source.settings(), publication: publication)
         if json {
             print(String(decoding: report.json, as: UTF8.self))

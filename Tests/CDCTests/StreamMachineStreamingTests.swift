@@ -32,14 +32,15 @@ import Testing
         try Self.chunk(&harness, xid: 9, first: true, inserts: [(1, 9), (2, 9)], at: 0x1000)
         try Self.chunk(&harness, xid: 10, first: true, inserts: [(100, 10)], at: 0x2000)
         try Self.chunk(&harness, xid: 9, first: false, inserts: [(3, 9)], at: 0x3000)
-        #expect(harness.staged[9]?.count == 3 && harness.staged[10]?.count == 1)
+        // Each transaction's Relation is staged with its rows.
+        #expect(harness.staged[9]?.count == 4 && harness.staged[10]?.count == 2)
         #expect(harness.stored.isEmpty)
         let actions = try harness.feed(F.streamCommit(xid: 9, commit: 0x5000), at: 0x5000)
         #expect(
             actions.map(\.name) == [
-                "replay 9", "append 0/5000:0", "append 0/5000:1", "append 0/5000:2", "discard 9",
+                "replay 9", "schema users", "append 0/5000:0", "append 0/5000:1", "append 0/5000:2", "discard 9",
             ])
-        #expect(harness.staged[9] == nil && harness.staged[10]?.count == 1)
+        #expect(harness.staged[9] == nil && harness.staged[10]?.count == 2)
         try harness.drained()
         #expect(harness.stored == ["0/5000:0", "0/5000:1", "0/5000:2"])
         #expect(harness.checkpoint == Checkpoint(lastCommitLSN: LSN(0x5000), flushLSN: LSN(0x5028)))

@@ -59,7 +59,7 @@ import Testing
         // The first change announces the table's schema (`s`), then the six changes.
         #expect(current["events_stored"] as? Int == 7, "\(current)")
         let byOp = try #require(current["events_by_op"] as? [String: Int], "\(current)")
-        #expect(byOp == ["c": 3, "u": 1, "d": 1, "t": 1, "r": 0, "s": 1])
+        #expect(byOp == ["c": 3, "u": 1, "d": 1, "t": 1, "r": 0, "s": 1, "m": 0])
         let slotHealth = try #require(slot(current), "\(current)")
         #expect(slotHealth["wal_status"] as? String == "reserved")
         let retained = try #require(slotHealth["retained_wal_bytes"] as? Int)

@@ -25,8 +25,8 @@ import Testing
         #expect(check.status == .fail)
         #expect(check.detail.contains("was refused"))
         #expect(check.remediation == "ALTER ROLE \(fixture.role) WITH REPLICATION;")
-        // The shared test cluster speaks no TLS, hence the tls warning.
-        #expect(report.checks.filter { $0.status != .pass }.map(\.id) == [.replicationRole, .tls])
+        // The shared test cluster speaks no TLS, hence the tls warning; no DDL capture either.
+        #expect(report.checks.filter { $0.status != .pass }.map(\.id) == [.replicationRole, .tls, .ddlCapture])
 
         let fixed = try fixture.applyingRemediation(of: .replicationRole, in: report)
         #expect(fixed.passed, "\(renderText(fixed))")

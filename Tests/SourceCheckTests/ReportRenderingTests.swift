@@ -85,7 +85,7 @@ import Testing
         #expect(
             CheckID.allCases.map(\.rawValue) == [
                 "connect", "server_version", "wal_level", "replication_role", "publication",
-                "replica_identity", "select_privilege", "replication_slots", "wal_senders", "tls",
+                "replica_identity", "select_privilege", "replication_slots", "wal_senders", "tls", "ddl_capture",
             ])
     }
 }

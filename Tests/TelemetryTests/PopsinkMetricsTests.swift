@@ -77,7 +77,7 @@ import Testing
         let byOp = text.samples("popsink_pipeline_events_total", ["pipeline": "orders"])
         #expect(
             Dictionary(uniqueKeysWithValues: byOp.map { ($0.labels["op"]!, $0.value) })
-                == ["c": 1000, "u": 200, "d": 30, "t": 4, "r": 0, "s": 0])
+                == ["c": 1000, "u": 200, "d": 30, "t": 4, "r": 0, "s": 0, "m": 0])
         sample.status.eventsByOperation.reads = 5700
         sample.status.eventsByOperation.inserts = 1001
         text = try scrape(metrics, [sample])

@@ -185,9 +185,9 @@ struct ChangeAssembler {
             }
             return records.isEmpty ? .none : .events(records)
         case .message(let message):
-            if message.transactional, message.prefix == Self.watermarkPrefix, let open = transaction, !open.skip {
-                return .watermark(message)
-            }
+            guard message.transactional, let open = transaction, !open.skip else { break }
+            if message.prefix == Self.watermarkPrefix { return .watermark(message) }
+            if message.prefix == DDLCapture.prefix { return ddl(message, context: open.context, walStart: walStart) }
         case .origin, .type:
             // Origins carry no row changes; types are resolved from the
             // catalog when a relation uses them.
@@ -231,6 +231,49 @@ struct ChangeAssembler {
         record.newSchema = version.stored(lsn: lsn, commitLSN: context.commitLSN)
         ordinal += 1
         return record
+    }
+
+    /// A command of DDL capture: for a table the registry has, its `s`
+    /// event when the command changed the table's shape (or dropped it),
+    /// then an `m` event carrying the command. DDL of other tables (not
+    /// captured, filtered out, or never seen yet) produces nothing.
+    private mutating func ddl(
+        _ message: LogicalMessage, context: EventEncoder.TransactionContext, walStart: LSN
+    ) -> Outcome {
+        guard let registry, let command = DDLCommand(content: message.content),
+            registry.contains(schema: command.schema, table: command.table)
+        else { return .none }
+        var version: SchemaVersion?
+        if command.isTableDrop {
+            version = registry.dropped(schema: command.schema, table: command.table, relationOID: command.oid)
+            guard version != nil else { return .none }
+        } else {
+            version =
+                registry.resolve(
+                    schema: command.schema, table: command.table, relationOID: command.oid,
+                    columns: command.tableSchema(version: 0).columns
+                ).announcement
+        }
+        var records: [Record] = []
+        let current = registry.latest[SchemaRegistry.Name(schema: command.schema, table: command.table)]
+        let table = command.tableSchema(version: version?.version ?? current?.version ?? 0)
+        if let version {
+            // A version a Relation message resolved but no change announced
+            // yet is older than this one.
+            announcements[command.oid] = nil
+            self.registry?.announced(version)
+            let body = encoder.schemaChange(
+                version, schema: table, transaction: context, lsn: walStart, ordinal: ordinal)
+            var record = Record(commitLSN: context.commitLSN, ordinal: ordinal, operation: .schema, body: body)
+            record.newSchema = version.stored(lsn: walStart, commitLSN: context.commitLSN)
+            records.append(record)
+            ordinal += 1
+        }
+        let body = encoder.message(
+            message, command: command, schema: table, transaction: context, lsn: walStart, ordinal: ordinal)
+        records.append(Record(commitLSN: context.commitLSN, ordinal: ordinal, operation: .message, body: body))
+        ordinal += 1
+        return .events(records)
     }
 
     /// `schema` of a resumed snapshot's table as the registry numbers it,

@@ -8,6 +8,9 @@
 //   "change": null for the first version, else {"previous_version":1,"added":[columns],
 //              "dropped":[names],"retyped":[{"column","from","to"}],"renamed":[{"from","to"}],
 //              "key_changed":null or {"from":[names],"to":[names]}}
+//   With DDL capture a dropped table's last `s` event has no columns, every
+//   column in `change.dropped`, `"table_dropped":true` in `change` and
+//   `"dropped":true` beside it.
 
 import PostgresWire
 
@@ -34,6 +37,10 @@ extension EventEncoder {
             write(change)
         } else {
             writer.null()
+        }
+        if version.change?.tableDropped == true {
+            writer.key("dropped")
+            writer.bool(true)
         }
         writer.endObject()
         return writer.bytes
@@ -93,6 +100,10 @@ extension EventEncoder {
             writer.endObject()
         } else {
             writer.null()
+        }
+        if change.tableDropped == true {
+            writer.key("table_dropped")
+            writer.bool(true)
         }
         writer.endObject()
     }

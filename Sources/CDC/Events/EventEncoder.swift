@@ -15,6 +15,7 @@ struct EventEncoder {
         case truncate = 0x74  // t
         case read = 0x72  // r: a row of the snapshot
         case schema = 0x73  // s: a new version of a table's columns
+        case message = 0x6D  // m: a logical decoding message (a captured DDL command)
     }
 
     /// What every event of one transaction shares, encoded once.
@@ -141,6 +142,7 @@ struct EventEncoder {
         case .truncate: truncateMember
         case .read: readMember
         case .schema: schemaMember
+        case .message: messageMember
         }
     }
     private static let insertMember = member(.insert)
@@ -149,6 +151,7 @@ struct EventEncoder {
     private static let truncateMember = member(.truncate)
     private static let readMember = member(.read)
     private static let schemaMember = member(.schema)
+    private static let messageMember = member(.message)
     private static func member(_ operation: Operation) -> [UInt8] {
         Array(#"","op":"\#(Character(Unicode.Scalar(operation.rawValue)))","ts_ms":"#.utf8)
     }

@@ -10,12 +10,14 @@ public struct OperationCounts: Sendable, Equatable {
     public var reads: Int64 = 0
     /// Schema events (`s`): new versions of a table's columns.
     public var schemas: Int64 = 0
+    /// Logical messages (`m`): DDL commands caught by DDL capture.
+    public var messages: Int64 = 0
 
     public init() {}
 
     /// Each count with the `op` code of the event format.
     public var byCode: [(op: String, count: Int64)] {
-        [("c", inserts), ("u", updates), ("d", deletes), ("t", truncates), ("r", reads), ("s", schemas)]
+        [("c", inserts), ("u", updates), ("d", deletes), ("t", truncates), ("r", reads), ("s", schemas), ("m", messages)]
     }
 
     static func += (lhs: inout OperationCounts, rhs: OperationCounts) {
@@ -25,6 +27,7 @@ public struct OperationCounts: Sendable, Equatable {
         lhs.truncates += rhs.truncates
         lhs.reads += rhs.reads
         lhs.schemas += rhs.schemas
+        lhs.messages += rhs.messages
     }
 
     mutating func count(_ operation: EventEncoder.Operation) {
@@ -35,6 +38,7 @@ public struct OperationCounts: Sendable, Equatable {
         case .truncate: truncates += 1
         case .read: reads += 1
         case .schema: schemas += 1
+        case .message: messages += 1
         }
     }
 }

@@ -31,11 +31,14 @@ struct SchemaDiff: Equatable, Sendable, Codable {
     var renamed: [Rename] = []
     /// nil when the key columns are the same (after renames).
     var keyChanged: KeyChange?
+    /// The table itself was dropped (seen only with DDL capture); nil otherwise.
+    var tableDropped: Bool?
 
     enum CodingKeys: String, CodingKey {
         case previousVersion = "previous_version"
         case added, dropped, retyped, renamed
         case keyChanged = "key_changed"
+        case tableDropped = "table_dropped"
     }
 
     /// The change from `old` (version `previousVersion`) to `new`.
@@ -71,5 +74,6 @@ struct SchemaDiff: Equatable, Sendable, Codable {
     /// Nothing a consumer would act on changed.
     var isEmpty: Bool {
         added.isEmpty && dropped.isEmpty && retyped.isEmpty && renamed.isEmpty && keyChanged == nil
+            && tableDropped != true
     }
 }

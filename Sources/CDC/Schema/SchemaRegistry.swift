@@ -54,6 +54,26 @@ struct SchemaRegistry: Sendable {
                 change: SchemaDiff(from: current.columns, previousVersion: current.version, to: columns)))
     }
 
+    /// The version that records `name`'s table as dropped: no columns, every
+    /// column in `change.dropped`; nil when the registry does not have the
+    /// table, has another table of that name (`relationOID`), or has it dropped already.
+    func dropped(schema: String, table: String, relationOID: UInt32) -> SchemaVersion? {
+        guard let current = latest[Name(schema: schema, table: table)], current.relationOID == relationOID,
+            current.change?.tableDropped != true
+        else { return nil }
+        var change = SchemaDiff(from: current.columns, previousVersion: current.version, to: [])
+        change.tableDropped = true
+        return SchemaVersion(
+            schema: schema, table: table, version: current.version + 1, relationOID: relationOID, columns: [],
+            change: change)
+    }
+
+    /// Whether the registry has a version of the table: DDL capture announces
+    /// changes only of tables the pipeline has captured.
+    func contains(schema: String, table: String) -> Bool {
+        latest[Name(schema: schema, table: table)] != nil
+    }
+
     /// `version` was announced; later relations are compared with it.
     mutating func announced(_ version: SchemaVersion) {
         latest[Name(schema: version.schema, table: version.table)] = version

@@ -57,6 +57,7 @@ struct SnapshotWorker: Sendable {
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try connection.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
         try connection.query(RowSecurity.off)
+        try Self.lockTables(tables, connection)
         try Self.prepareForPageOrder(connection)
         let reader = ChunkReader(connection: connection)
         var encoder = EventEncoder(database: database)
@@ -95,6 +96,20 @@ struct SnapshotWorker: Sendable {
             let which = __priority_which_t(PRIO_PROCESS.rawValue)
             _ = setpriority(which, 0, min(19, getpriority(which, 0) + 5))
         #endif
+    }
+
+    /// Locks every table of the load at once, as the planner did. A DDL
+    /// issued during the load queues for its ACCESS EXCLUSIVE lock behind the
+    /// planner's, and a lock asked for later queues behind the DDL: a worker
+    /// reading its next table would wait for the DDL, the DDL for the load's
+    /// end, and the load for the worker, a deadlock no server can see (the
+    /// planner waits in the client). Any wait here is that deadlock, since
+    /// the planner already holds the same locks: NOWAIT fails the load at
+    /// once, and the retry finds the DDL done.
+    static func lockTables(_ tables: [SnapshotPlan.Table], _ connection: PostgresConnection) throws {
+        guard !tables.isEmpty else { return }
+        let names = tables.map(\.qualifiedName).joined(separator: ", ")
+        try connection.query("LOCK TABLE \(names) IN ACCESS SHARE MODE NOWAIT")
     }
 
     /// Rows must come in heap order for page-by-page progress: no parallel

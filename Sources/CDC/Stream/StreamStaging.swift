@@ -42,16 +42,25 @@ struct StreamStaging {
         if abort.abortsTransaction { inFlight.remove(abort.xid) }
     }
 
-    /// Where a row change of the current chunk is staged; nil for anything
-    /// else (relations, types and messages are handled when they arrive).
+    /// Where a message of the current chunk is staged: a row change, a DDL
+    /// capture message, or a Relation, each replayed in its place. A DDL in
+    /// the middle of a streamed transaction makes its changes two shapes, and
+    /// a Relation handled on arrival would decode the earlier ones with the
+    /// later shape. Relations go with the whole transaction, never a
+    /// subtransaction: pgoutput sends one once per streamed transaction, so
+    /// one sent in a subtransaction that aborts still describes the rest.
+    /// nil for anything else (types and other messages are handled on arrival).
     func target(of message: PgOutputMessage) -> Target? {
         guard let xid = currentTransaction else { return nil }
         let subtransaction: UInt32?
         switch message {
+        case .relation: subtransaction = xid
         case .insert(let change): subtransaction = change.xid
         case .update(let change): subtransaction = change.xid
         case .delete(let change): subtransaction = change.xid
         case .truncate(let change): subtransaction = change.xid
+        case .message(let logical) where logical.transactional && logical.prefix == DDLCapture.prefix:
+            subtransaction = logical.xid
         default: return nil
         }
         return Target(transaction: xid, subtransaction: subtransaction ?? xid)

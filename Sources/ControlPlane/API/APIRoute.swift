@@ -21,6 +21,10 @@ enum APIRoute: Equatable, Sendable {
     case pipelineConsumers(String)
     /// A pipeline's id and a consumer's name.
     case pipelineConsumer(String, String)
+    case pipelineSchemas(String)
+    /// A pipeline's id and a table as `schema.table`.
+    case pipelineTableSchema(String, String)
+    case sourceDDLCapture(String)
 
     enum PipelineCommand: String, Sendable {
         case start, stop, restart
@@ -53,6 +57,7 @@ enum APIRoute: Equatable, Sendable {
         case ("sources", 2): return .source(id)
         case ("sources", 3) where path[2] == "check": return .sourceCheck(id)
         case ("sources", 3) where path[2] == "tables": return .sourceTables(id)
+        case ("sources", 3) where path[2] == "ddl-capture": return .sourceDDLCapture(id)
         case ("pipelines", 1): return .pipelines
         case ("pipelines", 2): return .pipeline(id)
         case ("pipelines", 3):
@@ -62,10 +67,12 @@ enum APIRoute: Equatable, Sendable {
             case "filters": return .pipelineFilters(id)
             case "events": return .pipelineEvents(id)
             case "consumers": return .pipelineConsumers(id)
+            case "schemas": return .pipelineSchemas(id)
             default: return nil
             }
         case ("pipelines", 4) where path[2] == "events" && path[3] == "stream": return .pipelineEventStream(id)
         case ("pipelines", 4) where path[2] == "consumers": return .pipelineConsumer(id, String(path[3]))
+        case ("pipelines", 4) where path[2] == "schemas": return .pipelineTableSchema(id, String(path[3]))
         default: return nil
         }
     }
@@ -89,6 +96,9 @@ enum APIRoute: Equatable, Sendable {
         case .pipelineEventStream: "/v1/pipelines/{id}/events/stream"
         case .pipelineConsumers: "/v1/pipelines/{id}/consumers"
         case .pipelineConsumer: "/v1/pipelines/{id}/consumers/{name}"
+        case .pipelineSchemas: "/v1/pipelines/{id}/schemas"
+        case .pipelineTableSchema: "/v1/pipelines/{id}/schemas/{schema}.{table}"
+        case .sourceDDLCapture: "/v1/sources/{id}/ddl-capture"
         }
     }
 

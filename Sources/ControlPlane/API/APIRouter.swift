@@ -19,6 +19,8 @@ public final class APIRouter: Sendable {
     private let pipelines: PipelineRoutes
     private let events: EventRoutes
     private let consumers: ConsumerRoutes
+    private let schemas: SchemaRoutes
+    private let ddlCapture: DDLCaptureRoutes
     /// Prometheus series of pipelines and of this API.
     public let metrics: PopsinkMetrics
 
@@ -52,6 +54,8 @@ public final class APIRouter: Sendable {
         pipelines = PipelineRoutes(context: context)
         events = EventRoutes(context: context)
         consumers = ConsumerRoutes(context: context)
+        schemas = SchemaRoutes(context: context)
+        ddlCapture = DDLCaptureRoutes(context: context)
     }
 
     /// Whether every /v1 route and /metrics need the bearer token.
@@ -92,6 +96,8 @@ public final class APIRouter: Sendable {
             try await pipelines.respond(route, request)
         case .pipelineEvents, .pipelineEventStream: try await events.respond(route, request)
         case .pipelineConsumers, .pipelineConsumer: try await consumers.respond(route, request)
+        case .pipelineSchemas, .pipelineTableSchema: try await schemas.respond(route, request)
+        case .sourceDDLCapture: try await ddlCapture.respond(route, request)
         }
     }
 

@@ -41,6 +41,7 @@ enum CheckEvaluation {
             judged(.replicationSlots, facts.slots, replicationSlots),
             judged(.walSenders, facts.walSenders, walSenders),
             transportSecurity(facts.security),
+            judged(.ddlCapture, facts.ddlCapture, ddlCapture),
         ]
         return checks
     }

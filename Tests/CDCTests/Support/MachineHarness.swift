@@ -28,13 +28,14 @@ struct MachineHarness {
 
     init(
         checkpoint: Checkpoint = Checkpoint(lastCommitLSN: .zero, flushLSN: LSN(0x100)),
-        settings: StreamMachine.Settings = .init(), watermark: WatermarkSnapshot? = nil, protocolVersion: Int = 2
+        settings: StreamMachine.Settings = .init(), watermark: WatermarkSnapshot? = nil, protocolVersion: Int = 2,
+        schemaRegistry: SchemaRegistry? = nil
     ) {
         now = ContinuousClock.now
         self.checkpoint = checkpoint
         machine = StreamMachine(
             protocolVersion: protocolVersion, database: "app", checkpoint: checkpoint, start: checkpoint.flushLSN,
-            settings: settings, watermark: watermark, now: now)
+            settings: settings, watermark: watermark, now: now, schemaRegistry: schemaRegistry)
     }
 
     /// Feeds one frame; returns the actions it caused (requests answered).

@@ -50,15 +50,20 @@ enum PgOutputFrames {
         }
     }
 
-    static func relation(oid: UInt32 = usersOID, name: String = "users", xid: UInt32? = nil) -> [UInt8] {
+    static let usersColumns: [(key: Bool, name: String, type: UInt32)] = [(true, "id", 23), (false, "email", 25)]
+
+    static func relation(
+        oid: UInt32 = usersOID, name: String = "users", xid: UInt32? = nil,
+        columns: [(key: Bool, name: String, type: UInt32)] = usersColumns
+    ) -> [UInt8] {
         message("R") { w in
             if let xid { w.write(xid) }
             w.write(oid)
             cString("public", into: &w)
             cString(name, into: &w)
             w.writeASCII("f")
-            w.write(Int16(2))
-            for (key, column, type) in [(true, "id", UInt32(23)), (false, "email", UInt32(25))] {
+            w.write(Int16(columns.count))
+            for (key, column, type) in columns {
                 w.write(UInt8(key ? 1 : 0))
                 cString(column, into: &w)
                 w.write(type)
@@ -112,8 +117,9 @@ enum PgOutputFrames {
     }
 
     /// A transactional logical message (`pg_logical_emit_message(true, …)`).
-    static func logical(prefix: String, content: String, at lsn: UInt64) -> [UInt8] {
+    static func logical(prefix: String, content: String, at lsn: UInt64, xid: UInt32? = nil) -> [UInt8] {
         message("M") { w in
+            if let xid { w.write(xid) }
             w.write(UInt8(1))
             w.write(LSN(lsn))
             cString(prefix, into: &w)
