@@ -99,11 +99,12 @@ public final class ReplicationStream {
     }
 
     /// Ends the COPY from our side (after a final status update) and waits
-    /// briefly for the server to acknowledge; errors are ignored, since the
-    /// connection is closed next anyway.
+    /// up to 10 s for it all to leave, so the server reads the final flush
+    /// position (1 s was not always enough on a loaded machine); errors are
+    /// ignored, since the connection is closed next anyway.
     public func finish() {
         _ = PQputCopyEnd(handle, nil)
-        for _ in 0..<50 where PQflush(handle) == 1 {
+        for _ in 0..<500 where PQflush(handle) == 1 {
             var fd = pollfd(fd: connection.socket, events: Int16(POLLOUT), revents: 0)
             _ = poll(&fd, 1, 20)
         }

@@ -136,7 +136,13 @@ struct SmallVolume {
         var written = 0
         while written < size {
             let count = min(chunk.count, size - written)
-            try handle.write(contentsOf: chunk[..<count])
+            do {
+                try handle.write(contentsOf: chunk[..<count])
+            } catch let error as CocoaError where error.code == .fileWriteOutOfSpace {
+                // The pipeline writing beside the filler took the rest first:
+                // the volume is full, which is what the caller wants.
+                return
+            }
             written += count
         }
     }

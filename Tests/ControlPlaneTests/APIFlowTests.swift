@@ -2,11 +2,12 @@
 // the state store, the registry and a real Postgres.
 
 import CDC
-import ControlPlane
 import Foundation
 import HTTPServer
 import PostgresTestSupport
 import Testing
+
+@testable import ControlPlane
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -22,14 +23,21 @@ import Testing
 
         /// - Parameter directory: the data directory of an earlier service to
         ///   open again (a restart); a fresh one when nil.
-        init(token: String? = nil, directory: URL? = nil) throws {
+        /// - Parameter authFailurePolicy: `serve`'s unless a test needs a
+        ///   limit that does not drain while a loaded machine is slow.
+        init(
+            token: String? = nil, directory: URL? = nil,
+            authFailurePolicy: AuthFailureLimiter.Policy = AuthFailureLimiter.Policy()
+        ) throws {
             self.directory =
                 directory
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
             let dataDirectory = DataDirectory(path: self.directory.path)
             let store = try SQLiteStateStore(path: self.directory.appendingPathComponent("state.sqlite").path)
             registry = PipelineRegistry(store: store, dataDirectory: dataDirectory)
-            let router = APIRouter(store: store, registry: registry, dataDirectory: dataDirectory, token: token)
+            let router = APIRouter(
+                store: store, registry: registry, dataDirectory: dataDirectory, token: token,
+                authFailurePolicy: authFailurePolicy)
             // The dispatch and metrics of `popsink-pg serve`, with the repository's dashboard.
             let handler = ServiceHandler(router: router, files: StaticFiles(root: DashboardTests.publicFolder))
             var configuration = HTTPServerConfiguration()

@@ -13,7 +13,10 @@ import Testing
 @Suite struct AuthRateLimitTests {
     @Test(.timeLimit(.minutes(1)))
     func repeatedBadTokensOverTheSocketGet429WithRetryAfter() async throws {
-        let service = try APIFlowTests.Service(token: "the-right-token")
+        // serve's burst, but nothing drains during the test: at 6 s per failure
+        // forgiven, a loaded machine's slow requests were forgiven before the 11th.
+        let service = try APIFlowTests.Service(
+            token: "the-right-token", authFailurePolicy: .init(burst: 10, refillInterval: .seconds(3600)))
         defer { Task { await service.stop() } }
         for attempt in 1...10 {
             let answer = try await service.call("GET", "/v1/sources", token: "guess-\(attempt)")
@@ -22,7 +25,7 @@ import Testing
         let limited = try await service.call("GET", "/v1/sources", token: "guess-11")
         #expect(limited.status == 429, "\(limited.raw)")
         let retryAfter = Int(limited.headers["Retry-After"] as? String ?? "")
-        #expect(retryAfter.map { (1...6).contains($0) } == true, "\(limited.headers)")
+        #expect(retryAfter.map { $0 >= 1 } == true, "\(limited.headers)")
         #expect(limited.raw.contains("auth-rate-limited"))
         // The right token is not even checked while the address waits: a guesser learns nothing.
         let right = try await service.call("GET", "/v1/sources", token: "the-right-token")

@@ -17,7 +17,10 @@ public struct OperationCounts: Sendable, Equatable {
 
     /// Each count with the `op` code of the event format.
     public var byCode: [(op: String, count: Int64)] {
-        [("c", inserts), ("u", updates), ("d", deletes), ("t", truncates), ("r", reads), ("s", schemas), ("m", messages)]
+        [
+            ("c", inserts), ("u", updates), ("d", deletes), ("t", truncates), ("r", reads), ("s", schemas),
+            ("m", messages),
+        ]
     }
 
     static func += (lhs: inout OperationCounts, rhs: OperationCounts) {

@@ -18,6 +18,11 @@ struct LiveClientBoundsTests {
         try await withServer({
             $0.maxConnections = 600
             $0.maxConnectionsPerClient = 25
+            // This test is about the per-address cap: on a loaded machine its
+            // rounds outlast the default head deadlines, which then (rightly)
+            // closed the slow clients under it (seen: send failed, broken pipe).
+            $0.headerTimeout = .seconds(600)
+            $0.requestTimeout = .seconds(600)
         }) { port, _ in
             var slow: [TestClient] = []
             for index in 0..<500 {
