@@ -5,7 +5,11 @@ final class WriterStatements {
     let begin: SQLiteStatement
     let commit: SQLiteStatement
     let rollback: SQLiteStatement
-    let insertEvent: SQLiteStatement
+    let insertBlock: SQLiteStatement
+    let updateBlock: SQLiteStatement
+    let countBlockEvents: SQLiteStatement
+    let selectBlockAfter: SQLiteStatement
+    let deleteBlocks: SQLiteStatement
     let insertGroup: SQLiteStatement
     let upsertCheckpoint: SQLiteStatement
     let upsertMetadata: SQLiteStatement
@@ -28,8 +32,19 @@ final class WriterStatements {
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
         rollback = try connection.prepare("ROLLBACK")
-        insertEvent = try connection.prepare(
-            "INSERT INTO events (seq, commit_lsn, ordinal, body) VALUES (?1, ?2, ?3, ?4)")
+        // insertBlock and updateBlock take the same parameters in the same order.
+        insertBlock = try connection.prepare(
+            "INSERT INTO event_blocks (last_seq, first_seq, codec, raw_bytes, frame) VALUES (?1, ?2, ?3, ?4, ?5)")
+        updateBlock = try connection.prepare(
+            "UPDATE event_blocks SET first_seq = ?2, codec = ?3, raw_bytes = ?4, frame = ?5 WHERE last_seq = ?1")
+        countBlockEvents = try connection.prepare(
+            "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM event_blocks WHERE last_seq <= ?1")
+        selectBlockAfter = try connection.prepare(
+            """
+            SELECT first_seq, last_seq, codec, raw_bytes, frame FROM event_blocks
+            WHERE last_seq > ?1 ORDER BY last_seq LIMIT 1
+            """)
+        deleteBlocks = try connection.prepare("DELETE FROM event_blocks WHERE last_seq <= ?1")
         insertGroup = try connection.prepare(
             """
             INSERT INTO groups (
@@ -74,7 +89,8 @@ final class WriterStatements {
 
     func finalize() {
         for statement in [
-            begin, commit, rollback, insertEvent, insertGroup, upsertCheckpoint,
+            begin, commit, rollback, insertBlock, updateBlock, countBlockEvents, selectBlockAfter, deleteBlocks,
+            insertGroup, upsertCheckpoint,
             upsertMetadata, deleteMetadata, deleteEvents, deleteGroups, selectNewlyLostConsumers, markConsumersLost,
             insertStaged, selectStaged, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
             insertLoadChunk, updateLoadChunk,
