@@ -43,6 +43,11 @@ public final class EventStoreWriter {
     /// buffer their compressed frame goes to; both reused from block to block.
     var block = EventBlockBuilder()
     var compressedBlock: [UInt8] = []
+    /// Messages of streamed transactions not yet written as staged blocks, by
+    /// transaction; written at the latest when the group commits.
+    var staging: [UInt32: EventBlockBuilder] = [:]
+    /// Where the writer decompresses the blocks it reads back.
+    var scratch: [UInt8] = []
 
     /// What the writer remembers about the group in progress.
     private struct OpenGroup {
@@ -161,19 +166,29 @@ public final class EventStoreWriter {
     func storeBlock(_ statement: SQLiteStatement, lastSequence: Int64, operation: String) throws(EventStoreError) {
         statement.bind(lastSequence, at: 1)
         statement.bind(lastSequence - Int64(block.count) + 1, at: 2)
-        try block.withFrame { (frame) throws(EventStoreError) in
-            statement.bind(Int64(frame.count), at: 4)
+        try run(statement, withFrameOf: &block, parametersFrom: 3, operation: operation)
+    }
+
+    /// Binds the frame `builder` holds to `statement`'s codec, raw_bytes and
+    /// frame parameters (`first`, `first + 1`, `first + 2`), compressed when
+    /// LZ4 makes it smaller, runs the statement and empties the builder.
+    func run(
+        _ statement: SQLiteStatement, withFrameOf builder: inout EventBlockBuilder, parametersFrom first: Int32,
+        operation: String
+    ) throws(EventStoreError) {
+        try builder.withFrame { (frame) throws(EventStoreError) in
+            statement.bind(Int64(frame.count), at: first + 1)
             guard let packed = BlockCodec.compress(frame, into: &compressedBlock) else {
-                statement.bind(BlockCodec.raw.rawValue, at: 3)
-                statement.bindNoCopy(frame, at: 5)
+                statement.bind(BlockCodec.raw.rawValue, at: first)
+                statement.bindNoCopy(frame, at: first + 2)
                 try statement.run(operation)
                 return
             }
-            statement.bind(BlockCodec.lz4.rawValue, at: 3)
+            statement.bind(BlockCodec.lz4.rawValue, at: first)
             // withUnsafeBytes rethrows untyped errors; carry the typed one out in a Result.
             try compressedBlock.withUnsafeBytes { bytes in
                 Result { () throws(EventStoreError) in
-                    statement.bindNoCopy(UnsafeRawBufferPointer(rebasing: bytes[..<packed]), at: 5)
+                    statement.bindNoCopy(UnsafeRawBufferPointer(rebasing: bytes[..<packed]), at: first + 2)
                     try statement.run(operation)
                 }
             }.get()
@@ -228,6 +243,7 @@ public final class EventStoreWriter {
             if !block.isEmpty {
                 try storeBlock(statements.insertBlock, lastSequence: newLastSequence, operation: operation)
             }
+            try writeAllStaged()
             if open.eventCount > 0 {
                 let insert = statements.insertGroup
                 insert.bind(newLastSequence, at: 1)
@@ -309,6 +325,7 @@ public final class EventStoreWriter {
         guard group != nil else { return }
         group = nil
         block.removeAll()
+        staging.removeAll()
         if !connection.isAutocommit { try? statements.rollback.run("roll back group") }
     }
 

@@ -155,6 +155,20 @@ enum Schema {
             raw_bytes INTEGER NOT NULL,
             frame     BLOB NOT NULL
         );
+
+        -- Streamed changes in blocks too: one row per run of one transaction's
+        -- messages, a frame whose index holds each message's subtransaction id
+        -- where an event block holds the commit LSN. Rows of staged_changes
+        -- an older version left are discarded when the next session starts,
+        -- as everything staged always was.
+        CREATE TABLE staged_blocks (
+            position  INTEGER PRIMARY KEY,
+            xid       INTEGER NOT NULL,
+            codec     INTEGER NOT NULL,
+            raw_bytes INTEGER NOT NULL,
+            frame     BLOB NOT NULL
+        );
+        CREATE INDEX staged_blocks_by_xid ON staged_blocks (xid, position);
         """,
     ]
 

@@ -18,8 +18,12 @@ final class WriterStatements {
     let deleteGroups: SQLiteStatement
     let selectNewlyLostConsumers: SQLiteStatement
     let markConsumersLost: SQLiteStatement
-    let insertStaged: SQLiteStatement
-    let selectStaged: SQLiteStatement
+    let insertStagedBlock: SQLiteStatement
+    let selectStagedBlocks: SQLiteStatement
+    let updateStagedBlock: SQLiteStatement
+    let deleteStagedBlock: SQLiteStatement
+    let deleteStagedBlocksOfTransaction: SQLiteStatement
+    let deleteAllStagedBlocks: SQLiteStatement
     let deleteStagedTransaction: SQLiteStatement
     let deleteStagedSubtransaction: SQLiteStatement
     let deleteAllStaged: SQLiteStatement
@@ -71,9 +75,19 @@ final class WriterStatements {
             UPDATE consumers SET lost_through = max(coalesce(lost_through, 0), ?1), updated_at_us = ?2
             WHERE acked_seq < ?1
             """)
-        insertStaged = try connection.prepare("INSERT INTO staged_changes (xid, subxid, message) VALUES (?1, ?2, ?3)")
-        selectStaged = try connection.prepare(
-            "SELECT position, message FROM staged_changes WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3")
+        // insertStagedBlock and updateStagedBlock take codec, raw_bytes and frame as ?2, ?3, ?4.
+        insertStagedBlock = try connection.prepare(
+            "INSERT INTO staged_blocks (xid, codec, raw_bytes, frame) VALUES (?1, ?2, ?3, ?4)")
+        selectStagedBlocks = try connection.prepare(
+            """
+            SELECT position, codec, raw_bytes, frame FROM staged_blocks
+            WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3
+            """)
+        updateStagedBlock = try connection.prepare(
+            "UPDATE staged_blocks SET codec = ?2, raw_bytes = ?3, frame = ?4 WHERE position = ?1")
+        deleteStagedBlock = try connection.prepare("DELETE FROM staged_blocks WHERE position = ?1")
+        deleteStagedBlocksOfTransaction = try connection.prepare("DELETE FROM staged_blocks WHERE xid = ?1")
+        deleteAllStagedBlocks = try connection.prepare("DELETE FROM staged_blocks")
         deleteStagedTransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1")
         deleteStagedSubtransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1 AND subxid = ?2")
         deleteAllStaged = try connection.prepare("DELETE FROM staged_changes")
@@ -92,7 +106,9 @@ final class WriterStatements {
             begin, commit, rollback, insertBlock, updateBlock, countBlockEvents, selectBlockAfter, deleteBlocks,
             insertGroup, upsertCheckpoint,
             upsertMetadata, deleteMetadata, deleteEvents, deleteGroups, selectNewlyLostConsumers, markConsumersLost,
-            insertStaged, selectStaged, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
+            insertStagedBlock, selectStagedBlocks, updateStagedBlock, deleteStagedBlock,
+            deleteStagedBlocksOfTransaction,
+            deleteAllStagedBlocks, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
             insertLoadChunk, updateLoadChunk,
         ] {
             statement.finalize()

@@ -45,6 +45,24 @@ struct EventBlockBuilder {
         }.get()
     }
 
+    /// The entries added so far, in order.
+    func forEachEntry(_ visit: (_ commitLSN: LSN, _ ordinal: Int32, _ body: UnsafeRawBufferPointer) -> Void) {
+        index.withUnsafeBytes { index in
+            bodies.withUnsafeBytes { bodies in
+                var start = 0
+                for entry in 0..<count {
+                    let offset = entry * EventBlockFrame.indexEntryBytes
+                    let end = Int(index.loadLittleEndianUInt32(at: offset + 12))
+                    visit(
+                        LSN(index.loadLittleEndianUInt64(at: offset)),
+                        Int32(bitPattern: index.loadLittleEndianUInt32(at: offset + 8)),
+                        UnsafeRawBufferPointer(rebasing: bodies[start..<end]))
+                    start = end
+                }
+            }
+        }
+    }
+
     mutating func removeAll() {
         bodies.removeAll(keepingCapacity: true)
         index.removeAll(keepingCapacity: true)

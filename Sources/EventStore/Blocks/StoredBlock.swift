@@ -5,10 +5,10 @@
 
 enum StoredBlock {
     /// Runs `body` with the frame `stored` holds, decompressing it into
-    /// `scratch` when needed; nil when the bytes do not decode to a frame of
-    /// exactly `eventCount` events.
+    /// `scratch` when needed; nil when the bytes do not decode to a frame (of
+    /// exactly `eventCount` entries, when given).
     static func withFrame<R>(
-        codec: Int64, rawBytes: Int64, stored: UnsafeRawBufferPointer, eventCount: Int64, scratch: inout [UInt8],
+        codec: Int64, rawBytes: Int64, stored: UnsafeRawBufferPointer, eventCount: Int64?, scratch: inout [UInt8],
         _ body: (EventBlockFrame) -> R
     ) -> R? {
         switch BlockCodec(rawValue: codec) {
@@ -28,9 +28,11 @@ enum StoredBlock {
     }
 
     private static func withValidFrame<R>(
-        _ bytes: UnsafeRawBufferPointer, eventCount: Int64, _ body: (EventBlockFrame) -> R
+        _ bytes: UnsafeRawBufferPointer, eventCount: Int64?, _ body: (EventBlockFrame) -> R
     ) -> R? {
-        guard let frame = EventBlockFrame(bytes), Int64(frame.count) == eventCount else { return nil }
+        guard let frame = EventBlockFrame(bytes), eventCount.map({ Int64(frame.count) == $0 }) ?? true else {
+            return nil
+        }
         return body(frame)
     }
 }
