@@ -180,7 +180,8 @@ final class StoreQueries {
 
     /// Finds an event by id without a per-event index: the groups whose commit
     /// LSN range holds the id's LSN (usually exactly one), then those groups'
-    /// rows. Costs a scan of one group, paid only when a consumer resumes.
+    /// rows or blocks' indexes. Costs a scan of one group, paid only when a
+    /// consumer resumes.
     func sequence(of id: EventID) throws(EventStoreError) -> Int64? {
         let operation = "find event \(id)"
         defer { groupsHoldingLSNQuery.reset() }
