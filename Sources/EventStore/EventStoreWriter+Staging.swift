@@ -58,7 +58,13 @@ extension EventStoreWriter {
     public func discardStaged(transaction xid: UInt32, subtransaction subxid: UInt32? = nil) throws(EventStoreError) {
         try requireGroup("discard staged changes")
         if let subxid, subxid != xid {
-            try discardStaged(transaction: xid, onlySubtransaction: subxid)
+            do {
+                try discardStaged(transaction: xid, onlySubtransaction: subxid)
+            } catch {
+                // Blocks may be half rewritten: the group must not commit.
+                rollbackGroup()
+                throw error
+            }
         } else {
             staging[xid] = nil
             let operation = "discard staged changes of transaction \(xid)"
@@ -105,7 +111,13 @@ extension EventStoreWriter {
         defer { staging[xid] = builder }
         let insert = statements.insertStagedBlock
         insert.bind(Int64(xid), at: 1)
-        try run(insert, withFrameOf: &builder, parametersFrom: 2, operation: "stage changes of transaction \(xid)")
+        do {
+            try run(insert, withFrameOf: &builder, parametersFrom: 2, operation: "stage changes of transaction \(xid)")
+        } catch {
+            // The gathered messages are gone: the group must not commit without them.
+            rollbackGroup()
+            throw error
+        }
     }
 
     /// Rewrites `xid`'s blocks without the messages of `subxid`, one block at
