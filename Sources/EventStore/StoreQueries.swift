@@ -268,7 +268,9 @@ extension LSN {
 private final class BlockQueries {
     /// The blocks holding events after ?1, in order.
     let after: SQLiteStatement
-    /// The blocks holding any of the sequences ?1...?2.
+    /// The blocks of the group holding sequences ?1...?2: a block never spans
+    /// two groups, so theirs are the blocks ending in that range (a range
+    /// scan of the key, not of every block after it).
     let inRange: SQLiteStatement
     /// The oldest block's first sequence: the first block by last_seq also has the lowest first_seq.
     let first: SQLiteStatement
@@ -280,7 +282,7 @@ private final class BlockQueries {
         inRange = try connection.prepare(
             """
             SELECT first_seq, last_seq, codec, raw_bytes, frame FROM event_blocks
-            WHERE last_seq >= ?1 AND first_seq <= ?2 ORDER BY last_seq
+            WHERE last_seq BETWEEN ?1 AND ?2 ORDER BY last_seq
             """)
         first = try connection.prepare("SELECT first_seq FROM event_blocks ORDER BY last_seq LIMIT 1")
     }
