@@ -19,7 +19,7 @@ FROM swift:${SWIFT_VERSION}-bookworm AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq-dev libsqlite3-dev libssl-dev libnats-dev librdkafka-dev pkg-config \
+        libpq-dev libsqlite3-dev libssl-dev libnats-dev librdkafka-dev liblz4-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -45,7 +45,7 @@ FROM debian:bookworm-slim
 # hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq5 libssl3 libsqlite3-0 libnats3.4 librdkafka1 ca-certificates \
+        libpq5 libssl3 libsqlite3-0 libnats3.4 librdkafka1 liblz4-1 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin popsink \
     && mkdir -p /data \

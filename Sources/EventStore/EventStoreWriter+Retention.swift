@@ -1,5 +1,7 @@
 // Deleting the oldest events: the one deletion path, used by `RetentionRunner`
-// (which decides how far) and by tests. Sequences are never reused: the next
+// (which decides how far) and by tests. Whole blocks go; the block the limit
+// cuts through is written again with only its later events, so the first
+// sequence stays exact. Sequences are never reused: the next
 // one comes from the checkpoint row, not from the highest row left. Freed
 // pages are reused by later appends, so the file stops growing rather than
 // shrinking. Consumers that had not acknowledged what is deleted are marked
@@ -39,15 +41,44 @@ extension EventStoreWriter {
             try statements.markConsumersLost.run(operation)
             statements.deleteEvents.bind(upTo, at: 1)
             try statements.deleteEvents.run(operation)
-            let deleted = connection.changes
+            let deleted = connection.changes + (try deleteBlocks(upTo: upTo, operation: operation))
             statements.deleteGroups.bind(upTo, at: 1)
             try statements.deleteGroups.run(operation)
             try statements.commit.run(operation)
             return (deleted, newlyLost)
         } catch {
+            block.removeAll()
             if !connection.isAutocommit { try? statements.rollback.run(operation) }
             throw error
         }
+    }
+
+    /// Deletes the blocks at or below `upTo`, cuts the one that holds it, and
+    /// returns how many events went.
+    private func deleteBlocks(upTo: Int64, operation: String) throws(EventStoreError) -> Int64 {
+        let count = statements.countBlockEvents
+        count.bind(upTo, at: 1)
+        defer { count.reset() }
+        var deleted = try count.step(operation) ? count.int64(0) : 0
+        statements.deleteBlocks.bind(upTo, at: 1)
+        try statements.deleteBlocks.run(operation)
+
+        let select = statements.selectBlockAfter
+        select.bind(upTo, at: 1)
+        defer { select.reset() }
+        guard try select.step(operation), select.int64(0) <= upTo else { return deleted }
+        let first = select.int64(0)
+        let last = select.int64(1)
+        try queries.withFrame(of: select, operation: operation) { frame in
+            for position in Int(upTo + 1 - first)..<frame.count {
+                block.add(
+                    commitLSN: frame.commitLSN(position), ordinal: frame.ordinal(position), body: frame.body(position))
+            }
+        }
+        select.reset()
+        try storeBlock(statements.updateBlock, lastSequence: last, operation: operation)
+        deleted += upTo - first + 1
+        return deleted
     }
 
     /// The database file's size as SQLite sees it (pages in use and free), without the WAL.

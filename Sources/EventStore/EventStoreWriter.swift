@@ -39,6 +39,15 @@ public final class EventStoreWriter {
     let statements: WriterStatements
     private let lock: WriterLock
     private var group: OpenGroup?
+    /// The events of the open group not yet written as a block, and the
+    /// buffer their compressed frame goes to; both reused from block to block.
+    var block = EventBlockBuilder()
+    var compressedBlock: [UInt8] = []
+    /// Messages of streamed transactions not yet written as staged blocks, by
+    /// transaction; written at the latest when the group commits.
+    var staging: [UInt32: EventBlockBuilder] = [:]
+    /// Where the writer decompresses the blocks it reads back.
+    var scratch: [UInt8] = []
 
     /// What the writer remembers about the group in progress.
     private struct OpenGroup {
@@ -122,6 +131,10 @@ public final class EventStoreWriter {
 
     /// Appends one event to the open group and returns its sequence.
     ///
+    /// Events are gathered into a block (EventBlock.swift) that is written
+    /// once it is full or the group commits, so a disk error may come from a
+    /// later append or from `commitGroup`; either way the group is rolled back.
+    ///
     /// - Parameters:
     ///   - commitLSN: the commit LSN of the event's transaction.
     ///   - ordinal: the event's position within its transaction, from 0.
@@ -130,22 +143,56 @@ public final class EventStoreWriter {
     public func append(commitLSN: LSN, ordinal: Int32, body: UnsafeRawBufferPointer) throws(EventStoreError) -> Int64 {
         guard let open = group else { throw .misuse("append needs an open group", operation: "append", path: path) }
         let sequence = lastSequence + open.eventCount + 1
-        let insert = statements.insertEvent
-        insert.bind(sequence, at: 1)
-        insert.bind(commitLSN.storedValue, at: 2)
-        insert.bind(Int64(ordinal), at: 3)
-        insert.bindNoCopy(body, at: 4)
-        do {
-            try insert.run("append event \(sequence) (\(commitLSN):\(ordinal))")
-        } catch {
-            abandonGroup()
-            throw error.withSpaceNeeded(forGroupBytes: open.bodyBytes + Int64(body.count))
-        }
+        block.add(commitLSN: commitLSN, ordinal: ordinal, body: body)
         group!.eventCount += 1
         group!.bodyBytes += Int64(body.count)
         if commitLSN > open.maxCommitLSN { group!.maxCommitLSN = commitLSN }
         if commitLSN < open.minCommitLSN { group!.minCommitLSN = commitLSN }
+        if block.isFull {
+            do {
+                try storeBlock(
+                    statements.insertBlock, lastSequence: sequence, operation: "append events up to \(sequence)")
+            } catch {
+                abandonGroup()
+                throw error.withSpaceNeeded(forGroupBytes: open.bodyBytes + Int64(body.count))
+            }
+        }
         return sequence
+    }
+
+    /// Writes the block being built as the row whose last event is
+    /// `lastSequence`, through `statement` (`insertBlock`, or `updateBlock`
+    /// for the block retention cuts through), and empties the builder.
+    func storeBlock(_ statement: SQLiteStatement, lastSequence: Int64, operation: String) throws(EventStoreError) {
+        statement.bind(lastSequence, at: 1)
+        statement.bind(lastSequence - Int64(block.count) + 1, at: 2)
+        try run(statement, withFrameOf: &block, parametersFrom: 3, operation: operation)
+    }
+
+    /// Binds the frame `builder` holds to `statement`'s codec, raw_bytes and
+    /// frame parameters (`first`, `first + 1`, `first + 2`), compressed when
+    /// LZ4 makes it smaller, runs the statement and empties the builder.
+    func run(
+        _ statement: SQLiteStatement, withFrameOf builder: inout EventBlockBuilder, parametersFrom first: Int32,
+        operation: String
+    ) throws(EventStoreError) {
+        try builder.withFrame { (frame) throws(EventStoreError) in
+            statement.bind(Int64(frame.count), at: first + 1)
+            guard let packed = BlockCodec.compress(frame, into: &compressedBlock) else {
+                statement.bind(BlockCodec.raw.rawValue, at: first)
+                statement.bindNoCopy(frame, at: first + 2)
+                try statement.run(operation)
+                return
+            }
+            statement.bind(BlockCodec.lz4.rawValue, at: first)
+            // withUnsafeBytes rethrows untyped errors; carry the typed one out in a Result.
+            try compressedBlock.withUnsafeBytes { bytes in
+                Result { () throws(EventStoreError) in
+                    statement.bindNoCopy(UnsafeRawBufferPointer(rebasing: bytes[..<packed]), at: first + 2)
+                    try statement.run(operation)
+                }
+            }.get()
+        }
     }
 
     /// Appends one event to the open group and returns its sequence.
@@ -193,6 +240,10 @@ public final class EventStoreWriter {
         let newLastSequence = lastSequence + open.eventCount
         let committedAt = WallClock.unixMicroseconds()
         do {
+            if !block.isEmpty {
+                try storeBlock(statements.insertBlock, lastSequence: newLastSequence, operation: operation)
+            }
+            try writeAllStaged()
             if open.eventCount > 0 {
                 let insert = statements.insertGroup
                 insert.bind(newLastSequence, at: 1)
@@ -273,6 +324,8 @@ public final class EventStoreWriter {
     private func abandonGroup() {
         guard group != nil else { return }
         group = nil
+        block.removeAll()
+        staging.removeAll()
         if !connection.isAutocommit { try? statements.rollback.run("roll back group") }
     }
 

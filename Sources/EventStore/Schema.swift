@@ -139,6 +139,37 @@ enum Schema {
             PRIMARY KEY (schema_name, table_name, version)
         ) WITHOUT ROWID;
         """,
+        """
+        -- Events in blocks: one row per run of consecutive events of one group,
+        -- up to about 64 KiB of frame (EventBlock.swift), so SQLite pays its
+        -- per-row cost once per block rather than once per event. codec 0: the
+        -- frame as it is; 1: LZ4, raw_bytes long once decompressed. A block
+        -- never spans two groups, so the checkpoint committed with a group
+        -- covers whole blocks. Retention deletes whole blocks and rewrites the
+        -- one it cuts through. Rows of `events` that older versions wrote stay
+        -- there, all below the first block, until retention deletes them.
+        CREATE TABLE event_blocks (
+            last_seq  INTEGER PRIMARY KEY,
+            first_seq INTEGER NOT NULL,
+            codec     INTEGER NOT NULL,
+            raw_bytes INTEGER NOT NULL,
+            frame     BLOB NOT NULL
+        );
+
+        -- Streamed changes in blocks too: one row per run of one transaction's
+        -- messages, a frame whose index holds each message's subtransaction id
+        -- where an event block holds the commit LSN. Rows of staged_changes
+        -- an older version left are discarded when the next session starts,
+        -- as everything staged always was.
+        CREATE TABLE staged_blocks (
+            position  INTEGER PRIMARY KEY,
+            xid       INTEGER NOT NULL,
+            codec     INTEGER NOT NULL,
+            raw_bytes INTEGER NOT NULL,
+            frame     BLOB NOT NULL
+        );
+        CREATE INDEX staged_blocks_by_xid ON staged_blocks (xid, position);
+        """,
     ]
 
     /// Brings a writable store to `latestVersion`, creating the tables in a new

@@ -5,7 +5,11 @@ final class WriterStatements {
     let begin: SQLiteStatement
     let commit: SQLiteStatement
     let rollback: SQLiteStatement
-    let insertEvent: SQLiteStatement
+    let insertBlock: SQLiteStatement
+    let updateBlock: SQLiteStatement
+    let countBlockEvents: SQLiteStatement
+    let selectBlockAfter: SQLiteStatement
+    let deleteBlocks: SQLiteStatement
     let insertGroup: SQLiteStatement
     let upsertCheckpoint: SQLiteStatement
     let upsertMetadata: SQLiteStatement
@@ -14,8 +18,12 @@ final class WriterStatements {
     let deleteGroups: SQLiteStatement
     let selectNewlyLostConsumers: SQLiteStatement
     let markConsumersLost: SQLiteStatement
-    let insertStaged: SQLiteStatement
-    let selectStaged: SQLiteStatement
+    let insertStagedBlock: SQLiteStatement
+    let selectStagedBlocks: SQLiteStatement
+    let updateStagedBlock: SQLiteStatement
+    let deleteStagedBlock: SQLiteStatement
+    let deleteStagedBlocksOfTransaction: SQLiteStatement
+    let deleteAllStagedBlocks: SQLiteStatement
     let deleteStagedTransaction: SQLiteStatement
     let deleteStagedSubtransaction: SQLiteStatement
     let deleteAllStaged: SQLiteStatement
@@ -28,8 +36,19 @@ final class WriterStatements {
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
         rollback = try connection.prepare("ROLLBACK")
-        insertEvent = try connection.prepare(
-            "INSERT INTO events (seq, commit_lsn, ordinal, body) VALUES (?1, ?2, ?3, ?4)")
+        // insertBlock and updateBlock take the same parameters in the same order.
+        insertBlock = try connection.prepare(
+            "INSERT INTO event_blocks (last_seq, first_seq, codec, raw_bytes, frame) VALUES (?1, ?2, ?3, ?4, ?5)")
+        updateBlock = try connection.prepare(
+            "UPDATE event_blocks SET first_seq = ?2, codec = ?3, raw_bytes = ?4, frame = ?5 WHERE last_seq = ?1")
+        countBlockEvents = try connection.prepare(
+            "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM event_blocks WHERE last_seq <= ?1")
+        selectBlockAfter = try connection.prepare(
+            """
+            SELECT first_seq, last_seq, codec, raw_bytes, frame FROM event_blocks
+            WHERE last_seq > ?1 ORDER BY last_seq LIMIT 1
+            """)
+        deleteBlocks = try connection.prepare("DELETE FROM event_blocks WHERE last_seq <= ?1")
         insertGroup = try connection.prepare(
             """
             INSERT INTO groups (
@@ -56,9 +75,19 @@ final class WriterStatements {
             UPDATE consumers SET lost_through = max(coalesce(lost_through, 0), ?1), updated_at_us = ?2
             WHERE acked_seq < ?1
             """)
-        insertStaged = try connection.prepare("INSERT INTO staged_changes (xid, subxid, message) VALUES (?1, ?2, ?3)")
-        selectStaged = try connection.prepare(
-            "SELECT position, message FROM staged_changes WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3")
+        // insertStagedBlock and updateStagedBlock take codec, raw_bytes and frame as ?2, ?3, ?4.
+        insertStagedBlock = try connection.prepare(
+            "INSERT INTO staged_blocks (xid, codec, raw_bytes, frame) VALUES (?1, ?2, ?3, ?4)")
+        selectStagedBlocks = try connection.prepare(
+            """
+            SELECT position, codec, raw_bytes, frame FROM staged_blocks
+            WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3
+            """)
+        updateStagedBlock = try connection.prepare(
+            "UPDATE staged_blocks SET codec = ?2, raw_bytes = ?3, frame = ?4 WHERE position = ?1")
+        deleteStagedBlock = try connection.prepare("DELETE FROM staged_blocks WHERE position = ?1")
+        deleteStagedBlocksOfTransaction = try connection.prepare("DELETE FROM staged_blocks WHERE xid = ?1")
+        deleteAllStagedBlocks = try connection.prepare("DELETE FROM staged_blocks")
         deleteStagedTransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1")
         deleteStagedSubtransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1 AND subxid = ?2")
         deleteAllStaged = try connection.prepare("DELETE FROM staged_changes")
@@ -74,9 +103,12 @@ final class WriterStatements {
 
     func finalize() {
         for statement in [
-            begin, commit, rollback, insertEvent, insertGroup, upsertCheckpoint,
+            begin, commit, rollback, insertBlock, updateBlock, countBlockEvents, selectBlockAfter, deleteBlocks,
+            insertGroup, upsertCheckpoint,
             upsertMetadata, deleteMetadata, deleteEvents, deleteGroups, selectNewlyLostConsumers, markConsumersLost,
-            insertStaged, selectStaged, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
+            insertStagedBlock, selectStagedBlocks, updateStagedBlock, deleteStagedBlock,
+            deleteStagedBlocksOfTransaction,
+            deleteAllStagedBlocks, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
             insertLoadChunk, updateLoadChunk,
         ] {
             statement.finalize()

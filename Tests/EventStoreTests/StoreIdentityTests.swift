@@ -67,14 +67,20 @@ import Testing
             let path = directory + "/events.db"
             do {
                 let writer = try EventStoreWriter(path: path)
-                try commitTransactions(writer, from: 0x1000, count: 3)
                 writer.close()
             }
-            // Undo migrations 4 and 5, as a store of version 3 looks.
+            // Undo migrations 4 to 6, and store 3 events one per row, as a store of version 3 looks.
             do {
                 let connection = try SQLiteConnection(path: path, mode: .readWrite(create: false))
                 try connection.execute(
-                    "DELETE FROM metadata WHERE key = 'store_id'; DROP TABLE consumers; DROP TABLE table_schemas; PRAGMA user_version = 3",
+                    """
+                    DELETE FROM metadata WHERE key = 'store_id'; DROP TABLE consumers; DROP TABLE table_schemas;
+                    DROP TABLE event_blocks; DROP TABLE staged_blocks; PRAGMA user_version = 3;
+                    INSERT INTO events (seq, commit_lsn, ordinal, body) VALUES (1, 4096, 0, x'7B7D'), (2, 4352, 0, x'7B7D'),
+                        (3, 4608, 0, x'7B7D');
+                    INSERT INTO groups VALUES (3, 1, 3, 6, 4096, 4608, 0, 0);
+                    INSERT INTO checkpoint VALUES (1, 4608, 4608, 3, 0);
+                    """,
                     operation: "downgrade")
                 connection.close()
             }

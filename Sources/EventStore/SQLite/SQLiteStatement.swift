@@ -1,6 +1,6 @@
 // One prepared statement, reused for every call: bind, step, read columns,
-// reset. The hot path (one INSERT per event) goes through here, so it does no
-// allocation of its own and binds the event body without copying it.
+// reset. The hot path (one INSERT per block of events) goes through here, so
+// it does no allocation of its own and binds the block without copying it.
 
 import CSQLite
 
