@@ -93,6 +93,7 @@ import Testing
                 shown += try curl(base, "POST", "/v1/sources/\(id)/check", json: "{}")
                 for route in Self.getRoutes() {
                     let path = route.replacingOccurrences(of: "{name}", with: "reader")
+                        .replacingOccurrences(of: "{schema}.{table}", with: "public.t")
                         .replacingOccurrences(of: "{id}", with: route.hasPrefix("/v1/sources/") ? String(id) : "canary")
                     let answer = try curl(base, "GET", path)
                     #expect(!answer.isEmpty || path.hasSuffix("/stream"), "GET \(path) answered nothing")
