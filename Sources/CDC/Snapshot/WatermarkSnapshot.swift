@@ -76,7 +76,7 @@ struct WatermarkSnapshot {
         case emitRows(WatermarkWindow)
     }
 
-    private let tables: [SnapshotPlan.Table]
+    private var tables: [SnapshotPlan.Table]
     private var chunks: [SnapshotChunk]
     private var tracker: SnapshotProgressTracker
     private var window: WatermarkWindow?
@@ -151,6 +151,28 @@ struct WatermarkSnapshot {
     }
 
     var progress: [TableSnapshotProgress] { tracker.tables }
+
+    /// Loads `chunks` of `added` too (a backfill of tables that started to
+    /// be captured). A table already in the plan takes the new resolution.
+    mutating func add(tables added: [SnapshotPlan.Table], chunks newChunks: [SnapshotChunk]) {
+        for table in added {
+            if let index = tables.firstIndex(where: { $0.name == table.name }) {
+                tables[index] = table
+            } else {
+                tables.append(table)
+            }
+        }
+        chunks += newChunks
+        // The tracker counts what is committed: progress still in the open group is applied at its commit.
+        var committed = chunks
+        for piece in uncommitted {
+            guard let index = committed.firstIndex(where: { $0.id == piece.id }) else { continue }
+            committed[index].rows -= piece.rows
+            if piece.done { committed[index].isDone = false }
+        }
+        tracker = SnapshotProgressTracker(tables: tables, chunks: committed)
+    }
+
 
     /// True when every chunk is stored (or waits in the open group).
     var isFinished: Bool { window == nil && !reading && !chunks.contains { !$0.isDone } }

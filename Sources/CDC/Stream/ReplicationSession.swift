@@ -52,6 +52,7 @@ final class ReplicationSession {
         let catalog: CatalogLookup
         let poller: ServerPoller
         let pieces: WatermarkPieceReader
+        let tableSet: TableSetWatch
     }
 
     func run() throws -> End {
@@ -111,7 +112,10 @@ final class ReplicationSession {
             $0.sessionsStarted += 1
         }
         let links = Links(
-            stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config))
+            stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config),
+            tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store))
+        // New filters, or tables added or removed while the pipeline was stopped.
+        if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
         var actions: [StreamAction] = []
         actions.reserveCapacity(64)
         var framesSinceTick: UInt = 0
@@ -172,11 +176,13 @@ final class ReplicationSession {
         }
     }
 
-    /// Time passed: status updates, and the server's position about once a second.
+    /// Time passed: status updates, and the server's position and the
+    /// captured table set about once a second.
     private func tick(_ machine: inout StreamMachine, _ links: Links, into actions: inout [StreamAction]) throws {
         let now = clock.now
         if let reading = try links.poller.pollIfDue(now: now) {
             if let position = reading.position { machine.serverPosition(position) }
+            if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
             progress.update {
                 $0.serverWALEnd = machine.serverWALEnd
                 $0.slot = reading.slot
@@ -238,6 +244,11 @@ final class ReplicationSession {
                 try store.recordSnapshotProgress(chunk: chunk, nextPage: nextPage, rows: rows, done: done)
             case .markSnapshotDone:
                 try store.setMetadata(SnapshotLoad.stateKey, "done")
+            case .recordTableSet(let change):
+                try store.addSnapshotChunks(change.chunks)
+                try store.setMetadata(CapturedTables.metadataKey, change.tables.stored)
+                if !change.chunks.isEmpty { try store.setMetadata(SnapshotLoad.stateKey, "pending") }
+                links.tableSet.stored(change)
             }
         }
     }

@@ -39,6 +39,9 @@ enum StreamAction {
     case recordPieceProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool)
     /// Record in the open group that the snapshot is complete.
     case markSnapshotDone
+    /// Record in the open group the new table set and the backfill's plan
+    /// (its chunks, and that a load is pending again).
+    case recordTableSet(TableSetChange)
 
     /// The positions of a standby status update and of the status that reports them.
     struct StatusReport: Equatable {

@@ -14,7 +14,9 @@
 // 4. with no transaction in flight and nothing uncommitted, the server's WAL
 //    end becomes the checkpoint;
 // 6. streamed transactions are staged and replayed (`StreamStaging`).
-// It also runs the watermark window of a resumed snapshot (`WatermarkSnapshot`).
+// It also runs the watermark window of a resumed snapshot or a backfill
+// (`WatermarkSnapshot`), and applies a change of the captured table set at
+// its marker (`TableSetChange`).
 //
 // Time is what the executor last said it is (`tick`, `drained`): the hot
 // path reads no clock.
@@ -40,6 +42,8 @@ struct StreamMachine {
     private var staging: StreamStaging
     private var group = CommitGroup()
     private(set) var watermark: WatermarkSnapshot?
+    /// A change of the table set whose marker has not come through yet.
+    private(set) var tableSetChange: TableSetChange?
 
     /// What the store holds: the last checkpoint committed or saved.
     private(set) var checkpoint: Checkpoint
@@ -152,6 +156,12 @@ struct StreamMachine {
     mutating func pieceLoaded(_ window: WatermarkWindow) {
         watermark?.loaded(window)
         assembler.watchedRelation = watermark?.watchedRelation
+    }
+
+    /// The table set changed: `change`'s marker is written, and the change
+    /// takes effect when it comes through the stream.
+    mutating func tableSetChanging(_ change: TableSetChange) {
+        tableSetChange = change
     }
 
     /// The server's WAL position, read on the side (the stream's own
@@ -268,6 +278,11 @@ struct StreamMachine {
     private mutating func watermarkReceived(
         _ message: LogicalMessage, walStart: LSN, into actions: inout [StreamAction]
     ) throws {
+        if let change = tableSetChange, message.content.elementsEqual(change.marker.utf8) {
+            tableSetChange = nil
+            try tableSetChanged(change, walStart: walStart, into: &actions)
+            return
+        }
         guard watermark != nil else { return }
         switch watermark!.received(message) {
         case .none:
@@ -295,6 +310,30 @@ struct StreamMachine {
             if watermark!.isFinished { actions.append(.markSnapshotDone) }
         }
         assembler.watchedRelation = watermark!.watchedRelation
+    }
+
+    /// At the marker: the `s` events of the tables that stop and start being
+    /// captured, the new set and the backfill's plan, all in this group; the
+    /// backfill's pieces follow while streaming goes on.
+    private mutating func tableSetChanged(
+        _ change: TableSetChange, walStart: LSN, into actions: inout [StreamAction]
+    ) throws {
+        for name in change.removed {
+            if let record = try assembler.captureStopped(name, walStart: walStart) { emit(record, into: &actions) }
+        }
+        for table in change.added {
+            if let record = try assembler.captureStarted(table.schema, walStart: walStart) {
+                emit(record, into: &actions)
+            }
+        }
+        openGroup(into: &actions)
+        actions.append(.recordTableSet(change))
+        guard !change.chunks.isEmpty else { return }
+        if watermark == nil {
+            watermark = WatermarkSnapshot(tables: change.added, chunks: change.chunks, tokenPrefix: change.token)
+        } else {
+            watermark!.add(tables: change.added, chunks: change.chunks)
+        }
     }
 
     // MARK: - Durability and confirmation
