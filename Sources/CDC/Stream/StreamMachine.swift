@@ -77,10 +77,11 @@ struct StreamMachine {
     }
 
     /// A bounded run ends once everything up to its end position is
-    /// durable and the snapshot, if one is being finished, is complete.
+    /// durable, the snapshot or backfill, if one is being finished, is
+    /// complete, and a table set change found on the way is applied.
     var reachedEnd: Bool {
         guard let endLSN = settings.endLSN else { return false }
-        return checkpoint.flushLSN >= endLSN && watermark == nil
+        return checkpoint.flushLSN >= endLSN && watermark == nil && tableSetChange == nil
     }
 
     /// When the next status update is due if nothing else sends one.
