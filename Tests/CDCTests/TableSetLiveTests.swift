@@ -11,6 +11,7 @@ import CDC
 import EventStore
 import Foundation
 import PipelineTestSupport
+import Synchronization
 import Testing
 
 /// What a consumer applying the stream holds, with the checks the watermark
@@ -217,13 +218,30 @@ extension HeavyTests {
             let setup = try PopsinkProcess.run(arguments + ["--end-lsn", "current"], timeout: 120)
             #expect(setup.status == 0, "\(setup.output.suffix(2000))")
             try harness.execute("ALTER PUBLICATION popsink ADD TABLE accounts")
+            let storedBefore = SnapshotResumeTests.storedEvents(at: harness.storePath)
             let running = try PopsinkProcess.start(arguments)
-            let storedBefore = try SnapshotResumeTests.storedEvents(harness)
-            while running.isRunning, try SnapshotResumeTests.storedEvents(harness) < storedBefore + 20_000 {
-                try await Task.sleep(for: .milliseconds(10))
+            // Killed from a thread of its own, as in SnapshotResumeTests: a task on
+            // a busy cooperative pool may look too late, after the backfill ended.
+            let killed = Atomic(false)
+            let exited = Atomic(false)
+            let (pid, storePath) = (running.process.processIdentifier, harness.storePath)
+            let killer = Thread {
+                let deadline = Date().addingTimeInterval(120)
+                while !exited.load(ordering: .acquiring), Date() < deadline,
+                    SnapshotResumeTests.storedEvents(at: storePath) < storedBefore + 20_000
+                {
+                    usleep(2_000)
+                }
+                if !exited.load(ordering: .acquiring) {
+                    killed.store(true, ordering: .releasing)
+                    kill(pid, SIGKILL)
+                }
             }
-            try #require(running.isRunning, "the run ended: \(running.output().suffix(500))")
-            running.kill()
+            killer.start()
+            while running.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            exited.store(true, ordering: .releasing)
+            let wasKilled = killed.load(ordering: .acquiring)
+            try #require(wasKilled, "the run ended before it could be killed: \(running.output().suffix(500))")
             let afterKill = try SnapshotResumeTests.chunks(harness)
             #expect(afterKill.contains { $0.isDone } && afterKill.contains { !$0.isDone }, "the kill missed the backfill")
 

@@ -64,9 +64,11 @@ import Testing
         let service: Service
         let path: String
         var after = 0
-        /// Ids of `b` rows seen inserted (`c`).
-        var insertedB = Set<Int>()
         var inserted: [String: Set<Int>] = [:]
+        /// `b` as a consumer applying the events holds it: `id → v`, started
+        /// over at each `s` event marked `capture: started`.
+        var copyOfB: [Int: Int] = [:]
+        var captureEvents: [String] = []
 
         mutating func poll() async throws {
             while true {
@@ -75,11 +77,18 @@ import Testing
                 let events = body["events"] as? [[String: Any]] ?? []
                 for entry in events {
                     after = max(after, entry["seq"] as? Int ?? after)
-                    guard let event = entry["event"] as? [String: Any], event["op"] as? String == "c",
-                        let table = (event["source"] as? [String: Any])?["table"] as? String,
-                        let id = ((event["after"] as? [String: Any])?["id"]).flatMap({ $0 as? Int })
+                    guard let event = entry["event"] as? [String: Any], let op = event["op"] as? String,
+                        let table = (event["source"] as? [String: Any])?["table"] as? String
                     else { continue }
-                    inserted[table, default: []].insert(id)
+                    let image = event[op == "d" ? "before" : "after"] as? [String: Any]
+                    let id = image?["id"] as? Int
+                    if op == "s", let capture = event["capture"] as? String {
+                        captureEvents.append("\(table) \(capture)")
+                        if table == "b", capture == "started" { copyOfB = [:] }
+                    }
+                    if op == "c", let id { inserted[table, default: []].insert(id) }
+                    guard table == "b", let id else { continue }
+                    copyOfB[id] = op == "d" ? nil : image?["v"] as? Int
                 }
                 if events.count < 5000 { return }
             }
@@ -157,6 +166,27 @@ import Testing
         await writers.stop()
         try postgres.execute("INSERT INTO a VALUES (-1, 0)", database: database)
         #expect(try await follower.waitFor(table: "a", id: -1, timeout: .seconds(90)), "the final marker of a")
+        // A consumer's copy of b is the table: b's rows from its excluded
+        // periods came back with the backfill of its last inclusion.
+        var source: [Int: Int] = [:]
+        var copyMatches = false
+        for _ in 0..<900 where !copyMatches {
+            source = [:]
+            for row in try postgres.execute("SELECT id, v FROM b", database: database).rows {
+                source[Int(row[0]!)!] = Int(row[1]!)!
+            }
+            try await follower.poll()
+            copyMatches = follower.copyOfB == source
+            if !copyMatches { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let differing = source.keys.filter { follower.copyOfB[$0] != source[$0] }.count
+        #expect(copyMatches, "b's copy has \(follower.copyOfB.count) rows, the table \(source.count); \(differing) differ")
+        // Inclusions and exclusions of b alternate, each announced once (a run
+        // stopped before its marker leaves the change to the next one, which
+        // may find nothing left to change), and the last one includes it.
+        let bEvents = follower.captureEvents.filter { $0.hasPrefix("b ") }
+        #expect(bEvents.first == "b started" && bEvents.last == "b started", "\(bEvents)")
+        #expect(zip(bEvents, bEvents.dropFirst()).allSatisfy { $0 != $1 }, "\(bEvents)")
         let expected = writers.mustArrive.withLock { $0 }.filter { $0.value == last }.map(\.key)
         let missing = expected.filter { follower.inserted["b"]?.contains($0) != true }.sorted()
         #expect(!expected.isEmpty, "no insert into b committed after the last PUT")

@@ -290,6 +290,14 @@ struct ChangeAssembler {
         return (versioned, announce(relation.oid, schema: versioned, context: open.context))
     }
 
+    /// Changes of the tables `names` (`schema.table`) are no longer captured.
+    mutating func stopCapturing(_ names: Set<String>) {
+        for (oid, schema) in schemas where names.contains(schema.relation.namespace + "." + schema.relation.name) {
+            schemas[oid] = TableSchema(relation: schema.relation, kinds: [], keyColumns: [], isCaptured: false)
+            announcements[oid] = nil
+        }
+    }
+
     /// The `s` event saying that `schema`'s table starts being captured, in
     /// the open transaction: its version as the registry numbers it (a new
     /// one is stored with the event), announced again when it was already.

@@ -237,7 +237,8 @@ final class ReplicationSession {
                 try machine.replayFinished(commit, into: &replayed)
                 try perform(replayed, on: &machine, links)
             case .lookUpSchema(let relation):
-                machine.resolved(try TableSchema(relation: relation, catalog: links.catalog, filter: config.filter))
+                machine.resolved(
+                    try TableSchema(relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):
@@ -248,7 +249,7 @@ final class ReplicationSession {
                 try store.addSnapshotChunks(change.chunks)
                 try store.setMetadata(CapturedTables.metadataKey, change.tables.stored)
                 if !change.chunks.isEmpty { try store.setMetadata(SnapshotLoad.stateKey, "pending") }
-                links.tableSet.stored(change)
+                links.tableSet.applied(change)
             }
         }
     }

@@ -30,7 +30,8 @@ enum StreamAction {
     /// Read back the transaction's staged rows in order, pass each to
     /// `StreamMachine.replayed`, then call `StreamMachine.replayFinished`.
     case replayStaged(StreamCommit)
-    /// Resolve the relation against the catalog and pass the schema to
+    /// Resolve the relation against the catalog (captured when the filter
+    /// selects it or the applied table set holds it) and pass the schema to
     /// `StreamMachine.resolved` before the next frame.
     case lookUpSchema(Relation)
     /// Read a piece of the resumed snapshot and pass its window to `StreamMachine.pieceLoaded`.

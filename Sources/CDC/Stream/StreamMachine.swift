@@ -315,7 +315,10 @@ struct StreamMachine {
 
     /// At the marker: the `s` events of the tables that stop and start being
     /// captured, the new set and the backfill's plan, all in this group; the
-    /// backfill's pieces follow while streaming goes on.
+    /// backfill's pieces follow while streaming goes on. A table that stops
+    /// matching is captured up to its marker (`TableSetWatch.captures`), so a
+    /// run that stops before the marker leaves the stored set and the stored
+    /// events in agreement.
     private mutating func tableSetChanged(
         _ change: TableSetChange, walStart: LSN, into actions: inout [StreamAction]
     ) throws {
@@ -327,6 +330,7 @@ struct StreamMachine {
                 emit(record, into: &actions)
             }
         }
+        assembler.stopCapturing(Set(change.removed))
         openGroup(into: &actions)
         actions.append(.recordTableSet(change))
         guard !change.chunks.isEmpty else { return }

@@ -1,20 +1,29 @@
 // Notices, on the session's SQL connection, that the captured table set is no
-// longer the one recorded: at the start of a session (new filters, or a
+// longer the one applied: at the start of a session (new filters, or a
 // change made while the pipeline was stopped) and then at the poller's
 // cadence, so a table added to the publication is found without waiting for
 // a change of it. It prepares the `TableSetChange` and writes its marker; the
 // stream machine applies the change when the marker comes through.
+//
+// A table that stops matching is still captured until the marker: a run
+// stopped before it leaves the stored set holding the table, and the stored
+// events holding its changes, in agreement; the next session finds the
+// change again. A table that starts matching is captured at once; its
+// marker's `s` event tells a consumer to start its copy over.
 
 import EventStore
 import Foundation
+import PgOutput
 import PostgresReplication
 
 final class TableSetWatch {
     private let config: PipelineConfig
     private let connection: PostgresConnection
     private let catalog: CatalogLookup
-    /// The set as stored, or as it will be once the change in flight is stored.
-    private var recorded: CapturedTables
+    /// The set the stream captures by: the stored one.
+    private var applied: CapturedTables
+    private var appliedNames: Set<String>
+    /// A change whose marker is written and not yet through the stream.
     private var inFlight = false
 
     /// Records the current set when the store has none (a store made before
@@ -27,22 +36,30 @@ final class TableSetWatch {
         self.connection = connection
         self.catalog = catalog
         if let stored = try CapturedTables.stored(in: store) {
-            recorded = stored
+            applied = stored
         } else {
-            recorded = try CapturedTables.current(
+            applied = try CapturedTables.current(
                 publication: config.publication, filter: config.filter, connection: connection)
-            try store.setMetadata(CapturedTables.metadataKey, recorded.stored)
+            try store.setMetadata(CapturedTables.metadataKey, applied.stored)
         }
+        appliedNames = Set(applied.names)
+    }
+
+    /// Whether the stream captures the relation's changes now: the filter
+    /// selects it, or it is in the applied set (excluded, its marker not through yet).
+    func captures(_ relation: Relation) -> Bool {
+        config.filter.selects(schema: relation.namespace, table: relation.name)
+            || appliedNames.contains(relation.namespace + "." + relation.name)
     }
 
     /// A change to hand to the machine, its marker already written; nil when
-    /// the set is the recorded one or a change is still in flight.
+    /// the set is the applied one or a change is still in flight.
     func check(store: EventStoreWriter) throws -> TableSetChange? {
         guard !inFlight else { return nil }
         let current = try CapturedTables.current(
             publication: config.publication, filter: config.filter, connection: connection)
-        guard current != recorded else { return nil }
-        let (addedNames, removed) = recorded.difference(to: current)
+        guard current != applied else { return nil }
+        let (addedNames, removed) = applied.difference(to: current)
         var added: [SnapshotPlan.Table] = []
         if !addedNames.isEmpty {
             let wanted = Set(addedNames)
@@ -58,8 +75,8 @@ final class TableSetWatch {
         }
         // A table gone again before it was resolved is left out: the next check sees it.
         let removedSet = Set(removed)
-        let tables = CapturedTables(recorded.names.filter { !removedSet.contains($0) } + added.map(\.name))
-        guard tables != recorded else { return nil }
+        let tables = CapturedTables(applied.names.filter { !removedSet.contains($0) } + added.map(\.name))
+        guard tables != applied else { return nil }
         let change = TableSetChange(
             token: String(UInt64.random(in: 0...UInt64.max), radix: 36), added: added, removed: removed,
             chunks: chunks, tables: tables)
@@ -69,9 +86,10 @@ final class TableSetWatch {
         return change
     }
 
-    /// The change's marker came through and its group is being stored.
-    func stored(_ change: TableSetChange) {
-        recorded = change.tables
+    /// The change's marker came through and its group is being stored: the stream captures by its set.
+    func applied(_ change: TableSetChange) {
+        applied = change.tables
+        appliedNames = Set(applied.names)
         inFlight = false
     }
 }
