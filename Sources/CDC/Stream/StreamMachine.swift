@@ -325,7 +325,7 @@ struct StreamMachine {
         for name in change.removed {
             if let record = try assembler.captureStopped(name, walStart: walStart) { emit(record, into: &actions) }
         }
-        for table in change.added {
+        for table in change.added where change.backfills.isEmpty {
             if let record = try assembler.captureStarted(table.schema, walStart: walStart) {
                 emit(record, into: &actions)
             }

@@ -17,6 +17,9 @@ struct TableSetChange {
     let chunks: [SnapshotChunk]
     /// The set to record once the change is stored.
     let tables: CapturedTables
+    /// On-demand backfills this change starts (with their chunks); empty for
+    /// a change of the set. Their tables are captured already: no `s` event.
+    var backfills: [Backfill] = []
 
     /// The marker's content.
     var marker: String { "tables:\(token)" }

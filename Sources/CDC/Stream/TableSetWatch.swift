@@ -86,6 +86,51 @@ final class TableSetWatch {
         return change
     }
 
+    /// A change that starts `requests` (on-demand backfills), its marker
+    /// written, and the requests refused because a table is not captured.
+    /// Nil while another change is in flight: the requests wait.
+    func backfill(_ requests: [Backfill], store: EventStoreWriter) throws -> (
+        change: TableSetChange?, refused: [Backfill]
+    )? {
+        guard !inFlight else { return nil }
+        let all = try SnapshotPlan.tables(config: config, connection: connection, catalog: catalog)
+        let captured = SnapshotPlan.index(all)
+        var nextID = (try store.snapshotChunks().map(\.id).max() ?? -1) + 1
+        var tables: [SnapshotPlan.Table] = []
+        var chunks: [SnapshotChunk] = []
+        var accepted: [Backfill] = []
+        var refused: [Backfill] = []
+        for var request in requests {
+            let missing = request.tables.filter { captured[$0] == nil || !appliedNames.contains($0) }
+            guard missing.isEmpty, !request.tables.isEmpty else {
+                request.state = .failed
+                request.error =
+                    "not captured by this pipeline: \(missing.joined(separator: ", ")); "
+                    + "backfill tables its publication and filters select"
+                refused.append(request)
+                continue
+            }
+            let mine = request.tables.compactMap { captured[$0].map { all[$0] } }
+            let planned = SnapshotPlan.chunks(
+                of: mine, pagesPerChunk: config.snapshot.chunkPages, serverVersion: connection.serverVersion,
+                firstID: nextID)
+            nextID += Int64(planned.count)
+            request.chunks = planned.map(\.id)
+            request.state = .running
+            chunks += planned
+            tables += mine
+            accepted.append(request)
+        }
+        guard !accepted.isEmpty else { return (nil, refused) }
+        let change = TableSetChange(
+            token: String(UInt64.random(in: 0...UInt64.max), radix: 36), added: tables, removed: [], chunks: chunks,
+            tables: applied, backfills: accepted)
+        try connection.query(
+            "SELECT pg_logical_emit_message(true, $1, $2)", [ChangeAssembler.watermarkPrefix, change.marker])
+        inFlight = true
+        return (change, refused)
+    }
+
     /// The change's marker came through and its group is being stored: the stream captures by its set.
     func applied(_ change: TableSetChange) {
         applied = change.tables
