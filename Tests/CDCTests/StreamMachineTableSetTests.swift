@@ -118,6 +118,28 @@ import Testing
         #expect(harness.storedOperations == ["s", "c", "s"])
     }
 
+    @Test func anOnDemandBackfillHasNoSchemaEventAndItsRowsNameIt() throws {
+        var harness = Self.harness()
+        harness.pieceRows = [StreamMachineWatermarkTests.row(1, "a")]
+        var change = Self.change(token: "k", added: [Self.usersTable()])
+        var backfill = Backfill(id: "bf_1", tables: ["public.users"], requestedAt: 0)
+        backfill.chunks = change.chunks.map(\.id)
+        change = TableSetChange(
+            token: change.token, added: change.added, removed: [], chunks: change.chunks, tables: change.tables,
+            backfills: [backfill])
+        harness.machine.tableSetChanging(change)
+        let actions = try Self.marker(&harness, "tables:k", commit: 0x2000)
+        #expect(actions.map(\.name) == ["begin", "tables public.users", "piece 0"])
+        try harness.drained()
+        _ = try Self.marker(&harness, "low:k-1", commit: 0x3000)
+        var high = try harness.feed(F.begin(commit: 0x4000), at: 0x3ff0)
+        high += try harness.feed(
+            F.logical(prefix: ChangeAssembler.watermarkPrefix, content: "high:k-1", at: 0x3ff8), at: 0x3ff8)
+        let rows = Self.bodies(high).filter { $0.contains(#""op":"r""#) }
+        #expect(rows.count == 1)
+        #expect(rows.first?.contains(#""snapshot":true,"backfill":"bf_1"}"#) == true, "\(rows)")
+    }
+
     @Test func aMarkerOfAnotherChangeIsIgnored() throws {
         var harness = Self.harness()
         harness.machine.tableSetChanging(Self.change(token: "mine", added: [Self.usersTable()]))

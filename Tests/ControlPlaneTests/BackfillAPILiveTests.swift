@@ -111,6 +111,7 @@ import Testing
         try postgres.execute("INSERT INTO t VALUES (-1, 0)", database: database)
         var copy: [Int: Int] = [:]
         var reads = 0
+        var backfillReads = 0
         var ids = Set<String>()
         var repeated = 0
         var after = 0
@@ -124,7 +125,10 @@ import Testing
                 if !ids.insert(event["id"] as? String ?? "").inserted { repeated += 1 }
                 let image = event[op == "d" ? "before" : "after"] as? [String: Any]
                 guard let key = image?["id"] as? Int else { continue }
-                if op == "r" { reads += 1 }
+                if op == "r" {
+                    reads += 1
+                    if (event["source"] as? [String: Any])?["backfill"] as? String == backfillID { backfillReads += 1 }
+                }
                 copy[key] = op == "d" ? nil : image?["v"] as? Int
                 if key == -1 { sawMarker = true }
             }
@@ -133,6 +137,8 @@ import Testing
         #expect(sawMarker)
         #expect(repeated == 0, "event ids repeat")
         #expect(reads > 5000, "the backfill's r events come on top of the initial load's 5000: \(reads)")
+        #expect(backfillReads == reads - 5000, "the backfill's r events name it in source.backfill")
+        #expect(backfillReads == shown["rows"] as? Int, "as many r events as the backfill reports rows")
         var source: [Int: Int] = [:]
         for row in try postgres.execute("SELECT id, v FROM t", database: database).rows {
             source[Int(row[0]!)!] = Int(row[1]!)!

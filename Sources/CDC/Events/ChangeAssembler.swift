@@ -87,6 +87,7 @@ struct ChangeAssembler {
     private var encoder: EventEncoder
     /// The context of loaded rows, made once per high watermark transaction.
     private var loadContext: EventEncoder.TransactionContext?
+    private var loadBackfill: String?
 
     /// Versions of the captured tables; nil leaves events unversioned and
     /// unannounced (unit tests of other rules).
@@ -348,10 +349,16 @@ struct ChangeAssembler {
 
     /// A row of a resumed snapshot as an `r` event of the open transaction
     /// (the high watermark's), numbered after its other events.
-    mutating func loadedRow(_ row: TupleData, schema: TableSchema, walStart: LSN) throws -> Record {
+    /// `backfill` names the on-demand backfill the row was read for.
+    mutating func loadedRow(_ row: TupleData, schema: TableSchema, walStart: LSN, backfill: String? = nil) throws
+        -> Record
+    {
         guard let open = transaction, !open.skip else { throw Failure.unexpected("loaded rows outside a transaction") }
-        if loadContext?.commitLSN != open.begin.finalLSN {
-            loadContext = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
+        if loadContext?.commitLSN != open.begin.finalLSN || loadBackfill != backfill {
+            loadContext =
+                backfill.map { EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN, backfill: $0) }
+                ?? EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
+            loadBackfill = backfill
         }
         let context = loadContext!
         let body = encoder.change(

@@ -85,6 +85,8 @@ struct WatermarkSnapshot {
     /// Tells this process's watermarks from an earlier one's.
     private let tokenPrefix: String
     private var piecesStarted = 0
+    /// The on-demand backfill each of its chunks reads, if any.
+    private var backfillOfChunk: [Int64: String] = [:]
     /// Progress of pieces whose rows are in the open group.
     private var uncommitted: [SnapshotProgressTracker.ChunkProgress] = []
 
@@ -223,6 +225,16 @@ struct WatermarkSnapshot {
     }
 
     func schema(of piece: Piece) -> TableSchema { tables[piece.table].schema }
+
+    /// The on-demand backfill the piece's rows are read for; nil for a load or a table's first backfill.
+    func backfill(of piece: Piece) -> String? { backfillOfChunk[piece.chunkID] }
+
+    /// Names the chunks of `backfills` for the rows they read.
+    mutating func label(_ backfills: [Backfill]) {
+        for backfill in backfills {
+            for chunk in backfill.chunks { backfillOfChunk[chunk] = backfill.id }
+        }
+    }
 
     /// The page the piece's chunk goes on from once its rows are stored.
     static func nextPage(after piece: Piece) -> UInt32 { piece.endPage ?? piece.firstPage }

@@ -87,9 +87,10 @@ final class ReplicationSession {
             start = store.checkpoint?.flushLSN ?? start
         }
         let catalog = CatalogLookup(connection: sql)
-        let watermark =
+        var watermark =
             prepared.snapshot == nil
             ? try WatermarkSnapshot.resume(config: config, store: store, sql: sql, catalog: catalog) : nil
+        watermark?.label(Backfill.decode(try store.metadata(Backfill.metadataKey)))
         let version = PostgresConnection.pgoutputProtocolVersion(serverVersion: replication.serverVersion)
         var machine = StreamMachine(
             protocolVersion: version, database: identity.database ?? "",

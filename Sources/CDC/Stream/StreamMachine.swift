@@ -297,8 +297,9 @@ struct StreamMachine {
             if let announcement = loaded.announcement { emit(announcement, into: &actions) }
             let schema = loaded.schema
             var rows = 0
+            let backfill = watermark!.backfill(of: window.piece)
             for row in window.survivors {
-                emit(try assembler.loadedRow(row, schema: schema, walStart: walStart), into: &actions)
+                emit(try assembler.loadedRow(row, schema: schema, walStart: walStart, backfill: backfill), into: &actions)
                 rows += 1
             }
             openGroup(into: &actions)
@@ -339,6 +340,7 @@ struct StreamMachine {
         } else {
             watermark!.add(tables: change.added, chunks: change.chunks)
         }
+        watermark!.label(change.backfills)
     }
 
     // MARK: - Durability and confirmation
