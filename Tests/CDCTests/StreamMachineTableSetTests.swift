@@ -140,6 +140,25 @@ import Testing
         #expect(rows.first?.contains(#""snapshot":true,"backfill":"bf_1"}"#) == true, "\(rows)")
     }
 
+    @Test func aTableThatStopsBeingCapturedStopsItsBackfillAtTheMarker() throws {
+        var harness = Self.harness()
+        harness.pieceRows = [StreamMachineWatermarkTests.row(1, "a")]
+        harness.machine.tableSetChanging(Self.change(token: "k", added: [Self.usersTable()]))
+        _ = try Self.marker(&harness, "tables:k", commit: 0x2000)
+        try harness.drained()
+        // Its first piece's window is open when the table stops matching.
+        _ = try Self.marker(&harness, "low:k-1", commit: 0x3000)
+        harness.machine.tableSetChanging(Self.change(token: "gone", removed: ["public.users"]))
+        let stop = try Self.marker(&harness, "tables:gone", commit: 0x4000)
+        #expect(stop.map(\.name).contains("progress 0 rows 0 done"), "\(stop.map(\.name))")
+        #expect(stop.map(\.name).contains("snapshot done"), "\(stop.map(\.name))")
+        try harness.drained()
+        #expect(harness.machine.watermark == nil)
+        // Its high watermark stores nothing.
+        #expect(Self.bodies(try Self.marker(&harness, "high:k-1", commit: 0x5000)).isEmpty)
+        #expect(harness.storedOperations == ["s", "s"])
+    }
+
     @Test func aMarkerOfAnotherChangeIsIgnored() throws {
         var harness = Self.harness()
         harness.machine.tableSetChanging(Self.change(token: "mine", added: [Self.usersTable()]))

@@ -85,6 +85,8 @@ struct WatermarkSnapshot {
     /// Tells this process's watermarks from an earlier one's.
     private let tokenPrefix: String
     private var piecesStarted = 0
+    /// Indexes in `tables` of tables that stopped being captured.
+    private var dropped: Set<Int> = []
     /// The on-demand backfill each of its chunks reads, if any.
     private var backfillOfChunk: [Int64: String] = [:]
     /// Progress of pieces whose rows are in the open group.
@@ -100,7 +102,10 @@ struct WatermarkSnapshot {
         guard try store.metadata(SnapshotLoad.stateKey) == "pending", let checkpoint = store.checkpoint else {
             return nil
         }
-        let current = try SnapshotPlan.tables(config: config, connection: sql, catalog: catalog)
+        // A table the filter no longer selects is still captured until its
+        // marker (`TableSetWatch`): its load goes on, and stops there.
+        let applied = Set(try CapturedTables.stored(in: store)?.names ?? [])
+        let current = try SnapshotPlan.tables(config: config, connection: sql, catalog: catalog, alsoSelecting: applied)
         let byName = SnapshotPlan.index(current)
         var chunks = try store.snapshotChunks()
         var added: [SnapshotChunk] = []
@@ -202,7 +207,26 @@ struct WatermarkSnapshot {
     /// The piece's rows were read and its high watermark written.
     mutating func loaded(_ window: WatermarkWindow) {
         reading = false
+        // A piece of a table that stopped being captured meanwhile is not stored.
+        guard !dropped.contains(window.piece.table) else { return }
         self.window = window
+    }
+
+    /// Tables that stopped being captured (`schema.table`): their pieces are
+    /// no longer read, an open window on one is closed without storing it.
+    /// Returns their chunks left to load, to record as done.
+    mutating func drop(tables names: Set<String>) -> [SnapshotChunk] {
+        let indexes = tables.indices.filter { names.contains(tables[$0].name) }
+        guard !indexes.isEmpty else { return [] }
+        dropped.formUnion(indexes)
+        if let open = window, dropped.contains(open.piece.table) { window = nil }
+        var finished: [SnapshotChunk] = []
+        for index in chunks.indices where !chunks[index].isDone && names.contains(chunks[index].tableName) {
+            chunks[index].isDone = true
+            finished.append(chunks[index])
+            uncommitted.append(.init(id: chunks[index].id, rows: 0, done: true))
+        }
+        return finished
     }
 
     /// A watermark came through the stream, inside a transaction that is not a replay.

@@ -334,6 +334,14 @@ struct StreamMachine {
         assembler.stopCapturing(Set(change.removed))
         openGroup(into: &actions)
         actions.append(.recordTableSet(change))
+        // A load of a table that stops here stops too.
+        if watermark != nil, !change.removed.isEmpty {
+            for chunk in watermark!.drop(tables: Set(change.removed)) {
+                actions.append(.recordPieceProgress(chunk: chunk.id, nextPage: chunk.nextPage, rows: 0, done: true))
+            }
+            assembler.watchedRelation = watermark!.watchedRelation
+            if change.chunks.isEmpty, watermark!.isFinished { actions.append(.markSnapshotDone) }
+        }
         guard !change.chunks.isEmpty else { return }
         if watermark == nil {
             watermark = WatermarkSnapshot(tables: change.added, chunks: change.chunks, tokenPrefix: change.token)
