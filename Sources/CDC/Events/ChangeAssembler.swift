@@ -87,6 +87,7 @@ struct ChangeAssembler {
     private var encoder: EventEncoder
     /// The context of loaded rows, made once per high watermark transaction.
     private var loadContext: EventEncoder.TransactionContext?
+    private var loadBackfill: String?
 
     /// Versions of the captured tables; nil leaves events unversioned and
     /// unannounced (unit tests of other rules).
@@ -290,12 +291,74 @@ struct ChangeAssembler {
         return (versioned, announce(relation.oid, schema: versioned, context: open.context))
     }
 
+    /// Changes of the tables `names` (`schema.table`) are no longer captured.
+    mutating func stopCapturing(_ names: Set<String>) {
+        for (oid, schema) in schemas where names.contains(schema.relation.namespace + "." + schema.relation.name) {
+            schemas[oid] = TableSchema(relation: schema.relation, kinds: [], keyColumns: [], isCaptured: false)
+            announcements[oid] = nil
+        }
+    }
+
+    /// The `s` event saying that `schema`'s table starts being captured, in
+    /// the open transaction: its version as the registry numbers it (a new
+    /// one is stored with the event), announced again when it was already.
+    mutating func captureStarted(_ schema: TableSchema, walStart: LSN) throws -> Record? {
+        guard let open = transaction, !open.skip else { throw Failure.unexpected("a table set change outside a transaction") }
+        guard let registry else { return nil }
+        let relation = schema.relation
+        let resolution = registry.resolve(
+            schema: relation.namespace, table: relation.name, relationOID: relation.oid, columns: schema.columns)
+        let version =
+            resolution.announcement
+            ?? registry.latest[SchemaRegistry.Name(schema: relation.namespace, table: relation.name)]
+        guard let version else { return nil }
+        var record = captureRecord(version, schema: schema.versioned(version.version), capture: .started, context: open.context, walStart: walStart)
+        if resolution.announcement != nil {
+            self.registry?.announced(version)
+            announcements[relation.oid] = nil
+            record.newSchema = version.stored(lsn: walStart, commitLSN: open.context.commitLSN)
+        }
+        return record
+    }
+
+    /// The `s` event saying that the table `name` (`schema.table`) is no
+    /// longer captured, in the open transaction; nil for a table the stream
+    /// never announced.
+    mutating func captureStopped(_ name: String, walStart: LSN) throws -> Record? {
+        guard let open = transaction, !open.skip else { throw Failure.unexpected("a table set change outside a transaction") }
+        guard let version = registry?.latest.first(where: { $0.key.schema + "." + $0.key.table == name })?.value else {
+            return nil
+        }
+        let relation = Relation(
+            oid: version.relationOID, namespace: version.schema, name: version.table, replicaIdentity: .full,
+            columns: [])
+        let schema = TableSchema(
+            relation: relation, kinds: [], keyColumns: [], isCaptured: false, schemaVersion: version.version)
+        return captureRecord(version, schema: schema, capture: .stopped, context: open.context, walStart: walStart)
+    }
+
+    private mutating func captureRecord(
+        _ version: SchemaVersion, schema: TableSchema, capture: EventEncoder.Capture,
+        context: EventEncoder.TransactionContext, walStart: LSN
+    ) -> Record {
+        let body = encoder.schemaChange(
+            version, schema: schema, transaction: context, lsn: walStart, ordinal: ordinal, capture: capture)
+        defer { ordinal += 1 }
+        return Record(commitLSN: context.commitLSN, ordinal: ordinal, operation: .schema, body: body)
+    }
+
     /// A row of a resumed snapshot as an `r` event of the open transaction
     /// (the high watermark's), numbered after its other events.
-    mutating func loadedRow(_ row: TupleData, schema: TableSchema, walStart: LSN) throws -> Record {
+    /// `backfill` names the on-demand backfill the row was read for.
+    mutating func loadedRow(_ row: TupleData, schema: TableSchema, walStart: LSN, backfill: String? = nil) throws
+        -> Record
+    {
         guard let open = transaction, !open.skip else { throw Failure.unexpected("loaded rows outside a transaction") }
-        if loadContext?.commitLSN != open.begin.finalLSN {
-            loadContext = EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
+        if loadContext?.commitLSN != open.begin.finalLSN || loadBackfill != backfill {
+            loadContext =
+                backfill.map { EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN, backfill: $0) }
+                ?? EventEncoder.TransactionContext(snapshotAt: open.begin.finalLSN)
+            loadBackfill = backfill
         }
         let context = loadContext!
         let body = encoder.change(

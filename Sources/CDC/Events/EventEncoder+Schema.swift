@@ -11,13 +11,23 @@
 //   With DDL capture a dropped table's last `s` event has no columns, every
 //   column in `change.dropped`, `"table_dropped":true` in `change` and
 //   `"dropped":true` beside it.
+//   When the table starts or stops being captured (`TableSetChange`):
+//   "capture": "started" (a consumer starts its copy over: the table's rows
+//   follow as `r` events, mixed with its changes) or "stopped" (no change of
+//   the table follows).
 
 import PostgresWire
 
 extension EventEncoder {
+    /// Whether an `s` event also says that its table starts or stops being captured.
+    enum Capture: String {
+        case started, stopped
+    }
+
     /// The `s` event announcing `version` of `schema`'s table.
     mutating func schemaChange(
-        _ version: SchemaVersion, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32
+        _ version: SchemaVersion, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32,
+        capture: Capture? = nil
     ) -> [UInt8] {
         begin(.schema, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
         writer.fragment(Self.emptyImages, endsValue: true)
@@ -41,6 +51,10 @@ extension EventEncoder {
         if version.change?.tableDropped == true {
             writer.key("dropped")
             writer.bool(true)
+        }
+        if let capture {
+            writer.key("capture")
+            writer.string(capture.rawValue)
         }
         writer.endObject()
         return writer.bytes

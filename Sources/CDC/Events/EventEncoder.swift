@@ -47,6 +47,22 @@ struct EventEncoder {
             sourceMiddle = Array(#""txid":null,"lsn":""#.utf8)
             sourceEnd = Array(#"","commit_lsn":"\#(lsn)","commit_ts":null,"snapshot":true}"#.utf8)
         }
+
+        /// Rows of an on-demand backfill: a snapshot read whose source names the backfill (`"backfill":"<id>"`).
+        init(snapshotAt point: LSN, backfill: String) {
+            self.init(snapshotAt: point)
+            var id = JSONWriter()
+            id.string(backfill)
+            let end = Array(sourceEnd.dropLast()) + Array(#","backfill":"#.utf8) + id.bytes + [UInt8(ascii: "}")]
+            self = TransactionContext(commitLSN: commitLSN, idPrefix: idPrefix, sourceMiddle: sourceMiddle, sourceEnd: end)
+        }
+
+        private init(commitLSN: LSN, idPrefix: [UInt8], sourceMiddle: [UInt8], sourceEnd: [UInt8]) {
+            self.commitLSN = commitLSN
+            self.idPrefix = idPrefix
+            self.sourceMiddle = sourceMiddle
+            self.sourceEnd = sourceEnd
+        }
     }
 
     /// `"database":"…",` for the source block.

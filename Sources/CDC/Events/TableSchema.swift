@@ -81,7 +81,12 @@ final class TableSchema: Sendable {
     /// Resolves key columns and user-defined types from the catalog; tables
     /// the filter skips need neither.
     convenience init(relation: Relation, catalog: CatalogLookup, filter: TableFilter) throws(PostgresError) {
-        let captured = filter.selects(schema: relation.namespace, table: relation.name)
+        try self.init(
+            relation: relation, catalog: catalog, captured: filter.selects(schema: relation.namespace, table: relation.name))
+    }
+
+    /// Resolves the relation when `captured`; a table not captured needs nothing from the catalog.
+    convenience init(relation: Relation, catalog: CatalogLookup, captured: Bool) throws(PostgresError) {
         guard captured else {
             self.init(relation: relation, kinds: [], keyColumns: [], isCaptured: false)
             return

@@ -47,6 +47,11 @@ public actor Pipeline {
         return await withCheckedContinuation { waiters.append($0) }
     }
 
+    /// Asks the running worker to backfill `tables`; nil when none runs.
+    public func requestBackfill(tables: [String]) -> Backfill? {
+        worker?.requestBackfill(tables: tables)
+    }
+
     public nonisolated var status: PipelineStatus { progress.current?.status ?? PipelineStatus() }
 
     private func finished(_ finishedWorker: PipelineWorker, _ outcome: PipelineOutcome) {

@@ -35,6 +35,8 @@ public struct PipelineStatus: Sendable, Equatable {
     public var eventsByOperation = OperationCounts()
     /// The snapshot, one entry per selected table; empty when there is none.
     public var snapshot: [TableSnapshotProgress] = []
+    /// On-demand backfills, in the order they were asked for.
+    public var backfills: [Backfill] = []
     /// The slot as Postgres last reported it (read about once a second while streaming).
     public var slot: SlotHealth?
     /// The replication connection's transport security, once connected.

@@ -52,6 +52,8 @@ enum SnapshotLoad {
         var registry = try SchemaRegistry(stored: store.latestTableSchemas())
         try store.beginGroup()
         try store.addSnapshotChunks(chunks)
+        // The set as of the snapshot: a table that starts to match later is backfilled (`TableSetWatch`).
+        try store.setMetadata(CapturedTables.metadataKey, CapturedTables(tables.map(\.name)).stored)
         let announced = try SnapshotSchemas.announce(
             tables, registry: &registry, store: store, context: context, database: database, firstOrdinal: 0)
         tables = announced.tables

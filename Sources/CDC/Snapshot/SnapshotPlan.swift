@@ -43,8 +43,11 @@ enum SnapshotPlan {
 
     /// Reads the selected tables from the catalog over `connection` (in the
     /// load's snapshot when there is one).
+    /// `alsoSelecting` (`schema.table` names) are read even when the filter
+    /// excludes them: tables still captured until a table set change's marker.
     static func tables(
-        config: PipelineConfig, connection: PostgresConnection, catalog: CatalogLookup
+        config: PipelineConfig, connection: PostgresConnection, catalog: CatalogLookup,
+        alsoSelecting: Set<String> = []
     ) throws -> [Table] {
         let selected = try connection.query(
             """
@@ -60,6 +63,7 @@ enum SnapshotPlan {
         for row in selected.rows {
             guard let schemaName = row[0], let tableName = row[1], let oid = row[2].flatMap({ UInt32($0) }),
                 config.filter.selects(schema: schemaName, table: tableName)
+                    || alsoSelecting.contains(schemaName + "." + tableName)
             else { continue }
             let schema = try tableSchema(
                 oid: oid, schema: schemaName, table: tableName, connection: connection,

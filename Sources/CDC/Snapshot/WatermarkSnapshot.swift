@@ -76,7 +76,7 @@ struct WatermarkSnapshot {
         case emitRows(WatermarkWindow)
     }
 
-    private let tables: [SnapshotPlan.Table]
+    private var tables: [SnapshotPlan.Table]
     private var chunks: [SnapshotChunk]
     private var tracker: SnapshotProgressTracker
     private var window: WatermarkWindow?
@@ -85,6 +85,10 @@ struct WatermarkSnapshot {
     /// Tells this process's watermarks from an earlier one's.
     private let tokenPrefix: String
     private var piecesStarted = 0
+    /// Indexes in `tables` of tables that stopped being captured.
+    private var dropped: Set<Int> = []
+    /// The on-demand backfill each of its chunks reads, if any.
+    private var backfillOfChunk: [Int64: String] = [:]
     /// Progress of pieces whose rows are in the open group.
     private var uncommitted: [SnapshotProgressTracker.ChunkProgress] = []
 
@@ -98,7 +102,10 @@ struct WatermarkSnapshot {
         guard try store.metadata(SnapshotLoad.stateKey) == "pending", let checkpoint = store.checkpoint else {
             return nil
         }
-        let current = try SnapshotPlan.tables(config: config, connection: sql, catalog: catalog)
+        // A table the filter no longer selects is still captured until its
+        // marker (`TableSetWatch`): its load goes on, and stops there.
+        let applied = Set(try CapturedTables.stored(in: store)?.names ?? [])
+        let current = try SnapshotPlan.tables(config: config, connection: sql, catalog: catalog, alsoSelecting: applied)
         let byName = SnapshotPlan.index(current)
         var chunks = try store.snapshotChunks()
         var added: [SnapshotChunk] = []
@@ -152,6 +159,28 @@ struct WatermarkSnapshot {
 
     var progress: [TableSnapshotProgress] { tracker.tables }
 
+    /// Loads `chunks` of `added` too (a backfill of tables that started to
+    /// be captured). A table already in the plan takes the new resolution.
+    mutating func add(tables added: [SnapshotPlan.Table], chunks newChunks: [SnapshotChunk]) {
+        for table in added {
+            if let index = tables.firstIndex(where: { $0.name == table.name }) {
+                tables[index] = table
+            } else {
+                tables.append(table)
+            }
+        }
+        chunks += newChunks
+        // The tracker counts what is committed: progress still in the open group is applied at its commit.
+        var committed = chunks
+        for piece in uncommitted {
+            guard let index = committed.firstIndex(where: { $0.id == piece.id }) else { continue }
+            committed[index].rows -= piece.rows
+            if piece.done { committed[index].isDone = false }
+        }
+        tracker = SnapshotProgressTracker(tables: tables, chunks: committed)
+    }
+
+
     /// True when every chunk is stored (or waits in the open group).
     var isFinished: Bool { window == nil && !reading && !chunks.contains { !$0.isDone } }
 
@@ -178,7 +207,26 @@ struct WatermarkSnapshot {
     /// The piece's rows were read and its high watermark written.
     mutating func loaded(_ window: WatermarkWindow) {
         reading = false
+        // A piece of a table that stopped being captured meanwhile is not stored.
+        guard !dropped.contains(window.piece.table) else { return }
         self.window = window
+    }
+
+    /// Tables that stopped being captured (`schema.table`): their pieces are
+    /// no longer read, an open window on one is closed without storing it.
+    /// Returns their chunks left to load, to record as done.
+    mutating func drop(tables names: Set<String>) -> [SnapshotChunk] {
+        let indexes = tables.indices.filter { names.contains(tables[$0].name) }
+        guard !indexes.isEmpty else { return [] }
+        dropped.formUnion(indexes)
+        if let open = window, dropped.contains(open.piece.table) { window = nil }
+        var finished: [SnapshotChunk] = []
+        for index in chunks.indices where !chunks[index].isDone && names.contains(chunks[index].tableName) {
+            chunks[index].isDone = true
+            finished.append(chunks[index])
+            uncommitted.append(.init(id: chunks[index].id, rows: 0, done: true))
+        }
+        return finished
     }
 
     /// A watermark came through the stream, inside a transaction that is not a replay.
@@ -201,6 +249,16 @@ struct WatermarkSnapshot {
     }
 
     func schema(of piece: Piece) -> TableSchema { tables[piece.table].schema }
+
+    /// The on-demand backfill the piece's rows are read for; nil for a load or a table's first backfill.
+    func backfill(of piece: Piece) -> String? { backfillOfChunk[piece.chunkID] }
+
+    /// Names the chunks of `backfills` for the rows they read.
+    mutating func label(_ backfills: [Backfill]) {
+        for backfill in backfills {
+            for chunk in backfill.chunks { backfillOfChunk[chunk] = backfill.id }
+        }
+    }
 
     /// The page the piece's chunk goes on from once its rows are stored.
     static func nextPage(after piece: Piece) -> UInt32 { piece.endPage ?? piece.firstPage }

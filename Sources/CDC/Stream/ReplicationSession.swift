@@ -27,12 +27,14 @@ final class ReplicationSession {
     private let onIdle: () -> Void
     private var endLSN: LSN?
     private let clock = ContinuousClock()
+    private let backfills: BackfillQueue
 
     init(
         config: PipelineConfig, store: EventStoreWriter, progress: PipelineProgress, wake: WakeSignal,
-        endLSN: LSN?, shouldStop: @escaping () -> Bool, onDurable: @escaping (Int64) -> Void,
-        onIdle: @escaping () -> Void = {}
+        endLSN: LSN?, backfills: BackfillQueue = BackfillQueue(), shouldStop: @escaping () -> Bool,
+        onDurable: @escaping (Int64) -> Void, onIdle: @escaping () -> Void = {}
     ) {
+        self.backfills = backfills
         self.config = config
         self.store = store
         self.progress = progress
@@ -52,6 +54,7 @@ final class ReplicationSession {
         let catalog: CatalogLookup
         let poller: ServerPoller
         let pieces: WatermarkPieceReader
+        let tableSet: TableSetWatch
     }
 
     func run() throws -> End {
@@ -84,9 +87,10 @@ final class ReplicationSession {
             start = store.checkpoint?.flushLSN ?? start
         }
         let catalog = CatalogLookup(connection: sql)
-        let watermark =
+        var watermark =
             prepared.snapshot == nil
             ? try WatermarkSnapshot.resume(config: config, store: store, sql: sql, catalog: catalog) : nil
+        watermark?.label(Backfill.decode(try store.metadata(Backfill.metadataKey)))
         let version = PostgresConnection.pgoutputProtocolVersion(serverVersion: replication.serverVersion)
         var machine = StreamMachine(
             protocolVersion: version, database: identity.database ?? "",
@@ -111,7 +115,11 @@ final class ReplicationSession {
             $0.sessionsStarted += 1
         }
         let links = Links(
-            stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config))
+            stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config),
+            tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store))
+        // New filters, or tables added or removed while the pipeline was stopped.
+        if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
+        try refreshBackfills()
         var actions: [StreamAction] = []
         actions.reserveCapacity(64)
         var framesSinceTick: UInt = 0
@@ -172,11 +180,14 @@ final class ReplicationSession {
         }
     }
 
-    /// Time passed: status updates, and the server's position about once a second.
+    /// Time passed: status updates, and the server's position and the
+    /// captured table set about once a second.
     private func tick(_ machine: inout StreamMachine, _ links: Links, into actions: inout [StreamAction]) throws {
         let now = clock.now
         if let reading = try links.poller.pollIfDue(now: now) {
             if let position = reading.position { machine.serverPosition(position) }
+            if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
+            try startBackfills(&machine, links)
             progress.update {
                 $0.serverWALEnd = machine.serverWALEnd
                 $0.slot = reading.slot
@@ -231,13 +242,20 @@ final class ReplicationSession {
                 try machine.replayFinished(commit, into: &replayed)
                 try perform(replayed, on: &machine, links)
             case .lookUpSchema(let relation):
-                machine.resolved(try TableSchema(relation: relation, catalog: links.catalog, filter: config.filter))
+                machine.resolved(
+                    try TableSchema(relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):
                 try store.recordSnapshotProgress(chunk: chunk, nextPage: nextPage, rows: rows, done: done)
             case .markSnapshotDone:
                 try store.setMetadata(SnapshotLoad.stateKey, "done")
+            case .recordTableSet(let change):
+                try store.addSnapshotChunks(change.chunks)
+                try store.setMetadata(CapturedTables.metadataKey, change.tables.stored)
+                if !change.chunks.isEmpty { try store.setMetadata(SnapshotLoad.stateKey, "pending") }
+                if !change.backfills.isEmpty { try record(change.backfills) }
+                links.tableSet.applied(change)
             }
         }
     }
@@ -259,7 +277,65 @@ final class ReplicationSession {
                 if snapshot.finished { $0.state = .streaming }
             }
         }
+        if snapshot != nil, progress.status.backfills.contains(where: { $0.state == .running }) {
+            try refreshBackfills()
+        }
         onDurable(store.lastSequence)
+    }
+
+    // MARK: - On-demand backfills
+
+    /// Starts the backfills asked for, unless another change is in flight.
+    private func startBackfills(_ machine: inout StreamMachine, _ links: Links) throws {
+        let requests = backfills.take()
+        guard !requests.isEmpty else { return }
+        let started: (change: TableSetChange?, refused: [Backfill])?
+        do {
+            started = try links.tableSet.backfill(requests, store: store)
+        } catch {
+            backfills.putBack(requests)
+            throw error
+        }
+        guard let started else { return backfills.putBack(requests) }
+        if !started.refused.isEmpty { try record(started.refused) }
+        if let change = started.change { machine.tableSetChanging(change) }
+    }
+
+    /// Stores `changed` backfills (by id) and shows them in the status.
+    private func record(_ changed: [Backfill]) throws {
+        var stored = Backfill.decode(try store.metadata(Backfill.metadataKey))
+        for backfill in changed {
+            if let index = stored.firstIndex(where: { $0.id == backfill.id }) {
+                stored[index] = backfill
+            } else {
+                stored.append(backfill)
+            }
+        }
+        try store.setMetadata(Backfill.metadataKey, Backfill.encode(stored))
+        publish(stored)
+    }
+
+    /// The stored backfills' progress from the stored chunk plan; a backfill
+    /// that finished is stored as done.
+    private func refreshBackfills() throws {
+        let stored = Backfill.decode(try store.metadata(Backfill.metadataKey))
+        guard !stored.isEmpty else { return }
+        let chunks = Dictionary(
+            try store.snapshotChunks().map { ($0.id, (done: $0.isDone, rows: $0.rows)) }, uniquingKeysWith: { a, _ in a })
+        var refreshed = stored
+        for index in refreshed.indices { refreshed[index].refresh(from: chunks) }
+        if refreshed.map(\.state) != stored.map(\.state) {
+            try store.setMetadata(Backfill.metadataKey, Backfill.encode(refreshed))
+        }
+        publish(refreshed)
+    }
+
+    /// The status shows the stored backfills, then those still waiting to start.
+    private func publish(_ stored: [Backfill]) {
+        progress.update { status in
+            let known = Set(stored.map(\.id))
+            status.backfills = stored + status.backfills.filter { !known.contains($0.id) }
+        }
     }
 
     private func waitTimeout(until deadline: ContinuousClock.Instant) -> Int32 {

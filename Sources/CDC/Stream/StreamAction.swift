@@ -30,7 +30,8 @@ enum StreamAction {
     /// Read back the transaction's staged rows in order, pass each to
     /// `StreamMachine.replayed`, then call `StreamMachine.replayFinished`.
     case replayStaged(StreamCommit)
-    /// Resolve the relation against the catalog and pass the schema to
+    /// Resolve the relation against the catalog (captured when the filter
+    /// selects it or the applied table set holds it) and pass the schema to
     /// `StreamMachine.resolved` before the next frame.
     case lookUpSchema(Relation)
     /// Read a piece of the resumed snapshot and pass its window to `StreamMachine.pieceLoaded`.
@@ -39,6 +40,9 @@ enum StreamAction {
     case recordPieceProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool)
     /// Record in the open group that the snapshot is complete.
     case markSnapshotDone
+    /// Record in the open group the new table set and the backfill's plan
+    /// (its chunks, and that a load is pending again).
+    case recordTableSet(TableSetChange)
 
     /// The positions of a standby status update and of the status that reports them.
     struct StatusReport: Equatable {

@@ -14,7 +14,9 @@
 // 4. with no transaction in flight and nothing uncommitted, the server's WAL
 //    end becomes the checkpoint;
 // 6. streamed transactions are staged and replayed (`StreamStaging`).
-// It also runs the watermark window of a resumed snapshot (`WatermarkSnapshot`).
+// It also runs the watermark window of a resumed snapshot or a backfill
+// (`WatermarkSnapshot`), and applies a change of the captured table set at
+// its marker (`TableSetChange`).
 //
 // Time is what the executor last said it is (`tick`, `drained`): the hot
 // path reads no clock.
@@ -40,6 +42,8 @@ struct StreamMachine {
     private var staging: StreamStaging
     private var group = CommitGroup()
     private(set) var watermark: WatermarkSnapshot?
+    /// A change of the table set whose marker has not come through yet.
+    private(set) var tableSetChange: TableSetChange?
 
     /// What the store holds: the last checkpoint committed or saved.
     private(set) var checkpoint: Checkpoint
@@ -73,10 +77,11 @@ struct StreamMachine {
     }
 
     /// A bounded run ends once everything up to its end position is
-    /// durable and the snapshot, if one is being finished, is complete.
+    /// durable, the snapshot or backfill, if one is being finished, is
+    /// complete, and a table set change found on the way is applied.
     var reachedEnd: Bool {
         guard let endLSN = settings.endLSN else { return false }
-        return checkpoint.flushLSN >= endLSN && watermark == nil
+        return checkpoint.flushLSN >= endLSN && watermark == nil && tableSetChange == nil
     }
 
     /// When the next status update is due if nothing else sends one.
@@ -152,6 +157,12 @@ struct StreamMachine {
     mutating func pieceLoaded(_ window: WatermarkWindow) {
         watermark?.loaded(window)
         assembler.watchedRelation = watermark?.watchedRelation
+    }
+
+    /// The table set changed: `change`'s marker is written, and the change
+    /// takes effect when it comes through the stream.
+    mutating func tableSetChanging(_ change: TableSetChange) {
+        tableSetChange = change
     }
 
     /// The server's WAL position, read on the side (the stream's own
@@ -268,6 +279,11 @@ struct StreamMachine {
     private mutating func watermarkReceived(
         _ message: LogicalMessage, walStart: LSN, into actions: inout [StreamAction]
     ) throws {
+        if let change = tableSetChange, message.content.elementsEqual(change.marker.utf8) {
+            tableSetChange = nil
+            try tableSetChanged(change, walStart: walStart, into: &actions)
+            return
+        }
         guard watermark != nil else { return }
         switch watermark!.received(message) {
         case .none:
@@ -281,8 +297,9 @@ struct StreamMachine {
             if let announcement = loaded.announcement { emit(announcement, into: &actions) }
             let schema = loaded.schema
             var rows = 0
+            let backfill = watermark!.backfill(of: window.piece)
             for row in window.survivors {
-                emit(try assembler.loadedRow(row, schema: schema, walStart: walStart), into: &actions)
+                emit(try assembler.loadedRow(row, schema: schema, walStart: walStart, backfill: backfill), into: &actions)
                 rows += 1
             }
             openGroup(into: &actions)
@@ -295,6 +312,43 @@ struct StreamMachine {
             if watermark!.isFinished { actions.append(.markSnapshotDone) }
         }
         assembler.watchedRelation = watermark!.watchedRelation
+    }
+
+    /// At the marker: the `s` events of the tables that stop and start being
+    /// captured, the new set and the backfill's plan, all in this group; the
+    /// backfill's pieces follow while streaming goes on. A table that stops
+    /// matching is captured up to its marker (`TableSetWatch.captures`), so a
+    /// run that stops before the marker leaves the stored set and the stored
+    /// events in agreement.
+    private mutating func tableSetChanged(
+        _ change: TableSetChange, walStart: LSN, into actions: inout [StreamAction]
+    ) throws {
+        for name in change.removed {
+            if let record = try assembler.captureStopped(name, walStart: walStart) { emit(record, into: &actions) }
+        }
+        for table in change.added where change.backfills.isEmpty {
+            if let record = try assembler.captureStarted(table.schema, walStart: walStart) {
+                emit(record, into: &actions)
+            }
+        }
+        assembler.stopCapturing(Set(change.removed))
+        openGroup(into: &actions)
+        actions.append(.recordTableSet(change))
+        // A load of a table that stops here stops too.
+        if watermark != nil, !change.removed.isEmpty {
+            for chunk in watermark!.drop(tables: Set(change.removed)) {
+                actions.append(.recordPieceProgress(chunk: chunk.id, nextPage: chunk.nextPage, rows: 0, done: true))
+            }
+            assembler.watchedRelation = watermark!.watchedRelation
+            if change.chunks.isEmpty, watermark!.isFinished { actions.append(.markSnapshotDone) }
+        }
+        guard !change.chunks.isEmpty else { return }
+        if watermark == nil {
+            watermark = WatermarkSnapshot(tables: change.added, chunks: change.chunks, tokenPrefix: change.token)
+        } else {
+            watermark!.add(tables: change.added, chunks: change.chunks)
+        }
+        watermark!.label(change.backfills)
     }
 
     // MARK: - Durability and confirmation

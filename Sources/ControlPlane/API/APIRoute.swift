@@ -25,6 +25,9 @@ enum APIRoute: Equatable, Sendable {
     /// A pipeline's id and a table as `schema.table`.
     case pipelineTableSchema(String, String)
     case sourceDDLCapture(String)
+    case pipelineBackfills(String)
+    /// A pipeline's id and a backfill's.
+    case pipelineBackfill(String, String)
 
     enum PipelineCommand: String, Sendable {
         case start, stop, restart
@@ -68,11 +71,13 @@ enum APIRoute: Equatable, Sendable {
             case "events": return .pipelineEvents(id)
             case "consumers": return .pipelineConsumers(id)
             case "schemas": return .pipelineSchemas(id)
+            case "backfills": return .pipelineBackfills(id)
             default: return nil
             }
         case ("pipelines", 4) where path[2] == "events" && path[3] == "stream": return .pipelineEventStream(id)
         case ("pipelines", 4) where path[2] == "consumers": return .pipelineConsumer(id, String(path[3]))
         case ("pipelines", 4) where path[2] == "schemas": return .pipelineTableSchema(id, String(path[3]))
+        case ("pipelines", 4) where path[2] == "backfills": return .pipelineBackfill(id, String(path[3]))
         default: return nil
         }
     }
@@ -99,6 +104,8 @@ enum APIRoute: Equatable, Sendable {
         case .pipelineSchemas: "/v1/pipelines/{id}/schemas"
         case .pipelineTableSchema: "/v1/pipelines/{id}/schemas/{schema}.{table}"
         case .sourceDDLCapture: "/v1/sources/{id}/ddl-capture"
+        case .pipelineBackfills: "/v1/pipelines/{id}/backfills"
+        case .pipelineBackfill: "/v1/pipelines/{id}/backfills/{backfill_id}"
         }
     }
 

@@ -21,6 +21,7 @@ public final class APIRouter: Sendable {
     private let consumers: ConsumerRoutes
     private let schemas: SchemaRoutes
     private let ddlCapture: DDLCaptureRoutes
+    private let backfills: BackfillRoutes
     /// Prometheus series of pipelines and of this API.
     public let metrics: PopsinkMetrics
 
@@ -56,6 +57,7 @@ public final class APIRouter: Sendable {
         consumers = ConsumerRoutes(context: context)
         schemas = SchemaRoutes(context: context)
         ddlCapture = DDLCaptureRoutes(context: context)
+        backfills = BackfillRoutes(context: context)
     }
 
     /// Whether every /v1 route and /metrics need the bearer token.
@@ -98,6 +100,7 @@ public final class APIRouter: Sendable {
         case .pipelineConsumers, .pipelineConsumer: try await consumers.respond(route, request)
         case .pipelineSchemas, .pipelineTableSchema: try await schemas.respond(route, request)
         case .sourceDDLCapture: try await ddlCapture.respond(route, request)
+        case .pipelineBackfills, .pipelineBackfill: try await backfills.respond(route, request)
         }
     }
 

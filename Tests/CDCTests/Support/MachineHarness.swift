@@ -147,6 +147,8 @@ struct MachineHarness {
                 precondition(groupOpen, "snapshot progress outside a group")
             case .recordSchema:
                 precondition(groupOpen, "schema version outside a group")
+            case .recordTableSet:
+                precondition(groupOpen, "table set outside a group")
             }
         }
         return done
@@ -172,6 +174,7 @@ extension StreamAction {
             "progress \(chunk) rows \(rows)" + (done ? " done" : "")
         case .markSnapshotDone: "snapshot done"
         case .recordSchema(let version): "version \(version.table) \(version.version)"
+        case .recordTableSet(let change): "tables \(change.tables.names.joined(separator: ","))"
         }
     }
 }
