@@ -70,13 +70,17 @@ struct TableCopy {
         let source = try harness.execute(query).rows
         var expected: [Int: [String]] = [:]
         for row in source { expected[Int(row[0]!)!] = row.dropFirst().map { $0 ?? "null" } }
-        let copy = rows.mapValues { row in columns.map { intValue(row[$0]).map(String.init) ?? "\(row[$0] ?? "null")" } }
-        #expect(copy.count == expected.count, "\(table): the copy has \(copy.count) rows, the table \(expected.count)",
+        let copy = rows.mapValues { row in columns.map { intValue(row[$0]).map(String.init) ?? "\(row[$0] ?? "null")" }
+        }
+        #expect(
+            copy.count == expected.count, "\(table): the copy has \(copy.count) rows, the table \(expected.count)",
             sourceLocation: sourceLocation)
         let differing = expected.keys.filter { copy[$0] != expected[$0] }.sorted()
         #expect(differing.isEmpty, "\(table): rows differ: \(differing.prefix(10))", sourceLocation: sourceLocation)
         let extra = copy.keys.filter { expected[$0] == nil }.sorted()
-        #expect(extra.isEmpty, "\(table): rows the table does not have: \(extra.prefix(10))", sourceLocation: sourceLocation)
+        #expect(
+            extra.isEmpty, "\(table): rows the table does not have: \(extra.prefix(10))", sourceLocation: sourceLocation
+        )
         #expect(broken.isEmpty, "\(table): \(broken.prefix(5))", sourceLocation: sourceLocation)
     }
 }
@@ -95,7 +99,9 @@ extension HeavyTests {
             """
 
         /// All events, `s` included, with the copy of each table applied.
-        static func copies(_ harness: CaptureHarness, tables: [String]) throws -> (copies: [String: TableCopy], ids: [String]) {
+        static func copies(_ harness: CaptureHarness, tables: [String]) throws -> (
+            copies: [String: TableCopy], ids: [String]
+        ) {
             var copies = Dictionary(uniqueKeysWithValues: tables.map { ($0, TableCopy(table: $0)) })
             var ids: [String] = []
             for event in try harness.allEvents() {
@@ -135,11 +141,13 @@ extension HeavyTests {
             // Removed from the publication: an `s` event, then nothing of it.
             try harness.execute("ALTER PUBLICATION popsink DROP TABLE seed")
             #expect(PipelineWorker(config: config).run() == .reachedEnd)
-            try harness.execute("INSERT INTO seed VALUES (2); UPDATE accounts SET balance = -1 WHERE id = \(Self.existing.lowerBound)")
+            try harness.execute(
+                "INSERT INTO seed VALUES (2); UPDATE accounts SET balance = -1 WHERE id = \(Self.existing.lowerBound)")
             #expect(PipelineWorker(config: config).run() == .reachedEnd)
             (copies, ids) = try Self.copies(harness, tables: ["accounts", "seed"])
             #expect(copies["seed"]!.stops == 1, "one s event with capture stopped for seed")
-            #expect(copies["seed"]!.rows.keys.sorted() == [1], "seed's insert after it left the publication was captured")
+            #expect(
+                copies["seed"]!.rows.keys.sorted() == [1], "seed's insert after it left the publication was captured")
             try copies["accounts"]!.expectEquals(
                 harness, "SELECT id, balance, version FROM accounts", columns: ["balance", "version"])
             #expect(Set(ids).count == ids.count, "event ids repeat")
@@ -188,7 +196,9 @@ extension HeavyTests {
             try harness.execute("DROP TABLE app.quiet")
             var stops = 0
             for _ in 0..<600 where stops == 0 {
-                stops = try harness.allEvents().filter { $0.table == "quiet" && $0.json["capture"] as? String == "stopped" }.count
+                stops = try harness.allEvents().filter {
+                    $0.table == "quiet" && $0.json["capture"] as? String == "stopped"
+                }.count
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(stops == 1, "no s event with capture stopped after the table was dropped")
@@ -243,7 +253,8 @@ extension HeavyTests {
             let wasKilled = killed.load(ordering: .acquiring)
             try #require(wasKilled, "the run ended before it could be killed: \(running.output().suffix(500))")
             let afterKill = try SnapshotResumeTests.chunks(harness)
-            #expect(afterKill.contains { $0.isDone } && afterKill.contains { !$0.isDone }, "the kill missed the backfill")
+            #expect(
+                afterKill.contains { $0.isDone } && afterKill.contains { !$0.isDone }, "the kill missed the backfill")
 
             let load = WriteLoad(
                 postgres: harness.postgres, database: harness.database, writers: 2, transactionsEach: 800,

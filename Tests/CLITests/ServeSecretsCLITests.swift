@@ -86,6 +86,7 @@ import Testing
             #expect(page.contains(value), "\(page)")
             return page
         }
+        var backfillID = ""
         /// A check of every source, then every GET route of the contract, ids filled in.
         func sweep(_ base: String, sources ids: [Substring]) throws -> String {
             var shown = ""
@@ -94,6 +95,7 @@ import Testing
                 for route in Self.getRoutes() {
                     let path = route.replacingOccurrences(of: "{name}", with: "reader")
                         .replacingOccurrences(of: "{schema}.{table}", with: "public.t")
+                        .replacingOccurrences(of: "{backfill_id}", with: backfillID)
                         .replacingOccurrences(of: "{id}", with: route.hasPrefix("/v1/sources/") ? String(id) : "canary")
                     let answer = try curl(base, "GET", path)
                     #expect(!answer.isEmpty || path.hasSuffix("/stream"), "GET \(path) answered nothing")
@@ -133,6 +135,13 @@ import Testing
         try postgres.execute("INSERT INTO t VALUES (1, 'before the kill')", database: database)
         shown += try waitRow(base, "before the kill")
         shown += try curl(base, "PUT", "/v1/pipelines/canary/consumers/reader", json: #"{"acked_seq":0}"#)
+        let backfill = try curl(base, "POST", "/v1/pipelines/canary/backfills", json: #"{"tables":["public.t"]}"#)
+        shown += backfill
+        backfillID =
+            backfill.components(separatedBy: #""id":""#).dropFirst().first?.split(separator: "\"").first.map(
+                String.init)
+            ?? ""
+        #expect(!backfillID.isEmpty, "\(backfill)")
         shown += try sweep(base, sources: ids)
         let pid = first.process.processIdentifier
         for name in ["cmdline", "environ"] {

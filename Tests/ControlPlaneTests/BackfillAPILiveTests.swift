@@ -85,7 +85,8 @@ import Testing
         }
         let status = try await service.call("GET", "/v1/pipelines/\(id)/status")
         #expect(state == "done", "\(shown) \(status.raw.prefix(1500))")
-        #expect((shown["chunks_total"] as? Int ?? 0) > 1 && shown["chunks_done"] as? Int == shown["chunks_total"] as? Int)
+        #expect(
+            (shown["chunks_total"] as? Int ?? 0) > 1 && shown["chunks_done"] as? Int == shown["chunks_total"] as? Int)
         #expect((shown["rows"] as? Int ?? 0) > 0)
         await writer.stop()
         let list = try await service.call("GET", backfills).body as? [String: Any]
@@ -97,7 +98,8 @@ import Testing
         let refusedID = (refused.body as? [String: Any])?["id"] as? String ?? ""
         var refusedState = ""
         for _ in 0..<300 where refusedState != "failed" {
-            refusedState = (try await service.call("GET", "\(backfills)/\(refusedID)").body as? [String: Any])?["state"]
+            refusedState =
+                (try await service.call("GET", "\(backfills)/\(refusedID)").body as? [String: Any])?["state"]
                 as? String ?? ""
             try await Task.sleep(for: .milliseconds(100))
         }

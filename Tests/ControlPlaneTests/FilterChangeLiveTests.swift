@@ -40,6 +40,10 @@ import Testing
                                 "BEGIN; INSERT INTO \(table) VALUES (\(next), 0); "
                                     + "UPDATE \(table) SET v = v + 1 WHERE id = \(next - 2); COMMIT")
                             if table == "b", round > 0 { mustArrive.withLock { $0[next] = round } }
+                            // Busy, not flat out: unthrottled writers outran a
+                            // debug build's follower on a loaded machine, and each
+                            // inclusion backfills all of b again.
+                            usleep(5_000)
                         }
                     } catch {
                         failures.withLock { $0.append("writer \(writer): \(error)") }
@@ -180,7 +184,8 @@ import Testing
             if !copyMatches { try await Task.sleep(for: .milliseconds(100)) }
         }
         let differing = source.keys.filter { follower.copyOfB[$0] != source[$0] }.count
-        #expect(copyMatches, "b's copy has \(follower.copyOfB.count) rows, the table \(source.count); \(differing) differ")
+        #expect(
+            copyMatches, "b's copy has \(follower.copyOfB.count) rows, the table \(source.count); \(differing) differ")
         // Inclusions and exclusions of b alternate, each announced once (a run
         // stopped before its marker leaves the change to the next one, which
         // may find nothing left to change), and the last one includes it.
@@ -190,7 +195,9 @@ import Testing
         let expected = writers.mustArrive.withLock { $0 }.filter { $0.value == last }.map(\.key)
         let missing = expected.filter { follower.inserted["b"]?.contains($0) != true }.sorted()
         #expect(!expected.isEmpty, "no insert into b committed after the last PUT")
-        #expect(missing.isEmpty, "\(missing.count) of \(expected.count) inserts into b after the PUT are missing: \(missing.prefix(10))")
+        #expect(
+            missing.isEmpty,
+            "\(missing.count) of \(expected.count) inserts into b after the PUT are missing: \(missing.prefix(10))")
 
         _ = try await service.call("DELETE", "/v1/pipelines/\(id)?drop_slot=true")
         await service.stop()

@@ -303,7 +303,9 @@ struct ChangeAssembler {
     /// the open transaction: its version as the registry numbers it (a new
     /// one is stored with the event), announced again when it was already.
     mutating func captureStarted(_ schema: TableSchema, walStart: LSN) throws -> Record? {
-        guard let open = transaction, !open.skip else { throw Failure.unexpected("a table set change outside a transaction") }
+        guard let open = transaction, !open.skip else {
+            throw Failure.unexpected("a table set change outside a transaction")
+        }
         guard let registry else { return nil }
         let relation = schema.relation
         let resolution = registry.resolve(
@@ -312,7 +314,9 @@ struct ChangeAssembler {
             resolution.announcement
             ?? registry.latest[SchemaRegistry.Name(schema: relation.namespace, table: relation.name)]
         guard let version else { return nil }
-        var record = captureRecord(version, schema: schema.versioned(version.version), capture: .started, context: open.context, walStart: walStart)
+        var record = captureRecord(
+            version, schema: schema.versioned(version.version), capture: .started, context: open.context,
+            walStart: walStart)
         if resolution.announcement != nil {
             self.registry?.announced(version)
             announcements[relation.oid] = nil
@@ -325,7 +329,9 @@ struct ChangeAssembler {
     /// longer captured, in the open transaction; nil for a table the stream
     /// never announced.
     mutating func captureStopped(_ name: String, walStart: LSN) throws -> Record? {
-        guard let open = transaction, !open.skip else { throw Failure.unexpected("a table set change outside a transaction") }
+        guard let open = transaction, !open.skip else {
+            throw Failure.unexpected("a table set change outside a transaction")
+        }
         guard let version = registry?.latest.first(where: { $0.key.schema + "." + $0.key.table == name })?.value else {
             return nil
         }

@@ -54,7 +54,8 @@ struct EventEncoder {
             var id = JSONWriter()
             id.string(backfill)
             let end = Array(sourceEnd.dropLast()) + Array(#","backfill":"#.utf8) + id.bytes + [UInt8(ascii: "}")]
-            self = TransactionContext(commitLSN: commitLSN, idPrefix: idPrefix, sourceMiddle: sourceMiddle, sourceEnd: end)
+            self = TransactionContext(
+                commitLSN: commitLSN, idPrefix: idPrefix, sourceMiddle: sourceMiddle, sourceEnd: end)
         }
 
         private init(commitLSN: LSN, idPrefix: [UInt8], sourceMiddle: [UInt8], sourceEnd: [UInt8]) {

@@ -82,7 +82,8 @@ final class TableSchema: Sendable {
     /// the filter skips need neither.
     convenience init(relation: Relation, catalog: CatalogLookup, filter: TableFilter) throws(PostgresError) {
         try self.init(
-            relation: relation, catalog: catalog, captured: filter.selects(schema: relation.namespace, table: relation.name))
+            relation: relation, catalog: catalog,
+            captured: filter.selects(schema: relation.namespace, table: relation.name))
     }
 
     /// Resolves the relation when `captured`; a table not captured needs nothing from the catalog.

@@ -71,7 +71,12 @@ public final class BackfillQueue: Sendable {
 
     func add(_ backfill: Backfill) { waiting.withLock { $0.append(backfill) } }
 
-    func take() -> [Backfill] { waiting.withLock { queue in defer { queue = [] }; return queue } }
+    func take() -> [Backfill] {
+        waiting.withLock { queue in
+            defer { queue = [] }
+            return queue
+        }
+    }
 
     func putBack(_ backfills: [Backfill]) { waiting.withLock { $0 = backfills + $0 } }
 }

@@ -180,7 +180,6 @@ struct WatermarkSnapshot {
         tracker = SnapshotProgressTracker(tables: tables, chunks: committed)
     }
 
-
     /// True when every chunk is stored (or waits in the open group).
     var isFinished: Bool { window == nil && !reading && !chunks.contains { !$0.isDone } }
 

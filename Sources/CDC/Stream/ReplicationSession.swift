@@ -243,7 +243,8 @@ final class ReplicationSession {
                 try perform(replayed, on: &machine, links)
             case .lookUpSchema(let relation):
                 machine.resolved(
-                    try TableSchema(relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
+                    try TableSchema(
+                        relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):
@@ -321,7 +322,8 @@ final class ReplicationSession {
         let stored = Backfill.decode(try store.metadata(Backfill.metadataKey))
         guard !stored.isEmpty else { return }
         let chunks = Dictionary(
-            try store.snapshotChunks().map { ($0.id, (done: $0.isDone, rows: $0.rows)) }, uniquingKeysWith: { a, _ in a })
+            try store.snapshotChunks().map { ($0.id, (done: $0.isDone, rows: $0.rows)) },
+            uniquingKeysWith: { a, _ in a })
         var refreshed = stored
         for index in refreshed.indices { refreshed[index].refresh(from: chunks) }
         if refreshed.map(\.state) != stored.map(\.state) {

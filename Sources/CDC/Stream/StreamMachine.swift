@@ -299,7 +299,9 @@ struct StreamMachine {
             var rows = 0
             let backfill = watermark!.backfill(of: window.piece)
             for row in window.survivors {
-                emit(try assembler.loadedRow(row, schema: schema, walStart: walStart, backfill: backfill), into: &actions)
+                emit(
+                    try assembler.loadedRow(row, schema: schema, walStart: walStart, backfill: backfill), into: &actions
+                )
                 rows += 1
             }
             openGroup(into: &actions)

@@ -75,7 +75,8 @@ struct BackfillRoutes: Sendable {
             ("id", .string(backfill.id)), ("tables", .array(backfill.tables.map { .string($0) })),
             ("state", .string(backfill.state.rawValue)),
             ("requested_at", .string(Timestamps.iso8601(unixMicroseconds: backfill.requestedAt))),
-            ("chunks_done", .integer(Int64(backfill.chunksDone))), ("chunks_total", .integer(Int64(backfill.chunks.count))),
+            ("chunks_done", .integer(Int64(backfill.chunksDone))),
+            ("chunks_total", .integer(Int64(backfill.chunks.count))),
             ("rows", .integer(backfill.rows)), ("error", backfill.error.map { .string($0) } ?? .null),
         ])
     }
