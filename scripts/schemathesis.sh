@@ -180,7 +180,7 @@ include-method = "POST"
 parameters = { "body.source_id" = { dictionary = "source_ids", probability = 0.8 } }
 
 [[operations]]
-include-path-regex = "^/v1/sources/\\\\{id\\\\}/tables\$|^/v1/pipelines/\\\\{id\\\\}\$|^/readyz\$"
+include-path-regex = "^/v1/sources/\\\\{id\\\\}/(tables|ddl-capture)\$|^/v1/pipelines/\\\\{id\\\\}\$|^/readyz\$"
 checks = { not_a_server_error = { expected-statuses = ["2XX", "3XX", "4XX", "503"] } }
 EOF
 
