@@ -21,7 +21,7 @@ targets=("$@")
 out=.build-fuzz
 mkdir -p "$out/modules" "$out/objects" "$out/bin" "$out/crashes"
 flags=(-parse-as-library -package-name popsink_pg -sanitize=fuzzer,address -O -g -swift-version 6 -enable-upcoming-feature ExistentialAny
-    -I "$out/modules" -I Sources/CHTTPShims)
+    -I "$out/modules" -I Sources/CHTTPShims -I Sources/COpenSSL)
 
 sources() { find "$@" -name '*.swift' | sort; }
 
