@@ -86,6 +86,20 @@ import Testing
                 ])
             return try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
         }
+
+        /// Registers `database` as a source and creates pipeline `id` on it,
+        /// running, with `settings` added to the pipeline's body; returns the
+        /// source's id once the PUT has answered 201.
+        @discardableResult
+        func runningPipeline(
+            _ id: String, on postgres: TestPostgres, database: String, settings: [String: Any] = [:]
+        ) async throws -> String {
+            let sourceID = try await registerSource(postgres, database: database)
+            let body = settings.merging(["source_id": sourceID, "desired_state": "running"]) { _, fixed in fixed }
+            let put = try await call("PUT", "/v1/pipelines/\(id)", json: body)
+            try #require(put.status == 201, "\(put.raw)")
+            return sourceID
+        }
     }
 
     @Test(.timeLimit(.minutes(2)))

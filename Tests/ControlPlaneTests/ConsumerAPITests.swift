@@ -19,16 +19,7 @@ import Testing
             """, database: database)
         let service = try APIFlowTests.Service()
         let pipelineID = "consumers\(database)"
-        let source = try await service.call(
-            "POST", "/v1/sources",
-            json: [
-                "name": "consumers", "host": postgres.host, "port": postgres.port, "database": database,
-                "user": postgres.superuser, "sslmode": "disable",
-            ])
-        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
-        let put = try await service.call(
-            "PUT", "/v1/pipelines/\(pipelineID)", json: ["source_id": sourceID, "desired_state": "running"])
-        #expect(put.status == 201, "\(put.raw)")
+        try await service.runningPipeline(pipelineID, on: postgres, database: database)
         let consumers = "/v1/pipelines/\(pipelineID)/consumers"
         #expect((try await service.call("GET", consumers).body as? [String: Any])?["consumers"] as? [Any] != nil)
 

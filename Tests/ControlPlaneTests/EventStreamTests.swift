@@ -19,20 +19,7 @@ import Testing
             """, database: database)
         let service = try APIFlowTests.Service()
         let pipelineID = "sse\(database)"
-        let source = try await service.call(
-            "POST", "/v1/sources",
-            json: [
-                "name": "events",
-                "host": postgres.host, "port": postgres.port, "database": database,
-                "user": postgres.superuser, "sslmode": "disable",
-            ])
-        let sourceID = try #require((source.body as? [String: Any])?["id"] as? String)
-        let put = try await service.call(
-            "PUT", "/v1/pipelines/\(pipelineID)",
-            json: [
-                "source_id": sourceID, "desired_state": "running",
-            ])
-        #expect(put.status == 201, "\(put.body ?? "")")
+        try await service.runningPipeline(pipelineID, on: postgres, database: database)
         try #require(try await LifecycleTests.waitForState(service, pipelineID, "streaming") == "streaming")
 
         try postgres.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')", database: database)

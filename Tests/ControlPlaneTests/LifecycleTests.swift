@@ -77,13 +77,7 @@ import Testing
             _ = try? postgres.execute("SELECT pg_drop_replication_slot('\(otherSlot)')")
         }
         let storePath = DataDirectory(path: service.directory.path).eventStorePath(pipelineID: id)
-        let sourceID = try await service.registerSource(postgres, database: database)
-        let created = try await service.call(
-            "PUT", "/v1/pipelines/\(id)",
-            json: [
-                "source_id": sourceID, "desired_state": "running",
-            ])
-        #expect(created.status == 201, "\(created.raw)")
+        let sourceID = try await service.runningPipeline(id, on: postgres, database: database)
         #expect(try await Self.waitForState(service, id, "streaming") == "streaming")
 
         var inserted = 0

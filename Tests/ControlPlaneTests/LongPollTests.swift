@@ -55,14 +55,7 @@ import Testing
         let service = try Service()
         let id = "p\(database)"
         defer { _ = try? postgres.execute("SELECT pg_drop_replication_slot('popsink_\(id)')") }
-        let sourceID = try await service.registerSource(postgres, database: database)
-        #expect(
-            try await service.call(
-                "PUT", "/v1/pipelines/\(id)",
-                json: [
-                    "source_id": sourceID, "desired_state": "running",
-                ]
-            ).status == 201)
+        try await service.runningPipeline(id, on: postgres, database: database)
         #expect(try await LifecycleTests.waitForState(service, id, "streaming") == "streaming")
 
         // What is stored already (the snapshot announces the table with an `s` event).

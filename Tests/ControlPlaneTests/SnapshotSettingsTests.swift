@@ -219,14 +219,9 @@ import Testing
         #expect(pages > 10)
         var service = try Service()
         let pipelineID = "p\(database)"
-        let sourceID = try await service.registerSource(postgres, database: database)
-        let put = try await service.call(
-            "PUT", "/v1/pipelines/\(pipelineID)",
-            json: [
-                "source_id": sourceID, "desired_state": "running",
-                "snapshot": ["workers": 3, "chunk_pages": 4, "rows_per_group": 700],
-            ])
-        #expect(put.status == 201, "\(put.body ?? "")")
+        try await service.runningPipeline(
+            pipelineID, on: postgres, database: database,
+            settings: ["snapshot": ["workers": 3, "chunk_pages": 4, "rows_per_group": 700]])
         let expected = SnapshotOptions(workers: 3, chunkPages: 4, rowsPerGroup: 700)
         #expect(service.registry.config(pipelineID)?.snapshot == expected)
 

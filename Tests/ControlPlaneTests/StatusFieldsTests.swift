@@ -23,13 +23,8 @@ import Testing
             """, database: database)
         let service = try Service()
         let pipelineID = "p\(database)"
-        let sourceID = try await service.registerSource(postgres, database: database)
-        let put = try await service.call(
-            "PUT", "/v1/pipelines/\(pipelineID)",
-            json: [
-                "source_id": sourceID, "desired_state": "running", "snapshot": ["enabled": false],
-            ])
-        #expect(put.status == 201, "\(put.body ?? "")")
+        try await service.runningPipeline(
+            pipelineID, on: postgres, database: database, settings: ["snapshot": ["enabled": false]])
 
         func status() async throws -> [String: Any] {
             try #require(try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
@@ -101,13 +96,7 @@ import Testing
             """, database: database)
         let service = try Service()
         let pipelineID = "p\(database)"
-        let sourceID = try await service.registerSource(postgres, database: database)
-        let put = try await service.call(
-            "PUT", "/v1/pipelines/\(pipelineID)",
-            json: [
-                "source_id": sourceID, "desired_state": "running",
-            ])
-        #expect(put.status == 201, "\(put.body ?? "")")
+        try await service.runningPipeline(pipelineID, on: postgres, database: database)
 
         var current: [String: Any] = [:]
         _ = try await eventually {
