@@ -72,6 +72,27 @@ struct SeriesName: Sendable {
         name: "popsink_pipeline_commit_to_durable_seconds",
         help: "From a transaction's commit on the server to its events being durable here.")
 
+    static let sinkDelivered = SeriesName(
+        name: "popsink_sink_delivered_events_total",
+        help: "Events the sink's target acknowledged since its forwarder started.")
+    static let sinkDeliveredSequence = SeriesName(
+        name: "popsink_sink_delivered_seq", help: "Store sequence up to which every event is in the sink's target.")
+    static let sinkLag = SeriesName(
+        name: "popsink_sink_lag_events", help: "Events stored and not yet in the sink's target.")
+    static let sinkErrors = SeriesName(
+        name: "popsink_sink_errors_total", help: "Failed deliveries, connections or resumes of the sink, by kind.")
+    static let sinkRetries = SeriesName(
+        name: "popsink_sink_retries_total", help: "Reconnects of the sink after a failure.")
+    static let sinkLost = SeriesName(
+        name: "popsink_sink_lost_events_total", help: "Events retention deleted before the sink delivered them.")
+    static let sinkState = SeriesName(
+        name: "popsink_sink_state", help: "1 for the sink's current state, 0 for every other state.")
+    static let consumerLag = SeriesName(
+        name: "popsink_consumer_lag_events", help: "Events stored after the named consumer's acknowledged position.")
+    static let consumerLost = SeriesName(
+        name: "popsink_consumer_lost_events",
+        help: "1 when retention's hard cap deleted events the named consumer had not acknowledged.")
+
     static let httpRequests = SeriesName(
         name: "popsink_http_requests_total", help: "HTTP requests served, by route template, method and status.")
     static let httpDuration = SeriesName(
