@@ -7,6 +7,14 @@
 //
 // The writer trusts its caller to nest begin/end and key/value correctly;
 // only the contents of strings are checked (escaped and UTF-8 validated).
+//
+// Its domain is JSON that leaves the process (events, API answers, reports).
+// Values popsink stores and reads back itself (state records, schema
+// versions, backfill plans) use Codable instead: each needs a decoder
+// that matches its encoder field for field, which the synthesized
+// conformance gives for free and a hand-written pair would have to keep in
+// step; and none is on a hot path (each is written at most once per API
+// write or schema change).
 
 /// Appends JSON text to a `[UInt8]` buffer.
 public struct JSONWriter: Sendable {
