@@ -57,7 +57,7 @@ import Testing
                 base.replacingOccurrences(of: "127.0.0.1", with: "localhost") + path,
             ]
             if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
-            return try Self.run("/usr/bin/curl", arguments).output
+            return try ChildProcess.run("/usr/bin/curl", arguments).output
         }
         func register(_ base: String, _ id: String, password: String, port: Int = 5432, database: String = "app")
             throws
@@ -254,18 +254,5 @@ import Testing
             for form in forms { #expect(bytes.range(of: Data(form.utf8)) == nil, "\(file.path) holds the canary") }
         }
         for form in forms { #expect(!log.contains(form), "the log holds the canary") }
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -186,26 +186,9 @@ struct LiveTLSTests {
         }
     }
 
-    /// Runs a client to completion off the cooperative pool; stdout and stderr together.
+    /// Runs a client to completion off the cooperative pool; stdout and stderr together, trimmed.
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                do {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: executable)
-                    process.arguments = arguments
-                    let pipe = Pipe()
-                    process.standardOutput = pipe
-                    process.standardError = pipe
-                    try process.run()
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    let output = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    continuation.resume(returning: (process.terminationStatus, output))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        let run = try await ChildProcess.runOffPool(executable, arguments)
+        return (run.status, run.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
