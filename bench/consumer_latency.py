@@ -10,9 +10,14 @@
         a consumer: writes "id t_ns" per probe row the moment the bytes that
         carry it are read (pg_recvlogical's stdout, the SSE stream, a
         long-poll answer). Runs until killed.
-    consumer_latency.py report COMMITS NAME=FILE...
+    consumer_latency.py fsync DIR RATE OUT
+        the floor under any durable store in DIR: appends 4 kB to a file
+        there and fsyncs it, RATE times per second, writing "n t_ns" per
+        fsync (its duration) until killed.
+    consumer_latency.py report COMMITS NAME=FILE... [fsync=FILE]
         joins the commit times with each consumer's read times and prints
-        p50/p90/p99/max, and how many probes each consumer missed.
+        p50/p90/p99/max, and how many probes each consumer missed; with
+        fsync=FILE, the disk's fsync times over the same seconds.
 
 Times are CLOCK_MONOTONIC, the same clock in every process of the machine.
 Every consumer finds probes the same way, by the marker text `probe-N;` in
@@ -134,6 +139,25 @@ def longpoll(out, url, token):
         after = json.loads(body)["next_after"]
 
 
+def fsync_floor(directory, rate, out):
+    # A durable store fsyncs before an event is readable, so no consumer of
+    # one sees an event sooner than an fsync of this disk takes; measured
+    # beside the probes, under the same load.
+    import os
+    path = os.path.join(directory, "fsync-floor")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    block = b"f" * 4096
+    with open(out, "w", buffering=1) as sink:
+        n = 0
+        while True:
+            os.write(fd, block)
+            started = now_ns()
+            os.fsync(fd)
+            n += 1
+            sink.write(f"{n} {now_ns() - started}\n")
+            time.sleep(1 / rate)
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -152,8 +176,12 @@ def report(commits_path, consumers):
     commits = read_times(commits_path)
     print(f"{'consumer':<14} {'probes':>6} {'missed':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     figures = {}
+    floor = None
     for spec in consumers:
         name, path = spec.split("=", 1)
+        if name == "fsync":
+            floor = sorted(d / 1e6 for d in read_times(path).values())
+            continue
         reads = read_times(path)
         latencies = [(reads[i] - commits[i]) / 1e6 for i in commits if i in reads]
         missed = sum(1 for i in commits if i not in reads)
@@ -173,6 +201,10 @@ def report(commits_path, consumers):
             if name != "pg_recvlogical":
                 print(f"  {name} adds {p50 - reference[0]:.2f} ms at p50 and {p99 - reference[1]:.2f} ms at p99 "
                       "to pg_recvlogical's")
+    if floor:
+        print(f"{'disk fsync':<14} {len(floor):>6} {'':>6} {percentile(floor, 0.5):>8.2f} "
+              f"{percentile(floor, 0.9):>8.2f} {percentile(floor, 0.99):>8.2f} {max(floor):>8.2f}"
+              "  (the floor: popsink's store fsyncs before an event is readable)")
 
 
 def main(argv):
@@ -185,6 +217,8 @@ def main(argv):
         sse(argv[2], argv[3], argv[4])
     elif mode == "longpoll":
         longpoll(argv[2], argv[3], argv[4])
+    elif mode == "fsync":
+        fsync_floor(argv[2], float(argv[3]), argv[4])
     elif mode == "report":
         report(argv[2], argv[3:])
     else:
