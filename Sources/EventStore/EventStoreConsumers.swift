@@ -22,20 +22,7 @@ import Synchronization
 /// Registers, acknowledges, lists and deletes the named consumers of one store.
 public final class EventStoreConsumers: Sendable {
     public let path: String
-    private let state: Mutex<Connection?>
-
-    private final class Connection: @unchecked Sendable {
-        let connection: SQLiteConnection
-        let queries: StoreQueries
-        init(connection: SQLiteConnection, queries: StoreQueries) {
-            self.connection = connection
-            self.queries = queries
-        }
-        deinit {
-            queries.finalize()
-            connection.close()
-        }
-    }
+    private let state: Mutex<EventStoreReader.OpenState?>
 
     /// Opens the store at `path`, creating it (and its directory) when it does
     /// not exist yet, so consumers can register before the pipeline first runs.
@@ -53,7 +40,7 @@ public final class EventStoreConsumers: Sendable {
         // The writer checkpoints the WAL; this connection only adds a row now and then.
         try connection.execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0", operation: "configure")
         try Schema.migrate(connection)
-        state = Mutex(Connection(connection: connection, queries: try StoreQueries(connection)))
+        state = Mutex(EventStoreReader.OpenState(connection: connection, queries: try StoreQueries(connection)))
     }
 
     /// Every consumer, by name.

@@ -17,9 +17,11 @@ public final class EventStoreReader: Sendable {
     public let path: String
     let state: Mutex<OpenState?>
 
-    /// Unchecked because it is only ever touched inside `state`'s lock, which is
-    /// what makes the reader safe to share; being Sendable lets a caller's
-    /// closure run against it without region-isolation objections.
+    /// An open connection and its prepared queries; `EventStoreConsumers`
+    /// holds one the same way. Unchecked because it is only ever touched
+    /// inside its owner's lock, which is what makes the owner safe to share;
+    /// being Sendable lets a caller's closure run against it without
+    /// region-isolation objections.
     final class OpenState: @unchecked Sendable {
         let connection: SQLiteConnection
         let queries: StoreQueries
