@@ -34,10 +34,17 @@ pg_start() {
     export PG_BIN PG_ROOT PG_PORT PG_PID PG_CONN
 }
 
+# A fast shutdown waits for every walsender to send what is left, so a
+# consumer that stopped reading holds it up: after 10 s the server is told to
+# quit at once (SIGQUIT, crash-style, fine for a throwaway cluster), then
+# killed, so no cluster outlives its script.
 pg_stop() {
     [ -n "${PG_PID:-}" ] || return 0
-    kill -INT "$PG_PID" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
+    local signal
+    for signal in INT QUIT KILL; do
+        kill -"$signal" "$PG_PID" 2>/dev/null || break
+        for _ in $(seq 100); do kill -0 "$PG_PID" 2>/dev/null || break 2; sleep 0.1; done
+    done
     rm -rf "$PG_ROOT"
     PG_PID=
 }
