@@ -29,8 +29,8 @@ extension EventEncoder {
         _ version: SchemaVersion, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32,
         capture: Capture? = nil
     ) -> [UInt8] {
-        begin(.schema, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
-        writer.fragment(Self.emptyImages, endsValue: true)
+        beginWithoutImages(
+            .schema, tableMembers: schema.tableMembers, transaction: transaction, lsn: lsn, ordinal: ordinal)
         writer.key("schema")
         writer.beginObject()
         writer.key("version")

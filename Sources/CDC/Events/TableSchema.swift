@@ -51,7 +51,7 @@ final class TableSchema: Sendable {
             return ColumnSchema(
                 name: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier,
                 typeName: facts?.typeName ?? "", isKey: byName.contains(index), isNullable: facts?.isNullable,
-                defaultExpression: facts?.defaultExpression)
+                defaultExpression: facts?.defaultExpression, attnum: facts?.attnum)
         }
         self.columnFacts = columnFacts
         self.keyColumns = keyColumns

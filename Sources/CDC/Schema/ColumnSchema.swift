@@ -17,6 +17,11 @@ struct ColumnSchema: Equatable, Sendable, Codable {
     var isNullable: Bool?
     /// The default expression, nil when there is none or it is not known.
     var defaultExpression: String?
+    /// `pg_attribute.attnum`: the column's identity across renames and type
+    /// changes, which lets `SchemaDiff` tell a rename exactly. nil when not
+    /// known (versions stored before it was recorded). Kept in the store,
+    /// not shown in events.
+    var attnum: Int16? = nil
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -26,6 +31,7 @@ struct ColumnSchema: Equatable, Sendable, Codable {
         case isKey = "key"
         case isNullable = "nullable"
         case defaultExpression = "default"
+        case attnum
     }
 
     /// `nullable` and `default` are written as null when unknown, not left
@@ -40,6 +46,7 @@ struct ColumnSchema: Equatable, Sendable, Codable {
         try container.encode(isKey, forKey: .isKey)
         try container.encode(isNullable, forKey: .isNullable)
         try container.encode(defaultExpression, forKey: .defaultExpression)
+        try container.encodeIfPresent(attnum, forKey: .attnum)
     }
 
     /// Same name, type and key flag: what a new version is made of. Nullability

@@ -95,7 +95,9 @@ final class ReplicationSession {
         var machine = StreamMachine(
             protocolVersion: version, database: identity.database ?? "",
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
-            settings: .init(groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN),
+            settings: .init(
+                groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN,
+                messages: config.messages),
             watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
         )
         if machine.reachedEnd { return .reachedEnd }

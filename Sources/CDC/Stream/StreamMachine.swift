@@ -34,6 +34,8 @@ struct StreamMachine {
         var idleAdvanceInterval: Duration = .seconds(1)
         /// A bounded run stops once this is durable.
         var endLSN: LSN?
+        /// The user's logical messages passed on as `m` events.
+        var messages = MessageFilter.off
     }
 
     private let settings: Settings
@@ -66,7 +68,8 @@ struct StreamMachine {
         self.settings = settings
         decoder = PgOutputDecoder(protocolVersion: protocolVersion)
         assembler = ChangeAssembler(
-            database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry)
+            database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry,
+            messages: settings.messages)
         staging = StreamStaging(protocolVersion: protocolVersion)
         self.checkpoint = checkpoint
         self.watermark = watermark
@@ -242,6 +245,9 @@ struct StreamMachine {
             committed(transaction, into: &actions)
         case .watermark(let message):
             try watermarkReceived(message, walStart: walStart, into: &actions)
+        case .standalone(let record, let transaction):
+            emit(record, into: &actions)
+            committed(transaction, into: &actions)
         }
     }
 
