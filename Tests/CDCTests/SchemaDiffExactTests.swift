@@ -66,3 +66,34 @@ import Testing
         #expect(diff.renamed == [.init(from: "a", to: "b")])
     }
 }
+
+@Suite struct TableFilterPartitionTests {
+    typealias Name = TableFilter.TableName
+    static let root = [Name(schema: "public", table: "measurements")]
+
+    @Test func theRootsNameSelectsItsPartitions() {
+        let filter = TableFilter(includeTables: ["public.measurements"])
+        #expect(!filter.selects(schema: "public", table: "measurements_2024"))
+        #expect(filter.selects(schema: "public", table: "measurements_2024", ancestors: Self.root))
+        #expect(filter.selects(schema: "parts", table: "m_2024", ancestors: Self.root))
+        #expect(!filter.selects(schema: "public", table: "other", ancestors: []))
+    }
+
+    @Test func excludingTheRootExcludesItsPartitions() {
+        let filter = TableFilter(excludeTables: ["measurements"])
+        #expect(filter.selects(schema: "public", table: "measurements_2024"))
+        #expect(!filter.selects(schema: "public", table: "measurements_2024", ancestors: Self.root))
+        let partitionOnly = TableFilter(includeTables: ["measurements*"], excludeTables: ["measurements_2023"])
+        #expect(!partitionOnly.selects(schema: "public", table: "measurements_2023", ancestors: Self.root))
+        #expect(partitionOnly.selects(schema: "public", table: "measurements_2024", ancestors: Self.root))
+    }
+
+    @Test func withoutAncestorsItIsThePlainFilter() {
+        let filter = TableFilter(includeSchemas: ["app"], excludeTables: ["app.secret"])
+        for (schema, table) in [("app", "a"), ("app", "secret"), ("public", "a")] {
+            #expect(
+                filter.selects(schema: schema, table: table, ancestors: [])
+                    == filter.selects(schema: schema, table: table))
+        }
+    }
+}

@@ -34,21 +34,6 @@ struct ColumnSchema: Equatable, Sendable, Codable {
         case attnum
     }
 
-    /// `nullable` and `default` are written as null when unknown, not left
-    /// out: the schema routes return the stored JSON as it is, and their
-    /// contract (openapi.yaml `SchemaColumn`) requires both.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(typeName, forKey: .typeName)
-        try container.encode(typeOID, forKey: .typeOID)
-        try container.encode(typeModifier, forKey: .typeModifier)
-        try container.encode(isKey, forKey: .isKey)
-        try container.encode(isNullable, forKey: .isNullable)
-        try container.encode(defaultExpression, forKey: .defaultExpression)
-        try container.encodeIfPresent(attnum, forKey: .attnum)
-    }
-
     /// Same name, type and key flag: what a new version is made of. Nullability
     /// and defaults are read from the catalog when the Relation message is
     /// resolved, which may already be ahead of the WAL being decoded, so they

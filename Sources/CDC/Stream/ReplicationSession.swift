@@ -246,7 +246,7 @@ final class ReplicationSession {
             case .lookUpSchema(let relation):
                 machine.resolved(
                     try TableSchema(
-                        relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
+                        relation: relation, catalog: links.catalog, captured: try links.tableSet.captures(relation)))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):

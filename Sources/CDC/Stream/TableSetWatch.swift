@@ -46,10 +46,13 @@ final class TableSetWatch {
     }
 
     /// Whether the stream captures the relation's changes now: the filter
-    /// selects it, or it is in the applied set (excluded, its marker not through yet).
-    func captures(_ relation: Relation) -> Bool {
-        config.filter.selects(schema: relation.namespace, table: relation.name)
-            || appliedNames.contains(relation.namespace + "." + relation.name)
+    /// selects it (by its own name or a partition root's), or it is in the
+    /// applied set (excluded, its marker not through yet).
+    func captures(_ relation: Relation) throws -> Bool {
+        if appliedNames.contains(relation.namespace + "." + relation.name) { return true }
+        return config.filter.selects(
+            schema: relation.namespace, table: relation.name,
+            ancestors: try PartitionAncestry.ancestors(of: relation.oid, over: connection))
     }
 
     /// A change to hand to the machine, its marker already written; nil when
