@@ -82,6 +82,13 @@ extension HeavyTests {
             #expect(
                 Self.ids(events, table: "m_eu", op: "c") == [100] && Self.ids(events, table: "m_us", op: "c") == [101])
             #expect(Self.ids(events, table: "m_ap", op: "c") == [102])
+            // Each partition's events name the root they are part of.
+            let roots = Set(
+                events.map { event -> String in
+                    let root = event.source["partition_root"] as? [String: Any]
+                    return "\(root?["schema"] ?? "-").\(root?["table"] ?? "-")"
+                })
+            #expect(roots == ["public.m"], "\(roots)")
             #expect(Set(events.map(\.id)).count == events.count)
         }
 
@@ -106,6 +113,7 @@ extension HeavyTests {
             #expect(arrived)
             let events = try harness.allEvents()
             #expect(Set(events.map(\.table)) == ["m"])
+            #expect(events.allSatisfy { $0.source["partition_root"] == nil }, "the root's events name no root")
             #expect(Self.ids(events, table: "m", op: "r").sorted() == Array(1...40))
         }
 

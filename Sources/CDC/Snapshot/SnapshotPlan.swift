@@ -69,7 +69,8 @@ enum SnapshotPlan {
                     || alsoSelecting.contains(schemaName + "." + tableName)
             else { continue }
             let schema = try tableSchema(
-                oid: oid, schema: schemaName, table: tableName, connection: connection, catalog: catalog)
+                oid: oid, schema: schemaName, table: tableName, connection: connection, catalog: catalog,
+                partitionRoot: ancestry.ancestors(schema: schemaName, table: tableName).last)
             tables.append(
                 Table(
                     schema: schema, relfilenode: row[3].flatMap { UInt32($0) } ?? 0,
@@ -112,7 +113,8 @@ enum SnapshotPlan {
 
     /// The table's columns as a pgoutput Relation would describe them.
     private static func tableSchema(
-        oid: UInt32, schema: String, table: String, connection: PostgresConnection, catalog: CatalogLookup
+        oid: UInt32, schema: String, table: String, connection: PostgresConnection, catalog: CatalogLookup,
+        partitionRoot: TableFilter.TableName?
     ) throws -> TableSchema {
         let rows = try connection.query(
             """
@@ -128,6 +130,6 @@ enum SnapshotPlan {
                 typeModifier: row[2].flatMap { Int32($0) } ?? -1)
         }
         let relation = Relation(oid: oid, namespace: schema, name: table, replicaIdentity: .full, columns: columns)
-        return try TableSchema(relation: relation, catalog: catalog, captured: true)
+        return try TableSchema(relation: relation, catalog: catalog, captured: true, partitionRoot: partitionRoot)
     }
 }

@@ -244,9 +244,12 @@ final class ReplicationSession {
                 try machine.replayFinished(commit, into: &replayed)
                 try perform(replayed, on: &machine, links)
             case .lookUpSchema(let relation):
+                let ancestors = try PartitionAncestry.ancestors(of: relation.oid, over: links.catalog.connection)
                 machine.resolved(
                     try TableSchema(
-                        relation: relation, catalog: links.catalog, captured: try links.tableSet.captures(relation)))
+                        relation: relation, catalog: links.catalog,
+                        captured: links.tableSet.captures(relation, ancestors: ancestors), partitionRoot: ancestors.last
+                    ))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):
