@@ -205,8 +205,8 @@ extension SinkSuites {
             let held = try await service.call("GET", status).object
             let flushedLSN = try #require(held["flushed_lsn"] as? String, "\(held)")
             let storedLSN = try #require(held["stored_lsn"] as? String, "\(held)")
-            #expect(try before(flushedLSN, commitLSN), "flushed_lsn \(flushedLSN) is held before \(commitLSN)")
-            #expect(try !before(storedLSN, commitLSN), "stored_lsn \(storedLSN) covers \(commitLSN)")
+            #expect(try !before(commitLSN, flushedLSN), "flushed_lsn \(flushedLSN) is held at \(commitLSN) at most")
+            #expect(try before(commitLSN, storedLSN), "stored_lsn \(storedLSN) is past \(commitLSN)")
             #expect(try confirmedAtMost(flushedLSN), "Postgres was told no more than flushed_lsn")
 
             let metrics = try await service.call("GET", "/metrics").raw
@@ -226,7 +226,7 @@ extension SinkSuites {
             #expect(
                 try await service.eventually(30) {
                     let lsn = try await service.call("GET", status).object["flushed_lsn"] as? String
-                    return try lsn.map { try !before($0, commitLSN) } ?? false
+                    return try lsn.map { try before(commitLSN, $0) } ?? false
                 }, "flushed_lsn moves on once delivered")
             #expect(receiver.events.count == 21)
             #expect(receiver.signatureFailures == 0)
