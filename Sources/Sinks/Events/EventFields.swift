@@ -56,7 +56,12 @@ struct JSONScanner {
     }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func expect(_ byte: UInt8) throws(EventFields.Malformed) {
@@ -187,7 +192,11 @@ struct JSONScanner {
         let start = index
         switch bytes[index] {
         case 0x22:
-            _ = try string()
+            // Skipped strings (ids, timestamps, LSNs) are not built.
+            index += 1
+            while index < bytes.count, bytes[index] != 0x22 { index += bytes[index] == 0x5C ? 2 : 1 }
+            guard index < bytes.count else { throw fail("unterminated string") }
+            index += 1
         case 0x7B, 0x5B:
             var depth = 0
             var inString = false
