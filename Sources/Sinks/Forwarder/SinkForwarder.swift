@@ -6,6 +6,11 @@
 // over batches acknowledged whole, oldest first, and is saved in the sink's
 // own file. After any failure the target is reopened and
 // read back, so what it already holds is neither skipped nor sent twice.
+// For a pipelined target, which is always read back, the saved position is
+// only a floor: it is saved (with the retention hold) when the window
+// empties and otherwise at most once a second, because each save costs two
+// fsyncs and a write transaction in the store that waits for the
+// pipeline's writer.
 //
 // It does not follow the store through `StoreTail`, although both wake on
 // the same signal (the writer's group commit: the pipeline's `onDurable`
@@ -63,6 +68,10 @@ public final class SinkForwarder: @unchecked Sendable {
 
     /// Touched only by the forwarding thread.
     private nonisolated(unsafe) var consumers: EventStoreConsumers?
+    /// When the position was last saved (forwarding thread only).
+    private nonisolated(unsafe) var lastSaved = ContinuousClock.now
+    /// How long a pipelined target's saved position may lag its acknowledgements.
+    static let saveInterval = Duration.seconds(1)
 
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
@@ -319,14 +328,19 @@ public final class SinkForwarder: @unchecked Sendable {
     /// Moves the position over `count` events acknowledged through `last`:
     /// saved, held for retention, shown in status.
     private func delivered(
-        through last: SinkEvent, count: Int, began: ContinuousClock.Instant, position: inout SinkPosition
+        through last: SinkEvent, count: Int, began: ContinuousClock.Instant, position: inout SinkPosition,
+        save: Bool = true
     ) throws(SinkError) {
         // A crash does not get to record what it delivered.
         if stopping == .abrupt { throw SinkError(.connection, "stopped abruptly") }
         position = SinkPosition(sequence: last.sequence, eventID: last.id)
-        try positionFile.save(position)
-        holdRetention(at: last.sequence)
-        let elapsed = ContinuousClock.now - began
+        let now = ContinuousClock.now
+        if save || now - lastSaved >= Self.saveInterval {
+            try positionFile.save(position)
+            holdRetention(at: last.sequence)
+            lastSaved = now
+        }
+        let elapsed = now - began
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         update {
             $0.state = .running
@@ -400,7 +414,9 @@ public final class SinkForwarder: @unchecked Sendable {
             nextUndelivered = next.first
             condition.unlock()
         }
-        try delivered(through: batch.last, count: batch.count, began: batch.began, position: &position)
+        try delivered(
+            through: batch.last, count: batch.count, began: batch.began, position: &position,
+            save: window.batches.isEmpty)
     }
 
     /// Acknowledges `sequence` as the sink's named consumer, so retention
