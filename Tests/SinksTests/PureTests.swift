@@ -33,6 +33,14 @@ struct PureTests {
         #expect(escaped.op == "c")
         #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"id":"0/1:0,"op":"c"}"#.utf8)) }
         #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"id":"ends in \"#.utf8)) }
+        // Once op, source and key are read, the row images after them are not walked.
+        let early = try EventFields(
+            json: Array(#"{"op":"u","source":{"schema":"s","table":"t"},"key":{"id":1},"before":{"id":"#.utf8))
+        #expect(early.key == Array(#"{"id":1}"#.utf8) && early.table == "t")
+        // Without a key member the whole object is read and checked.
+        #expect(throws: EventFields.Malformed.self) {
+            try EventFields(json: Array(#"{"op":"m","source":{"schema":"s"},"content":"#.utf8))
+        }
     }
 
     @Test func kafkaCheckMatchesTopicsOfATemplateAndRedactsURLs() {
