@@ -111,7 +111,10 @@ enum Representation {
         return [
             "pipeline_id": record.id, "state": status.state.rawValue, "desired_state": record.desiredState.rawValue,
             "last_error": error, "snapshot": snapshot(status.snapshot),
-            "received_lsn": lsn(status.receivedLSN), "flushed_lsn": lsn(status.flushedLSN),
+            // What Postgres was told (capped by sinks with confirm: delivered), and what the store holds.
+            "received_lsn": lsn(status.receivedLSN),
+            "flushed_lsn": lsn(status.confirmedLSN.isZero ? status.flushedLSN : status.confirmedLSN),
+            "stored_lsn": lsn(status.flushedLSN),
             "server_lsn": lsn(status.serverWALEnd),
             "lag_bytes": status.lagBytes, "lag_seconds": status.lagSeconds(nowMicroseconds: now),
             "events_stored": status.eventsStored, "transactions_stored": status.transactionsStored,
