@@ -214,6 +214,16 @@ extension SinkSuites {
             #expect(metrics.contains("popsink_sink_retries_total{pipeline=\"\(id)\",sink=\"hook\"}"))
             #expect(metrics.contains("popsink_sink_errors_total{pipeline=\"\(id)\",sink=\"hook\",kind=\"rejected\"}"))
             #expect(metrics.contains("popsink_consumer_lag_events{pipeline=\"\(id)\",consumer=\"sink.hook\"}"))
+            // The flushed-LSN gauge is what Postgres was told too, held at the undelivered commit.
+            let gauge = "popsink_pipeline_flushed_lsn_bytes{pipeline=\"\(id)\"} "
+            let flushedBytes = metrics.split(separator: "\n").first { $0.hasPrefix(gauge) }
+                .flatMap { Double($0.dropFirst(gauge.count)) }
+            let commitBytes = try postgres.execute(
+                "SELECT ('\(commitLSN)'::pg_lsn - '0/0'::pg_lsn)::text AS bytes", database: database
+            ).value("bytes").flatMap(Double.init)
+            #expect(
+                flushedBytes != nil && commitBytes != nil && flushedBytes! <= commitBytes!,
+                "flushed gauge \(flushedBytes ?? -1) is held at \(commitBytes ?? -1) at most")
 
             // The target is back: everything arrives once, in order, and the slot moves past it.
             receiver.setBehaviour { .accept }

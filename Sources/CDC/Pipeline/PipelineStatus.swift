@@ -21,6 +21,10 @@ public struct PipelineStatus: Sendable, Equatable {
     /// status update of this run): the checkpoint, capped by sinks with
     /// `confirm: delivered` while they are behind.
     public var confirmedLSN: LSN = .zero
+    /// What Postgres holds as flushed, as the API's `flushed_lsn` and the
+    /// metrics show it: `confirmedLSN`, or the checkpoint before this run's
+    /// first status update.
+    public var reportedFlushLSN: LSN { confirmedLSN.isZero ? flushedLSN : confirmedLSN }
     /// The server's end of WAL as of its last message.
     public var serverWALEnd: LSN = .zero
     public var eventsStored: Int64 = 0

@@ -113,7 +113,7 @@ enum Representation {
             "last_error": error, "snapshot": snapshot(status.snapshot),
             // What Postgres was told (capped by sinks with confirm: delivered), and what the store holds.
             "received_lsn": lsn(status.receivedLSN),
-            "flushed_lsn": lsn(status.confirmedLSN.isZero ? status.flushedLSN : status.confirmedLSN),
+            "flushed_lsn": lsn(status.reportedFlushLSN),
             "stored_lsn": lsn(status.flushedLSN),
             "server_lsn": lsn(status.serverWALEnd),
             "lag_bytes": status.lagBytes, "lag_seconds": status.lagSeconds(nowMicroseconds: now),
