@@ -45,8 +45,7 @@ public final class TestPostgres: Sendable {
         let asUser = getuid() == 0 ? "postgres" : nil
         if let asUser { try Self.run("/bin/chown", [asUser, root.path]) }
         func command(_ tool: String, _ arguments: [String]) -> (String, [String]) {
-            let path = binDirectory.appendingPathComponent(tool).path
-            return asUser.map { ("/usr/sbin/runuser", ["-u", $0, "--", path] + arguments) } ?? (path, arguments)
+            Self.asServerUser(binDirectory.appendingPathComponent(tool).path, arguments)
         }
 
         let (initdb, initArguments) = command(
@@ -78,21 +77,9 @@ public final class TestPostgres: Sendable {
                 "fsync=off", "full_page_writes=off", "shared_buffers=128MB", "wal_sender_timeout=60s",
                 "log_min_messages=warning", "logging_collector=off",
             ] + extraSettings
-        let (postgres, serverArguments) = command(
-            "postgres", ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] })
-        // The watchdog keeps the server no longer than this test process lives.
-        let script = """
-            "$0" "$@" >>'\(root.path)/server.log' 2>&1 &
-            server=$!
-            alive() { [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
-            while alive \(getpid()) && kill -0 $server 2>/dev/null; do sleep 1; done
-            kill -INT $server 2>/dev/null
-            """
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", script, postgres] + serverArguments
-        watchdog.standardInput = FileHandle.nullDevice
-        try watchdog.run()
+        try Self.launchWatched(
+            binDirectory.appendingPathComponent("postgres").path,
+            ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] }, root: root)
 
         var postmaster: Int32?
         for _ in 0..<300 {
@@ -113,6 +100,31 @@ public final class TestPostgres: Sendable {
         pid = postmaster
         Self.registerStop(pid: postmaster, root: root.path)
         try execute("CREATE ROLE \(Self.passwordGroup) NOLOGIN")
+    }
+
+    /// Starts `postgres` with `arguments`, logging to the cluster's
+    /// `server.log`, under a watchdog shell that stops the server once this
+    /// test process is gone, so a crashed test run leaves no server behind.
+    static func launchWatched(_ postgres: String, _ arguments: [String], root: URL) throws {
+        let (executable, serverArguments) = asServerUser(postgres, arguments)
+        let script = """
+            "$0" "$@" >>'\(root.path)/server.log' 2>&1 &
+            server=$!
+            alive() { [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
+            while alive \(getpid()) && kill -0 $server 2>/dev/null; do sleep 1; done
+            kill -INT $server 2>/dev/null
+            """
+        let watchdog = Process()
+        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watchdog.arguments = ["-c", script, executable] + serverArguments
+        watchdog.standardInput = FileHandle.nullDevice
+        try watchdog.run()
+    }
+
+    /// The command line that runs `path` as the `postgres` OS user when we
+    /// are root (Postgres refuses to run as root).
+    static func asServerUser(_ path: String, _ arguments: [String]) -> (String, [String]) {
+        getuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments) : (path, arguments)
     }
 
     /// A libpq keyword string for `database` as the superuser.
