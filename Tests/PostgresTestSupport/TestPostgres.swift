@@ -81,25 +81,63 @@ public final class TestPostgres: Sendable {
             binDirectory.appendingPathComponent("postgres").path,
             ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] }, root: root)
 
-        var postmaster: Int32?
+        pid = try Self.waitForPostmaster(dataDirectory, root: root, status: "ready")
+        Self.registerStop(pid: pid, root: root.path)
+        try execute("CREATE ROLE \(Self.passwordGroup) NOLOGIN")
+    }
+
+    /// A streaming standby of `primary` (`pg_basebackup -R`): a copy of its
+    /// data directory without its replication slots, run with its settings
+    /// on a port of its own, following it until promoted.
+    init(standbyOf primary: TestPostgres) throws {
+        binDirectory = primary.binDirectory
+        root = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("popsink-test-pg-\(getpid())-standby-\(UInt32.random(in: 0...UInt32.max))")
+        dataDirectory = root.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        if getuid() == 0 { try Self.run("/bin/chown", ["postgres", root.path]) }
+        let (basebackup, backupArguments) = Self.asServerUser(
+            binDirectory.appendingPathComponent("pg_basebackup").path,
+            [
+                "-h", primary.host, "-p", String(primary.port), "-U", primary.superuser, "-D", dataDirectory.path,
+                "-R", "-X", "stream", "-c", "fast", "--no-sync",
+            ])
+        try Self.run(basebackup, backupArguments)
+        port = try Self.freePort()
+        // The primary's command line (`postmaster.opts`: `/path/postgres "-D" "/dir" "-c" "name=value" ...`),
+        // a standby needing settings at least as large as its primary's.
+        let opts = try String(
+            contentsOf: primary.dataDirectory.appendingPathComponent("postmaster.opts"), encoding: .utf8)
+        var arguments = opts.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map {
+            String($0.element)
+        }
+        for index in arguments.indices {
+            if arguments[index] == primary.dataDirectory.path { arguments[index] = dataDirectory.path }
+            if arguments[index].hasPrefix("port=") { arguments[index] = "port=\(port)" }
+            if arguments[index].hasPrefix("unix_socket_directories=") {
+                arguments[index] = "unix_socket_directories=\(root.path)"
+            }
+        }
+        try Self.launchWatched(binDirectory.appendingPathComponent("postgres").path, arguments, root: root)
+        pid = try Self.waitForPostmaster(dataDirectory, root: root, status: "standby")
+        Self.registerStop(pid: pid, root: root.path)
+    }
+
+    /// The postmaster's process id once its pid file shows `status`
+    /// (`ready`, or `standby` for a standby accepting read-only connections).
+    private static func waitForPostmaster(_ dataDirectory: URL, root: URL, status: String) throws -> Int32 {
         for _ in 0..<300 {
             if let text = try? String(
                 contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-                text.split(separator: "\n").count >= 8, text.contains("ready"),
+                text.split(separator: "\n").count >= 8, text.contains(status),
                 let first = text.split(separator: "\n").first, let number = Int32(first)
             {
-                postmaster = number
-                break
+                return number
             }
             usleep(100_000)
         }
-        guard let postmaster else {
-            let log = (try? String(contentsOf: root.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
-            throw TestPostgresError("Postgres did not become ready within 30 s. Server log:\n\(log)")
-        }
-        pid = postmaster
-        Self.registerStop(pid: postmaster, root: root.path)
-        try execute("CREATE ROLE \(Self.passwordGroup) NOLOGIN")
+        let log = (try? String(contentsOf: root.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        throw TestPostgresError("Postgres did not become \(status) within 30 s. Server log:\n\(log)")
     }
 
     /// Starts `postgres` with `arguments`, logging to the cluster's
