@@ -45,6 +45,7 @@ enum Representation {
             "sinks": JSON.array(record.sinks.map { JSON(foundation: $0.publicFields) }),
             "retention": retention(record.retention),
             "messages": ["prefixes": JSON.array(record.messages.prefixes.map { JSON.string($0) })],
+            "receive_timeout": record.receiveTimeout ?? PipelineConfig.defaultReceiveTimeoutSeconds,
             "desired_state": record.desiredState.rawValue, "state": state.rawValue,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]
