@@ -22,7 +22,10 @@ import Testing
         let slot: String
         var backfills: String { "/v1/pipelines/\(id)/backfills" }
 
-        init(rows: Int, extraSQL: String = "") async throws {
+        init(
+            rows: Int, extraSQL: String = "", filters: [String: Any]? = nil,
+            snapshot: [String: Any] = ["chunk_pages": 4]
+        ) async throws {
             postgres = try TestPostgres.shared()
             database = try postgres.createDatabase()
             try postgres.execute(
@@ -37,8 +40,9 @@ import Testing
             id = "r\(database)"
             slot = PipelineConfig.defaultSlot(pipelineID: id)!.rawValue
             let sourceID = try await service.registerSource(postgres, database: database)
-            let created = try await service.call(
-                "PUT", "/v1/pipelines/\(id)", json: ["source_id": sourceID, "snapshot": ["chunk_pages": 4]])
+            var body: [String: Any] = ["source_id": sourceID, "snapshot": snapshot]
+            if let filters { body["filters"] = filters }
+            let created = try await service.call("PUT", "/v1/pipelines/\(id)", json: body)
             #expect(created.status == 201, "\(created.raw)")
             #expect(try await service.call("POST", "/v1/pipelines/\(id)/start").status == 200)
             #expect(try await LifecycleTests.waitForState(service, id, "streaming") == "streaming")
@@ -227,7 +231,7 @@ import Testing
                 CREATE TABLE w (id int PRIMARY KEY, v int NOT NULL);
                 ALTER TABLE w REPLICA IDENTITY FULL;
                 INSERT INTO w SELECT g, g FROM generate_series(1, 700) g;
-                """)
+                """, snapshot: ["chunk_pages": 4, "backfill_max_rows_per_second": 100_000])
         try setup.postgres.execute("ALTER PUBLICATION popsink ADD TABLE w", database: setup.database)
         var automatic: [String: Any] = [:]
         #expect(
@@ -239,12 +243,70 @@ import Testing
                 return automatic["state"] as? String == "done"
             }, "\(automatic)")
         #expect(automatic["tables"] as? [String] == ["public.w"])
+        #expect(automatic["max_rows_per_second"] as? Int == 100_000, "the pipeline's default cap")
         let backfillID = try #require(automatic["id"] as? String)
         let reads = try await setup.eventsThroughMarker().filter {
             $0["op"] as? String == "r" && ($0["source"] as? [String: Any])?["table"] as? String == "w"
         }
         #expect(reads.count == 700 && reads.allSatisfy { Self.backfillOf($0) == backfillID })
         #expect(automatic["rows"] as? Int == 700)
+        await setup.finish()
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func theFiltersAnswerGivesTheCutOffAndTheNewTablesBackfill() async throws {
+        let setup = try await Setup(
+            rows: 50,
+            extraSQL: """
+                CREATE TABLE u (id int PRIMARY KEY, v int NOT NULL);
+                ALTER TABLE u REPLICA IDENTITY FULL;
+                INSERT INTO u SELECT g, g FROM generate_series(1, 300) g;
+                ALTER PUBLICATION popsink ADD TABLE u;
+                """, filters: ["include_tables": ["public.t"]])
+        let put = try await setup.service.call(
+            "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u", "public.t"]])
+        #expect(put.status == 200, "\(put.raw)")
+        let change = try #require((put.body as? [String: Any])?["capture_change"] as? [String: Any], "\(put.raw)")
+        #expect(change["started"] as? [String] == ["public.u"] && change["stopped"] as? [String] == [])
+        let backfillID = try #require(change["backfill_id"] as? String)
+        #expect(Self.lsn(change["lsn"] as? String) != nil)
+        #expect(try await setup.waitFor(backfillID, "done")["rows"] as? Int == 300)
+
+        // Now t stops matching: its changes end at the answer's LSN.
+        try setup.postgres.execute("INSERT INTO t VALUES (1000, 0)", database: setup.database)
+        let narrowed = try await setup.service.call(
+            "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u"]])
+        let stop = try #require(
+            (narrowed.body as? [String: Any])?["capture_change"] as? [String: Any], "\(narrowed.raw)")
+        #expect(stop["stopped"] as? [String] == ["public.t"] && stop["started"] as? [String] == [])
+        let cutOff = try #require(Self.lsn(stop["lsn"] as? String))
+        try setup.postgres.execute(
+            "INSERT INTO t VALUES (1001, 0); INSERT INTO u VALUES (-1, 0)", database: setup.database)
+        // The same filters again change nothing.
+        let same = try await setup.service.call(
+            "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u"]])
+        #expect(same.status == 200 && (same.body as? [String: Any])?["capture_change"] is NSNull, "\(same.raw)")
+
+        var events: [[String: Any]] = []
+        var after = 0
+        _ = try await eventually {
+            let page = try await setup.service.call("GET", "/v1/pipelines/\(setup.id)/events?after=\(after)&limit=5000")
+            for entry in (page.body as? [String: Any])?["events"] as? [[String: Any]] ?? [] {
+                after = max(after, entry["seq"] as? Int ?? after)
+                if let event = entry["event"] as? [String: Any] { events.append(event) }
+            }
+            return events.contains { ($0["after"] as? [String: Any])?["id"] as? Int == -1 }
+        }
+        func table(_ event: [String: Any]) -> String? { (event["source"] as? [String: Any])?["table"] as? String }
+        func commitLSN(_ event: [String: Any]) -> UInt64 {
+            Self.lsn((event["source"] as? [String: Any])?["commit_lsn"] as? String) ?? 0
+        }
+        let tRows = events.filter { table($0) == "t" && $0["op"] as? String == "c" }
+        #expect(tRows.contains { ($0["after"] as? [String: Any])?["id"] as? Int == 1000 })
+        #expect(!tRows.contains { ($0["after"] as? [String: Any])?["id"] as? Int == 1001 })
+        #expect(tRows.allSatisfy { commitLSN($0) < cutOff })
+        let stopped = events.first { table($0) == "t" && $0["op"] as? String == "s" && commitLSN($0) == cutOff }
+        #expect(stopped != nil, "the capture: stopped event is at the cut-off")
         await setup.finish()
     }
 }

@@ -59,6 +59,12 @@ final class BackfillDesk {
     /// The change's marker came through: in its group, the backfills it
     /// starts and stops, and their requests gone.
     func applied(_ change: TableSetChange) throws {
+        if change.startsCapture, !change.added.isEmpty || !change.removed.isEmpty {
+            let applied = CaptureChange(
+                lsn: change.at ?? .zero, started: change.added.map(\.name), stopped: change.removed,
+                backfillID: change.backfills.first?.id)
+            progress.update { $0.captureChanges = Array(($0.captureChanges + [applied]).suffix(16)) }
+        }
         var changed = change.backfills
         if !change.cancels.isEmpty {
             let chunks = try chunkProgress()

@@ -120,7 +120,9 @@ final class ReplicationSession {
             stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config),
             tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store))
         // New filters, or tables added or removed while the pipeline was stopped.
-        if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
+        let initial = try links.tableSet.check(store: store)
+        if let initial { machine.tableSetChanging(initial) }
+        progress.update { $0.tableSetCheck = initial == nil ? .unchanged : .changing }
         try backfills.refresh()
         var actions: [StreamAction] = []
         actions.reserveCapacity(64)
