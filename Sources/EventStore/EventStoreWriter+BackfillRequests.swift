@@ -8,10 +8,13 @@ extension EventStoreWriter {
     }
 
     /// Deletes a request carried out; inside an open group it commits (or
-    /// rolls back) with the group.
-    public func removeBackfillRequest(_ id: String) throws(EventStoreError) {
+    /// rolls back) with the group. `keepingCancel` leaves a row whose cancel
+    /// came after the request was taken, for the next poll to carry out.
+    public func removeBackfillRequest(_ id: String, keepingCancel: Bool = false) throws(EventStoreError) {
         let operation = "remove backfill request \(id)"
-        let delete = try connection.prepare("DELETE FROM backfill_requests WHERE id = ?1", operation: operation)
+        let delete = try connection.prepare(
+            "DELETE FROM backfill_requests WHERE id = ?1" + (keepingCancel ? " AND cancel = 0" : ""),
+            operation: operation)
         defer { delete.finalize() }
         delete.bind(id, at: 1)
         do {

@@ -164,6 +164,15 @@ import Testing
         // Nothing read after the cancel: the count stays.
         try await Task.sleep(for: .seconds(2))
         #expect(try await setup.backfill(backfillID)["rows"] as? Int == rows)
+
+        // A cancel right after the request, whether the pipeline took the request yet or not.
+        let quick = try await setup.service.call(
+            "POST", setup.backfills, json: ["tables": ["public.t"], "max_rows_per_second": 400])
+        let quickID = try #require((quick.body as? [String: Any])?["id"] as? String)
+        #expect(try await setup.service.call("DELETE", "\(setup.backfills)/\(quickID)").status == 202)
+        let quickEnd = try await setup.waitFor(quickID, "cancelled")
+        #expect(quickEnd["state"] as? String == "cancelled", "\(quickEnd)")
+        #expect((quickEnd["rows"] as? Int ?? .max) < 20000)
         await setup.finish()
     }
 

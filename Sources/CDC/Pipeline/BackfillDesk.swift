@@ -65,7 +65,9 @@ final class BackfillDesk {
                 backfillID: change.backfills.first?.id)
             progress.update { $0.captureChanges = Array(($0.captureChanges + [applied]).suffix(16)) }
         }
-        var changed = change.backfills
+        // A cancel stored after the start was taken stays: the next poll stops the backfill.
+        try record(change.backfills, removingRequests: true, keepingCancels: true)
+        var changed: [Backfill] = []
         if !change.cancels.isEmpty {
             let chunks = try chunkProgress()
             for var backfill in Backfill.decode(try store.metadata(Backfill.metadataKey))
@@ -99,7 +101,8 @@ final class BackfillDesk {
     var hasRunning: Bool { progress.status.backfills.contains { $0.state == .running } }
 
     /// Stores `changed` backfills (by id), optionally deleting their request rows, and shows them in the status.
-    private func record(_ changed: [Backfill], removingRequests: Bool) throws {
+    private func record(_ changed: [Backfill], removingRequests: Bool, keepingCancels: Bool = false) throws {
+        guard !changed.isEmpty else { return }
         var stored = Backfill.decode(try store.metadata(Backfill.metadataKey))
         for backfill in changed {
             if let index = stored.firstIndex(where: { $0.id == backfill.id }) {
@@ -110,7 +113,7 @@ final class BackfillDesk {
         }
         try store.setMetadata(Backfill.metadataKey, Backfill.encode(stored))
         if removingRequests {
-            for backfill in changed { try store.removeBackfillRequest(backfill.id) }
+            for backfill in changed { try store.removeBackfillRequest(backfill.id, keepingCancel: keepingCancels) }
         }
         publish(stored)
     }
