@@ -34,9 +34,9 @@ struct PipelineBackfills: Sendable {
         guard let config = registry.config(id), state.isActive || state == .created else { return .notRunning }
         if !backfill.conditions.isEmpty {
             let conditions = backfill.conditions
-            let source = config.source
+            let (source, timeout) = (config.source, config.receiveTimeout)
             let refusal: Result<BackfillCondition.Refusal?, any Error> = await Blocking.run {
-                Result { try BackfillCondition.check(conditions, source: source) }
+                Result { try BackfillCondition.check(conditions, source: source, timeout: timeout) }
             }
             if let refusal = try refusal.get() { return .refused(refusal) }
         }

@@ -81,7 +81,9 @@ public enum BackfillCondition {
     /// Checks `conditions` (by `schema.table`) with Postgres, on a connection
     /// of its own; the refusal of the first one it rejects, or nil. Throws
     /// when Postgres cannot be reached (no SQLSTATE, or class 08).
-    public static func check(_ conditions: [String: String], source: ConnectionSettings) throws -> Refusal? {
+    public static func check(
+        _ conditions: [String: String], source: ConnectionSettings, timeout: Duration? = .seconds(60)
+    ) throws -> Refusal? {
         for (table, condition) in conditions.sorted(by: { $0.key < $1.key }) {
             if let problem = lexicalProblem(condition) {
                 return Refusal(table: table, message: problem, sqlState: nil)
@@ -90,6 +92,7 @@ public enum BackfillCondition {
         guard !conditions.isEmpty else { return nil }
         let connection = try PostgresConnection(
             settings: source, mode: .sql, applicationName: "popsink-pg backfill check")
+        connection.queryTimeout = timeout
         for (table, condition) in conditions.sorted(by: { $0.key < $1.key }) {
             do throws(PostgresError) {
                 try connection.query("BEGIN TRANSACTION READ ONLY")

@@ -8,6 +8,7 @@
 import CDC
 import Foundation
 import HTTPServer
+import PostgresReplication
 import PostgresWire
 
 struct BackfillRoutes: Sendable {
@@ -102,7 +103,14 @@ struct BackfillRoutes: Sendable {
         let backfill = Backfill(
             id: Backfill.newID(), tables: tables, requestedAt: WallClock.unixMicroseconds(), conditions: conditions,
             maxRowsPerSecond: cap)
-        switch try await backfills.request(id, backfill) {
+        let requested: PipelineBackfills.Requested
+        do {
+            requested = try await backfills.request(id, backfill)
+        } catch let error as PostgresError {
+            // The conditions could not be checked: the source is down or refused the connection.
+            throw Problem.sourceUnavailable(error)
+        }
+        switch requested {
         case .accepted(let backfill):
             return Respond.json(Self.backfill(backfill), status: 202)
         case .notRunning:
