@@ -75,10 +75,11 @@ struct PipelineBackfills: Sendable {
         let live = registry.config(id) != nil ? registry.status(id).backfills : []
         let stored: Result<(String?, [BackfillRequestRow]), EventStoreError> = await Blocking.run {
             Result { () throws(EventStoreError) in
-                let reader = try EventStoreReader(path: path)
-                defer { reader.close() }
+                // Opened first: it brings a store of an earlier version up to date.
                 let requests = try EventStoreBackfillRequests(path: path)
                 defer { requests.close() }
+                let reader = try EventStoreReader(path: path)
+                defer { reader.close() }
                 return (try reader.metadata(Backfill.metadataKey), try requests.list())
             }
         }
