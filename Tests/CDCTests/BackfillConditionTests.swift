@@ -36,6 +36,8 @@ import Testing
         "\"unclosed = 1",
         "x = $$open",
         "x = 'a\\') OR (true'",
+        "(true\u{0}) UNION SELECT 1, 2 FROM u WHERE (true)",
+        "(x = '\u{0}') UNION SELECT 1, 2 FROM u WHERE (true)",
         "",
         "   ",
     ])

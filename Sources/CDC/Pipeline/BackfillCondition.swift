@@ -35,6 +35,8 @@ public enum BackfillCondition {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             return "the condition is empty"
         }
+        // libpq would end the query text there, quoted or not.
+        if bytes.contains(0) { return "a NUL character is not allowed" }
         var depth = 0
         var index = 0
         while index < bytes.count {
