@@ -11,7 +11,7 @@ import PostgresWire
 enum CaptureChangeWait {
     /// The first capture change of the pipeline's new run; nil when it does
     /// not run, the set stayed the same, or the marker did not come within `timeout`.
-    static func first(_ registry: PipelineRegistry, _ id: String, timeout: Duration = .seconds(10)) async
+    static func first(_ registry: PipelineRegistry, _ id: String, timeout: Duration = .seconds(5)) async
         -> CaptureChange?
     {
         guard registry.config(id) != nil else { return nil }
@@ -19,7 +19,10 @@ enum CaptureChangeWait {
         while ContinuousClock.now < deadline {
             let status = registry.status(id)
             if let change = status.captureChanges.first { return change }
-            if status.tableSetCheck == .unchanged || !(status.state.isActive || status.state == .created) {
+            // A pipeline retrying its connection will not get there soon.
+            if status.tableSetCheck == .unchanged || status.state == .retrying
+                || !(status.state.isActive || status.state == .created)
+            {
                 return nil
             }
             try? await Task.sleep(for: .milliseconds(20))
