@@ -138,8 +138,9 @@ echo "schemathesis: server $BASE (pid $SERVER_PID), Postgres 127.0.0.1:$PG_PORT,
 # (schemathesis's resource pool). DELETE of a pipeline only ever gets a doomed
 # one, so st_main lives through the run. `wait` of the long-poll is pinned to
 # 1 s (its valid range goes to 60, and a cursor past the end waits that long).
-# A 503 is documented (source unreachable) where a source is contacted: the
-# fuzzer repoints sources at hosts that do not exist.
+# A 503 is documented (source unreachable) where a source is contacted (a
+# backfill's conditions are checked on it): the fuzzer repoints sources at
+# hosts that do not exist.
 # GET .../events/stream (Server-Sent Events) is left out: the response only ends
 # when the client closes it, schemathesis reads up to max-stream-events events,
 # and any cursor at or past the end (most generated ones) holds the request
@@ -180,7 +181,7 @@ include-method = "POST"
 parameters = { "body.source_id" = { dictionary = "source_ids", probability = 0.8 } }
 
 [[operations]]
-include-path-regex = "^/v1/sources/\\\\{id\\\\}/(tables|ddl-capture)\$|^/v1/pipelines/\\\\{id\\\\}\$|^/readyz\$"
+include-path-regex = "^/v1/sources/\\\\{id\\\\}/(tables|ddl-capture)\$|^/v1/pipelines/\\\\{id\\\\}(/backfills)?\$|^/readyz\$"
 checks = { not_a_server_error = { expected-statuses = ["2XX", "3XX", "4XX", "503"] } }
 EOF
 

@@ -134,13 +134,6 @@ public actor PipelineRegistry {
         }
     }
 
-    /// Asks the running pipeline to backfill `tables`; nil when it does not run.
-    public func requestBackfill(_ id: String, tables: [String]) async throws -> Backfill? {
-        guard try await store.pipeline(id: id) != nil else { throw Failure.unknownPipeline(id) }
-        guard isRunning(id), case .launched(let pipeline) = entries.withLock({ $0[id] }) else { return nil }
-        return await pipeline.requestBackfill(tables: tables)
-    }
-
     /// Stops a pipeline, optionally drops its slot, and removes its record and store.
     public func delete(_ id: String, dropSlot: Bool) async throws {
         try await serialized(id) { registry in

@@ -170,6 +170,20 @@ enum Schema {
         );
         CREATE INDEX staged_blocks_by_xid ON staged_blocks (xid, position);
         """,
+        """
+        -- Backfill requests and cancels accepted by the API and not yet carried
+        -- out by the pipeline (EventStoreBackfillRequests). The API writes them
+        -- through a connection of its own, fsynced, before it answers; the
+        -- pipeline deletes a row in the group that records its effect, so a
+        -- request is never lost nor carried out twice. body is the request as
+        -- JSON written by the pipeline code: the store keeps it as it is.
+        CREATE TABLE backfill_requests (
+            id              TEXT PRIMARY KEY,
+            body            TEXT NOT NULL,
+            cancel          INTEGER NOT NULL DEFAULT 0,
+            requested_at_us INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings a writable store to `latestVersion`, creating the tables in a new

@@ -127,6 +127,7 @@ import Testing
         change = TableSetChange(
             token: change.token, added: change.added, removed: [], chunks: change.chunks, tables: change.tables,
             backfills: [backfill])
+        change.startsCapture = false
         harness.machine.tableSetChanging(change)
         let actions = try Self.marker(&harness, "tables:k", commit: 0x2000)
         #expect(actions.map(\.name) == ["begin", "tables public.users", "piece 0"])
@@ -157,6 +158,37 @@ import Testing
         // Its high watermark stores nothing.
         #expect(Self.bodies(try Self.marker(&harness, "high:k-1", commit: 0x5000)).isEmpty)
         #expect(harness.storedOperations == ["s", "s"])
+    }
+
+    @Test func aCancelStopsTheBackfillAtItsMarkerAndSaysWhere() throws {
+        var harness = Self.harness()
+        harness.pieceRows = [StreamMachineWatermarkTests.row(1, "a")]
+        harness.machine.tableSetChanging(Self.change(token: "k", added: [Self.usersTable()]))
+        _ = try Self.marker(&harness, "tables:k", commit: 0x2000)
+        try harness.drained()
+        _ = try Self.marker(&harness, "low:k-1", commit: 0x3000)
+        // Cancelled while its window is open: the table stays captured, the backfill stops.
+        var cancel = TableSetChange(
+            token: "stop", added: [], removed: [], chunks: [], tables: CapturedTables(["public.users"]))
+        cancel.startsCapture = false
+        cancel.cancels = ["bf_1"]
+        cancel.cancelledChunks = [0]
+        harness.machine.tableSetChanging(cancel)
+        let stop = try Self.marker(&harness, "tables:stop", commit: 0x4000)
+        #expect(Self.bodies(stop).isEmpty, "no s event: nothing stops being captured")
+        #expect(stop.map(\.name).contains("progress 0 rows 0 done"), "\(stop.map(\.name))")
+        let recorded = stop.compactMap { action -> TableSetChange? in
+            if case .recordTableSet(let change) = action { return change }
+            return nil
+        }
+        #expect(recorded.first?.at == LSN(0x4000), "the marker transaction's commit LSN")
+        try harness.drained()
+        #expect(harness.machine.watermark == nil)
+        #expect(Self.bodies(try Self.marker(&harness, "high:k-1", commit: 0x5000)).isEmpty)
+        // Changes of the table still come.
+        try harness.feed(F.begin(commit: 0x6000), at: 0x5ff0)
+        try harness.feed(F.relation(), at: 0x5ff4)
+        #expect(!Self.bodies(try harness.feed(F.insert(2), at: 0x5ff8)).isEmpty)
     }
 
     @Test func aMarkerOfAnotherChangeIsIgnored() throws {

@@ -114,6 +114,8 @@ struct ChangeAssembler {
 
     /// Inside a transaction that is a replay of a stored one.
     var isSkippingTransaction: Bool { transaction?.skip ?? false }
+    /// The commit LSN of the transaction being received.
+    var openCommitLSN: LSN? { transaction?.begin.finalLSN }
 
     mutating func register(_ schema: TableSchema) {
         guard let registry, schema.isCaptured else {

@@ -47,10 +47,8 @@ public actor Pipeline {
         return await withCheckedContinuation { waiters.append($0) }
     }
 
-    /// Asks the running worker to backfill `tables`; nil when none runs.
-    public func requestBackfill(tables: [String]) -> Backfill? {
-        worker?.requestBackfill(tables: tables)
-    }
+    /// True while a worker runs (a backfill request stored now is taken at its next poll).
+    public var isRunning: Bool { worker != nil }
 
     public nonisolated var status: PipelineStatus { progress.current?.status ?? PipelineStatus() }
 

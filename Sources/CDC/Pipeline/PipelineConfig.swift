@@ -103,6 +103,9 @@ public struct SnapshotOptions: Sendable, Equatable {
     /// stream's groups: nobody waits on a loaded row, and every commit costs
     /// an fsync.
     public var rowsPerGroup: Int
+    /// The read cap of backfills that have none of their own; nil reads as
+    /// fast as the stream allows.
+    public var backfillMaxRowsPerSecond: Int?
 
     public init(
         enabled: Bool = true, workers: Int = ProcessInfo.processInfo.activeProcessorCount, chunkPages: UInt32 = 4096,

@@ -43,8 +43,12 @@ public struct PipelineStatus: Sendable, Equatable {
     public var eventsByOperation = OperationCounts()
     /// The snapshot, one entry per selected table; empty when there is none.
     public var snapshot: [TableSnapshotProgress] = []
-    /// On-demand backfills, in the order they were asked for.
+    /// Backfills, in the order they were asked for.
     public var backfills: [Backfill] = []
+    /// The last session's first look at the captured table set; nil before it.
+    public var tableSetCheck: TableSetCheck?
+    /// Changes of the captured table set applied in this run, oldest first (at most 16).
+    public var captureChanges: [CaptureChange] = []
     /// The slot as Postgres last reported it (read about once a second while streaming).
     public var slot: SlotHealth?
     /// The replication connection's transport security, once connected.

@@ -25,7 +25,6 @@ public final class PipelineWorker: Sendable {
     private let wake = WakeSignal()
     private let stopRequested = Atomic<Bool>(false)
     private let onDurable: @Sendable (Int64) -> Void
-    private let backfills = BackfillQueue()
 
     /// - Parameter onDurable: called on the worker thread after each group
     ///   commit with the store's highest sequence number.
@@ -39,19 +38,6 @@ public final class PipelineWorker: Sendable {
     public func requestStop() {
         stopRequested.store(true, ordering: .sequentiallyConsistent)
         wake.signal()
-    }
-
-    /// Asks for the rows of `tables` (`schema.table`) to be read again while
-    /// streaming goes on; the session starts it at its next marker.
-    public func requestBackfill(tables: [String]) -> Backfill {
-        let backfill = Backfill(
-            id: "bf_" + String(UInt64.random(in: 0...UInt64.max), radix: 36), tables: tables,
-            requestedAt: WallClock.unixMicroseconds())
-        progress.update { $0.backfills.append(backfill) }
-        // Taken at the session's next tick (within a second). Not through the
-        // wake signal: it stays set until a stop, and the stream would stop reading.
-        backfills.add(backfill)
-        return backfill
     }
 
     private var shouldStop: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
@@ -88,7 +74,7 @@ public final class PipelineWorker: Sendable {
         var endLSN: LSN?
         while !shouldStop {
             let session = ReplicationSession(
-                config: config, store: store, progress: progress, wake: wake, endLSN: endLSN, backfills: backfills,
+                config: config, store: store, progress: progress, wake: wake, endLSN: endLSN,
                 shouldStop: { [unowned self] in shouldStop },
                 onDurable: { [onDurable] in
                     onDurable($0)

@@ -12,8 +12,9 @@ struct ChunkReader {
     /// Calls `row` for each row of `table` in pages `from..<chunk.endPage`,
     /// in page order. The page is nil for tables not read by page. The row
     /// is borrowed from the line being read, valid only during the call.
+    /// `filter`, a backfill's condition, must have passed `BackfillCondition.check`.
     func read(
-        _ chunk: SnapshotChunk, of table: SnapshotPlan.Table, from firstPage: UInt32,
+        _ chunk: SnapshotChunk, of table: SnapshotPlan.Table, from firstPage: UInt32, filter: String? = nil,
         row: (_ page: UInt32?, _ values: CopyRow) throws -> Void
     ) throws {
         let columns = table.schema.relation.columns
@@ -24,6 +25,7 @@ struct ChunkReader {
             if firstPage > 0 { conditions.append("ctid >= '(\(firstPage),0)'::tid") }
             if let end = chunk.endPage { conditions.append("ctid < '(\(end),0)'::tid") }
         }
+        if let filter { conditions.append("(\(filter))") }
         let condition = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let addressable = table.isPageAddressable
         var fields = CopyTextFields()

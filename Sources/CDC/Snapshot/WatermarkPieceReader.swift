@@ -1,5 +1,6 @@
-// Reads one piece of a resumed snapshot for `WatermarkSnapshot`, on a SQL
-// connection of its own: the low watermark, the piece's rows, the high
+// Reads one piece of a resumed snapshot or a backfill for `WatermarkSnapshot`,
+// on a SQL connection of its own: the low watermark, the piece's rows (only
+// those matching the backfill's condition, if it has one), the high
 // watermark, in that order and each committed before the next starts.
 
 import PostgresReplication
@@ -17,10 +18,19 @@ final class WatermarkPieceReader {
         let connection = try loadConnection()
         var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
         try emitWatermark("low:\(request.token)", on: connection)
-        try ChunkReader(connection: connection).read(request.chunk, of: request.table, from: request.piece.firstPage) {
-            _, row in
-            window.add(row.tuple())
+        // A condition is the user's SQL: it runs where it can change nothing.
+        if request.condition != nil { try connection.query("BEGIN TRANSACTION READ ONLY") }
+        do {
+            try ChunkReader(connection: connection).read(
+                request.chunk, of: request.table, from: request.piece.firstPage, filter: request.condition
+            ) { _, row in
+                window.add(row.tuple())
+            }
+        } catch {
+            if request.condition != nil { _ = try? connection.query("ROLLBACK") }
+            throw error
         }
+        if request.condition != nil { try connection.query("COMMIT") }
         try emitWatermark("high:\(request.token)", on: connection)
         return window
     }

@@ -65,6 +65,8 @@ struct WatermarkSnapshot {
         let table: SnapshotPlan.Table
         let keyColumns: [Int]
         let chunk: SnapshotChunk
+        /// The backfill's condition on the table (SQL checked by Postgres when it was asked for).
+        let condition: String?
     }
 
     /// What the stream must do for a watermark it received.
@@ -87,8 +89,14 @@ struct WatermarkSnapshot {
     private var piecesStarted = 0
     /// Indexes in `tables` of tables that stopped being captured.
     private var dropped: Set<Int> = []
-    /// The on-demand backfill each of its chunks reads, if any.
+    /// The backfill each of its chunks reads, if any.
     private var backfillOfChunk: [Int64: String] = [:]
+    /// Conditions by backfill, then table.
+    private var conditions: [String: [String: String]] = [:]
+    /// The read caps of throttled backfills.
+    private var pacers: [String: WatermarkPacer] = [:]
+    /// Chunks of cancelled backfills: a piece of one in flight is not stored.
+    private var droppedChunks: Set<Int64> = []
     /// Progress of pieces whose rows are in the open group.
     private var uncommitted: [SnapshotProgressTracker.ChunkProgress] = []
 
@@ -189,9 +197,18 @@ struct WatermarkSnapshot {
     /// The relation whose changes the open window must see.
     var watchedRelation: UInt32? { window.map { tables[$0.piece.table].schema.relation.oid } }
 
-    /// The next piece to read, unless one is in flight.
-    mutating func nextPiece() -> PieceRequest? {
-        guard window == nil, !reading, let piece = nextPieceBounds() else { return nil }
+    /// The next piece to read, unless one is in flight or its backfill's
+    /// read cap says to wait.
+    mutating func nextPiece(now: ContinuousClock.Instant) -> PieceRequest? {
+        guard window == nil, !reading, let chunkID = chunks.first(where: { !$0.isDone })?.id else { return nil }
+        let backfill = backfillOfChunk[chunkID]
+        var pages = Self.piecePages
+        if let backfill, let pacer = pacers[backfill] {
+            guard pacer.mayStart(at: now) else { return nil }
+            pages = pacer.pages(limit: Self.piecePages)
+            pacers[backfill]!.started(at: now)
+        }
+        guard let piece = nextPieceBounds(pages: pages) else { return nil }
         let table = tables[piece.table]
         piecesStarted += 1
         reading = true
@@ -200,27 +217,36 @@ struct WatermarkSnapshot {
             id: piece.chunkID, schema: table.schema.relation.namespace, table: table.schema.relation.name,
             relfilenode: table.relfilenode, firstPage: piece.firstPage, endPage: piece.endPage)
         return PieceRequest(
-            piece: piece, token: "\(tokenPrefix)-\(piecesStarted)", table: table, keyColumns: keyColumns, chunk: chunk)
+            piece: piece, token: "\(tokenPrefix)-\(piecesStarted)", table: table, keyColumns: keyColumns, chunk: chunk,
+            condition: backfill.flatMap { conditions[$0]?[table.name] })
     }
 
     /// The piece's rows were read and its high watermark written.
     mutating func loaded(_ window: WatermarkWindow) {
         reading = false
-        // A piece of a table that stopped being captured meanwhile is not stored.
-        guard !dropped.contains(window.piece.table) else { return }
+        if let backfill = backfillOfChunk[window.piece.chunkID], pacers[backfill] != nil {
+            let pages = window.piece.endPage.map { $0 &- window.piece.firstPage }
+            pacers[backfill]!.read(rows: window.rowCount, pages: pages)
+        }
+        // A piece of a table that stopped being captured meanwhile, or of a
+        // cancelled backfill, is not stored.
+        guard !dropped.contains(window.piece.table), !droppedChunks.contains(window.piece.chunkID) else { return }
         self.window = window
     }
 
-    /// Tables that stopped being captured (`schema.table`): their pieces are
-    /// no longer read, an open window on one is closed without storing it.
-    /// Returns their chunks left to load, to record as done.
-    mutating func drop(tables names: Set<String>) -> [SnapshotChunk] {
+    /// Tables that stopped being captured (`schema.table`) and chunks of
+    /// cancelled backfills: their pieces are no longer read, an open window
+    /// on one is closed without storing it. Returns their chunks left to
+    /// load, to record as done.
+    mutating func drop(tables names: Set<String>, chunks ids: Set<Int64> = []) -> [SnapshotChunk] {
         let indexes = tables.indices.filter { names.contains(tables[$0].name) }
-        guard !indexes.isEmpty else { return [] }
+        guard !indexes.isEmpty || !ids.isEmpty else { return [] }
         dropped.formUnion(indexes)
-        if let open = window, dropped.contains(open.piece.table) { window = nil }
+        droppedChunks.formUnion(ids)
+        if let open = window, dropped.contains(open.piece.table) || ids.contains(open.piece.chunkID) { window = nil }
         var finished: [SnapshotChunk] = []
-        for index in chunks.indices where !chunks[index].isDone && names.contains(chunks[index].tableName) {
+        for index in chunks.indices
+        where !chunks[index].isDone && (names.contains(chunks[index].tableName) || ids.contains(chunks[index].id)) {
             chunks[index].isDone = true
             finished.append(chunks[index])
             uncommitted.append(.init(id: chunks[index].id, rows: 0, done: true))
@@ -252,10 +278,15 @@ struct WatermarkSnapshot {
     /// The on-demand backfill the piece's rows are read for; nil for a load or a table's first backfill.
     func backfill(of piece: Piece) -> String? { backfillOfChunk[piece.chunkID] }
 
-    /// Names the chunks of `backfills` for the rows they read.
+    /// Names the chunks of `backfills` for the rows they read, and takes
+    /// their conditions and read caps.
     mutating func label(_ backfills: [Backfill]) {
         for backfill in backfills {
             for chunk in backfill.chunks { backfillOfChunk[chunk] = backfill.id }
+            if !backfill.conditions.isEmpty { conditions[backfill.id] = backfill.conditions }
+            if let cap = backfill.maxRowsPerSecond, pacers[backfill.id] == nil {
+                pacers[backfill.id] = WatermarkPacer(rowsPerSecond: cap)
+            }
         }
     }
 
@@ -286,7 +317,7 @@ struct WatermarkSnapshot {
 
     // MARK: - Pieces
 
-    private func nextPieceBounds() -> Piece? {
+    private func nextPieceBounds(pages: UInt32) -> Piece? {
         guard let chunk = chunks.first(where: { !$0.isDone }),
             let table = tables.firstIndex(where: { $0.name == chunk.tableName })
         else { return nil }
@@ -295,7 +326,7 @@ struct WatermarkSnapshot {
             return Piece(
                 chunkID: chunk.id, table: table, firstPage: 0, endPage: nil, finishesChunk: true, reloadsTable: true)
         }
-        let limit = chunk.nextPage.addingReportingOverflow(Self.piecePages)
+        let limit = chunk.nextPage.addingReportingOverflow(pages)
         let chunkEnd = chunk.endPage ?? max(tables[table].pages, chunk.nextPage)
         if limit.overflow || limit.partialValue >= chunkEnd {
             return Piece(

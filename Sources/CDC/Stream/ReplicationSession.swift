@@ -27,14 +27,14 @@ final class ReplicationSession {
     private let onIdle: () -> Void
     private var endLSN: LSN?
     private let clock = ContinuousClock()
-    private let backfills: BackfillQueue
+    private let backfills: BackfillDesk
 
     init(
         config: PipelineConfig, store: EventStoreWriter, progress: PipelineProgress, wake: WakeSignal,
-        endLSN: LSN?, backfills: BackfillQueue = BackfillQueue(), shouldStop: @escaping () -> Bool,
+        endLSN: LSN?, shouldStop: @escaping () -> Bool,
         onDurable: @escaping (Int64) -> Void, onIdle: @escaping () -> Void = {}
     ) {
-        self.backfills = backfills
+        backfills = BackfillDesk(store: store, progress: progress)
         self.config = config
         self.store = store
         self.progress = progress
@@ -120,8 +120,10 @@ final class ReplicationSession {
             stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config),
             tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store))
         // New filters, or tables added or removed while the pipeline was stopped.
-        if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
-        try refreshBackfills()
+        let initial = try links.tableSet.check(store: store)
+        if let initial { machine.tableSetChanging(initial) }
+        progress.update { $0.tableSetCheck = initial == nil ? .unchanged : .changing }
+        try backfills.refresh()
         var actions: [StreamAction] = []
         actions.reserveCapacity(64)
         var framesSinceTick: UInt = 0
@@ -189,7 +191,7 @@ final class ReplicationSession {
         if let reading = try links.poller.pollIfDue(now: now) {
             if let position = reading.position { machine.serverPosition(position) }
             if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
-            try startBackfills(&machine, links)
+            if let change = try backfills.poll(tableSet: links.tableSet) { machine.tableSetChanging(change) }
             progress.update {
                 $0.serverWALEnd = machine.serverWALEnd
                 $0.slot = reading.slot
@@ -261,7 +263,7 @@ final class ReplicationSession {
                 try store.addSnapshotChunks(change.chunks)
                 try store.setMetadata(CapturedTables.metadataKey, change.tables.stored)
                 if !change.chunks.isEmpty { try store.setMetadata(SnapshotLoad.stateKey, "pending") }
-                if !change.backfills.isEmpty { try record(change.backfills) }
+                try backfills.applied(change)
                 links.tableSet.applied(change)
             }
         }
@@ -284,66 +286,8 @@ final class ReplicationSession {
                 if snapshot.finished { $0.state = .streaming }
             }
         }
-        if snapshot != nil, progress.status.backfills.contains(where: { $0.state == .running }) {
-            try refreshBackfills()
-        }
+        if snapshot != nil, backfills.hasRunning { try backfills.refresh() }
         onDurable(store.lastSequence)
-    }
-
-    // MARK: - On-demand backfills
-
-    /// Starts the backfills asked for, unless another change is in flight.
-    private func startBackfills(_ machine: inout StreamMachine, _ links: Links) throws {
-        let requests = backfills.take()
-        guard !requests.isEmpty else { return }
-        let started: (change: TableSetChange?, refused: [Backfill])?
-        do {
-            started = try links.tableSet.backfill(requests, store: store)
-        } catch {
-            backfills.putBack(requests)
-            throw error
-        }
-        guard let started else { return backfills.putBack(requests) }
-        if !started.refused.isEmpty { try record(started.refused) }
-        if let change = started.change { machine.tableSetChanging(change) }
-    }
-
-    /// Stores `changed` backfills (by id) and shows them in the status.
-    private func record(_ changed: [Backfill]) throws {
-        var stored = Backfill.decode(try store.metadata(Backfill.metadataKey))
-        for backfill in changed {
-            if let index = stored.firstIndex(where: { $0.id == backfill.id }) {
-                stored[index] = backfill
-            } else {
-                stored.append(backfill)
-            }
-        }
-        try store.setMetadata(Backfill.metadataKey, Backfill.encode(stored))
-        publish(stored)
-    }
-
-    /// The stored backfills' progress from the stored chunk plan; a backfill
-    /// that finished is stored as done.
-    private func refreshBackfills() throws {
-        let stored = Backfill.decode(try store.metadata(Backfill.metadataKey))
-        guard !stored.isEmpty else { return }
-        let chunks = Dictionary(
-            try store.snapshotChunks().map { ($0.id, (done: $0.isDone, rows: $0.rows)) },
-            uniquingKeysWith: { a, _ in a })
-        var refreshed = stored
-        for index in refreshed.indices { refreshed[index].refresh(from: chunks) }
-        if refreshed.map(\.state) != stored.map(\.state) {
-            try store.setMetadata(Backfill.metadataKey, Backfill.encode(refreshed))
-        }
-        publish(refreshed)
-    }
-
-    /// The status shows the stored backfills, then those still waiting to start.
-    private func publish(_ stored: [Backfill]) {
-        progress.update { status in
-            let known = Set(stored.map(\.id))
-            status.backfills = stored + status.backfills.filter { !known.contains($0.id) }
-        }
     }
 
     private func waitTimeout(until deadline: ContinuousClock.Instant) -> Int32 {

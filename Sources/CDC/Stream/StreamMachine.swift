@@ -278,7 +278,9 @@ struct StreamMachine {
     // MARK: - Resumed snapshot
 
     private mutating func requestPieceIfDue(into actions: inout [StreamAction]) {
-        guard !isInTransaction, watermark?.needsPiece == true, let request = watermark?.nextPiece() else { return }
+        guard !isInTransaction, watermark?.needsPiece == true, let request = watermark?.nextPiece(now: now) else {
+            return
+        }
         actions.append(.readPiece(request))
     }
 
@@ -331,10 +333,12 @@ struct StreamMachine {
     private mutating func tableSetChanged(
         _ change: TableSetChange, walStart: LSN, into actions: inout [StreamAction]
     ) throws {
+        var change = change
+        change.at = assembler.openCommitLSN ?? walStart
         for name in change.removed {
             if let record = try assembler.captureStopped(name, walStart: walStart) { emit(record, into: &actions) }
         }
-        for table in change.added where change.backfills.isEmpty {
+        for table in change.added where change.startsCapture {
             if let record = try assembler.captureStarted(table.schema, walStart: walStart) {
                 emit(record, into: &actions)
             }
@@ -343,8 +347,8 @@ struct StreamMachine {
         openGroup(into: &actions)
         actions.append(.recordTableSet(change))
         // A load of a table that stops here stops too.
-        if watermark != nil, !change.removed.isEmpty {
-            for chunk in watermark!.drop(tables: Set(change.removed)) {
+        if watermark != nil, change.stopsReading {
+            for chunk in watermark!.drop(tables: Set(change.removed), chunks: change.cancelledChunks) {
                 actions.append(.recordPieceProgress(chunk: chunk.id, nextPage: chunk.nextPage, rows: 0, done: true))
             }
             assembler.watchedRelation = watermark!.watchedRelation

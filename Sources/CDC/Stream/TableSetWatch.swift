@@ -15,6 +15,7 @@ import EventStore
 import Foundation
 import PgOutput
 import PostgresReplication
+import PostgresWire
 
 final class TableSetWatch {
     private let config: PipelineConfig
@@ -79,23 +80,34 @@ final class TableSetWatch {
         let removedSet = Set(removed)
         let tables = CapturedTables(applied.names.filter { !removedSet.contains($0) } + added.map(\.name))
         guard tables != applied else { return nil }
-        let change = TableSetChange(
+        var change = TableSetChange(
             token: String(UInt64.random(in: 0...UInt64.max), radix: 36), added: added, removed: removed,
             chunks: chunks, tables: tables)
+        if !chunks.isEmpty {
+            // Named like an on-demand one, so it is listed and its rows say which backfill read them.
+            var backfill = Backfill(
+                id: Backfill.newID(), tables: added.map(\.name), requestedAt: WallClock.unixMicroseconds(),
+                trigger: .captureStarted, maxRowsPerSecond: config.snapshot.backfillMaxRowsPerSecond)
+            backfill.state = .running
+            backfill.chunks = chunks.map(\.id)
+            change.backfills = [backfill]
+        }
         try connection.query(
             "SELECT pg_logical_emit_message(true, $1, $2)", [ChangeAssembler.watermarkPrefix, change.marker])
         inFlight = true
         return change
     }
 
-    /// A change that starts `requests` (on-demand backfills), its marker
-    /// written, and the requests refused because a table is not captured.
-    /// Nil while another change is in flight: the requests wait.
-    func backfill(_ requests: [Backfill], store: EventStoreWriter) throws -> (
+    /// A change that starts `requests` (on-demand backfills) and stops the
+    /// running backfills `cancels` (with their chunks left to read), its
+    /// marker written, and the requests refused because a table is not
+    /// captured. Nil while another change is in flight: the requests wait.
+    func backfill(_ requests: [Backfill], cancels: [Backfill] = [], store: EventStoreWriter) throws -> (
         change: TableSetChange?, refused: [Backfill]
     )? {
         guard !inFlight else { return nil }
-        let all = try SnapshotPlan.tables(config: config, connection: connection, catalog: catalog)
+        let all =
+            requests.isEmpty ? [] : try SnapshotPlan.tables(config: config, connection: connection, catalog: catalog)
         let captured = SnapshotPlan.index(all)
         var nextID = (try store.snapshotChunks().map(\.id).max() ?? -1) + 1
         var tables: [SnapshotPlan.Table] = []
@@ -119,14 +131,18 @@ final class TableSetWatch {
             nextID += Int64(planned.count)
             request.chunks = planned.map(\.id)
             request.state = .running
+            if request.maxRowsPerSecond == nil { request.maxRowsPerSecond = config.snapshot.backfillMaxRowsPerSecond }
             chunks += planned
             tables += mine
             accepted.append(request)
         }
-        guard !accepted.isEmpty else { return (nil, refused) }
-        let change = TableSetChange(
+        guard !accepted.isEmpty || !cancels.isEmpty else { return (nil, refused) }
+        var change = TableSetChange(
             token: String(UInt64.random(in: 0...UInt64.max), radix: 36), added: tables, removed: [], chunks: chunks,
             tables: applied, backfills: accepted)
+        change.startsCapture = false
+        change.cancels = cancels.map(\.id)
+        change.cancelledChunks = Set(cancels.flatMap(\.chunks))
         try connection.query(
             "SELECT pg_logical_emit_message(true, $1, $2)", [ChangeAssembler.watermarkPrefix, change.marker])
         inFlight = true

@@ -13,7 +13,7 @@ extension JSONInput {
             fail(field, "must be an object")
             return nil
         }
-        let known = Set(SnapshotSettings.Field.allCases.map(\.rawValue) + ["enabled"])
+        let known = Set(SnapshotSettings.Field.allCases.map(\.rawValue) + ["enabled", "backfill_max_rows_per_second"])
         for key in map.keys.sorted() where !known.contains(key) { fail("\(field).\(key)", "is not a known field") }
         let errorsBefore = errors.count
         var enabled = true
@@ -32,8 +32,12 @@ extension JSONInput {
         {
             fail("\(field).\(violation.field.rawValue)", violation.message)
         }
+        let cap = integer("\(field).backfill_max_rows_per_second", in: map["backfill_max_rows_per_second"])
+        if let cap, cap < 1 { fail("\(field).backfill_max_rows_per_second", "must be at least 1") }
         guard errors.count == errorsBefore else { return nil }
-        return try? SnapshotSettings(
+        var settings = try? SnapshotSettings(
             enabled: enabled, workers: workers, chunkPages: chunkPages, rowsPerGroup: rowsPerGroup)
+        settings?.backfillMaxRowsPerSecond = cap
+        return settings
     }
 }

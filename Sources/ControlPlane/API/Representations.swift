@@ -31,10 +31,14 @@ enum Representation {
     /// Whether the pipeline snapshots, and the values its snapshot runs with: those set, defaults for the rest.
     static func snapshotSettings(_ settings: SnapshotSettings) -> JSON {
         let options = settings.options()
-        return [
+        let json: JSON = [
             "enabled": options.enabled, "workers": options.workers, "chunk_pages": Int(options.chunkPages),
             "rows_per_group": options.rowsPerGroup,
         ]
+        // Left out when unset: no cap.
+        return options.backfillMaxRowsPerSecond.map {
+            json.adding("backfill_max_rows_per_second", .integer(Int64($0)))
+        } ?? json
     }
 
     static func pipeline(_ record: PipelineRecord, state: PipelineState) -> JSON {

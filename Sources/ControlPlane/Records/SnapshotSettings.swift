@@ -42,6 +42,8 @@ public struct SnapshotSettings: Sendable, Equatable {
     public let chunkPages: Int?
     /// Rows stored per group commit; nil: `SnapshotOptions`' default.
     public let rowsPerGroup: Int?
+    /// The read cap of backfills without one of their own (at least 1); nil: unthrottled.
+    public var backfillMaxRowsPerSecond: Int?
 
     /// Every value at its default.
     public init() {
@@ -77,7 +79,9 @@ public struct SnapshotSettings: Sendable, Equatable {
         return SnapshotOptions(
             enabled: enabled, workers: workers ?? defaults.workers,
             chunkPages: chunkPages.map { UInt32($0) } ?? defaults.chunkPages,
-            rowsPerGroup: rowsPerGroup ?? defaults.rowsPerGroup)
+            rowsPerGroup: rowsPerGroup ?? defaults.rowsPerGroup
+        )
+        .withBackfillCap(backfillMaxRowsPerSecond)
     }
 }
 
@@ -85,7 +89,7 @@ public struct SnapshotSettings: Sendable, Equatable {
 /// a hand-edited state store cannot start a pipeline with 0 workers.
 extension SnapshotSettings: Codable {
     private enum CodingKeys: String, CodingKey {
-        case enabled, workers, chunkPages, rowsPerGroup
+        case enabled, workers, chunkPages, rowsPerGroup, backfillMaxRowsPerSecond
     }
 
     public init(from decoder: any Decoder) throws {
@@ -95,6 +99,8 @@ extension SnapshotSettings: Codable {
             workers: try container.decodeIfPresent(Int.self, forKey: .workers),
             chunkPages: try container.decodeIfPresent(Int.self, forKey: .chunkPages),
             rowsPerGroup: try container.decodeIfPresent(Int.self, forKey: .rowsPerGroup))
+        backfillMaxRowsPerSecond = try container.decodeIfPresent(Int.self, forKey: .backfillMaxRowsPerSecond)
+            .map { max(1, $0) }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -103,5 +109,14 @@ extension SnapshotSettings: Codable {
         try container.encodeIfPresent(workers, forKey: .workers)
         try container.encodeIfPresent(chunkPages, forKey: .chunkPages)
         try container.encodeIfPresent(rowsPerGroup, forKey: .rowsPerGroup)
+        try container.encodeIfPresent(backfillMaxRowsPerSecond, forKey: .backfillMaxRowsPerSecond)
+    }
+}
+
+extension SnapshotOptions {
+    fileprivate func withBackfillCap(_ cap: Int?) -> SnapshotOptions {
+        var options = self
+        options.backfillMaxRowsPerSecond = cap
+        return options
     }
 }

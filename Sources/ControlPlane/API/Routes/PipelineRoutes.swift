@@ -67,8 +67,12 @@ struct PipelineRoutes: Sendable {
                 var input = try JSONInput(request, allowed: JSONInput.filterFields)
                 let filters = input.tableFilter(in: input.object)
                 try input.validate()
+                let previous = try await context.pipeline(id).filters
                 let record = try await registry.setFilters(id, filters)
-                return Respond.json(Representation.pipeline(record, state: registry.status(id).state))
+                let change = filters == previous ? nil : await CaptureChangeWait.first(registry, id)
+                return Respond.json(
+                    Representation.pipeline(record, state: registry.status(id).state)
+                        .adding("capture_change", change.map(CaptureChangeWait.json) ?? .null))
             }
         }
     }

@@ -1,0 +1,321 @@
+// Backfill requests through a live service: a request accepted with 202 is
+// carried out even when the pipeline stops right after it; a cancel stops a
+// running backfill at a marker whose LSN bounds its rows; conditions read
+// only the matching rows and a condition Postgres refuses is a 422 with its
+// SQLSTATE; the automatic backfill of a table added to the publication has
+// an id like an on-demand one.
+
+import CDC
+import Foundation
+import PostgresTestSupport
+import Testing
+
+@Suite struct BackfillRequestLiveTests {
+    typealias Service = APIFlowTests.Service
+
+    /// A running pipeline on table `t` (rows 1...rows) of a new database.
+    struct Setup {
+        let postgres: TestPostgres
+        let database: String
+        let service: Service
+        let id: String
+        let slot: String
+        var backfills: String { "/v1/pipelines/\(id)/backfills" }
+
+        init(
+            rows: Int, extraSQL: String = "", filters: [String: Any]? = nil,
+            snapshot: [String: Any] = ["chunk_pages": 4]
+        ) async throws {
+            postgres = try TestPostgres.shared()
+            database = try postgres.createDatabase()
+            try postgres.execute(
+                """
+                CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL);
+                ALTER TABLE t REPLICA IDENTITY FULL;
+                INSERT INTO t SELECT g, 0 FROM generate_series(1, \(rows)) g;
+                CREATE PUBLICATION popsink FOR TABLE t;
+                \(extraSQL)
+                """, database: database)
+            service = try Service()
+            id = "r\(database)"
+            slot = PipelineConfig.defaultSlot(pipelineID: id)!.rawValue
+            let sourceID = try await service.registerSource(postgres, database: database)
+            var body: [String: Any] = ["source_id": sourceID, "snapshot": snapshot]
+            if let filters { body["filters"] = filters }
+            let created = try await service.call("PUT", "/v1/pipelines/\(id)", json: body)
+            #expect(created.status == 201, "\(created.raw)")
+            #expect(try await service.call("POST", "/v1/pipelines/\(id)/start").status == 200)
+            #expect(try await LifecycleTests.waitForState(service, id, "streaming") == "streaming")
+        }
+
+        func backfill(_ backfillID: String) async throws -> [String: Any] {
+            try await service.call("GET", "\(backfills)/\(backfillID)").body as? [String: Any] ?? [:]
+        }
+
+        /// Waits for the backfill to reach `state`; returns it as last read.
+        func waitFor(_ backfillID: String, _ state: String) async throws -> [String: Any] {
+            var shown: [String: Any] = [:]
+            _ = try await eventually {
+                shown = try await backfill(backfillID)
+                return shown["state"] as? String == state
+            }
+            return shown
+        }
+
+        /// Every stored event up to a row inserted into `t` now (so all before it are there).
+        func eventsThroughMarker() async throws -> [[String: Any]] {
+            try postgres.execute(
+                "INSERT INTO t VALUES (-1, 0) ON CONFLICT (id) DO UPDATE SET v = t.v + 1", database: database)
+            var events: [[String: Any]] = []
+            var after = 0
+            var sawMarker = false
+            _ = try await eventually {
+                let page = try await service.call("GET", "/v1/pipelines/\(id)/events?after=\(after)&limit=5000")
+                for entry in (page.body as? [String: Any])?["events"] as? [[String: Any]] ?? [] {
+                    after = max(after, entry["seq"] as? Int ?? after)
+                    guard let event = entry["event"] as? [String: Any] else { continue }
+                    events.append(event)
+                    let op = event["op"] as? String
+                    if op == "c" || op == "u", (event["after"] as? [String: Any])?["id"] as? Int == -1 {
+                        sawMarker = true
+                    }
+                }
+                return sawMarker
+            }
+            #expect(sawMarker, "the row inserted after the backfill arrives: the stream goes on")
+            return events
+        }
+
+        func finish() async {
+            _ = try? await service.call("DELETE", "/v1/pipelines/\(id)?drop_slot=true")
+            await service.stop()
+            _ = try? postgres.execute(
+                "SELECT pg_drop_replication_slot('\(slot)') WHERE EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '\(slot)')"
+            )
+        }
+    }
+
+    static func backfillOf(_ event: [String: Any]) -> String? {
+        (event["source"] as? [String: Any])?["backfill"] as? String
+    }
+
+    static func lsn(_ text: String?) -> UInt64? {
+        guard let parts = text?.split(separator: "/"), parts.count == 2,
+            let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16)
+        else { return nil }
+        return high << 32 | low
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func anAcceptedRequestSurvivesAStopRightAfterIt() async throws {
+        let setup = try await Setup(rows: 2000)
+        let posted = try await setup.service.call("POST", setup.backfills, json: ["tables": ["public.t"]])
+        #expect(posted.status == 202, "\(posted.raw)")
+        let backfillID = try #require((posted.body as? [String: Any])?["id"] as? String)
+        // Stopped before the pipeline's next poll could take the request.
+        #expect(try await setup.service.call("POST", "/v1/pipelines/\(setup.id)/stop").status == 200)
+        #expect(try await LifecycleTests.waitForState(setup.service, setup.id, "stopped") == "stopped")
+        let listed = try await setup.service.call("GET", setup.backfills).body as? [String: Any]
+        let ids = (listed?["backfills"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(ids == [backfillID], "the stopped pipeline's store holds the request: \(String(describing: listed))")
+
+        #expect(try await setup.service.call("POST", "/v1/pipelines/\(setup.id)/start").status == 200)
+        let done = try await setup.waitFor(backfillID, "done")
+        #expect(done["state"] as? String == "done", "\(done)")
+        let reads = try await setup.eventsThroughMarker().filter { Self.backfillOf($0) == backfillID }
+        #expect(reads.count == 2000, "every row of t read once more, under the backfill's id")
+        #expect(done["rows"] as? Int == reads.count)
+        await setup.finish()
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aCancelStopsARunningBackfillAtItsMarker() async throws {
+        let setup = try await Setup(rows: 20000)
+        // Throttled so it is still running when the cancel comes.
+        let posted = try await setup.service.call(
+            "POST", setup.backfills, json: ["tables": ["public.t"], "max_rows_per_second": 400])
+        #expect(posted.status == 202, "\(posted.raw)")
+        let backfillID = try #require((posted.body as? [String: Any])?["id"] as? String)
+        #expect((posted.body as? [String: Any])?["max_rows_per_second"] as? Int == 400)
+        #expect(
+            try await eventually {
+                let shown = try await setup.backfill(backfillID)
+                return shown["state"] as? String == "running" && (shown["rows"] as? Int ?? 0) > 0
+            })
+        let cancel = try await setup.service.call("DELETE", "\(setup.backfills)/\(backfillID)")
+        #expect(cancel.status == 202, "\(cancel.raw)")
+        #expect((cancel.body as? [String: Any])?["cancel_requested"] as? Bool == true)
+        let cancelled = try await setup.waitFor(backfillID, "cancelled")
+        #expect(cancelled["state"] as? String == "cancelled", "\(cancelled)")
+        let stoppedAt = try #require(Self.lsn(cancelled["stopped_at"] as? String), "\(cancelled)")
+        let rows = cancelled["rows"] as? Int ?? -1
+        #expect(rows > 0 && rows < 20000, "stopped part way: \(cancelled)")
+
+        #expect(try await setup.service.call("DELETE", "\(setup.backfills)/\(backfillID)").status == 409)
+        #expect(try await setup.service.call("DELETE", "\(setup.backfills)/bf_nope").status == 404)
+        #expect(try await setup.service.call("DELETE", "/v1/pipelines/nope/backfills/\(backfillID)").status == 404)
+
+        let reads = try await setup.eventsThroughMarker().filter { Self.backfillOf($0) == backfillID }
+        #expect(reads.count == rows, "as many r events as the cancelled backfill reports")
+        let late = reads.filter {
+            (Self.lsn(($0["source"] as? [String: Any])?["commit_lsn"] as? String) ?? .max) >= stoppedAt
+        }
+        #expect(late.isEmpty, "no row of the backfill is stored at or after its stop marker")
+        // Nothing read after the cancel: the count stays.
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await setup.backfill(backfillID)["rows"] as? Int == rows)
+
+        // A cancel right after the request, whether the pipeline took the request yet or not.
+        let quick = try await setup.service.call(
+            "POST", setup.backfills, json: ["tables": ["public.t"], "max_rows_per_second": 400])
+        let quickID = try #require((quick.body as? [String: Any])?["id"] as? String)
+        #expect(try await setup.service.call("DELETE", "\(setup.backfills)/\(quickID)").status == 202)
+        let quickEnd = try await setup.waitFor(quickID, "cancelled")
+        #expect(quickEnd["state"] as? String == "cancelled", "\(quickEnd)")
+        #expect((quickEnd["rows"] as? Int ?? .max) < 20000)
+        await setup.finish()
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func conditionsReadOnlyMatchingRowsAndRefusedOnesAre422() async throws {
+        let setup = try await Setup(
+            rows: 3000,
+            extraSQL: """
+                CREATE TABLE u (id int PRIMARY KEY, tag text NOT NULL);
+                ALTER TABLE u REPLICA IDENTITY FULL;
+                INSERT INTO u SELECT g, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END FROM generate_series(1, 500) g;
+                ALTER PUBLICATION popsink ADD TABLE u;
+                """)
+        let posted = try await setup.service.call(
+            "POST", setup.backfills,
+            json: [
+                "tables": ["public.t", ["name": "public.u", "where": "tag = 'even' AND id <= 100"]],
+                "where": "id % 3 = 0",
+            ] as [String: Any])
+        #expect(posted.status == 202, "\(posted.raw)")
+        let body = posted.body as? [String: Any]
+        let backfillID = try #require(body?["id"] as? String)
+        #expect(
+            (body?["where"] as? [String: String]) == [
+                "public.t": "id % 3 = 0", "public.u": "tag = 'even' AND id <= 100",
+            ]
+        )
+        let done = try await setup.waitFor(backfillID, "done")
+        #expect(done["state"] as? String == "done", "\(done)")
+        let reads = try await setup.eventsThroughMarker().filter { Self.backfillOf($0) == backfillID }
+        let tKeys = reads.filter { ($0["source"] as? [String: Any])?["table"] as? String == "t" }
+            .compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
+        let uKeys = reads.filter { ($0["source"] as? [String: Any])?["table"] as? String == "u" }
+            .compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
+        #expect(Set(tKeys) == Set(stride(from: 3, through: 3000, by: 3)) && tKeys.count == 1000)
+        #expect(Set(uKeys) == Set(stride(from: 2, through: 100, by: 2)) && uKeys.count == 50)
+
+        // Postgres refuses it: 422 with its SQLSTATE.
+        let unknownColumn = try await setup.service.call(
+            "POST", setup.backfills, json: ["tables": ["public.t"], "where": "nope > 1"])
+        #expect(unknownColumn.status == 422, "\(unknownColumn.raw)")
+        let problem = unknownColumn.body as? [String: Any]
+        #expect(problem?["type"] as? String == "urn:popsink:problem:invalid-condition")
+        #expect(problem?["sqlstate"] as? String == "42703", "\(unknownColumn.raw)")
+        #expect(problem?["table"] as? String == "public.t")
+        let badType = try await setup.service.call(
+            "POST", setup.backfills, json: ["tables": ["public.t"], "where": "id + 1"])
+        #expect(badType.status == 422 && (badType.body as? [String: Any])?["sqlstate"] as? String == "42804")
+        // Text that would leave its parentheses never reaches Postgres.
+        for escape in ["1=1) UNION SELECT 1, 2 FROM u WHERE (true", "true; DROP TABLE t", "true -- comment", "((true)"]
+        {
+            let refused = try await setup.service.call(
+                "POST", setup.backfills, json: ["tables": ["public.t"], "where": escape])
+            #expect(refused.status == 422, "\(escape): \(refused.raw)")
+        }
+        #expect(try setup.postgres.execute("SELECT count(*) FROM t", database: setup.database).rows.first?[0] != nil)
+        await setup.finish()
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func theBackfillOfATableAddedToThePublicationHasAnID() async throws {
+        let setup = try await Setup(
+            rows: 10,
+            extraSQL: """
+                CREATE TABLE w (id int PRIMARY KEY, v int NOT NULL);
+                ALTER TABLE w REPLICA IDENTITY FULL;
+                INSERT INTO w SELECT g, g FROM generate_series(1, 700) g;
+                """, snapshot: ["chunk_pages": 4, "backfill_max_rows_per_second": 100_000])
+        try setup.postgres.execute("ALTER PUBLICATION popsink ADD TABLE w", database: setup.database)
+        var automatic: [String: Any] = [:]
+        #expect(
+            try await eventually {
+                let list = try await setup.service.call("GET", setup.backfills).body as? [String: Any]
+                automatic =
+                    (list?["backfills"] as? [[String: Any]])?.first { $0["trigger"] as? String == "capture_started" }
+                    ?? [:]
+                return automatic["state"] as? String == "done"
+            }, "\(automatic)")
+        #expect(automatic["tables"] as? [String] == ["public.w"])
+        #expect(automatic["max_rows_per_second"] as? Int == 100_000, "the pipeline's default cap")
+        let backfillID = try #require(automatic["id"] as? String)
+        let reads = try await setup.eventsThroughMarker().filter {
+            $0["op"] as? String == "r" && ($0["source"] as? [String: Any])?["table"] as? String == "w"
+        }
+        #expect(reads.count == 700 && reads.allSatisfy { Self.backfillOf($0) == backfillID })
+        #expect(automatic["rows"] as? Int == 700)
+        await setup.finish()
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func theFiltersAnswerGivesTheCutOffAndTheNewTablesBackfill() async throws {
+        let setup = try await Setup(
+            rows: 50,
+            extraSQL: """
+                CREATE TABLE u (id int PRIMARY KEY, v int NOT NULL);
+                ALTER TABLE u REPLICA IDENTITY FULL;
+                INSERT INTO u SELECT g, g FROM generate_series(1, 300) g;
+                ALTER PUBLICATION popsink ADD TABLE u;
+                """, filters: ["include_tables": ["public.t"]])
+        let put = try await setup.service.call(
+            "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u", "public.t"]])
+        #expect(put.status == 200, "\(put.raw)")
+        let change = try #require((put.body as? [String: Any])?["capture_change"] as? [String: Any], "\(put.raw)")
+        #expect(change["started"] as? [String] == ["public.u"] && change["stopped"] as? [String] == [])
+        let backfillID = try #require(change["backfill_id"] as? String)
+        #expect(Self.lsn(change["lsn"] as? String) != nil)
+        #expect(try await setup.waitFor(backfillID, "done")["rows"] as? Int == 300)
+
+        // Now t stops matching: its changes end at the answer's LSN.
+        try setup.postgres.execute("INSERT INTO t VALUES (1000, 0)", database: setup.database)
+        let narrowed = try await setup.service.call(
+            "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u"]])
+        let stop = try #require(
+            (narrowed.body as? [String: Any])?["capture_change"] as? [String: Any], "\(narrowed.raw)")
+        #expect(stop["stopped"] as? [String] == ["public.t"] && stop["started"] as? [String] == [])
+        let cutOff = try #require(Self.lsn(stop["lsn"] as? String))
+        try setup.postgres.execute(
+            "INSERT INTO t VALUES (1001, 0); INSERT INTO u VALUES (-1, 0)", database: setup.database)
+        // The same filters again change nothing.
+        let same = try await setup.service.call(
+            "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u"]])
+        #expect(same.status == 200 && (same.body as? [String: Any])?["capture_change"] is NSNull, "\(same.raw)")
+
+        var events: [[String: Any]] = []
+        var after = 0
+        _ = try await eventually {
+            let page = try await setup.service.call("GET", "/v1/pipelines/\(setup.id)/events?after=\(after)&limit=5000")
+            for entry in (page.body as? [String: Any])?["events"] as? [[String: Any]] ?? [] {
+                after = max(after, entry["seq"] as? Int ?? after)
+                if let event = entry["event"] as? [String: Any] { events.append(event) }
+            }
+            return events.contains { ($0["after"] as? [String: Any])?["id"] as? Int == -1 }
+        }
+        func table(_ event: [String: Any]) -> String? { (event["source"] as? [String: Any])?["table"] as? String }
+        func commitLSN(_ event: [String: Any]) -> UInt64 {
+            Self.lsn((event["source"] as? [String: Any])?["commit_lsn"] as? String) ?? 0
+        }
+        let tRows = events.filter { table($0) == "t" && $0["op"] as? String == "c" }
+        #expect(tRows.contains { ($0["after"] as? [String: Any])?["id"] as? Int == 1000 })
+        #expect(!tRows.contains { ($0["after"] as? [String: Any])?["id"] as? Int == 1001 })
+        #expect(tRows.allSatisfy { commitLSN($0) < cutOff })
+        let stopped = events.first { table($0) == "t" && $0["op"] as? String == "s" && commitLSN($0) == cutOff }
+        #expect(stopped != nil, "the capture: stopped event is at the cut-off")
+        await setup.finish()
+    }
+}
