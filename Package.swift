@@ -66,7 +66,7 @@ let package = Package(
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
-            dependencies: ["PgOutput", "PostgresReplication", "EventStore", "PostgresWire"],
+            dependencies: ["PgOutput", "PostgresReplication", "EventStore", "PostgresWire", "COpenSSL"],
             swiftSettings: swiftSettings
         ),
         // Prometheus metrics of pipelines and the API (swift-prometheus).

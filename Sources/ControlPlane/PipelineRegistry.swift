@@ -150,6 +150,11 @@ public actor PipelineRegistry {
                 try await SlotDropper.drop(
                     record.slotName, source: source,
                     credentials: SourceCredentialFiles(dataDirectory: registry.dataDirectory))
+                if record.publicationMode == .managed {
+                    try await PublicationDropper.drop(
+                        record.publication, source: source,
+                        credentials: SourceCredentialFiles(dataDirectory: registry.dataDirectory))
+                }
             }
             _ = try await registry.store.deletePipeline(id: id)
             try? FileManager.default.removeItem(atPath: registry.dataDirectory.pipelineDirectory(id))
@@ -344,6 +349,8 @@ public actor PipelineRegistry {
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
             snapshot: record.snapshot.options(), retention: record.retention.policy)
         config.messages = record.messages
+        config.publicationMode = record.publicationMode
+        config.columnMask = record.columns
         return config
     }
 

@@ -55,6 +55,7 @@ final class ReplicationSession {
         let poller: ServerPoller
         let pieces: WatermarkPieceReader
         let tableSet: TableSetWatch
+        let managedPublication: ManagedPublicationKeeper?
     }
 
     func run() throws -> End {
@@ -64,6 +65,7 @@ final class ReplicationSession {
         let replication = try PostgresConnection(settings: config.source, mode: .logicalReplication)
         progress.update { $0.tls = replication.security }
         let identity = try replication.identifySystem()
+        let managedPublication = try ManagedPublicationKeeper.start(config: config, connection: sql, store: store)
         try poller.checkPublication(config.publication)
         if endLSN == nil, config.endPosition == .current {
             endLSN = try poller.currentInsertPosition()
@@ -118,7 +120,8 @@ final class ReplicationSession {
         }
         let links = Links(
             stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config),
-            tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store))
+            tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store),
+            managedPublication: managedPublication)
         // New filters, or tables added or removed while the pipeline was stopped.
         if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
         try refreshBackfills()
@@ -188,6 +191,7 @@ final class ReplicationSession {
         let now = clock.now
         if let reading = try links.poller.pollIfDue(now: now) {
             if let position = reading.position { machine.serverPosition(position) }
+            try links.managedPublication?.step()
             if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
             try startBackfills(&machine, links)
             progress.update {
@@ -249,7 +253,7 @@ final class ReplicationSession {
                     try TableSchema(
                         relation: relation, catalog: links.catalog,
                         captured: links.tableSet.captures(relation, ancestors: ancestors), partitionRoot: ancestors.last
-                    ))
+                    ).masked(by: config.columnMask))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):

@@ -14,6 +14,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public var id: String
     public var sourceID: String
     public var publication: String
+    /// `.managed`: `publication` is created and kept in step with the filters by popsink.
+    public var publicationMode: PublicationMode = .existing
     public var slotName: String
     public var filters: TableFilter
     public var snapshot: SnapshotSettings
@@ -22,6 +24,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public var retention: RetentionSettings
     /// The user's logical messages passed on as `m` events.
     public var messages: MessageFilter = .off
+    /// Columns left out of or hashed in the events; its hash key is a secret.
+    public var columns: ColumnMask?
     public var desiredState: DesiredState
     public var createdAt: String
     public var updatedAt: String
@@ -49,7 +53,7 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
 extension PipelineRecord {
     private enum CodingKeys: String, CodingKey {
         case id, sourceID, publication, slotName, filters, snapshot, sinks, retention, desiredState, createdAt,
-            updatedAt, messages
+            updatedAt, messages, publicationMode, columns
         /// Where records before `snapshot.enabled` kept it.
         case initialLoad
     }
@@ -74,6 +78,8 @@ extension PipelineRecord {
         retention = try container.decodeIfPresent(RetentionSettings.self, forKey: .retention) ?? .default
         messages = try container.decodeIfPresent(MessageFilter.self, forKey: .messages) ?? .off
         desiredState = try container.decode(DesiredState.self, forKey: .desiredState)
+        publicationMode = try container.decodeIfPresent(PublicationMode.self, forKey: .publicationMode) ?? .existing
+        columns = try container.decodeIfPresent(ColumnMask.self, forKey: .columns)
         createdAt = try container.decode(String.self, forKey: .createdAt)
         updatedAt = try container.decode(String.self, forKey: .updatedAt)
     }
@@ -90,6 +96,8 @@ extension PipelineRecord {
         try container.encode(retention, forKey: .retention)
         try container.encode(messages, forKey: .messages)
         try container.encode(desiredState, forKey: .desiredState)
+        try container.encode(publicationMode, forKey: .publicationMode)
+        try container.encodeIfPresent(columns, forKey: .columns)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
     }
