@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "CDCTests",
             dependencies: [
-                "CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "PipelineTestSupport",
+                "CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "PipelineTestSupport", "SourceCheck",
                 "popsink-pg",
             ],
             swiftSettings: swiftSettings
