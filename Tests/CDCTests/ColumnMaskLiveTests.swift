@@ -36,7 +36,8 @@ import Testing
         defer { harness.cleanUp() }
         var config = try harness.config()
         config.snapshot = SnapshotOptions(workers: 2, chunkPages: 1, rowsPerGroup: 50)
-        config.columnMask = ColumnMask(exclude: ["public.users.ssn"], hash: ["email", "accounts.code"], hashKey: Self.key)
+        config.columnMask = ColumnMask(
+            exclude: ["public.users.ssn"], hash: ["email", "accounts.code"], hashKey: Self.key)
         #expect(PipelineWorker(config: config).run() == .reachedEnd)
 
         try harness.execute(
@@ -91,8 +92,10 @@ import Testing
         }
 
         // No original value in any event, nor anywhere in the store's files.
-        let bodies = events.map { String(decoding: try! JSONSerialization.data(withJSONObject: $0.json), as: UTF8.self) }
-            .joined(separator: "\n")
+        let bodies = events.map {
+            String(decoding: try! JSONSerialization.data(withJSONObject: $0.json), as: UTF8.self)
+        }
+        .joined(separator: "\n")
         let leaked = secrets.filter { bodies.contains($0) }
         #expect(leaked.isEmpty, "original values in events: \(leaked.prefix(3))")
         var files = Data()

@@ -18,7 +18,8 @@ import Testing
             .init(isKey: true, name: "ssn", typeOID: 25, typeModifier: -1),
             .init(isKey: true, name: "age", typeOID: 23, typeModifier: -1),
         ])
-    static let mask = ColumnMask(exclude: ["app.users.ssn"], hash: ["email", "*.age"], hashKey: "a key of sixteen+ bytes")
+    static let mask = ColumnMask(
+        exclude: ["app.users.ssn"], hash: ["email", "*.age"], hashKey: "a key of sixteen+ bytes")
 
     static func schema(mask: ColumnMask? = mask, key: [String] = ["id"]) -> TableSchema {
         TableSchema(relation: relation, kinds: [.integer, .text, .text, .integer], keyColumns: key, isCaptured: true)
@@ -62,8 +63,9 @@ import Testing
 
     /// RFC 4231, test cases 1 and 2.
     @Test func hmacSHA256MatchesTheRFCVectors() {
-        #expect(Self.hmac("what do ya want for nothing?", key: "Jefe")
-            == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            Self.hmac("what do ya want for nothing?", key: "Jefe")
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let key = String(decoding: [UInt8](repeating: 0x0b, count: 20), as: UTF8.self)
         #expect(Self.hmac("Hi There", key: key) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
         #expect(ColumnMask.generateKey().count == 64)

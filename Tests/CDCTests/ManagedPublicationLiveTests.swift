@@ -170,7 +170,9 @@ import Testing
         defer { harness.cleanUp() }
         let role = "weak_\(harness.database)"
         try harness.execute("CREATE ROLE \(role) LOGIN REPLICATION; GRANT SELECT ON t TO \(role);")
-        defer { _ = try? harness.postgres.execute("DROP OWNED BY \(role); DROP ROLE \(role)", database: harness.database) }
+        defer {
+            _ = try? harness.postgres.execute("DROP OWNED BY \(role); DROP ROLE \(role)", database: harness.database)
+        }
         var config = try Self.managedConfig(harness, filter: .all)
         config.source["user"] = role
         let publication = config.publication

@@ -16,7 +16,8 @@ import Testing
 
     @Test func addsWhatIsSelectedAndDropsWhatIsNeitherSelectedNorCaptured() {
         let plan = ManagedPublicationPlan(
-            selected: Self.names("app.a", "app.b", "app.new"), published: Self.names("app.a", "app.b", "app.old", "app.gone"),
+            selected: Self.names("app.a", "app.b", "app.new"),
+            published: Self.names("app.a", "app.b", "app.old", "app.gone"),
             keep: ["app.old"])
         #expect(plan.add == Self.names("app.new"))
         #expect(plan.drop == Self.names("app.gone"))
@@ -40,7 +41,9 @@ import Testing
         #expect(plan.statements(publication: "Pub") == [#"ALTER PUBLICATION "Pub" ADD TABLE "My Schema"."we""ird""#])
         let create = ManagedPublication(name: "popsink_p1", filter: .all).createStatement(odd, serverVersion: 160000)
         #expect(
-            create == #"CREATE PUBLICATION "popsink_p1" FOR TABLE "My Schema"."we""ird" WITH (publish_via_partition_root = true)"#)
+            create
+                == #"CREATE PUBLICATION "popsink_p1" FOR TABLE "My Schema"."we""ird" WITH (publish_via_partition_root = true)"#
+        )
         #expect(
             ManagedPublication(name: "p", filter: .all).createStatement([], serverVersion: 120000)
                 == #"CREATE PUBLICATION "p""#)

@@ -110,14 +110,17 @@ extension EventEncoder {
         writer.null()
         writer.key(encoded: Self.afterKey)
         writer.beginObject()
-        for index in 0..<min(row.count, schema.kinds.count) { writeMaskedLoaded(row[index], index, mask, schema: schema) }
+        for index in 0..<min(row.count, schema.kinds.count) {
+            writeMaskedLoaded(row[index], index, mask, schema: schema)
+        }
         writer.endObject()
         writer.endObject()
         writer.bytes.withUnsafeBufferPointer { out.append(contentsOf: $0) }
     }
 
-    private mutating func writeMaskedLoaded(_ text: TextBytes?, _ index: Int, _ mask: ColumnMask.Table, schema: TableSchema)
-    {
+    private mutating func writeMaskedLoaded(
+        _ text: TextBytes?, _ index: Int, _ mask: ColumnMask.Table, schema: TableSchema
+    ) {
         let action = mask.action(index)
         guard action != .exclude else { return }
         writer.key(encoded: schema.columnKeys[index])

@@ -96,7 +96,8 @@ struct EventEncoder {
     ) -> [UInt8] {
         if let mask = schema.mask {
             return maskedChange(
-                mask, operation, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal, old: old, new: new)
+                mask, operation, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal, old: old,
+                new: new)
         }
         begin(operation, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
         let oldFull: TupleData? = if case .full(let tuple) = old { tuple } else { nil }

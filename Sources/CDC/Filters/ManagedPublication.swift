@@ -42,7 +42,9 @@ struct ManagedPublicationPlan: Equatable {
     func statements(publication: String) -> [String] {
         let name = PostgresConnection.quoteIdentifier(publication)
         var sql: [String] = []
-        if !add.isEmpty { sql.append("ALTER PUBLICATION \(name) ADD TABLE \(add.map(\.quoted).joined(separator: ", "))") }
+        if !add.isEmpty {
+            sql.append("ALTER PUBLICATION \(name) ADD TABLE \(add.map(\.quoted).joined(separator: ", "))")
+        }
         if !drop.isEmpty {
             sql.append("ALTER PUBLICATION \(name) DROP TABLE \(drop.map(\.quoted).joined(separator: ", "))")
         }

@@ -22,7 +22,8 @@ extension JSONInput {
             var mode = PublicationMode.existing
             switch map["mode"] {
             case nil, is NSNull: break
-            case let text as String where PublicationMode(rawValue: text) != nil: mode = PublicationMode(rawValue: text)!
+            case let text as String where PublicationMode(rawValue: text) != nil:
+                mode = PublicationMode(rawValue: text)!
             default: fail("\(field).mode", "must be existing or managed")
             }
             switch map["name"] {

@@ -48,7 +48,8 @@ public struct PipelineSpec: Sendable, Equatable {
         record.publicationMode = publicationMode ?? .existing
         record.publication =
             publication
-            ?? (record.publicationMode == .managed ? PipelineConfig.defaultManagedPublication(pipelineID: id) : "popsink")
+            ?? (record.publicationMode == .managed
+                ? PipelineConfig.defaultManagedPublication(pipelineID: id) : "popsink")
         record.columns = columns
         record.slotName = slotName ?? PipelineConfig.defaultSlot(pipelineID: id)?.rawValue ?? record.slotName
         record.filters = filters ?? .all
