@@ -170,3 +170,38 @@ import Testing
         #expect(columns[1]["type"] as? String == "text")
     }
 }
+
+extension ColumnMaskTests {
+    /// DDL capture describes a masked table as its Relation messages do: an
+    /// added column that is excluded makes no new version, and no `s` event
+    /// names it.
+    @Test func aDDLCommandOfAMaskedTableIsMaskedToo() throws {
+        typealias S = SchemaAnnouncementTests
+        let mask = ColumnMask(exclude: ["age"], hash: ["email"], hashKey: "k")
+        var assembler = ChangeAssembler(database: "app", lastStoredCommit: .zero, registry: SchemaRegistry())
+        assembler.columnMask = mask
+        var events: [[String: Any]] = []
+        let messages: [PgOutputMessage] = [
+            ChangeAssemblerTests.begin(0x1000), .relation(S.v1), S.insert(["1", "a"]),
+            ChangeAssemblerTests.commit(0x1000),
+            ChangeAssemblerTests.begin(0x2000),
+            DDLMessageTests.message(DDLMessageTests.command(DDLMessageTests.v2Columns)),
+            ChangeAssemblerTests.commit(0x2000),
+            ChangeAssemblerTests.begin(0x3000), .relation(S.v2), S.insert(["2", "b", "30"]),
+            ChangeAssemblerTests.commit(0x3000),
+        ]
+        for message in messages {
+            let outcome = try assembler.received(message, walStart: LSN(0x100))
+            var records: [ChangeAssembler.Record] = []
+            if case .event(let record) = outcome { records = [record] }
+            if case .events(let all) = outcome { records = all }
+            events += try records.map { try Self.json($0.body) }
+            if case .needsSchema(let relation) = outcome { assembler.register(S.schema(relation).masked(by: mask)) }
+        }
+        #expect(events.map { $0["op"] as? String } == ["s", "c", "m", "c"])
+        #expect((events[0]["masked"] as? [String: Any])?["hashed"] as? [String] == ["email"])
+        let inserted = try #require(events[3]["after"] as? [String: Any])
+        #expect(inserted.keys.sorted() == ["email", "id"])
+        #expect((events[3]["source"] as? [String: Any])?["schema_version"] as? Int == 1)
+    }
+}

@@ -99,7 +99,7 @@ final class ReplicationSession {
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
             settings: .init(
                 groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN,
-                messages: config.messages),
+                messages: config.messages, columnMask: config.columnMask),
             watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
         )
         if machine.reachedEnd { return .reachedEnd }
