@@ -21,7 +21,8 @@ public enum PipelineChange: Equatable, Sendable {
     ) throws(Refusal) -> PipelineChange {
         if let previous, active,
             previous.sourceID != record.sourceID || previous.publication != record.publication
-                || previous.publicationMode != record.publicationMode || previous.slotName != record.slotName || previous.snapshot.enabled != record.snapshot.enabled
+                || previous.publicationMode != record.publicationMode || previous.slotName != record.slotName
+                || previous.snapshot.enabled != record.snapshot.enabled
         {
             // The slot and the store's checkpoint belong to one source and one
             // publication: switching under a running worker would mix two streams.
