@@ -66,7 +66,7 @@ let package = Package(
         // The pipeline engine: stream → events → store → flush LSN.
         .target(
             name: "CDC",
-            dependencies: ["PgOutput", "PostgresReplication", "EventStore", "PostgresWire"],
+            dependencies: ["PgOutput", "PostgresReplication", "EventStore", "PostgresWire", "COpenSSL"],
             swiftSettings: swiftSettings
         ),
         // Prometheus metrics of pipelines and the API (swift-prometheus).
@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "CDCTests",
             dependencies: [
-                "CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "PipelineTestSupport",
+                "CDC", "PgOutput", "PostgresReplication", "EventStore", "PostgresTestSupport", "PipelineTestSupport", "SourceCheck",
                 "popsink-pg",
             ],
             swiftSettings: swiftSettings

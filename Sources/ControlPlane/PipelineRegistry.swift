@@ -143,6 +143,11 @@ public actor PipelineRegistry {
                 try await SlotDropper.drop(
                     record.slotName, source: source,
                     credentials: SourceCredentialFiles(dataDirectory: registry.dataDirectory))
+                if record.publicationMode == .managed {
+                    try await PublicationDropper.drop(
+                        record.publication, source: source,
+                        credentials: SourceCredentialFiles(dataDirectory: registry.dataDirectory))
+                }
             }
             _ = try await registry.store.deletePipeline(id: id)
             try? FileManager.default.removeItem(atPath: registry.dataDirectory.pipelineDirectory(id))
@@ -338,6 +343,8 @@ public actor PipelineRegistry {
             snapshot: record.snapshot.options(), retention: record.retention.policy)
         config.messages = record.messages
         if let seconds = record.receiveTimeout { config.receiveTimeout = .seconds(seconds) }
+        config.publicationMode = record.publicationMode
+        config.columnMask = record.columns
         return config
     }
 

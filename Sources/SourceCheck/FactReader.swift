@@ -11,13 +11,20 @@ import PostgresReplication
 
 enum FactReader {
     /// Connects and reads every fact; a failure to connect is the result.
-    static func read(settings: ConnectionSettings, publication: String) -> Result<ServerFacts, PostgresError> {
+    static func read(
+        settings: ConnectionSettings, publication: String, managed: ManagedPublicationScope? = nil
+    ) -> Result<ServerFacts, PostgresError> {
         Result { () throws(PostgresError) in
             let connection = try PostgresConnection(
                 settings: bounded(settings), mode: .sql, applicationName: applicationName)
             var facts = try readFacts(connection, publication: publication)
             facts.ddlCapture = Result { () throws(PostgresError) in try ddlCaptureInstalled(connection) }
             facts.security = connection.security
+            if let managed {
+                facts.managedPublication = Result { () throws(PostgresError) in
+                    try ManagedPublicationFacts.read(publication, scope: managed, connection: connection)
+                }
+            }
             facts.replicationConnection = probeReplication(settings)
             return facts
         }

@@ -16,8 +16,14 @@ public enum SourceChecker {
     /// Blocks the calling thread on libpq for up to `connect_timeout` (10 s
     /// unless the settings say otherwise) plus the queries; from async code
     /// use the `async` overload, which runs on a thread of its own.
-    public static func run(settings: ConnectionSettings, publication: String = defaultPublication) -> CheckReport {
-        let facts = FactReader.read(settings: settings, publication: publication)
+    /// With `managed`, the publication is one popsink creates and keeps
+    /// holding the tables `managed` selects: the checks judge the role's
+    /// right to do so, and those tables.
+    public static func run(
+        settings: ConnectionSettings, publication: String = defaultPublication,
+        managed: ManagedPublicationScope? = nil
+    ) -> CheckReport {
+        let facts = FactReader.read(settings: settings, publication: publication, managed: managed)
         return CheckReport(
             source: settings.redacted, publication: publication,
             serverVersion: try? facts.get().version,
@@ -26,8 +32,10 @@ public enum SourceChecker {
 
     /// Runs every check on a `Blocking` thread, so libpq's blocking calls stay
     /// off Swift's cooperative pool.
-    public static func run(settings: ConnectionSettings, publication: String = defaultPublication) async -> CheckReport
-    {
-        await Blocking.run { run(settings: settings, publication: publication) }
+    public static func run(
+        settings: ConnectionSettings, publication: String = defaultPublication,
+        managed: ManagedPublicationScope? = nil
+    ) async -> CheckReport {
+        await Blocking.run { run(settings: settings, publication: publication, managed: managed) }
     }
 }

@@ -32,6 +32,8 @@ struct ServerFacts: Sendable {
     var security: ConnectionSecurity? = nil
     /// Whether DDL capture's two event triggers exist and are enabled.
     var ddlCapture: Result<Bool, PostgresError> = .success(true)
+    /// For a managed publication: what the role may do towards it; nil for an existing publication.
+    var managedPublication: Result<ManagedPublicationFacts, PostgresError>? = nil
 }
 
 /// The `wal_level` setting.

@@ -15,8 +15,36 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: ArgumentHelp("The publication the pipeline will use.", valueName: "name"))
-    var publication = "popsink"
+    @Option(
+        help: ArgumentHelp(
+            "The publication the pipeline will use (default: popsink, or popsink_<pipeline> with "
+                + "--managed-publication).", valueName: "name"))
+    var publication: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Check for a managed publication (run --managed-publication): the role's right to create it and to "
+                + "add the tables the filters below select."))
+    var managedPublication = false
+
+    @Option(help: ArgumentHelp("The pipeline's id, which names its managed publication.", valueName: "id"))
+    var pipeline = "default"
+
+    @Option(
+        parsing: .upToNextOption, help: ArgumentHelp("Capture only schemas matching these globs.", valueName: "glob"))
+    var includeSchemas: [String] = []
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip schemas matching these globs.", valueName: "glob"))
+    var excludeSchemas: [String] = []
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Capture only tables matching these globs (schema.table, or table in any schema).", valueName: "glob"))
+    var includeTables: [String] = []
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
+    var excludeTables: [String] = []
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -43,7 +71,14 @@ struct CheckCommand: ParsableCommand {
                 )
             }
         }
-        let report = SourceChecker.run(settings: try source.settings(), publication: publication)
+        let filter = TableFilter(
+            includeSchemas: includeSchemas, excludeSchemas: excludeSchemas, includeTables: includeTables,
+            excludeTables: excludeTables)
+        let report = SourceChecker.run(
+            settings: try source.settings(),
+            publication: publication
+                ?? (managedPublication ? PipelineConfig.defaultManagedPublication(pipelineID: pipeline) : "popsink"),
+            managed: managedPublication ? ManagedPublicationScope(selects: filter.selects) : nil)
         if json {
             print(String(decoding: report.json, as: UTF8.self))
         } else {

@@ -23,8 +23,34 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: ArgumentHelp("The publication that selects the tables to capture.", valueName: "name"))
-    var publication = "popsink"
+    @Option(
+        help: ArgumentHelp(
+            "The publication that selects the tables to capture (default: popsink, or popsink_<pipeline> "
+                + "with --managed-publication).", valueName: "name"))
+    var publication: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Create and maintain the publication: it holds exactly the tables the filters select, so Postgres "
+                + "does not send the others' changes. Needs CREATE on the database and ownership of those tables."))
+    var managedPublication = false
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Leave these columns out of every event (schema.table.column globs; table.column or column too).",
+            valueName: "glob"))
+    var excludeColumns: [String] = []
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Replace these columns by their HMAC-SHA-256 under --hash-key-file (same pattern forms).",
+            valueName: "glob"))
+    var hashColumns: [String] = []
+
+    @Option(help: ArgumentHelp("A file holding the secret key of --hash-columns.", valueName: "path"))
+    var hashKeyFile: String?
 
     @Option(help: ArgumentHelp("The pipeline's id: names its store and its default slot.", valueName: "id"))
     var pipeline = "default"
@@ -164,11 +190,30 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// The masking of --exclude-columns and --hash-columns; nil when neither is given.
+    private func columnMask() throws -> ColumnMask? {
+        guard !excludeColumns.isEmpty || !hashColumns.isEmpty else { return nil }
+        var key = ""
+        if !hashColumns.isEmpty {
+            guard let hashKeyFile else {
+                throw ValidationError("--hash-columns needs --hash-key-file: the same key must hash every run.")
+            }
+            key = try String(contentsOfFile: hashKeyFile, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard key.utf8.count >= 16 else {
+                throw ValidationError("the key in --hash-key-file must be at least 16 bytes.")
+            }
+        }
+        return ColumnMask(exclude: excludeColumns, hash: hashColumns, hashKey: key)
+    }
+
     func run() async throws {
         let logger = Logger(label: "popsink-pg")
         let storePath = DataDirectory(path: dataDir).eventStorePath(pipelineID: pipeline)
         var config = try PipelineConfig(
-            id: pipeline, source: try source.settings(), publication: publication,
+            id: pipeline, source: try source.settings(),
+            publication: publication
+                ?? (managedPublication ? PipelineConfig.defaultManagedPublication(pipelineID: pipeline) : "popsink"),
             slot: slot.flatMap { SlotName(rawValue: $0) }, storePath: storePath,
             filter: TableFilter(
                 includeSchemas: includeSchemas, excludeSchemas: excludeSchemas,
@@ -181,6 +226,8 @@ struct RunCommand: AsyncParsableCommand {
             retention: try retention())
         config.receiveTimeout = .seconds(receiveTimeout)
         config.messages = MessageFilter(prefixes: messagePrefix)
+        config.publicationMode = managedPublication ? .managed : .existing
+        config.columnMask = try columnMask()
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let sinks = PipelineSinks(

@@ -73,3 +73,15 @@ import Testing
         }
     }
 }
+
+extension PipelineChangeTests {
+    @Test func newColumnMaskingRestartsAManagedPublicationNeedsAStop() throws {
+        let masked = Self.changed { $0.columns = ColumnMask(exclude: ["ssn"], hashKey: "0123456789abcdef") }
+        #expect(try PipelineChange.of(masked, previous: Self.stored, active: true) == .restart)
+        let managed = Self.changed { $0.publicationMode = .managed }
+        #expect(throws: PipelineChange.Refusal.self) {
+            try PipelineChange.of(managed, previous: Self.stored, active: true)
+        }
+        #expect(try PipelineChange.of(managed, previous: Self.stored, active: false) == .start)
+    }
+}

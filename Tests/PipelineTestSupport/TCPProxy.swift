@@ -32,6 +32,7 @@ public final class TCPProxy: Sendable {
     private let stallReplicationBelow = Atomic<Int>(0)
     private let bytesPerSecond = Atomic<Int>(0)
     private let accepted = Atomic<Int>(0)
+    private let replicationBytesDown = Atomic<Int>(0)
     /// Client sockets of stalled connections, closed only by `close()`.
     private let silent = LockedValue<[Int32]>([])
 
@@ -58,6 +59,9 @@ public final class TCPProxy: Sendable {
         thread.name = "tcp-proxy-accept"
         thread.start()
     }
+
+    /// Bytes forwarded from the server to replication (walsender) connections so far.
+    public var replicationBytesReceived: Int { replicationBytesDown.load(ordering: .relaxed) }
 
     /// Connections accepted so far.
     public var connections: Int { accepted.load(ordering: .relaxed) }
@@ -143,6 +147,7 @@ public final class TCPProxy: Sendable {
                     Glibc.close(upstream)
                     return
                 }
+                if index == 1 && isReplication { replicationBytesDown.add(count, ordering: .relaxed) }
                 if rate > 0 { usleep(UInt32(min(1_000_000, count * 1_000_000 / rate))) }
                 if index == 0 && opening.count < 4096 {
                     opening += buffer[..<min(count, 4096)]

@@ -99,6 +99,8 @@ struct ChangeAssembler {
     private var announcements: [UInt32: SchemaVersion] = [:]
     /// Where the message being handled starts: where an announced version takes effect.
     private var currentChangeLSN = LSN.zero
+    /// The pipeline's column masking, for the tables DDL capture describes.
+    var columnMask: ColumnMask?
 
     /// The user's logical messages passed on as `m` events.
     let messages: MessageFilter
@@ -265,12 +267,12 @@ struct ChangeAssembler {
             version =
                 registry.resolve(
                     schema: command.schema, table: command.table, relationOID: command.oid,
-                    columns: command.tableSchema(version: 0).columns
+                    columns: command.tableSchema(version: 0).masked(by: columnMask).columns
                 ).announcement
         }
         var records: [Record] = []
         let current = registry.latest[SchemaRegistry.Name(schema: command.schema, table: command.table)]
-        let table = command.tableSchema(version: version?.version ?? current?.version ?? 0)
+        let table = command.tableSchema(version: version?.version ?? current?.version ?? 0).masked(by: columnMask)
         if let version {
             // A version a Relation message resolved but no change announced
             // yet is older than this one.

@@ -10,6 +10,9 @@ extension EventEncoder {
     mutating func loadedRow(
         _ row: CopyRow, schema: TableSchema, transaction: TransactionContext, lsn: LSN, into out: inout [UInt8]
     ) {
+        if let mask = schema.mask {
+            return maskedLoadedRow(mask, row, schema: schema, transaction: transaction, lsn: lsn, into: &out)
+        }
         begin(.read, schema: schema, transaction: transaction, lsn: lsn, ordinal: nil)
         // Borrowed once per row: indexing the arrays themselves retained and
         // released each element.

@@ -50,6 +50,7 @@ extension EventEncoder {
             writer.key("dropped")
             writer.bool(true)
         }
+        if let mask = schema.mask { maskedMember(mask) }
         if let capture {
             writer.key("capture")
             writer.string(capture.rawValue)

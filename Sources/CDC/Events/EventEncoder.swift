@@ -79,7 +79,7 @@ struct EventEncoder {
     /// `"database":"…",` for the source block.
     private let databaseMember: [UInt8]
     var writer = JSONWriter(capacity: 16 * 1024)
-    private var unchangedToast: [String] = []
+    var unchangedToast: [String] = []
 
     init(database: String) {
         var member = JSONWriter.encodedKey("database")
@@ -94,6 +94,11 @@ struct EventEncoder {
         _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32?,
         old: OldTuple?, new: TupleData?
     ) -> [UInt8] {
+        if let mask = schema.mask {
+            return maskedChange(
+                mask, operation, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal, old: old,
+                new: new)
+        }
         begin(operation, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
         let oldFull: TupleData? = if case .full(let tuple) = old { tuple } else { nil }
 
@@ -156,7 +161,7 @@ struct EventEncoder {
     static let keyKey = JSONWriter.encodedKey("key")
     static let beforeKey = JSONWriter.encodedKey("before")
     static let afterKey = JSONWriter.encodedKey("after")
-    private static let unchangedToastKey = JSONWriter.encodedKey("unchanged_toast")
+    static let unchangedToastKey = JSONWriter.encodedKey("unchanged_toast")
     private static let cascadeKey = JSONWriter.encodedKey("cascade")
     private static let restartIdentityKey = JSONWriter.encodedKey("restart_identity")
     static let emptyImages = Array(#","key":null,"before":null,"after":null"#.utf8)
@@ -244,7 +249,7 @@ struct EventEncoder {
     /// Writes `"name": value`. An unchanged TOASTed value comes from
     /// `fallback` (the old row image) when it has it; otherwise the column is
     /// left out and, for the after image, listed in `unchanged_toast`.
-    private mutating func writeColumn(
+    mutating func writeColumn(
         _ index: Int, of tuple: TupleData, fallback: TupleData?, schema: TableSchema, listUnchanged: Bool
     ) {
         guard index < tuple.columns.count, index < schema.kinds.count else { return }

@@ -25,14 +25,18 @@ final class TableSchema: Sendable {
     /// The registry's version these columns are (`SchemaRegistry`); 0 before
     /// the registry has resolved them, and then not written to events.
     let schemaVersion: Int
-    /// The columns as the registry and `s` events describe them.
+    /// The columns as the registry and `s` events describe them: an excluded
+    /// column left out, a hashed one as `text`.
     let columns: [ColumnSchema]
+    /// The pipeline's column masking of this table; nil when it keeps every column.
+    let mask: ColumnMask.Table?
 
     init(
         relation: Relation, kinds: [ValueKind], keyColumns: [String], isCaptured: Bool,
         columnFacts: [CatalogLookup.ColumnFacts] = [], schemaVersion: Int = 0,
-        partitionRoot: TableFilter.TableName? = nil
+        partitionRoot: TableFilter.TableName? = nil, mask: ColumnMask.Table? = nil
     ) {
+        self.mask = mask
         self.relation = relation
         self.partitionRoot = partitionRoot
         self.kinds = kinds
@@ -48,13 +52,14 @@ final class TableSchema: Sendable {
         // Only the catalog's key: with REPLICA IDENTITY FULL pgoutput flags
         // every column, and a snapshot's relation flags none, so the flags
         // would make the same table two versions.
-        columns = relation.columns.enumerated().map { index, column in
+        let described = relation.columns.enumerated().map { index, column in
             let facts = index < columnFacts.count ? columnFacts[index] : nil
             return ColumnSchema(
                 name: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier,
                 typeName: facts?.typeName ?? "", isKey: byName.contains(index), isNullable: facts?.isNullable,
                 defaultExpression: facts?.defaultExpression, attnum: facts?.attnum)
         }
+        columns = mask?.masked(described) ?? described
         self.columnFacts = columnFacts
         self.keyColumns = keyColumns
         var members = JSONWriter()
@@ -89,7 +94,18 @@ final class TableSchema: Sendable {
     func versioned(_ version: Int) -> TableSchema {
         TableSchema(
             relation: relation, kinds: kinds, keyColumns: keyColumns, isCaptured: isCaptured,
-            columnFacts: columnFacts, schemaVersion: version, partitionRoot: partitionRoot)
+            columnFacts: columnFacts, schemaVersion: version, partitionRoot: partitionRoot, mask: mask)
+    }
+
+    /// The same table with `mask`'s rules on its columns.
+    func masked(by mask: ColumnMask?) -> TableSchema {
+        guard let mask, isCaptured,
+            let table = mask.table(
+                schema: relation.namespace, table: relation.name, columns: relation.columns.map(\.name))
+        else { return self }
+        return TableSchema(
+            relation: relation, kinds: kinds, keyColumns: keyColumns, isCaptured: isCaptured,
+            columnFacts: columnFacts, schemaVersion: schemaVersion, partitionRoot: partitionRoot, mask: table)
     }
 
     /// Resolves key columns and user-defined types from the catalog; tables

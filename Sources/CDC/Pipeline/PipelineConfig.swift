@@ -43,6 +43,11 @@ public struct PipelineConfig: Sendable {
     public static let receiveTimeoutSeconds = 2...86_400
     /// The user's logical decoding messages passed on as `m` events (off by default).
     public var messages: MessageFilter = .off
+    /// `.managed`: `publication` names a publication popsink creates and keeps
+    /// holding exactly the tables `filter` selects (`ManagedPublication`).
+    public var publicationMode: PublicationMode = .existing
+    /// Columns left out of or hashed in every event; nil masks nothing.
+    public var columnMask: ColumnMask?
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,
@@ -70,6 +75,11 @@ public struct PipelineConfig: Sendable {
         self.durableFsync = durableFsync
         self.snapshot = snapshot
         self.retention = retention
+    }
+
+    /// The name of a pipeline's managed publication: `popsink_<id>`, like its default slot.
+    public static func defaultManagedPublication(pipelineID: String) -> String {
+        defaultSlot(pipelineID: pipelineID)?.rawValue ?? "popsink_pipeline"
     }
 
     /// `popsink_<id>`, with characters a slot name cannot hold replaced by `_`.

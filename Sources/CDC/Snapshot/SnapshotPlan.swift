@@ -70,7 +70,8 @@ enum SnapshotPlan {
             else { continue }
             let schema = try tableSchema(
                 oid: oid, schema: schemaName, table: tableName, connection: connection, catalog: catalog,
-                partitionRoot: ancestry.ancestors(schema: schemaName, table: tableName).last)
+                partitionRoot: ancestry.ancestors(schema: schemaName, table: tableName).last
+            ).masked(by: config.columnMask)
             tables.append(
                 Table(
                     schema: schema, relfilenode: row[3].flatMap { UInt32($0) } ?? 0,

@@ -55,6 +55,7 @@ final class ReplicationSession {
         let poller: ServerPoller
         let pieces: WatermarkPieceReader
         let tableSet: TableSetWatch
+        let managedPublication: ManagedPublicationKeeper?
     }
 
     func run() throws -> End {
@@ -64,6 +65,7 @@ final class ReplicationSession {
         let replication = try PostgresConnection(settings: config.source, mode: .logicalReplication)
         progress.update { $0.tls = replication.security }
         let identity = try replication.identifySystem()
+        let managedPublication = try ManagedPublicationKeeper.start(config: config, connection: sql, store: store)
         try poller.checkPublication(config.publication)
         if endLSN == nil, config.endPosition == .current {
             endLSN = try poller.currentInsertPosition()
@@ -97,7 +99,7 @@ final class ReplicationSession {
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
             settings: .init(
                 groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN,
-                messages: config.messages),
+                messages: config.messages, columnMask: config.columnMask),
             watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
         )
         if machine.reachedEnd { return .reachedEnd }
@@ -118,7 +120,8 @@ final class ReplicationSession {
         }
         let links = Links(
             stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config),
-            tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store))
+            tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store),
+            managedPublication: managedPublication)
         // New filters, or tables added or removed while the pipeline was stopped.
         let initial = try links.tableSet.check(store: store)
         if let initial { machine.tableSetChanging(initial) }
@@ -190,6 +193,7 @@ final class ReplicationSession {
         let now = clock.now
         if let reading = try links.poller.pollIfDue(now: now) {
             if let position = reading.position { machine.serverPosition(position) }
+            try links.managedPublication?.step()
             if let change = try links.tableSet.check(store: store) { machine.tableSetChanging(change) }
             if let change = try backfills.poll(tableSet: links.tableSet) { machine.tableSetChanging(change) }
             progress.update {
@@ -252,7 +256,7 @@ final class ReplicationSession {
                     try TableSchema(
                         relation: relation, catalog: links.catalog,
                         captured: links.tableSet.captures(relation, ancestors: ancestors), partitionRoot: ancestors.last
-                    ))
+                    ).masked(by: config.columnMask))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):

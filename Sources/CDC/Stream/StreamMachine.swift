@@ -36,6 +36,8 @@ struct StreamMachine {
         var endLSN: LSN?
         /// The user's logical messages passed on as `m` events.
         var messages = MessageFilter.off
+        /// Masks the tables DDL capture describes as the Relation messages' are.
+        var columnMask: ColumnMask?
     }
 
     private let settings: Settings
@@ -70,6 +72,7 @@ struct StreamMachine {
         assembler = ChangeAssembler(
             database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry,
             messages: settings.messages)
+        assembler.columnMask = settings.columnMask
         staging = StreamStaging(protocolVersion: protocolVersion)
         self.checkpoint = checkpoint
         self.watermark = watermark

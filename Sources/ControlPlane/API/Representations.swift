@@ -44,6 +44,8 @@ enum Representation {
     static func pipeline(_ record: PipelineRecord, state: PipelineState) -> JSON {
         [
             "id": record.id, "source_id": record.sourceID, "publication": record.publication,
+            "publication_mode": record.publicationMode.rawValue,
+            "columns": record.columns.map(columnMask) ?? JSON.null,
             "slot_name": record.slotName, "filters": filters(record.filters),
             "snapshot": snapshotSettings(record.snapshot),
             "sinks": JSON.array(record.sinks.map { JSON(foundation: $0.publicFields) }),
@@ -53,6 +55,11 @@ enum Representation {
             "desired_state": record.desiredState.rawValue, "state": state.rawValue,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]
+    }
+
+    /// The masked columns; the hash key is never returned.
+    static func columnMask(_ mask: ColumnMask) -> JSON {
+        ["exclude": JSON.array(mask.exclude.map { .string($0) }), "hash": JSON.array(mask.hash.map { .string($0) })]
     }
 
     /// The effective limits; null for none.

@@ -21,7 +21,8 @@ public enum PipelineChange: Equatable, Sendable {
     ) throws(Refusal) -> PipelineChange {
         if let previous, active,
             previous.sourceID != record.sourceID || previous.publication != record.publication
-                || previous.slotName != record.slotName || previous.snapshot.enabled != record.snapshot.enabled
+                || previous.publicationMode != record.publicationMode || previous.slotName != record.slotName
+                || previous.snapshot.enabled != record.snapshot.enabled
         {
             // The slot and the store's checkpoint belong to one source and one
             // publication: switching under a running worker would mix two streams.
@@ -35,12 +36,13 @@ public enum PipelineChange: Equatable, Sendable {
             // A pipeline that should run and does not (new, stopped, failed,
             // finished) starts with the record as stored now.
             guard active else { return .start }
-            // Filters, sinks, retention and messages apply at once. Snapshot settings
+            // Filters, sinks, retention, messages and column masking apply at once. Snapshot settings
             // wait for the next start: restarting a load to apply them would
             // turn it into a slower resume while streaming (`WatermarkSnapshot`).
             let applyNow = previous.map {
                 $0.filters != record.filters || $0.sinks != record.sinks || $0.retention != record.retention
                     || $0.messages != record.messages
+                    || $0.columns != record.columns
             }
             return applyNow == true ? .restart : .none
         }

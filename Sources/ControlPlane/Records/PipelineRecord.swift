@@ -14,6 +14,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public var id: String
     public var sourceID: String
     public var publication: String
+    /// `.managed`: `publication` is created and kept in step with the filters by popsink.
+    public var publicationMode: PublicationMode = .existing
     public var slotName: String
     public var filters: TableFilter
     public var snapshot: SnapshotSettings
@@ -25,6 +27,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     /// Seconds the pipeline waits on a silent source before reconnecting
     /// (`PipelineConfig.receiveTimeout`); nil for the default.
     public var receiveTimeout: Int?
+    /// Columns left out of or hashed in the events; its hash key is a secret.
+    public var columns: ColumnMask?
     public var desiredState: DesiredState
     public var createdAt: String
     public var updatedAt: String
@@ -53,7 +57,7 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
 extension PipelineRecord {
     private enum CodingKeys: String, CodingKey {
         case id, sourceID, publication, slotName, filters, snapshot, sinks, retention, receiveTimeout, desiredState,
-            createdAt, updatedAt, messages
+            createdAt, updatedAt, messages, publicationMode, columns
         /// Where records before `snapshot.enabled` kept it.
         case initialLoad
     }
@@ -79,6 +83,8 @@ extension PipelineRecord {
         messages = try container.decodeIfPresent(MessageFilter.self, forKey: .messages) ?? .off
         receiveTimeout = try container.decodeIfPresent(Int.self, forKey: .receiveTimeout)
         desiredState = try container.decode(DesiredState.self, forKey: .desiredState)
+        publicationMode = try container.decodeIfPresent(PublicationMode.self, forKey: .publicationMode) ?? .existing
+        columns = try container.decodeIfPresent(ColumnMask.self, forKey: .columns)
         createdAt = try container.decode(String.self, forKey: .createdAt)
         updatedAt = try container.decode(String.self, forKey: .updatedAt)
     }
@@ -96,6 +102,8 @@ extension PipelineRecord {
         try container.encode(messages, forKey: .messages)
         try container.encodeIfPresent(receiveTimeout, forKey: .receiveTimeout)
         try container.encode(desiredState, forKey: .desiredState)
+        try container.encode(publicationMode, forKey: .publicationMode)
+        try container.encodeIfPresent(columns, forKey: .columns)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
     }

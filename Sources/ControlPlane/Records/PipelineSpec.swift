@@ -9,6 +9,10 @@ import Sinks
 public struct PipelineSpec: Sendable, Equatable {
     public var sourceID: String
     public var publication: String?
+    /// nil: `existing`. A managed publication is named `popsink_<id>` unless `publication` names it.
+    public var publicationMode: PublicationMode?
+    /// nil: no column is masked.
+    public var columns: ColumnMask?
     public var slotName: String?
     public var filters: TableFilter?
     /// Whether a new slot starts with a snapshot, and how it reads.
@@ -44,7 +48,12 @@ public struct PipelineSpec: Sendable, Equatable {
     public func record(id: String, previous: PipelineRecord?, now: String) -> PipelineRecord {
         var record = previous ?? PipelineRecord(id: id, sourceID: sourceID, createdAt: now, updatedAt: now)
         record.sourceID = sourceID
-        record.publication = publication ?? "popsink"
+        record.publicationMode = publicationMode ?? .existing
+        record.publication =
+            publication
+            ?? (record.publicationMode == .managed
+                ? PipelineConfig.defaultManagedPublication(pipelineID: id) : "popsink")
+        record.columns = columns
         record.slotName = slotName ?? PipelineConfig.defaultSlot(pipelineID: id)?.rawValue ?? record.slotName
         record.filters = filters ?? .all
         record.snapshot = snapshot ?? SnapshotSettings()

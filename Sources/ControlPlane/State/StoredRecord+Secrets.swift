@@ -56,8 +56,13 @@ extension SourceRecord {
 }
 
 extension PipelineRecord {
-    /// Each sink's secrets: a webhook's signing secret and Kafka's secret properties (`sinks.<name>.secret`).
+    /// Each sink's secrets: a webhook's signing secret and Kafka's secret properties (`sinks.<name>.secret`),
+    /// and the column masking's hash key (`columns.hash_key`).
     mutating func visitSecrets(_ body: (_ field: String, _ value: inout String) throws -> Void) rethrows {
+        if var key = columns?.hashKey {
+            try body("columns.hash_key", &key)
+            columns?.hashKey = key
+        }
         for index in sinks.indices {
             let name = sinks[index].name
             try sinks[index].visitSecrets { field, value in try body("sinks.\(name).\(field)", &value) }

@@ -17,7 +17,7 @@ enum CheckEvaluation {
         case .success(let value):
             facts = value
         }
-        var checks = [
+        var checks: [CheckResult] = [
             CheckResult(
                 id: .connect, status: .pass,
                 detail:
@@ -25,11 +25,28 @@ enum CheckEvaluation {
             serverVersion(number: facts.versionNumber, text: facts.version),
             judged(.walLevel, facts.walLevel, walLevel),
             replicationRole(user: facts.user, role: facts.role, connection: facts.replicationConnection),
-            judged(.publication, facts.publication) {
-                self.publication(publication, $0, database: facts.database, serverVersion: facts.versionNumber)
-            },
         ]
-        if case .success(.found(let found)) = facts.publication {
+        if let managed = facts.managedPublication {
+            // Created by popsink: judged on the role's rights, its tables on those the filters select.
+            checks.append(
+                judged(.publication, managed) {
+                    managedPublication(publication, $0, database: facts.database, user: facts.user)
+                })
+            if case .success(let found) = managed {
+                let tables = PublicationFacts(allTables: false, unpublishedOperations: [], tables: found.tables)
+                checks += [replicaIdentity(tables), selectPrivilege(tables, user: facts.user)]
+            } else {
+                let reason = "the tables could not be read"
+                checks += [skipped(.replicaIdentity, because: reason), skipped(.selectPrivilege, because: reason)]
+            }
+        } else {
+            checks.append(
+                judged(.publication, facts.publication) {
+                    self.publication(publication, $0, database: facts.database, serverVersion: facts.versionNumber)
+                })
+        }
+        if facts.managedPublication != nil {
+        } else if case .success(.found(let found)) = facts.publication {
             checks += [replicaIdentity(found), selectPrivilege(found, user: facts.user)]
         } else {
             let reason =

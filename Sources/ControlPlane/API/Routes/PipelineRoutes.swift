@@ -11,7 +11,7 @@ import PostgresReplication
 struct PipelineRoutes: Sendable {
     static let fields: Set<String> = [
         "id", "source_id", "publication", "slot_name", "filters", "snapshot", "sinks", "retention", "receive_timeout",
-        "desired_state", "messages",
+        "desired_state", "messages", "columns",
     ]
 
     let context: APIContext
@@ -99,14 +99,18 @@ struct PipelineRoutes: Sendable {
             input.fail("receive_timeout", "must be between \(bounds.lowerBound) and \(bounds.upperBound) seconds")
         }
         // Secrets are write-only: a sink sent back without them keeps the stored ones.
-        let stored = try await context.store.pipeline(id: id)?.sinks ?? []
+        let previous = try await context.store.pipeline(id: id)
+        let stored = previous?.sinks ?? []
+        let publication = input.publication("publication")
         var spec = PipelineSpec(
-            sourceID: sourceID ?? "", publication: input.string("publication"), slotName: slot,
+            sourceID: sourceID ?? "", publication: publication?.name, slotName: slot,
             filters: input.filters("filters"),
             snapshot: input.snapshotSettings("snapshot"),
             sinks: input.sinks("sinks", previous: stored), retention: input.retention("retention"),
             receiveTimeout: receiveTimeout, desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
         spec.messages = input.messages("messages")
+        spec.publicationMode = publication?.mode
+        spec.columns = input.columnMask("columns", previousKey: previous?.columns?.hashKey)
         if let sourceID, try await context.store.source(id: sourceID) == nil {
             input.fail("source_id", "names no source")
         }

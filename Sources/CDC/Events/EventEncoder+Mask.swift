@@ -1,0 +1,173 @@
+// Events of a table with masked columns (`ColumnMask`): the same envelope
+// as `change` and `loadedRow`, with each column kept, left out or replaced by
+// its keyed hash, in the key, the `before` and `after` images and loaded
+// rows alike. A separate path, so a table without masking pays one branch
+// per event and nothing per column.
+
+import PgOutput
+import PostgresWire
+
+extension EventEncoder {
+    /// `change`, for a table with masked columns.
+    mutating func maskedChange(
+        _ mask: ColumnMask.Table, _ operation: Operation, schema: TableSchema, transaction: TransactionContext,
+        lsn: LSN, ordinal: Int32?, old: OldTuple?, new: TupleData?
+    ) -> [UInt8] {
+        begin(operation, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
+        let oldFull: TupleData? = if case .full(let tuple) = old { tuple } else { nil }
+
+        writer.key(encoded: Self.keyKey)
+        let keyIndexes = schema.keyIndexes.filter { mask.action($0) != .exclude }
+        if let image = new ?? old?.tuple, !keyIndexes.isEmpty {
+            writer.beginObject()
+            for index in keyIndexes {
+                writeMasked(index, mask, of: image, fallback: old?.tuple, schema: schema, listUnchanged: false)
+            }
+            writer.endObject()
+        } else {
+            writer.null()
+        }
+
+        writer.key(encoded: Self.beforeKey)
+        switch old {
+        case .full(let tuple): maskedImage(tuple, mask, fallback: nil, schema: schema, onlyKeys: false)
+        case .key(let tuple): maskedImage(tuple, mask, fallback: nil, schema: schema, onlyKeys: true)
+        case nil: writer.null()
+        }
+
+        writer.key(encoded: Self.afterKey)
+        unchangedToast.removeAll(keepingCapacity: true)
+        if let new {
+            maskedImage(new, mask, fallback: oldFull, schema: schema, onlyKeys: false)
+        } else {
+            writer.null()
+        }
+        if !unchangedToast.isEmpty {
+            writer.key(encoded: Self.unchangedToastKey)
+            writer.beginArray()
+            for name in unchangedToast { writer.string(name) }
+            writer.endArray()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    private mutating func maskedImage(
+        _ tuple: TupleData, _ mask: ColumnMask.Table, fallback: TupleData?, schema: TableSchema, onlyKeys: Bool
+    ) {
+        writer.beginObject()
+        for index in schema.relation.columns.indices where !onlyKeys || schema.relation.columns[index].isKey {
+            writeMasked(index, mask, of: tuple, fallback: fallback, schema: schema, listUnchanged: true)
+        }
+        writer.endObject()
+    }
+
+    private mutating func writeMasked(
+        _ index: Int, _ mask: ColumnMask.Table, of tuple: TupleData, fallback: TupleData?, schema: TableSchema,
+        listUnchanged: Bool
+    ) {
+        switch mask.action(index) {
+        case .keep:
+            writeColumn(index, of: tuple, fallback: fallback, schema: schema, listUnchanged: listUnchanged)
+        case .exclude:
+            return
+        case .hash:
+            guard index < tuple.columns.count else { return }
+            var value = tuple.columns[index]
+            if case .unchangedToast = value, let fallback, index < fallback.columns.count {
+                value = fallback.columns[index]
+            }
+            switch value {
+            case .unchangedToast:
+                if listUnchanged { unchangedToast.append(schema.relation.columns[index].name) }
+            case .null:
+                writer.key(encoded: schema.columnKeys[index])
+                writer.null()
+            case .text(let text), .binary(let text):
+                writer.key(encoded: schema.columnKeys[index])
+                let digest = text.withUnsafeBytes { mask.key.hexDigest($0) }
+                writer.string(utf8: digest[...])
+            }
+        }
+    }
+
+    /// `loadedRow`, for a table with masked columns.
+    mutating func maskedLoadedRow(
+        _ mask: ColumnMask.Table, _ row: CopyRow, schema: TableSchema, transaction: TransactionContext, lsn: LSN,
+        into out: inout [UInt8]
+    ) {
+        begin(.read, schema: schema, transaction: transaction, lsn: lsn, ordinal: nil)
+        writer.key(encoded: Self.keyKey)
+        let keyIndexes = schema.keyIndexes.filter { mask.action($0) != .exclude }
+        if keyIndexes.isEmpty {
+            writer.null()
+        } else {
+            writer.beginObject()
+            for index in keyIndexes { writeMaskedLoaded(row[index], index, mask, schema: schema) }
+            writer.endObject()
+        }
+        writer.key(encoded: Self.beforeKey)
+        writer.null()
+        writer.key(encoded: Self.afterKey)
+        writer.beginObject()
+        for index in 0..<min(row.count, schema.kinds.count) {
+            writeMaskedLoaded(row[index], index, mask, schema: schema)
+        }
+        writer.endObject()
+        writer.endObject()
+        writer.bytes.withUnsafeBufferPointer { out.append(contentsOf: $0) }
+    }
+
+    private mutating func writeMaskedLoaded(
+        _ text: TextBytes?, _ index: Int, _ mask: ColumnMask.Table, schema: TableSchema
+    ) {
+        let action = mask.action(index)
+        guard action != .exclude else { return }
+        writer.key(encoded: schema.columnKeys[index])
+        guard let text else { return writer.null() }
+        if action == .hash {
+            let digest = text.withUnsafeBytes { mask.key.hexDigest($0) }
+            return writer.string(utf8: digest[...])
+        }
+        do {
+            try ValueConverter.writeJSON(text, kind: schema.kinds[index], into: &writer)
+        } catch {
+            writer.string(utf8: text)
+        }
+    }
+
+    /// The `s` event's `"masked":{"excluded":[names],"hashed":[names]}`: which
+    /// columns of the table never appear as they are in its events.
+    mutating func maskedMember(_ mask: ColumnMask.Table) {
+        writer.key("masked")
+        writer.beginObject()
+        writer.key("excluded")
+        writer.beginArray()
+        for name in mask.excluded { writer.string(name) }
+        writer.endArray()
+        writer.key("hashed")
+        writer.beginArray()
+        for name in mask.hashed { writer.string(name) }
+        writer.endArray()
+        writer.endObject()
+    }
+}
+
+extension ColumnMask.Table {
+    /// The registry's columns of a masked table: excluded ones left out, hashed ones as `text` (their hex digest).
+    func masked(_ columns: [ColumnSchema]) -> [ColumnSchema] {
+        columns.indices.compactMap { index in
+            switch action(index) {
+            case .keep: return columns[index]
+            case .exclude: return nil
+            case .hash:
+                var column = columns[index]
+                column.typeOID = 25
+                column.typeModifier = -1
+                column.typeName = "text"
+                column.defaultExpression = nil
+                return column
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+// The session's side of a managed publication: brought in step with the
+// filters before the stream starts, then again at the poller's cadence, just
+// before the table-set watch looks at what the publication publishes.
+
+import EventStore
+import PostgresReplication
+
+final class ManagedPublicationKeeper {
+    private let publication: ManagedPublication
+    private let connection: PostgresConnection
+    private let store: EventStoreWriter
+
+    /// Nil for a pipeline that reads an existing publication; otherwise the
+    /// publication is created or brought in step before this returns.
+    static func start(config: PipelineConfig, connection: PostgresConnection, store: EventStoreWriter) throws
+        -> ManagedPublicationKeeper?
+    {
+        guard config.publicationMode == .managed else { return nil }
+        let keeper = ManagedPublicationKeeper(
+            publication: ManagedPublication(name: config.publication, filter: config.filter),
+            connection: connection, store: store)
+        try keeper.step()
+        return keeper
+    }
+
+    private init(publication: ManagedPublication, connection: PostgresConnection, store: EventStoreWriter) {
+        self.publication = publication
+        self.connection = connection
+        self.store = store
+    }
+
+    /// Adds what the filters newly select; drops what they no longer do once
+    /// the store's captured set no longer holds it.
+    func step() throws {
+        let captured = try CapturedTables.stored(in: store)?.names ?? []
+        try publication.reconcile(connection, keep: Set(captured))
+    }
+}
