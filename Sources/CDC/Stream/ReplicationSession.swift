@@ -95,7 +95,9 @@ final class ReplicationSession {
         var machine = StreamMachine(
             protocolVersion: version, database: identity.database ?? "",
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
-            settings: .init(groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN),
+            settings: .init(
+                groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN,
+                preEncodeStreamed: true),
             watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
         )
         if machine.reachedEnd { return .reachedEnd }
@@ -229,6 +231,11 @@ final class ReplicationSession {
                 try store.stage(
                     transaction: target.transaction, subtransaction: target.subtransaction,
                     message: StreamStaging.stagedRow(walStart: walStart, message: message)[...])
+            case .stageEvent(let target, let template, let gaps):
+                try store.stageEvent(
+                    transaction: target.transaction, subtransaction: target.subtransaction, template: template, gaps: gaps)
+            case .commitStagedEvents(let move):
+                try move.perform(on: store)
             case .discardStaged(let transaction, let subtransaction):
                 try store.discardStaged(transaction: transaction, subtransaction: subtransaction)
             case .replayStaged(let commit):

@@ -25,6 +25,10 @@ enum StreamAction {
     case sendStatus(StatusReport)
     /// Stage one row change of a streamed transaction, in the open group.
     case stage(StreamStaging.Target, walStart: LSN, message: [UInt8])
+    /// Stage one event template of a streamed transaction, in the open group (StreamPreEncoding).
+    case stageEvent(StreamStaging.Target, template: [UInt8], gaps: TemplateGaps)
+    /// Make a committed streamed transaction's staged templates its events, in the open group.
+    case commitStagedEvents(StreamPreEncoding.Move)
     /// Drop what a streamed transaction (or one subtransaction) staged, in the open group.
     case discardStaged(transaction: UInt32, subtransaction: UInt32?)
     /// Read back the transaction's staged rows in order, pass each to

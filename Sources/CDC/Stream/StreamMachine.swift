@@ -34,12 +34,15 @@ struct StreamMachine {
         var idleAdvanceInterval: Duration = .seconds(1)
         /// A bounded run stops once this is durable.
         var endLSN: LSN?
+        /// Encode streamed transactions' changes on arrival (`StreamPreEncoding`).
+        var preEncodeStreamed = false
     }
 
     private let settings: Settings
     private var decoder: PgOutputDecoder
     private var assembler: ChangeAssembler
     private var staging: StreamStaging
+    private var preEncoding: StreamPreEncoding
     private var group = CommitGroup()
     private(set) var watermark: WatermarkSnapshot?
     /// A change of the table set whose marker has not come through yet.
@@ -68,6 +71,7 @@ struct StreamMachine {
         assembler = ChangeAssembler(
             database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry)
         staging = StreamStaging(protocolVersion: protocolVersion)
+        preEncoding = StreamPreEncoding(isEnabled: settings.preEncodeStreamed)
         self.checkpoint = checkpoint
         self.watermark = watermark
         received = start
@@ -130,7 +134,7 @@ struct StreamMachine {
 
     /// The schema asked for by `.lookUpSchema`.
     mutating func resolved(_ schema: TableSchema) {
-        assembler.register(schema)
+        if !preEncoding.resolved(schema) { assembler.register(schema) }
     }
 
     /// One staged row of the transaction asked for by `.replayStaged`.
@@ -198,6 +202,7 @@ struct StreamMachine {
             openGroup(into: &actions)
             actions.append(.discardStaged(transaction: abort.xid, subtransaction: abort.subtransactionXid))
             staging.aborted(abort)
+            preEncoding.aborted(abort)
         case .streamCommit(let commit):
             openGroup(into: &actions)
             try staging.replayStarted(commit)
@@ -207,6 +212,8 @@ struct StreamMachine {
             if assembler.isSkippingTransaction {
                 // A replay of a stored transaction: nothing of it is read back.
                 try replayFinished(commit, into: &actions)
+            } else if preEncoding.committed(commit, assembler: &assembler, group: &group, into: &actions) {
+                try replayFinished(commit, into: &actions)
             } else {
                 actions.append(.replayStaged(commit))
             }
@@ -214,6 +221,7 @@ struct StreamMachine {
             if let target = staging.target(of: message) {
                 openGroup(into: &actions)
                 actions.append(.stage(target, walStart: walStart, message: raw))
+                preEncoding.staged(message, target: target, walStart: walStart, stream: assembler, into: &actions)
             } else {
                 try decoded(message, walStart: walStart, into: &actions)
             }
@@ -334,6 +342,7 @@ struct StreamMachine {
             }
         }
         assembler.stopCapturing(Set(change.removed))
+        preEncoding.tableSetChanged()
         openGroup(into: &actions)
         actions.append(.recordTableSet(change))
         // A load of a table that stops here stops too.
