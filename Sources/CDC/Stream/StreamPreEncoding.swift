@@ -47,6 +47,12 @@ struct StreamPreEncoding {
         var announcedIn: Set<UInt32> = []
         /// The versions announced, to record with the commit's LSN.
         var versions: [StoredTableSchema] = []
+
+        mutating func giveUp() {
+            isUsable = false
+            steps = []
+            versions = []
+        }
     }
 
     let isEnabled: Bool
@@ -70,11 +76,12 @@ struct StreamPreEncoding {
     ) {
         guard isEnabled else { return }
         let xid = target.transaction
-        if transactions[xid] == nil {
-            transactions[xid] = Transaction(
-                assembler: stream.templates(of: xid), tableSetGeneration: tableSetGeneration)
-        }
-        guard transactions[xid]!.isUsable else { return }
+        // Taken out and put back, so the encoder's buffer is never copied.
+        var encoded =
+            transactions.removeValue(forKey: xid)
+            ?? Transaction(assembler: stream.templates(of: xid), tableSetGeneration: tableSetGeneration)
+        defer { transactions[xid] = encoded }
+        guard encoded.isUsable else { return }
         switch message {
         case .relation(let relation):
             awaitingSchema = xid
@@ -84,24 +91,24 @@ struct StreamPreEncoding {
             break
         default:
             // A captured DDL command changes the registry mid-transaction: decoded at commit.
-            return giveUp(xid)
+            return encoded.giveUp()
         }
         let records: [ChangeAssembler.Record]
-        switch try? transactions[xid]!.assembler.received(message, walStart: walStart) {
+        switch try? encoded.assembler.received(message, walStart: walStart) {
         case .event(let record)?: records = [record]
         case .events(let several)?: records = several
         case .none?: records = []
-        default: return giveUp(xid)
+        default: return encoded.giveUp()
         }
         for record in records {
-            guard let gaps = record.templateGaps else { return giveUp(xid) }
+            guard let gaps = record.templateGaps else { return encoded.giveUp() }
             if let version = record.newSchema {
-                transactions[xid]!.steps.append(.announced(relationOID: version.relationOID))
-                transactions[xid]!.announcedIn.insert(target.subtransaction)
-                transactions[xid]!.versions.append(version)
+                encoded.steps.append(.announced(relationOID: version.relationOID))
+                encoded.announcedIn.insert(target.subtransaction)
+                encoded.versions.append(version)
             }
-            transactions[xid]!.counts[target.subtransaction, default: (0, OperationCounts())].events += 1
-            transactions[xid]!.counts[target.subtransaction]!.operations.count(record.operation)
+            encoded.counts[target.subtransaction, default: (0, OperationCounts())].events += 1
+            encoded.counts[target.subtransaction]!.operations.count(record.operation)
             actions.append(.stageEvent(target, template: record.body, gaps: gaps))
         }
     }
@@ -123,7 +130,7 @@ struct StreamPreEncoding {
             transactions[abort.xid] = nil
         } else if transactions[abort.xid]?.announcedIn.contains(abort.subtransactionXid) == true {
             // The commit would announce the version at a later change.
-            giveUp(abort.xid)
+            transactions[abort.xid]?.giveUp()
         } else {
             transactions[abort.xid]?.counts[abort.subtransactionXid] = nil
         }
@@ -167,11 +174,6 @@ struct StreamPreEncoding {
         return true
     }
 
-    private mutating func giveUp(_ xid: UInt32) {
-        transactions[xid]?.isUsable = false
-        transactions[xid]?.steps = []
-        transactions[xid]?.versions = []
-    }
 }
 
 extension StreamPreEncoding.Move {
