@@ -118,7 +118,9 @@ extension EventStoreWriter {
                         if frame.commitLSN(entry) == tag {
                             dropped = true
                         } else {
-                            kept.add(commitLSN: frame.commitLSN(entry), ordinal: frame.ordinal(entry), body: frame.body(entry))
+                            kept.add(
+                                commitLSN: frame.commitLSN(entry), ordinal: frame.ordinal(entry),
+                                body: frame.body(entry))
                         }
                     }
                 }

@@ -137,7 +137,8 @@ import Testing
         try driver.feed(F.streamStart(xid: xid, first: first), at: lsn)
         if first { try driver.feed(relation ?? F.relation(xid: xid), at: lsn) }
         for (offset, insert) in inserts.enumerated() {
-            try driver.feed(F.insert(insert.id, "row \(insert.id)", xid: insert.sub), at: lsn + UInt64(offset + 1) * 0x10)
+            try driver.feed(
+                F.insert(insert.id, "row \(insert.id)", xid: insert.sub), at: lsn + UInt64(offset + 1) * 0x10)
         }
         try driver.feed(F.streamStop(), at: lsn + 0x800)
     }
@@ -175,7 +176,8 @@ import Testing
             try driver.feed(F.begin(commit: 0x800), at: 0x600)
             try driver.feed(F.insert(1), at: 0x700)
             try driver.feed(F.commit(0x800), at: 0x800)
-            try Self.chunk(driver, xid: 9, first: true, inserts: (2...900).map { ($0, $0 % 3 == 0 ? 11 : 9) }, at: 0x1000)
+            try Self.chunk(
+                driver, xid: 9, first: true, inserts: (2...900).map { ($0, $0 % 3 == 0 ? 11 : 9) }, at: 0x1000)
             try driver.feed(F.streamAbort(xid: 9, subtransaction: 11), at: 0x9000)
             try driver.feed(F.streamCommit(xid: 9, commit: 0xA000), at: 0xA000)
         }
@@ -224,7 +226,9 @@ import Testing
     @Test func theRecordedStreamStoresTheSameEvents() throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../PgOutputTests/Fixtures/protocol-v2-streaming.hex")
-        let lines = try String(contentsOf: fixture, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let lines = try String(contentsOf: fixture, encoding: .utf8).split(separator: "\n").filter {
+            !$0.hasPrefix("#")
+        }
         let (_, moved) = try Self.compare { driver in
             for line in lines {
                 let fields = line.split(separator: " ")

@@ -14,7 +14,8 @@ import Testing
     /// A template whose gaps sit after `tpl-` and after `-mid-`; large enough
     /// (about 200 B) that a few thousand make several blocks.
     static func template(_ n: Int) -> [UInt8] {
-        Array("tpl-mid-\(n)".utf8.prefix(4)) + Array("-mid-".utf8) + Array("-tail-\(n)-\(String(repeating: "x", count: 180 + n % 17))".utf8)
+        Array("tpl-mid-\(n)".utf8.prefix(4)) + Array("-mid-".utf8)
+            + Array("-tail-\(n)-\(String(repeating: "x", count: 180 + n % 17))".utf8)
     }
 
     static func completion(_ lsn: UInt64) -> TemplateCompletion {
@@ -131,7 +132,8 @@ import Testing
             let writer = try EventStoreWriter(path: path)
             try writer.beginGroup()
             try writer.stageEvent(
-                transaction: 4, subtransaction: 4, template: Array("short".utf8), gaps: TemplateGaps(first: 2, second: 90)!)
+                transaction: 4, subtransaction: 4, template: Array("short".utf8),
+                gaps: TemplateGaps(first: 2, second: 90)!)
             try writer.commitStagedEvents(transaction: 4, completion: Self.completion(0x900))
             try writer.commitGroup(checkpoint: Checkpoint(lastCommitLSN: LSN(0x900), flushLSN: LSN(0x928)))
             #expect(throws: EventStoreError.self) { try EventStoreReader(path: path).events(after: 0, limit: 10) }

@@ -41,7 +41,8 @@ import Testing
             try writer.commitGroup(checkpoint: checkpoint)
             try writer.beginGroup()
             #expect(
-                try writer.commitStagedEvents(transaction: 900, completion: StagedEventsTests.completion(commitLSN.rawValue))
+                try writer.commitStagedEvents(
+                    transaction: 900, completion: StagedEventsTests.completion(commitLSN.rawValue))
                     == 1500)
             try writer.discardStaged(transaction: 900)
             try writer.commitGroup(
@@ -56,7 +57,9 @@ import Testing
             for reader in [early, try EventStoreReader(path: path)] {
                 #expect(try reader.events(after: 0, limit: 10_000) == before + added)
                 #expect(try reader.events(after: 1020, limit: 10) == Array((before + added)[1020..<1030]))
-                #expect(try reader.sequence(of: EventID(commitLSN: before[600].commitLSN, ordinal: before[600].ordinal)) == 601)
+                #expect(
+                    try reader.sequence(of: EventID(commitLSN: before[600].commitLSN, ordinal: before[600].ordinal))
+                        == 601)
                 #expect(try reader.sequence(of: EventID(commitLSN: commitLSN, ordinal: 777)) == 1028 + 777)
             }
             writer.close()

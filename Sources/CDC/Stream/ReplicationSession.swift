@@ -233,7 +233,8 @@ final class ReplicationSession {
                     message: StreamStaging.stagedRow(walStart: walStart, message: message)[...])
             case .stageEvent(let target, let template, let gaps):
                 try store.stageEvent(
-                    transaction: target.transaction, subtransaction: target.subtransaction, template: template, gaps: gaps)
+                    transaction: target.transaction, subtransaction: target.subtransaction, template: template,
+                    gaps: gaps)
             case .commitStagedEvents(let move):
                 try move.perform(on: store)
             case .discardStaged(let transaction, let subtransaction):

@@ -169,7 +169,9 @@ struct StreamPreEncoding {
         }
         actions.append(
             .commitStagedEvents(
-                Move(transaction: commit.xid, commitLSN: commit.commitLSN, commitTime: commit.commitTime, events: events)))
+                Move(
+                    transaction: commit.xid, commitLSN: commit.commitLSN, commitTime: commit.commitTime, events: events)
+            ))
         group.appended(events: events, operations: operations)
         return true
     }
@@ -188,7 +190,8 @@ extension StreamPreEncoding.Move {
                 .store,
                 "the store holds \(moved) staged events of transaction \(transaction) where the stream encoded \(events)",
                 retryable: true,
-                remediation: "The pipeline reconnects and Postgres streams the transaction again; report this if it repeats.")
+                remediation:
+                    "The pipeline reconnects and Postgres streams the transaction again; report this if it repeats.")
         }
     }
 }

@@ -182,7 +182,8 @@ struct TemplateHeader {
         while divisor <= value / 10 { divisor *= 10 }
         var written = 0
         repeat {
-            destination.storeBytes(of: UInt8(truncatingIfNeeded: 48 + value / divisor % 10), toByteOffset: written, as: UInt8.self)
+            destination.storeBytes(
+                of: UInt8(truncatingIfNeeded: 48 + value / divisor % 10), toByteOffset: written, as: UInt8.self)
             written += 1
             divisor /= 10
         } while divisor > 0
