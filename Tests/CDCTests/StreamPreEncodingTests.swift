@@ -81,15 +81,32 @@ import Testing
                     try machine.replayFinished(commit, into: &replayed)
                     try perform(replayed)
                 case .lookUpSchema(let relation):
-                    machine.resolved(
-                        TableSchema(
-                            relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
-                            keyColumns: relation.columns.filter(\.isKey).map(\.name),
-                            isCaptured: relation.name != "ignored"))
+                    machine.resolved(Self.schema(relation))
+                case .lookUpStagedSchema(let relation):
+                    // Before the commit the catalog does not show what the transaction creates.
+                    switch relation.name {
+                    case "type_created_in_the_transaction": machine.resolvedStaged(nil)
+                    case "column_added_in_the_transaction":
+                        machine.resolvedStaged(Self.schema(relation, visible: false))
+                    default: machine.resolvedStaged(Self.schema(relation))
+                    }
                 case .readPiece, .recordPieceProgress, .markSnapshotDone, .recordTableSet:
                     Issue.record("unexpected action \(action.name)")
                 }
             }
+        }
+
+        /// The schema the catalog gives `relation`; without the facts of its
+        /// columns while they are not `visible`.
+        static func schema(_ relation: Relation, visible: Bool = true) -> TableSchema {
+            TableSchema(
+                relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
+                keyColumns: relation.columns.filter(\.isKey).map(\.name), isCaptured: relation.name != "ignored",
+                columnFacts: relation.columns.map {
+                    CatalogLookup.ColumnFacts(
+                        typeName: $0.typeOID == 23 ? "integer" : "text", isNullable: visible ? !$0.isKey : nil,
+                        defaultExpression: nil)
+                })
         }
 
         /// The stored events with `ts_ms` zeroed, and the stored schema versions.
@@ -219,6 +236,19 @@ import Testing
             try driver.feed(F.streamCommit(xid: 9, commit: 0x5000), at: 0x5000)
         }
         #expect(moved.moves == 1)
+    }
+
+    /// What the transaction itself created is not in the catalog before it
+    /// commits: such a transaction is decoded at commit, when it is.
+    @Test(arguments: ["type_created_in_the_transaction", "column_added_in_the_transaction"])
+    func aRelationTheCatalogDoesNotShowYetFallsBackToDecoding(table: String) throws {
+        let (_, moved) = try Self.compare { driver in
+            try Self.chunk(
+                driver, xid: 9, first: true, inserts: [(1, 9), (2, 9)], at: 0x1000,
+                relation: F.relation(name: table, xid: 9))
+            try driver.feed(F.streamCommit(xid: 9, commit: 0x5000), at: 0x5000)
+        }
+        #expect(moved.moves == 0 && moved.replays == 1)
     }
 
     /// The stream recorded from PostgreSQL 15 (a small transaction, a

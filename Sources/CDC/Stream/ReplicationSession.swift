@@ -253,6 +253,10 @@ final class ReplicationSession {
                 machine.resolved(
                     try TableSchema(
                         relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
+            case .lookUpStagedSchema(let relation):
+                machine.resolvedStaged(
+                    try? TableSchema(
+                        relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):

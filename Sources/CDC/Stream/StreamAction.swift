@@ -38,6 +38,10 @@ enum StreamAction {
     /// selects it or the applied table set holds it) and pass the schema to
     /// `StreamMachine.resolved` before the next frame.
     case lookUpSchema(Relation)
+    /// `lookUpSchema` for a Relation of a streamed transaction encoded on
+    /// arrival (StreamPreEncoding): pass the schema, or nil when the catalog
+    /// cannot resolve it yet, to `StreamMachine.resolvedStaged` before the next frame.
+    case lookUpStagedSchema(Relation)
     /// Read a piece of the resumed snapshot and pass its window to `StreamMachine.pieceLoaded`.
     case readPiece(WatermarkSnapshot.PieceRequest)
     /// Record in the open group that a piece's rows are stored.

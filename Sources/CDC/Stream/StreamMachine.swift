@@ -134,8 +134,11 @@ struct StreamMachine {
 
     /// The schema asked for by `.lookUpSchema`.
     mutating func resolved(_ schema: TableSchema) {
-        if !preEncoding.resolved(schema) { assembler.register(schema) }
+        assembler.register(schema)
     }
+
+    /// The schema asked for by `.lookUpStagedSchema`, nil when it could not be resolved.
+    mutating func resolvedStaged(_ schema: TableSchema?) { preEncoding.resolved(schema) }
 
     /// One staged row of the transaction asked for by `.replayStaged`.
     mutating func replayed(_ row: [UInt8], into actions: inout [StreamAction]) throws {

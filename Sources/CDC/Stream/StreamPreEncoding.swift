@@ -85,7 +85,7 @@ struct StreamPreEncoding {
         switch message {
         case .relation(let relation):
             awaitingSchema = xid
-            actions.append(.lookUpSchema(relation))
+            actions.append(.lookUpStagedSchema(relation))
             return
         case .insert, .update, .delete, .truncate:
             break
@@ -113,15 +113,21 @@ struct StreamPreEncoding {
         }
     }
 
-    /// The schema a Relation staged by `staged` resolved to; false when no
-    /// streamed transaction asked for it.
-    mutating func resolved(_ schema: TableSchema) -> Bool {
-        guard let xid = awaitingSchema else { return false }
+    /// The schema a Relation staged by `staged` resolved to. The catalog is
+    /// read before the transaction commits, so it does not show what the
+    /// transaction itself creates: a column or table it added has no facts
+    /// yet (nullable unknown), a type it created none at all (nil). Such a
+    /// transaction is decoded at commit, when the catalog shows them.
+    mutating func resolved(_ schema: TableSchema?) {
+        guard let xid = awaitingSchema else { return }
         awaitingSchema = nil
-        guard transactions[xid]?.isUsable == true else { return true }
+        guard transactions[xid]?.isUsable == true else { return }
+        guard let schema, !schema.isCaptured || schema.columns.allSatisfy({ $0.isNullable != nil }) else {
+            transactions[xid]!.giveUp()
+            return
+        }
         let resolution = transactions[xid]!.assembler.register(schema)
         transactions[xid]!.steps.append(.registered(schema, resolution))
-        return true
     }
 
     mutating func aborted(_ abort: StreamAbort) {

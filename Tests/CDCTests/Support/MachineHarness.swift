@@ -155,6 +155,15 @@ struct MachineHarness {
                         relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
                         keyColumns: relation.columns.filter(\.isKey).map(\.name), isCaptured: relation.name != "ignored"
                     ))
+            case .lookUpStagedSchema(let relation):
+                machine.resolvedStaged(
+                    TableSchema(
+                        relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
+                        keyColumns: relation.columns.filter(\.isKey).map(\.name),
+                        isCaptured: relation.name != "ignored",
+                        columnFacts: relation.columns.map { _ in
+                            CatalogLookup.ColumnFacts(typeName: "", isNullable: true, defaultExpression: nil)
+                        }))
             case .readPiece(let request):
                 var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
                 for row in pieceRows { window.add(row) }
@@ -187,6 +196,7 @@ extension StreamAction {
         case .stageEvent(let target, _, _): "stage event \(target.transaction)/\(target.subtransaction)"
         case .commitStagedEvents(let move): "move \(move.transaction) \(move.events)"
         case .lookUpSchema(let relation): "schema \(relation.name)"
+        case .lookUpStagedSchema(let relation): "staged schema \(relation.name)"
         case .readPiece(let request): "piece \(request.piece.chunkID)"
         case .recordPieceProgress(let chunk, _, let rows, let done):
             "progress \(chunk) rows \(rows)" + (done ? " done" : "")
