@@ -339,10 +339,12 @@ public actor PipelineRegistry {
         } catch {
             throw PipelineError(.store, "\(error)")
         }
-        return try PipelineConfig(
+        var config = try PipelineConfig(
             id: record.id, source: settings, publication: record.publication, slot: slot,
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
             snapshot: record.snapshot.options(), retention: record.retention.policy)
+        config.messages = record.messages
+        return config
     }
 
     /// The stored pipeline, with its desired state saved as `desiredState`.

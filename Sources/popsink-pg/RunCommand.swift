@@ -90,6 +90,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
     var excludeTables: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Pass logical messages (pg_logical_emit_message) whose prefix starts with this as 'm' events; repeatable.",
+            valueName: "prefix"))
+    var messagePrefix: [String] = []
+
     @Flag(help: "Do not snapshot the tables' existing rows when the slot is created; capture only new changes.")
     var noSnapshot = false
 
@@ -174,6 +180,7 @@ struct RunCommand: AsyncParsableCommand {
             ).options(),
             retention: try retention())
         config.receiveTimeout = .seconds(receiveTimeout)
+        config.messages = MessageFilter(prefixes: messagePrefix)
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
         let sinks = PipelineSinks(

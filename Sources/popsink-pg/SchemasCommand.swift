@@ -48,21 +48,6 @@ struct SchemasCommand: ParsableCommand {
         } else {
             versions = try reader.latestTableSchemas()
         }
-        for version in versions { print(Self.line(version)) }
-    }
-
-    /// One version as a JSON object; the stored columns and change are JSON already.
-    static func line(_ version: StoredTableSchema) -> String {
-        var object = "{\"schema\":\(quoted(version.schema)),\"table\":\(quoted(version.table))"
-        object += ",\"version\":\(version.version),\"lsn\":\"\(version.lsn)\",\"commit_lsn\":\"\(version.commitLSN)\""
-        object += ",\"relation_oid\":\(version.relationOID),\"columns\":\(version.columns)"
-        object += ",\"change\":\(version.change ?? "null")}"
-        return object
-    }
-
-    private static func quoted(_ text: String) -> String {
-        let data =
-            (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed])) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
+        for version in versions { print(try SchemaJSON.line(version)) }
     }
 }

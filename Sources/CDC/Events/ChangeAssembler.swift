@@ -57,6 +57,9 @@ struct ChangeAssembler {
         /// A transactional logical message with popsink's watermark prefix,
         /// inside a transaction that is not a replay.
         case watermark(LogicalMessage)
+        /// A non-transactional message of the user's: one event that is its
+        /// own transaction, at the message's LSN (`ChangeAssembler+Messages`).
+        case standalone(Record, CommittedTransaction)
     }
 
     /// The prefix of the load's watermark messages (`pg_logical_emit_message`).
@@ -85,9 +88,9 @@ struct ChangeAssembler {
     private var transaction: OpenTransaction?
     /// The next event's ordinal in the open transaction (kept out of
     /// `OpenTransaction` so a change does not copy the context).
-    private var ordinal: Int32 = 0
-    private var lastStoredCommit: LSN
-    private var encoder: EventEncoder
+    var ordinal: Int32 = 0
+    var lastStoredCommit: LSN
+    var encoder: EventEncoder
     /// The context of loaded rows, made once per high watermark transaction.
     private var loadContext: EventEncoder.TransactionContext?
     private var loadBackfill: String?
@@ -100,9 +103,15 @@ struct ChangeAssembler {
     /// Where the message being handled starts: where an announced version takes effect.
     private var currentChangeLSN = LSN.zero
 
-    init(database: String, lastStoredCommit: LSN, registry: SchemaRegistry? = nil) {
+    /// The user's logical messages passed on as `m` events.
+    let messages: MessageFilter
+
+    init(
+        database: String, lastStoredCommit: LSN, registry: SchemaRegistry? = nil, messages: MessageFilter = .off
+    ) {
         self.lastStoredCommit = lastStoredCommit
         self.registry = registry
+        self.messages = messages
         encoder = EventEncoder(database: database)
     }
 
@@ -217,9 +226,11 @@ struct ChangeAssembler {
             }
             return records.isEmpty ? .none : .events(records)
         case .message(let message):
-            guard message.transactional, let open = transaction, !open.skip else { break }
+            guard message.transactional else { return try standalone(message, insideTransaction: transaction != nil) }
+            guard let open = transaction, !open.skip else { break }
             if message.prefix == Self.watermarkPrefix { return .watermark(message) }
             if message.prefix == DDLCapture.prefix { return ddl(message, context: open.context, walStart: walStart) }
+            if messages.passes(prefix: message.prefix) { return userMessage(message, context: open.context) }
         case .origin, .type:
             // Origins carry no row changes; types are resolved from the
             // catalog when a relation uses them.

@@ -29,22 +29,20 @@ extension EventEncoder {
         _ version: SchemaVersion, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32,
         capture: Capture? = nil
     ) -> [UInt8] {
-        begin(.schema, schema: schema, transaction: transaction, lsn: lsn, ordinal: ordinal)
-        writer.fragment(Self.emptyImages, endsValue: true)
+        beginWithoutImages(
+            .schema, tableMembers: schema.tableMembers, transaction: transaction, lsn: lsn, ordinal: ordinal)
         writer.key("schema")
         writer.beginObject()
         writer.key("version")
         writer.integer(version.version)
         writer.key("columns")
-        writer.beginArray()
-        for column in version.columns { write(column) }
-        writer.endArray()
+        writer.write(version.columns)
         writer.key("key")
-        strings(version.columns.keyNames)
+        writer.strings(version.columns.keyNames)
         writer.endObject()
         writer.key("change")
         if let change = version.change {
-            write(change)
+            writer.write(change)
         } else {
             writer.null()
         }
@@ -58,88 +56,5 @@ extension EventEncoder {
         }
         writer.endObject()
         return writer.bytes
-    }
-
-    private mutating func write(_ column: ColumnSchema) {
-        writer.beginObject()
-        writer.key("name")
-        writer.string(column.name)
-        writer.key("type")
-        writer.string(column.typeName)
-        writer.key("type_oid")
-        writer.integer(column.typeOID)
-        writer.key("type_modifier")
-        writer.integer(column.typeModifier)
-        writer.key("key")
-        writer.bool(column.isKey)
-        writer.key("nullable")
-        if let nullable = column.isNullable { writer.bool(nullable) } else { writer.null() }
-        writer.key("default")
-        if let value = column.defaultExpression { writer.string(value) } else { writer.null() }
-        writer.endObject()
-    }
-
-    private mutating func write(_ change: SchemaDiff) {
-        writer.beginObject()
-        writer.key("previous_version")
-        writer.integer(change.previousVersion)
-        writer.key("added")
-        writer.beginArray()
-        for column in change.added { write(column) }
-        writer.endArray()
-        writer.key("dropped")
-        strings(change.dropped)
-        writer.key("retyped")
-        writer.beginArray()
-        for retype in change.retyped {
-            writer.beginObject()
-            writer.key("column")
-            writer.string(retype.column)
-            fromTo(retype.from, retype.to)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.key("renamed")
-        writer.beginArray()
-        for rename in change.renamed {
-            writer.beginObject()
-            fromTo(rename.from, rename.to)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.key("key_changed")
-        if let key = change.keyChanged {
-            writer.beginObject()
-            fromTo(key.from, key.to)
-            writer.endObject()
-        } else {
-            writer.null()
-        }
-        if change.tableDropped == true {
-            writer.key("table_dropped")
-            writer.bool(true)
-        }
-        writer.endObject()
-    }
-
-    /// `"from":…,"to":…`, the pair a retype, a rename and a key change are told with.
-    private mutating func fromTo(_ from: String, _ to: String) {
-        writer.key("from")
-        writer.string(from)
-        writer.key("to")
-        writer.string(to)
-    }
-
-    private mutating func fromTo(_ from: [String], _ to: [String]) {
-        writer.key("from")
-        strings(from)
-        writer.key("to")
-        strings(to)
-    }
-
-    private mutating func strings(_ values: [String]) {
-        writer.beginArray()
-        for value in values { writer.string(value) }
-        writer.endArray()
     }
 }

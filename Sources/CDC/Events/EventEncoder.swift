@@ -64,6 +64,16 @@ struct EventEncoder {
 
         static let templateSourceEnd = Array(#","snapshot":false}"#.utf8)
 
+        /// A non-transactional logical message: its own LSN stands in for
+        /// the commit LSN (it is decoded in WAL order, between the commits
+        /// around it), with no transaction id or commit time.
+        init(nonTransactionalAt lsn: LSN) {
+            let base = TransactionContext(snapshotAt: lsn)
+            self.init(
+                commitLSN: lsn, idPrefix: base.idPrefix, sourceMiddle: base.sourceMiddle,
+                sourceEnd: Array(#"","commit_lsn":"\#(lsn)","commit_ts":null,"snapshot":false}"#.utf8))
+        }
+
         /// Rows of an on-demand backfill: a snapshot read whose source names the backfill (`"backfill":"<id>"`).
         init(snapshotAt point: LSN, backfill: String) {
             self.init(snapshotAt: point)
@@ -200,6 +210,14 @@ struct EventEncoder {
     mutating func begin(
         _ operation: Operation, schema: TableSchema, transaction: TransactionContext, lsn: LSN, ordinal: Int32?
     ) {
+        begin(operation, tableMembers: schema.tableMembers, transaction: transaction, lsn: lsn, ordinal: ordinal)
+    }
+
+    /// `begin` with the source block's table members given as bytes
+    /// (`"schema":null,"table":null,` for an event of no table).
+    mutating func begin(
+        _ operation: Operation, tableMembers: [UInt8], transaction: TransactionContext, lsn: LSN, ordinal: Int32?
+    ) {
         writer.reset()
         if let ordinal, !transaction.isTemplate {
             writer.fragment(transaction.idPrefix, endsValue: false)
@@ -210,7 +228,7 @@ struct EventEncoder {
         if !transaction.isTemplate { writer.fragmentDigits(UInt64(WallClock.unixMicroseconds() / 1000)) }
         writer.fragment(Self.sourceStart, endsValue: false)
         writer.fragment(databaseMember, endsValue: false)
-        writer.fragment(schema.tableMembers, endsValue: false)
+        writer.fragment(tableMembers, endsValue: false)
         writer.fragment(transaction.sourceMiddle, endsValue: false)
         writer.fragmentHex(UInt32(truncatingIfNeeded: lsn.rawValue >> 32))
         writer.fragment(Self.slash, endsValue: false)

@@ -30,9 +30,11 @@ final class TableSchema: Sendable {
 
     init(
         relation: Relation, kinds: [ValueKind], keyColumns: [String], isCaptured: Bool,
-        columnFacts: [CatalogLookup.ColumnFacts] = [], schemaVersion: Int = 0
+        columnFacts: [CatalogLookup.ColumnFacts] = [], schemaVersion: Int = 0,
+        partitionRoot: TableFilter.TableName? = nil
     ) {
         self.relation = relation
+        self.partitionRoot = partitionRoot
         self.kinds = kinds
         let byName = keyColumns.compactMap { name in relation.columns.firstIndex { $0.name == name } }
         let keyIndexes =
@@ -51,7 +53,7 @@ final class TableSchema: Sendable {
             return ColumnSchema(
                 name: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier,
                 typeName: facts?.typeName ?? "", isKey: byName.contains(index), isNullable: facts?.isNullable,
-                defaultExpression: facts?.defaultExpression)
+                defaultExpression: facts?.defaultExpression, attnum: facts?.attnum)
         }
         self.columnFacts = columnFacts
         self.keyColumns = keyColumns
@@ -65,17 +67,29 @@ final class TableSchema: Sendable {
             members.key("schema_version")
             members.integer(schemaVersion)
         }
+        if let partitionRoot {
+            members.key("partition_root")
+            members.beginObject()
+            members.key("schema")
+            members.string(partitionRoot.schema)
+            members.key("table")
+            members.string(partitionRoot.table)
+            members.endObject()
+        }
         tableMembers = Array(members.bytes.dropFirst()) + [UInt8(ascii: ",")]
     }
 
     private let columnFacts: [CatalogLookup.ColumnFacts]
     private let keyColumns: [String]
+    /// The partitioned table at the top of a partition's ancestry (published
+    /// without `publish_via_partition_root`), named in the events' `source`.
+    let partitionRoot: TableFilter.TableName?
 
     /// The same table as version `version` of the registry.
     func versioned(_ version: Int) -> TableSchema {
         TableSchema(
             relation: relation, kinds: kinds, keyColumns: keyColumns, isCaptured: isCaptured,
-            columnFacts: columnFacts, schemaVersion: version)
+            columnFacts: columnFacts, schemaVersion: version, partitionRoot: partitionRoot)
     }
 
     /// Resolves key columns and user-defined types from the catalog; tables
@@ -87,7 +101,9 @@ final class TableSchema: Sendable {
     }
 
     /// Resolves the relation when `captured`; a table not captured needs nothing from the catalog.
-    convenience init(relation: Relation, catalog: CatalogLookup, captured: Bool) throws(PostgresError) {
+    convenience init(
+        relation: Relation, catalog: CatalogLookup, captured: Bool, partitionRoot: TableFilter.TableName? = nil
+    ) throws(PostgresError) {
         guard captured else {
             self.init(relation: relation, kinds: [], keyColumns: [], isCaptured: false)
             return
@@ -96,6 +112,6 @@ final class TableSchema: Sendable {
         for column in relation.columns { kinds.append(try catalog.kind(ofType: column.typeOID)) }
         self.init(
             relation: relation, kinds: kinds, keyColumns: try catalog.keyColumns(relationOID: relation.oid),
-            isCaptured: true, columnFacts: try catalog.columnFacts(of: relation))
+            isCaptured: true, columnFacts: try catalog.columnFacts(of: relation), partitionRoot: partitionRoot)
     }
 }

@@ -37,6 +37,8 @@ public struct PipelineConfig: Sendable {
     /// replication stream (a silent stream is first asked for a keepalive).
     /// Past it the connection is taken for dead and the pipeline reconnects.
     public var receiveTimeout: Duration = .seconds(60)
+    /// The user's logical decoding messages passed on as `m` events (off by default).
+    public var messages: MessageFilter = .off
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,

@@ -17,6 +17,11 @@ struct ColumnSchema: Equatable, Sendable, Codable {
     var isNullable: Bool?
     /// The default expression, nil when there is none or it is not known.
     var defaultExpression: String?
+    /// `pg_attribute.attnum`: the column's identity across renames and type
+    /// changes, which lets `SchemaDiff` tell a rename exactly. nil when not
+    /// known (versions stored before it was recorded). Kept in the store,
+    /// not shown in events.
+    var attnum: Int16? = nil
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -26,20 +31,7 @@ struct ColumnSchema: Equatable, Sendable, Codable {
         case isKey = "key"
         case isNullable = "nullable"
         case defaultExpression = "default"
-    }
-
-    /// `nullable` and `default` are written as null when unknown, not left
-    /// out: the schema routes return the stored JSON as it is, and their
-    /// contract (openapi.yaml `SchemaColumn`) requires both.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(typeName, forKey: .typeName)
-        try container.encode(typeOID, forKey: .typeOID)
-        try container.encode(typeModifier, forKey: .typeModifier)
-        try container.encode(isKey, forKey: .isKey)
-        try container.encode(isNullable, forKey: .isNullable)
-        try container.encode(defaultExpression, forKey: .defaultExpression)
+        case attnum
     }
 
     /// Same name, type and key flag: what a new version is made of. Nullability

@@ -71,7 +71,8 @@ public enum DDLCapture {
                                 SELECT coalesce(jsonb_agg(jsonb_build_object(
                                     'name', a.attname, 'type_oid', a.atttypid::int8, 'type_modifier', a.atttypmod,
                                     'type', format_type(a.atttypid, a.atttypmod), 'nullable', NOT a.attnotnull,
-                                    'default', pg_get_expr(ad.adbin, ad.adrelid)) ORDER BY a.attnum), '[]'::jsonb)
+                                    'default', pg_get_expr(ad.adbin, ad.adrelid), 'attnum', a.attnum)
+                                    ORDER BY a.attnum), '[]'::jsonb)
                                 FROM pg_attribute a
                                 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
                                 WHERE a.attrelid = command.objid AND a.attnum > 0 AND NOT a.attisdropped

@@ -15,9 +15,11 @@ struct DDLCommand: Decodable, Equatable {
         var type: String
         var nullable: Bool?
         var `default`: String?
+        /// `pg_attribute.attnum`; absent from messages of triggers installed before it was added.
+        var attnum: Int16?
 
         enum CodingKeys: String, CodingKey {
-            case name, type, nullable, `default`
+            case name, type, nullable, `default`, attnum
             case typeOID = "type_oid"
             case typeModifier = "type_modifier"
         }
@@ -67,7 +69,8 @@ struct DDLCommand: Decodable, Equatable {
         return TableSchema(
             relation: relation, kinds: [], keyColumns: key, isCaptured: true,
             columnFacts: columns.map {
-                CatalogLookup.ColumnFacts(typeName: $0.type, isNullable: $0.nullable, defaultExpression: $0.default)
+                CatalogLookup.ColumnFacts(
+                    typeName: $0.type, isNullable: $0.nullable, defaultExpression: $0.default, attnum: $0.attnum)
             },
             schemaVersion: version)
     }

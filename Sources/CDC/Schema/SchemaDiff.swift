@@ -1,11 +1,19 @@
 // What changed between two versions of a table's column list, as the `s`
 // event's `change` reports it. Pure, so every case is unit tested.
 //
-// pgoutput's Relation message lists the live columns in attribute order and
-// nothing else, so a rename is told from a drop plus an add only by shape: an
-// unmatched old column and an unmatched new one at the same position with the
-// same type are a rename. Dropping the last column and adding one of the same
-// type in a single step looks the same, and is reported as a rename.
+// A column keeps its attribute number (`pg_attribute.attnum`) through a
+// rename and a type change, and a dropped column's number is never reused, so
+// when both versions know their columns' numbers (DDL capture's messages
+// carry them; relations get them from the catalog) the change is exact: same
+// number and another name is a rename, a number that is gone is a drop, a new
+// one an add, whatever the names and types.
+//
+// Without them, pgoutput's Relation message lists the live columns in
+// attribute order and nothing else, so a rename is told from a drop plus an
+// add only by shape: an unmatched old column and an unmatched new one at the
+// same position with the same type are a rename. Dropping the last column and
+// adding one of the same type in a single step looks the same, and is
+// reported as a rename.
 
 struct SchemaDiff: Equatable, Sendable, Codable {
     struct Retype: Equatable, Sendable, Codable {
@@ -43,6 +51,10 @@ struct SchemaDiff: Equatable, Sendable, Codable {
 
     /// The change from `old` (version `previousVersion`) to `new`.
     init(from old: [ColumnSchema], previousVersion: Int, to new: [ColumnSchema]) {
+        if let oldNumbers = Self.attnums(old), let newNumbers = Self.attnums(new) {
+            self = Self(exactFrom: old, oldNumbers, previousVersion: previousVersion, to: new, newNumbers)
+            return
+        }
         self.previousVersion = previousVersion
         let oldNames = Set(old.map(\.name))
         let newNames = Set(new.map(\.name))
@@ -69,6 +81,38 @@ struct SchemaDiff: Equatable, Sendable, Codable {
         if oldKey.map({ renames[$0] ?? $0 }) != new.keyNames {
             keyChanged = KeyChange(from: oldKey, to: new.keyNames)
         }
+    }
+
+    /// Matched by attribute number: exact.
+    private init(
+        exactFrom old: [ColumnSchema], _ oldNumbers: [Int16], previousVersion: Int, to new: [ColumnSchema],
+        _ newNumbers: [Int16]
+    ) {
+        self.previousVersion = previousVersion
+        let oldByNumber = Dictionary(zip(oldNumbers, old), uniquingKeysWith: { first, _ in first })
+        let kept = Set(newNumbers)
+        for (number, column) in zip(newNumbers, new) {
+            guard let before = oldByNumber[number] else {
+                added.append(column)
+                continue
+            }
+            if before.name != column.name { renamed.append(Rename(from: before.name, to: column.name)) }
+            if !before.hasSameType(as: column) {
+                retyped.append(Retype(column: column.name, from: before.typeName, to: column.typeName))
+            }
+        }
+        dropped = zip(oldNumbers, old).filter { !kept.contains($0.0) }.map(\.1.name)
+        let renames = Dictionary(renamed.map { ($0.from, $0.to) }, uniquingKeysWith: { first, _ in first })
+        if old.keyNames.map({ renames[$0] ?? $0 }) != new.keyNames {
+            keyChanged = KeyChange(from: old.keyNames, to: new.keyNames)
+        }
+    }
+
+    /// Every column's attribute number, each once; nil when any is unknown.
+    private static func attnums(_ columns: [ColumnSchema]) -> [Int16]? {
+        let numbers = columns.compactMap(\.attnum)
+        guard numbers.count == columns.count, Set(numbers).count == numbers.count else { return nil }
+        return numbers
     }
 
     /// Nothing a consumer would act on changed.

@@ -60,14 +60,17 @@ enum SnapshotPlan {
             WHERE p.pubname = $1 ORDER BY 1, 2
             """, [config.publication])
         var tables: [Table] = []
+        let ancestry = try PartitionAncestry.read(over: connection)
         for row in selected.rows {
             guard let schemaName = row[0], let tableName = row[1], let oid = row[2].flatMap({ UInt32($0) }),
-                config.filter.selects(schema: schemaName, table: tableName)
+                config.filter.selects(
+                    schema: schemaName, table: tableName,
+                    ancestors: ancestry.ancestors(schema: schemaName, table: tableName))
                     || alsoSelecting.contains(schemaName + "." + tableName)
             else { continue }
             let schema = try tableSchema(
-                oid: oid, schema: schemaName, table: tableName, connection: connection,
-                catalog: catalog, filter: config.filter)
+                oid: oid, schema: schemaName, table: tableName, connection: connection, catalog: catalog,
+                partitionRoot: ancestry.ancestors(schema: schemaName, table: tableName).last)
             tables.append(
                 Table(
                     schema: schema, relfilenode: row[3].flatMap { UInt32($0) } ?? 0,
@@ -111,7 +114,7 @@ enum SnapshotPlan {
     /// The table's columns as a pgoutput Relation would describe them.
     private static func tableSchema(
         oid: UInt32, schema: String, table: String, connection: PostgresConnection, catalog: CatalogLookup,
-        filter: TableFilter
+        partitionRoot: TableFilter.TableName?
     ) throws -> TableSchema {
         let rows = try connection.query(
             """
@@ -127,6 +130,6 @@ enum SnapshotPlan {
                 typeModifier: row[2].flatMap { Int32($0) } ?? -1)
         }
         let relation = Relation(oid: oid, namespace: schema, name: table, replicaIdentity: .full, columns: columns)
-        return try TableSchema(relation: relation, catalog: catalog, filter: filter)
+        return try TableSchema(relation: relation, catalog: catalog, captured: true, partitionRoot: partitionRoot)
     }
 }

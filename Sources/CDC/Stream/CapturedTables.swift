@@ -64,11 +64,13 @@ struct CapturedTables: Equatable, Sendable {
         let rows = try connection.query(
             "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1", [publication]
         ).rows
+        let ancestry = try PartitionAncestry.read(over: connection)
         return CapturedTables(
             rows.compactMap { row -> String? in
-                guard let schema = row[0], let table = row[1], filter.selects(schema: schema, table: table) else {
-                    return nil
-                }
+                guard let schema = row[0], let table = row[1],
+                    filter.selects(
+                        schema: schema, table: table, ancestors: ancestry.ancestors(schema: schema, table: table))
+                else { return nil }
                 return schema + "." + table
             })
     }

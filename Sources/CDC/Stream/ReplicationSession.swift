@@ -97,7 +97,7 @@ final class ReplicationSession {
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
             settings: .init(
                 groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN,
-                preEncodeStreamed: true),
+                messages: config.messages, preEncodeStreamed: true),
             watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
         )
         if machine.reachedEnd { return .reachedEnd }
@@ -250,13 +250,21 @@ final class ReplicationSession {
                 try machine.replayFinished(commit, into: &replayed)
                 try perform(replayed, on: &machine, links)
             case .lookUpSchema(let relation):
+                let ancestors = try PartitionAncestry.ancestors(of: relation.oid, over: links.catalog.connection)
                 machine.resolved(
                     try TableSchema(
-                        relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
+                        relation: relation, catalog: links.catalog,
+                        captured: links.tableSet.captures(relation, ancestors: ancestors), partitionRoot: ancestors.last
+                    ))
             case .lookUpStagedSchema(let relation):
+                let ancestors = try? PartitionAncestry.ancestors(of: relation.oid, over: links.catalog.connection)
                 machine.resolvedStaged(
-                    try? TableSchema(
-                        relation: relation, catalog: links.catalog, captured: links.tableSet.captures(relation)))
+                    ancestors.flatMap { ancestors in
+                        try? TableSchema(
+                            relation: relation, catalog: links.catalog,
+                            captured: links.tableSet.captures(relation, ancestors: ancestors),
+                            partitionRoot: ancestors.last)
+                    })
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):

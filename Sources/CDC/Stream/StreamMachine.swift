@@ -34,6 +34,8 @@ struct StreamMachine {
         var idleAdvanceInterval: Duration = .seconds(1)
         /// A bounded run stops once this is durable.
         var endLSN: LSN?
+        /// The user's logical messages passed on as `m` events.
+        var messages = MessageFilter.off
         /// Encode streamed transactions' changes on arrival (`StreamPreEncoding`).
         var preEncodeStreamed = false
     }
@@ -69,7 +71,8 @@ struct StreamMachine {
         self.settings = settings
         decoder = PgOutputDecoder(protocolVersion: protocolVersion)
         assembler = ChangeAssembler(
-            database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry)
+            database: database, lastStoredCommit: checkpoint.lastCommitLSN, registry: schemaRegistry,
+            messages: settings.messages)
         staging = StreamStaging(protocolVersion: protocolVersion)
         preEncoding = StreamPreEncoding(isEnabled: settings.preEncodeStreamed)
         self.checkpoint = checkpoint
@@ -253,6 +256,9 @@ struct StreamMachine {
             committed(transaction, into: &actions)
         case .watermark(let message):
             try watermarkReceived(message, walStart: walStart, into: &actions)
+        case .standalone(let record, let transaction):
+            emit(record, into: &actions)
+            committed(transaction, into: &actions)
         }
     }
 

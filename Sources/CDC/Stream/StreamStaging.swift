@@ -42,8 +42,9 @@ struct StreamStaging {
         if abort.abortsTransaction { inFlight.remove(abort.xid) }
     }
 
-    /// Where a message of the current chunk is staged: a row change, a DDL
-    /// capture message, or a Relation, each replayed in its place. A DDL in
+    /// Where a message of the current chunk is staged: a row change, a
+    /// transactional logical message (DDL capture's, the user's), or a
+    /// Relation, each replayed in its place. A DDL in
     /// the middle of a streamed transaction makes its changes two shapes, and
     /// a Relation handled on arrival would decode the earlier ones with the
     /// later shape. Relations go with the whole transaction, never a
@@ -59,7 +60,7 @@ struct StreamStaging {
         case .update(let change): subtransaction = change.xid
         case .delete(let change): subtransaction = change.xid
         case .truncate(let change): subtransaction = change.xid
-        case .message(let logical) where logical.transactional && logical.prefix == DDLCapture.prefix:
+        case .message(let logical) where logical.transactional && logical.prefix != ChangeAssembler.watermarkPrefix:
             subtransaction = logical.xid
         default: return nil
         }

@@ -46,10 +46,12 @@ final class TableSetWatch {
     }
 
     /// Whether the stream captures the relation's changes now: the filter
-    /// selects it, or it is in the applied set (excluded, its marker not through yet).
-    func captures(_ relation: Relation) -> Bool {
-        config.filter.selects(schema: relation.namespace, table: relation.name)
-            || appliedNames.contains(relation.namespace + "." + relation.name)
+    /// selects it (by its own name or a partition root's), or it is in the
+    /// applied set (excluded, its marker not through yet).
+    /// `ancestors`: the tables it is a partition of (`PartitionAncestry`).
+    func captures(_ relation: Relation, ancestors: [TableFilter.TableName]) -> Bool {
+        appliedNames.contains(relation.namespace + "." + relation.name)
+            || config.filter.selects(schema: relation.namespace, table: relation.name, ancestors: ancestors)
     }
 
     /// A change to hand to the machine, its marker already written; nil when

@@ -44,6 +44,7 @@ enum Representation {
             "snapshot": snapshotSettings(record.snapshot),
             "sinks": JSON.array(record.sinks.map { JSON(foundation: $0.publicFields) }),
             "retention": retention(record.retention),
+            "messages": ["prefixes": JSON.array(record.messages.prefixes.map { JSON.string($0) })],
             "desired_state": record.desiredState.rawValue, "state": state.rawValue,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]

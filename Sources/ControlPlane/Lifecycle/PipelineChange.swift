@@ -35,11 +35,12 @@ public enum PipelineChange: Equatable, Sendable {
             // A pipeline that should run and does not (new, stopped, failed,
             // finished) starts with the record as stored now.
             guard active else { return .start }
-            // Filters, sinks and retention apply at once. Snapshot settings
+            // Filters, sinks, retention and messages apply at once. Snapshot settings
             // wait for the next start: restarting a load to apply them would
             // turn it into a slower resume while streaming (`WatermarkSnapshot`).
             let applyNow = previous.map {
                 $0.filters != record.filters || $0.sinks != record.sinks || $0.retention != record.retention
+                    || $0.messages != record.messages
             }
             return applyNow == true ? .restart : .none
         }

@@ -20,6 +20,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     /// Where the events go beyond the store, each with its own position.
     public var sinks: [SinkConfig]
     public var retention: RetentionSettings
+    /// The user's logical messages passed on as `m` events.
+    public var messages: MessageFilter = .off
     public var desiredState: DesiredState
     public var createdAt: String
     public var updatedAt: String
@@ -47,7 +49,7 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
 extension PipelineRecord {
     private enum CodingKeys: String, CodingKey {
         case id, sourceID, publication, slotName, filters, snapshot, sinks, retention, desiredState, createdAt,
-            updatedAt
+            updatedAt, messages
         /// Where records before `snapshot.enabled` kept it.
         case initialLoad
     }
@@ -55,7 +57,8 @@ extension PipelineRecord {
     /// Decodes records of every version: those saved before `snapshot`
     /// existed have none and get the defaults; those saved before
     /// `snapshot.enabled` kept it as `initialLoad`; those before sinks and
-    /// retention have no sinks and the default retention.
+    /// retention have no sinks and the default retention; those before
+    /// `messages` pass no message.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
@@ -69,6 +72,7 @@ extension PipelineRecord {
         }
         sinks = try container.decodeIfPresent([SinkConfig].self, forKey: .sinks) ?? []
         retention = try container.decodeIfPresent(RetentionSettings.self, forKey: .retention) ?? .default
+        messages = try container.decodeIfPresent(MessageFilter.self, forKey: .messages) ?? .off
         desiredState = try container.decode(DesiredState.self, forKey: .desiredState)
         createdAt = try container.decode(String.self, forKey: .createdAt)
         updatedAt = try container.decode(String.self, forKey: .updatedAt)
@@ -84,6 +88,7 @@ extension PipelineRecord {
         try container.encode(snapshot, forKey: .snapshot)
         try container.encode(sinks, forKey: .sinks)
         try container.encode(retention, forKey: .retention)
+        try container.encode(messages, forKey: .messages)
         try container.encode(desiredState, forKey: .desiredState)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)

@@ -15,6 +15,8 @@ public struct PipelineSpec: Sendable, Equatable {
     public var snapshot: SnapshotSettings?
     public var sinks: [SinkConfig]?
     public var retention: RetentionSettings?
+    /// The user's logical messages passed on as `m` events; nil passes none.
+    public var messages: MessageFilter?
     /// nil keeps the stored desired state (`stopped` for a new pipeline).
     public var desiredState: PipelineRecord.DesiredState?
 
@@ -45,6 +47,7 @@ public struct PipelineSpec: Sendable, Equatable {
         record.snapshot = snapshot ?? SnapshotSettings()
         record.sinks = sinks ?? []
         record.retention = retention ?? .default
+        record.messages = messages ?? .off
         if let desiredState { record.desiredState = desiredState }
         return record
     }

@@ -116,11 +116,13 @@ enum PgOutputFrames {
         }
     }
 
-    /// A transactional logical message (`pg_logical_emit_message(true, …)`).
-    static func logical(prefix: String, content: String, at lsn: UInt64, xid: UInt32? = nil) -> [UInt8] {
+    /// A logical message (`pg_logical_emit_message(transactional, …)`).
+    static func logical(
+        prefix: String, content: String, at lsn: UInt64, xid: UInt32? = nil, transactional: Bool = true
+    ) -> [UInt8] {
         message("M") { w in
             if let xid { w.write(xid) }
-            w.write(UInt8(1))
+            w.write(UInt8(transactional ? 1 : 0))
             w.write(LSN(lsn))
             cString(prefix, into: &w)
             w.write(Int32(content.utf8.count))

@@ -11,6 +11,7 @@ import PostgresReplication
 struct PipelineRoutes: Sendable {
     static let fields: Set<String> = [
         "id", "source_id", "publication", "slot_name", "filters", "snapshot", "sinks", "retention", "desired_state",
+        "messages",
     ]
 
     let context: APIContext
@@ -90,12 +91,13 @@ struct PipelineRoutes: Sendable {
         }
         // Secrets are write-only: a sink sent back without them keeps the stored ones.
         let stored = try await context.store.pipeline(id: id)?.sinks ?? []
-        let spec = PipelineSpec(
+        var spec = PipelineSpec(
             sourceID: sourceID ?? "", publication: input.string("publication"), slotName: slot,
             filters: input.filters("filters"),
             snapshot: input.snapshotSettings("snapshot"),
             sinks: input.sinks("sinks", previous: stored), retention: input.retention("retention"),
             desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
+        spec.messages = input.messages("messages")
         if let sourceID, try await context.store.source(id: sourceID) == nil {
             input.fail("source_id", "names no source")
         }

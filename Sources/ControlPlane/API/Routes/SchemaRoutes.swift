@@ -1,11 +1,12 @@
 // GET /v1/pipelines/{id}/schemas (the newest version of every captured
 // table) and /schemas/{schema}.{table} (one table's history, oldest first):
 // the pipeline's schema registry, read from its store whether or not the
-// pipeline runs. The stored column lists and changes are JSON already, and
-// are embedded as they are, so the API, `popsink-pg schemas` and the `s`
-// events describe a version with the same members.
+// pipeline runs. Versions are written by `SchemaJSON`, like the `s` events
+// and `popsink-pg schemas`, so the three describe a version with the same
+// members.
 
 import Blocking
+import CDC
 import EventStore
 import HTTPServer
 import JSONText
@@ -30,7 +31,7 @@ struct SchemaRoutes: Sendable {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("tables")
-        Self.write(versions, into: &writer)
+        try Self.write(versions, into: &writer)
         writer.endObject()
         return .json(writer.bytes)
     }
@@ -60,7 +61,7 @@ struct SchemaRoutes: Sendable {
         writer.key("table")
         writer.string(table)
         writer.key("versions")
-        Self.write(versions, into: &writer)
+        try Self.write(versions, into: &writer)
         writer.endObject()
         return .json(writer.bytes)
     }
@@ -79,30 +80,11 @@ struct SchemaRoutes: Sendable {
         return try result.get()
     }
 
-    /// `[{"change","columns","commit_lsn","lsn","relation_oid","schema","table","version"}, …]`,
-    /// members sorted like every other API object.
-    static func write(_ versions: [StoredTableSchema], into writer: inout JSONWriter) {
+    /// `[{"change","columns","commit_lsn","lsn","relation_oid","schema","table","version"}, …]`
+    /// (`SchemaJSON`, the writer of the `s` event's columns and change).
+    static func write(_ versions: [StoredTableSchema], into writer: inout JSONWriter) throws {
         writer.beginArray()
-        for version in versions {
-            writer.beginObject()
-            writer.key("change")
-            writer.rawValue(version.change ?? "null")
-            writer.key("columns")
-            writer.rawValue(version.columns)
-            writer.key("commit_lsn")
-            writer.string(version.commitLSN.description)
-            writer.key("lsn")
-            writer.string(version.lsn.description)
-            writer.key("relation_oid")
-            writer.integer(version.relationOID)
-            writer.key("schema")
-            writer.string(version.schema)
-            writer.key("table")
-            writer.string(version.table)
-            writer.key("version")
-            writer.integer(version.version)
-            writer.endObject()
-        }
+        for version in versions { try SchemaJSON.write(version, into: &writer) }
         writer.endArray()
     }
 }

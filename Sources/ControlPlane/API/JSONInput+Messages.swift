@@ -1,0 +1,26 @@
+// The `messages` object of a pipeline (openapi.yaml: MessageFilter):
+// `{"prefixes": ["app."]}`, the prefixes of the user's logical messages to
+// pass on as `m` events. Errors are named by their dotted path.
+
+import CDC
+import Foundation
+
+extension JSONInput {
+    /// The filter, or nil when the object is absent or null (no messages) or
+    /// has errors, which are recorded.
+    mutating func messages(_ field: String) -> MessageFilter? {
+        guard let value = object[field], !(value is NSNull) else { return nil }
+        guard let map = value as? [String: Any] else {
+            fail(field, "must be an object")
+            return nil
+        }
+        for key in map.keys.sorted() where key != "prefixes" { fail("\(field).\(key)", "is not a known field") }
+        let errorsBefore = errors.count
+        let prefixes = stringList("\(field).prefixes", in: map["prefixes"]) ?? []
+        for prefix in prefixes where MessageFilter.reservedPrefixes.contains(prefix) {
+            fail("\(field).prefixes", "'\(prefix)' is popsink's own prefix; its messages are never passed on")
+        }
+        guard errors.count == errorsBefore else { return nil }
+        return MessageFilter(prefixes: prefixes)
+    }
+}
