@@ -178,8 +178,9 @@ enum Schema {
         -- move the blocks into event_blocks without decompressing them; there
         -- they get codec 2 (template frame as it is) or 3 (LZ4), behind a
         -- header that completes them. Older versions cannot read those codecs,
-        -- hence the new schema version.
-        CREATE TABLE staged_events (
+        -- hence the new schema version. IF NOT EXISTS: a store taken back to
+        -- an older version by hand (the tests do) may still have the table.
+        CREATE TABLE IF NOT EXISTS staged_events (
             position    INTEGER PRIMARY KEY,
             xid         INTEGER NOT NULL,
             event_count INTEGER NOT NULL,
@@ -188,7 +189,7 @@ enum Schema {
             raw_bytes   INTEGER NOT NULL,
             frame       BLOB NOT NULL
         );
-        CREATE INDEX staged_events_by_xid ON staged_events (xid, position);
+        CREATE INDEX IF NOT EXISTS staged_events_by_xid ON staged_events (xid, position);
         """,
     ]
 
