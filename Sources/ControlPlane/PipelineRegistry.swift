@@ -344,6 +344,7 @@ public actor PipelineRegistry {
             storePath: dataDirectory.eventStorePath(pipelineID: record.id), filter: record.filters,
             snapshot: record.snapshot.options(), retention: record.retention.policy)
         config.messages = record.messages
+        if let seconds = record.receiveTimeout { config.receiveTimeout = .seconds(seconds) }
         return config
     }
 

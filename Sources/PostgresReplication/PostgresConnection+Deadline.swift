@@ -18,40 +18,9 @@ extension PostgresConnection {
         try finish(try send(sql, parameters, timeout: timeout), operation: sql)
     }
 
-    /// `copyOut` with a deadline on silence: the COPY may run as long as it
-    /// likes, but throws once `timeout` passes without a byte from the server.
-    func copyOut(
-        _ sql: String, inactivityTimeout timeout: Duration, row: (UnsafeRawBufferPointer) throws -> Void
-    ) throws -> Int {
-        _ = try finish(try send(sql, [], timeout: timeout), operation: sql, expecting: PGRES_COPY_OUT)
-        var rows = 0
-        while true {
-            var buffer: UnsafeMutablePointer<CChar>?
-            let length = PQgetCopyData(handle, &buffer, 1)
-            if length > 0, let buffer {
-                defer { PQfreemem(buffer) }
-                try row(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
-                rows += 1
-                continue
-            }
-            if length == -1 { break }
-            guard length == 0 else { throw PostgresError(kind: .connection, operation: sql, message: errorMessage) }
-            try awaitBytes(until: ContinuousClock.now + timeout, timeout: timeout, operation: sql)
-        }
-        while true {
-            try awaitInput(until: ContinuousClock.now + timeout, timeout: timeout, operation: sql)
-            guard let result = PQgetResult(handle) else { break }
-            defer { PQclear(result) }
-            if PQresultStatus(result) != PGRES_COMMAND_OK {
-                throw Self.error(from: result, operation: sql, connection: handle)
-            }
-        }
-        return rows
-    }
-
-    /// Sends `sql` and returns its last result (a COPY's first), read within `timeout`.
-    private func send(_ sql: String, _ parameters: [String?], timeout: Duration) throws(PostgresError) -> OpaquePointer?
-    {
+    /// Sends `sql` and returns its last result (a COPY's first), read within
+    /// `timeout` (without limit when nil).
+    func send(_ sql: String, _ parameters: [String?], timeout: Duration?) throws(PostgresError) -> OpaquePointer? {
         let copies = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { copies.forEach { free($0) } }
         let sent = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
@@ -60,7 +29,7 @@ extension PostgresConnection {
                 : PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
         }
         guard sent == 1 else { throw PostgresError(kind: .connection, operation: sql, message: errorMessage) }
-        let deadline = ContinuousClock.now + timeout
+        let deadline = timeout.map { ContinuousClock.now + $0 }
         var last: OpaquePointer?
         while true {
             do {
@@ -80,7 +49,7 @@ extension PostgresConnection {
     }
 
     /// Waits until libpq can hand out the next result without blocking.
-    private func awaitInput(until deadline: ContinuousClock.Instant, timeout: Duration, operation: String)
+    func awaitInput(until deadline: ContinuousClock.Instant?, timeout: Duration?, operation: String)
         throws(PostgresError)
     {
         while PQisBusy(handle) == 1 {
@@ -88,21 +57,26 @@ extension PostgresConnection {
         }
     }
 
-    /// Waits until bytes from the server have arrived and libpq has read them.
-    private func awaitBytes(until deadline: ContinuousClock.Instant, timeout: Duration, operation: String)
+    /// Waits until bytes from the server have arrived and libpq has read them;
+    /// throws once `deadline` passes (never when nil).
+    func awaitBytes(until deadline: ContinuousClock.Instant?, timeout: Duration?, operation: String)
         throws(PostgresError)
     {
         while true {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else {
-                throw PostgresError(
-                    kind: .connection, operation: operation,
-                    message: "no answer from the server within \(timeout.components.seconds) s; "
-                        + "the connection is dead, stalled or the server is blocked")
+            var milliseconds: Int64 = -1
+            if let deadline, let timeout {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    throw PostgresError(
+                        kind: .connection, operation: operation,
+                        message: "no answer from the server within \(timeout.components.seconds) s; "
+                            + "the connection is dead, stalled or the server is blocked")
+                }
+                milliseconds = max(
+                    1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
             }
-            let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
             var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Int32(clamping: max(1, milliseconds)))
+            let ready = poll(&descriptor, 1, Int32(clamping: milliseconds))
             if ready < 0 && errno != EINTR {
                 throw PostgresError(kind: .connection, operation: "poll", message: String(cString: strerror(errno)))
             }

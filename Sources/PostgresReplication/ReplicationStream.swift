@@ -98,15 +98,61 @@ public final class ReplicationStream {
         }
     }
 
-    /// Ends the COPY from our side (after a final status update) and waits
-    /// up to 10 s for it all to leave, so the server reads the final flush
-    /// position (1 s was not always enough on a loaded machine); errors are
-    /// ignored, since the connection is closed next anyway.
-    public func finish() {
-        _ = PQputCopyEnd(handle, nil)
-        for _ in 0..<500 where PQflush(handle) == 1 {
-            var fd = pollfd(fd: connection.socket, events: Int16(POLLOUT), revents: 0)
-            _ = poll(&fd, 1, 20)
+    /// Ends the COPY from our side, after the final status update, and
+    /// waits up to `timeout` for the server's CopyDone, discarding the
+    /// frames that come before it. The walsender reads our messages in
+    /// order, so its CopyDone proves it has read the final status update
+    /// and set the slot's flush position. Closing any sooner lets a busy
+    /// walsender's next write fail on the closed socket, and it exits with
+    /// the status update unread in its receive buffer: the slot then stays
+    /// at an earlier position. Errors are ignored: the connection is closed
+    /// next anyway.
+    public func finish(timeout: Duration = .seconds(10)) {
+        let deadline = ContinuousClock.now + timeout
+        var ended = false
+        while ContinuousClock.now < deadline {
+            if !ended {
+                switch PQputCopyEnd(handle, nil) {
+                case 1: ended = true
+                case 0: break  // The output buffer is full: flush and try again.
+                default: return
+                }
+            }
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = ended ? PQgetCopyData(handle, &buffer, 1) : 0
+            if length > 0 {
+                PQfreemem(buffer)
+                continue
+            }
+            if length == -1 { break }
+            if length < -1 { return }
+            guard pollSocket(until: deadline) else { return }
         }
+        // The command's own result follows the CopyDone.
+        while ContinuousClock.now < deadline {
+            if PQisBusy(handle) == 0 {
+                guard let result = PQgetResult(handle) else { return }
+                PQclear(result)
+                continue
+            }
+            guard pollSocket(until: deadline) else { return }
+        }
+    }
+
+    /// Flushes what is queued, waits for input (or for room to write) until
+    /// `deadline`, and reads what arrived. False when the connection failed
+    /// or the deadline passed.
+    private func pollSocket(until deadline: ContinuousClock.Instant) -> Bool {
+        let flushed = PQflush(handle)
+        guard flushed != -1 else { return false }
+        var fd = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
+        if flushed == 1 { fd.events |= Int16(POLLOUT) }
+        let left = deadline - ContinuousClock.now
+        guard left > .zero else { return false }
+        let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+        let ready = poll(&fd, 1, Int32(clamping: max(1, milliseconds)))
+        if ready < 0 && errno != EINTR { return false }
+        if fd.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 { return PQconsumeInput(handle) == 1 }
+        return true
     }
 }

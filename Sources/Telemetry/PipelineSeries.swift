@@ -67,7 +67,7 @@ struct PipelineSeries {
         retryAttempt.set(to: Double(status.retryAttempt))
         // LSNs go out as doubles: exact up to 2^53 bytes (8 PiB) of WAL.
         receivedLSN.set(to: Double(status.receivedLSN.rawValue))
-        flushedLSN.set(to: Double(status.flushedLSN.rawValue))
+        flushedLSN.set(to: Double(status.reportedFlushLSN.rawValue))
         serverLSN.set(to: Double(status.serverWALEnd.rawValue))
         lagBytes.set(to: Double(status.lagBytes))
         lagSeconds.set(to: status.lagSeconds(nowMicroseconds: nowMicroseconds))

@@ -18,7 +18,7 @@ extension TestPostgres {
 
     /// `pg_ctl stop -m <mode>`, waiting for the server to be gone.
     public func stop(mode: StopMode) throws {
-        let (tool, arguments) = asServerUser(
+        let (tool, arguments) = Self.asServerUser(
             self.tool("pg_ctl"), ["stop", "-D", dataDirectory.path, "-m", mode.rawValue, "-w", "-t", "300"])
         try Self.run(tool, arguments)
     }
@@ -32,19 +32,7 @@ extension TestPostgres {
         let arguments = opts.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map {
             String($0.element)
         }
-        let (postgres, serverArguments) = asServerUser(tool("postgres"), arguments)
-        let script = """
-            "$0" "$@" >>'\(root.path)/server.log' 2>&1 &
-            server=$!
-            alive() { [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
-            while alive \(getpid()) && kill -0 $server 2>/dev/null; do sleep 1; done
-            kill -INT $server 2>/dev/null
-            """
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", script, postgres] + serverArguments
-        watchdog.standardInput = FileHandle.nullDevice
-        try watchdog.run()
+        try Self.launchWatched(tool("postgres"), arguments, root: root)
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline {
             if (try? execute("SELECT 1")) != nil { return }
@@ -57,9 +45,5 @@ extension TestPostgres {
     public func destroy() {
         try? stop(mode: .immediate)
         try? FileManager.default.removeItem(at: root)
-    }
-
-    private func asServerUser(_ path: String, _ arguments: [String]) -> (String, [String]) {
-        getuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments) : (path, arguments)
     }
 }

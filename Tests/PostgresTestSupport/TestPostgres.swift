@@ -45,8 +45,7 @@ public final class TestPostgres: Sendable {
         let asUser = getuid() == 0 ? "postgres" : nil
         if let asUser { try Self.run("/bin/chown", [asUser, root.path]) }
         func command(_ tool: String, _ arguments: [String]) -> (String, [String]) {
-            let path = binDirectory.appendingPathComponent(tool).path
-            return asUser.map { ("/usr/sbin/runuser", ["-u", $0, "--", path] + arguments) } ?? (path, arguments)
+            Self.asServerUser(binDirectory.appendingPathComponent(tool).path, arguments)
         }
 
         let (initdb, initArguments) = command(
@@ -78,9 +77,74 @@ public final class TestPostgres: Sendable {
                 "fsync=off", "full_page_writes=off", "shared_buffers=128MB", "wal_sender_timeout=60s",
                 "log_min_messages=warning", "logging_collector=off",
             ] + extraSettings
-        let (postgres, serverArguments) = command(
-            "postgres", ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] })
-        // The watchdog keeps the server no longer than this test process lives.
+        try Self.launchWatched(
+            binDirectory.appendingPathComponent("postgres").path,
+            ["-D", dataDirectory.path] + settings.flatMap { ["-c", $0] }, root: root)
+
+        pid = try Self.waitForPostmaster(dataDirectory, root: root, status: "ready")
+        Self.registerStop(pid: pid, root: root.path)
+        try execute("CREATE ROLE \(Self.passwordGroup) NOLOGIN")
+    }
+
+    /// A streaming standby of `primary` (`pg_basebackup -R`): a copy of its
+    /// data directory without its replication slots, run with its settings
+    /// on a port of its own, following it until promoted.
+    init(standbyOf primary: TestPostgres) throws {
+        binDirectory = primary.binDirectory
+        root = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("popsink-test-pg-\(getpid())-standby-\(UInt32.random(in: 0...UInt32.max))")
+        dataDirectory = root.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        if getuid() == 0 { try Self.run("/bin/chown", ["postgres", root.path]) }
+        let (basebackup, backupArguments) = Self.asServerUser(
+            binDirectory.appendingPathComponent("pg_basebackup").path,
+            [
+                "-h", primary.host, "-p", String(primary.port), "-U", primary.superuser, "-D", dataDirectory.path,
+                "-R", "-X", "stream", "-c", "fast", "--no-sync",
+            ])
+        try Self.run(basebackup, backupArguments)
+        port = try Self.freePort()
+        // The primary's command line (`postmaster.opts`: `/path/postgres "-D" "/dir" "-c" "name=value" ...`),
+        // a standby needing settings at least as large as its primary's.
+        let opts = try String(
+            contentsOf: primary.dataDirectory.appendingPathComponent("postmaster.opts"), encoding: .utf8)
+        var arguments = opts.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map {
+            String($0.element)
+        }
+        for index in arguments.indices {
+            if arguments[index] == primary.dataDirectory.path { arguments[index] = dataDirectory.path }
+            if arguments[index].hasPrefix("port=") { arguments[index] = "port=\(port)" }
+            if arguments[index].hasPrefix("unix_socket_directories=") {
+                arguments[index] = "unix_socket_directories=\(root.path)"
+            }
+        }
+        try Self.launchWatched(binDirectory.appendingPathComponent("postgres").path, arguments, root: root)
+        pid = try Self.waitForPostmaster(dataDirectory, root: root, status: "standby")
+        Self.registerStop(pid: pid, root: root.path)
+    }
+
+    /// The postmaster's process id once its pid file shows `status`
+    /// (`ready`, or `standby` for a standby accepting read-only connections).
+    private static func waitForPostmaster(_ dataDirectory: URL, root: URL, status: String) throws -> Int32 {
+        for _ in 0..<300 {
+            if let text = try? String(
+                contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+                text.split(separator: "\n").count >= 8, text.contains(status),
+                let first = text.split(separator: "\n").first, let number = Int32(first)
+            {
+                return number
+            }
+            usleep(100_000)
+        }
+        let log = (try? String(contentsOf: root.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        throw TestPostgresError("Postgres did not become \(status) within 30 s. Server log:\n\(log)")
+    }
+
+    /// Starts `postgres` with `arguments`, logging to the cluster's
+    /// `server.log`, under a watchdog shell that stops the server once this
+    /// test process is gone, so a crashed test run leaves no server behind.
+    static func launchWatched(_ postgres: String, _ arguments: [String], root: URL) throws {
+        let (executable, serverArguments) = asServerUser(postgres, arguments)
         let script = """
             "$0" "$@" >>'\(root.path)/server.log' 2>&1 &
             server=$!
@@ -90,29 +154,15 @@ public final class TestPostgres: Sendable {
             """
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", script, postgres] + serverArguments
+        watchdog.arguments = ["-c", script, executable] + serverArguments
         watchdog.standardInput = FileHandle.nullDevice
         try watchdog.run()
+    }
 
-        var postmaster: Int32?
-        for _ in 0..<300 {
-            if let text = try? String(
-                contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-                text.split(separator: "\n").count >= 8, text.contains("ready"),
-                let first = text.split(separator: "\n").first, let number = Int32(first)
-            {
-                postmaster = number
-                break
-            }
-            usleep(100_000)
-        }
-        guard let postmaster else {
-            let log = (try? String(contentsOf: root.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
-            throw TestPostgresError("Postgres did not become ready within 30 s. Server log:\n\(log)")
-        }
-        pid = postmaster
-        Self.registerStop(pid: postmaster, root: root.path)
-        try execute("CREATE ROLE \(Self.passwordGroup) NOLOGIN")
+    /// The command line that runs `path` as the `postgres` OS user when we
+    /// are root (Postgres refuses to run as root).
+    static func asServerUser(_ path: String, _ arguments: [String]) -> (String, [String]) {
+        getuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments) : (path, arguments)
     }
 
     /// A libpq keyword string for `database` as the superuser.

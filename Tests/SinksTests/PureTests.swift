@@ -28,6 +28,28 @@ struct PureTests {
         #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"op":"u","key":{"id":1"#.utf8)) }
         #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"op":"u"} trailing"#.utf8)) }
         #expect(throws: EventFields.Malformed.self) { try EventFields(json: []) }
+        // Skipped strings: escapes (an escaped quote included) are stepped over, an unterminated one refused.
+        let escaped = try EventFields(json: Array(#"{"id":"a\"b\\","op":"c","ts":"x\u0041"}"#.utf8))
+        #expect(escaped.op == "c")
+        #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"id":"0/1:0,"op":"c"}"#.utf8)) }
+        #expect(throws: EventFields.Malformed.self) { try EventFields(json: Array(#"{"id":"ends in \"#.utf8)) }
+        // Once op, source and key are read, the row images after them are not walked.
+        let early = try EventFields(
+            json: Array(#"{"op":"u","source":{"schema":"s","table":"t"},"key":{"id":1},"before":{"id":"#.utf8))
+        #expect(early.key == Array(#"{"id":1}"#.utf8) && early.table == "t")
+        // Without a key member the whole object is read and checked.
+        #expect(throws: EventFields.Malformed.self) {
+            try EventFields(json: Array(#"{"op":"m","source":{"schema":"s"},"content":"#.utf8))
+        }
+    }
+
+    @Test func kafkaCheckMatchesTopicsOfATemplateAndRedactsURLs() {
+        #expect(KafkaCheck.matches("popsink.p.public.orders", ["popsink.p.", ".", ""]))
+        #expect(!KafkaCheck.matches("popsink.q.public.orders", ["popsink.p.", ".", ""]))
+        #expect(!KafkaCheck.matches("popsink.p.orders", ["popsink.p.", ".", "x"]))
+        #expect(SinkChecker.redactedURL("nats://u:pw@h:4222") == "nats://u:***@h:4222")
+        #expect(SinkChecker.redactedURL("nats://token@h:4222") == "nats://***@h:4222")
+        #expect(SinkChecker.redactedURL("nats://h:4222") == "nats://h:4222")
     }
 
     @Test func configRoundTripsThroughJSONWithItsType() throws {

@@ -196,12 +196,34 @@ extension SinkSuites {
                 ).value("held") == "true"
             }
             #expect(try confirmedAtMost(commitLSN), "the slot keeps the transaction the sink has not delivered")
+            // Status shows what Postgres was told (flushed_lsn), not the store's checkpoint (stored_lsn).
+            func before(_ a: String, _ b: String) throws -> Bool {
+                try postgres.execute(
+                    "SELECT ('\(a)'::pg_lsn < '\(b)'::pg_lsn)::text AS before", database: database
+                ).value("before") == "true"
+            }
+            let held = try await service.call("GET", status).object
+            let flushedLSN = try #require(held["flushed_lsn"] as? String, "\(held)")
+            let storedLSN = try #require(held["stored_lsn"] as? String, "\(held)")
+            #expect(try !before(commitLSN, flushedLSN), "flushed_lsn \(flushedLSN) is held at \(commitLSN) at most")
+            #expect(try before(commitLSN, storedLSN), "stored_lsn \(storedLSN) is past \(commitLSN)")
+            #expect(try confirmedAtMost(flushedLSN), "Postgres was told no more than flushed_lsn")
 
             let metrics = try await service.call("GET", "/metrics").raw
             #expect(metrics.contains("popsink_sink_lag_events{pipeline=\"\(id)\",sink=\"hook\"} 21"), "\(metrics)")
             #expect(metrics.contains("popsink_sink_retries_total{pipeline=\"\(id)\",sink=\"hook\"}"))
             #expect(metrics.contains("popsink_sink_errors_total{pipeline=\"\(id)\",sink=\"hook\",kind=\"rejected\"}"))
             #expect(metrics.contains("popsink_consumer_lag_events{pipeline=\"\(id)\",consumer=\"sink.hook\"}"))
+            // The flushed-LSN gauge is what Postgres was told too, held at the undelivered commit.
+            let gauge = "popsink_pipeline_flushed_lsn_bytes{pipeline=\"\(id)\"} "
+            let flushedBytes = metrics.split(separator: "\n").first { $0.hasPrefix(gauge) }
+                .flatMap { Double($0.dropFirst(gauge.count)) }
+            let commitBytes = try postgres.execute(
+                "SELECT ('\(commitLSN)'::pg_lsn - '0/0'::pg_lsn)::text AS bytes", database: database
+            ).value("bytes").flatMap(Double.init)
+            #expect(
+                flushedBytes != nil && commitBytes != nil && flushedBytes! <= commitBytes!,
+                "flushed gauge \(flushedBytes ?? -1) is held at \(commitBytes ?? -1) at most")
 
             // The target is back: everything arrives once, in order, and the slot moves past it.
             receiver.setBehaviour { .accept }
@@ -211,6 +233,11 @@ extension SinkSuites {
                     return sinks?.first?["delivered_seq"] as? Int == 21 && sinks?.first?["lag"] as? Int == 0
                 })
             #expect(try await service.eventually(30) { try !confirmedAtMost(commitLSN) }, "confirmed once delivered")
+            #expect(
+                try await service.eventually(30) {
+                    let lsn = try await service.call("GET", status).object["flushed_lsn"] as? String
+                    return try lsn.map { try before(commitLSN, $0) } ?? false
+                }, "flushed_lsn moves on once delivered")
             #expect(receiver.events.count == 21)
             #expect(receiver.signatureFailures == 0)
             let delivered = try await service.call("GET", "/metrics").raw

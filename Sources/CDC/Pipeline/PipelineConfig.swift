@@ -36,7 +36,11 @@ public struct PipelineConfig: Sendable {
     /// an answer to a query on its SQL connection, or any message on the
     /// replication stream (a silent stream is first asked for a keepalive).
     /// Past it the connection is taken for dead and the pipeline reconnects.
-    public var receiveTimeout: Duration = .seconds(60)
+    public var receiveTimeout: Duration = .seconds(Self.defaultReceiveTimeoutSeconds)
+    public static let defaultReceiveTimeoutSeconds = 60
+    /// What `receiveTimeout` may be, in seconds: under 2 s a loaded machine
+    /// is taken for a dead one; a day is already longer than TCP gives up.
+    public static let receiveTimeoutSeconds = 2...86_400
     /// The user's logical decoding messages passed on as `m` events (off by default).
     public var messages: MessageFilter = .off
 

@@ -15,8 +15,16 @@ public struct PipelineStatus: Sendable, Equatable {
     public var state: PipelineState = .created
     /// The furthest WAL position received from the server.
     public var receivedLSN: LSN = .zero
-    /// The position confirmed to Postgres: everything before it is durable.
+    /// The store's checkpoint: everything before it is durable here.
     public var flushedLSN: LSN = .zero
+    /// The flush position last sent to Postgres (zero before the first
+    /// status update of this run): the checkpoint, capped by sinks with
+    /// `confirm: delivered` while they are behind.
+    public var confirmedLSN: LSN = .zero
+    /// What Postgres holds as flushed, as the API's `flushed_lsn` and the
+    /// metrics show it: `confirmedLSN`, or the checkpoint before this run's
+    /// first status update.
+    public var reportedFlushLSN: LSN { confirmedLSN.isZero ? flushedLSN : confirmedLSN }
     /// The server's end of WAL as of its last message.
     public var serverWALEnd: LSN = .zero
     public var eventsStored: Int64 = 0

@@ -33,6 +33,7 @@ enum SnapshotLoad {
     ) throws -> Outcome {
         progress.update { $0.state = .snapshotting }
         let planner = try PostgresConnection(settings: config.source, mode: .sql, applicationName: "popsink-pg load")
+        planner.queryTimeout = config.receiveTimeout
         try planner.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try planner.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
         var tables = try SnapshotPlan.tables(
@@ -40,7 +41,10 @@ enum SnapshotLoad {
         // Held until the load ends: no rewrite may renumber pages under it.
         try planner.query("SET LOCAL lock_timeout = '60s'")
         for table in tables {
-            try planner.query("LOCK TABLE \(table.qualifiedName) IN ACCESS SHARE MODE")
+            // A lock wait is no silent network: the client waits out the server's lock timeout.
+            try planner.query(
+                "LOCK TABLE \(table.qualifiedName) IN ACCESS SHARE MODE", [],
+                timeout: .seconds(60) + config.receiveTimeout)
         }
         try RowSecurity.refuseHiddenRows(planner, tables: tables.map(\.qualifiedName))
         let chunks = SnapshotPlan.chunks(
@@ -70,8 +74,8 @@ enum SnapshotLoad {
         let dispenser = ChunkDispenser(chunks)
         let workerCount = max(1, min(config.snapshot.workers, chunks.count))
         let worker = SnapshotWorker(
-            settings: config.source, snapshot: snapshot, tables: tables, database: database,
-            consistentPoint: consistentPoint)
+            settings: config.source, receiveTimeout: config.receiveTimeout, snapshot: snapshot, tables: tables,
+            database: database, consistentPoint: consistentPoint)
         for number in 0..<workerCount {
             worker.start(name: "popsink-load-\(config.id)-\(number)", dispenser: dispenser, queue: queue)
         }

@@ -30,6 +30,9 @@ struct SnapshotWorker: Sendable {
     static let batchRows = 4096
 
     let settings: ConnectionSettings
+    /// How long the server may stay silent on a query or the COPY before the
+    /// connection is taken for dead (a stalled link never ends otherwise).
+    let receiveTimeout: Duration
     let snapshot: String
     let tables: [SnapshotPlan.Table]
     let database: String
@@ -54,6 +57,7 @@ struct SnapshotWorker: Sendable {
 
     private func run(dispenser: ChunkDispenser, queue: SnapshotQueue) throws {
         let connection = try PostgresConnection(settings: settings, mode: .sql, applicationName: "popsink-pg load")
+        connection.queryTimeout = receiveTimeout
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try connection.query("SET TRANSACTION SNAPSHOT \(PostgresConnection.quoteLiteral(snapshot))")
         try connection.query(RowSecurity.off)

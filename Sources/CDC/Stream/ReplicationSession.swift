@@ -226,6 +226,7 @@ final class ReplicationSession {
                 progress.update {
                     $0.receivedLSN = max($0.receivedLSN, report.received)
                     $0.serverWALEnd = report.serverWALEnd
+                    $0.confirmedLSN = flushed
                 }
             case .stage(let target, let walStart, let message):
                 try store.stage(

@@ -28,6 +28,8 @@ enum APIRoute: Equatable, Sendable {
     case pipelineBackfills(String)
     /// A pipeline's id and a backfill's.
     case pipelineBackfill(String, String)
+    /// A pipeline's id and a sink's name.
+    case pipelineSinkCheck(String, String)
 
     enum PipelineCommand: String, Sendable {
         case start, stop, restart
@@ -78,6 +80,8 @@ enum APIRoute: Equatable, Sendable {
         case ("pipelines", 4) where path[2] == "consumers": return .pipelineConsumer(id, String(path[3]))
         case ("pipelines", 4) where path[2] == "schemas": return .pipelineTableSchema(id, String(path[3]))
         case ("pipelines", 4) where path[2] == "backfills": return .pipelineBackfill(id, String(path[3]))
+        case ("pipelines", 5) where path[2] == "sinks" && path[4] == "check":
+            return .pipelineSinkCheck(id, String(path[3]))
         default: return nil
         }
     }
@@ -106,6 +110,7 @@ enum APIRoute: Equatable, Sendable {
         case .sourceDDLCapture: "/v1/sources/{id}/ddl-capture"
         case .pipelineBackfills: "/v1/pipelines/{id}/backfills"
         case .pipelineBackfill: "/v1/pipelines/{id}/backfills/{backfill_id}"
+        case .pipelineSinkCheck: "/v1/pipelines/{id}/sinks/{name}/check"
         }
     }
 

@@ -22,6 +22,7 @@ public final class APIRouter: Sendable {
     private let schemas: SchemaRoutes
     private let ddlCapture: DDLCaptureRoutes
     private let backfills: BackfillRoutes
+    private let sinks: SinkRoutes
     /// Prometheus series of pipelines and of this API.
     public let metrics: PopsinkMetrics
 
@@ -58,6 +59,7 @@ public final class APIRouter: Sendable {
         schemas = SchemaRoutes(context: context)
         ddlCapture = DDLCaptureRoutes(context: context)
         backfills = BackfillRoutes(context: context)
+        sinks = SinkRoutes(context: context)
     }
 
     /// Whether every /v1 route and /metrics need the bearer token.
@@ -101,6 +103,7 @@ public final class APIRouter: Sendable {
         case .pipelineSchemas, .pipelineTableSchema: try await schemas.respond(route, request)
         case .sourceDDLCapture: try await ddlCapture.respond(route, request)
         case .pipelineBackfills, .pipelineBackfill: try await backfills.respond(route, request)
+        case .pipelineSinkCheck: try await sinks.respond(route, request)
         }
     }
 

@@ -1,7 +1,9 @@
 // The `sinks` array of a pipeline (openapi.yaml: SinkInput): each entry an
 // object whose fields depend on its `type`, each error named by its path
 // (`sinks[1].url`). Secrets are write-only: an entry that leaves its secret
-// out keeps the one of the stored sink with the same name and type.
+// out keeps the one of the stored sink with the same name and type. A Kafka
+// property given as `null` is removed, a secret one included: that is the
+// only way to drop a secret the API never shows.
 
 import Foundation
 import Sinks
@@ -47,6 +49,12 @@ extension JSONInput {
         guard errors.count == before else { return nil }
         let name = map["name"] as? String
         let kept = previous.first { $0.name == name && $0.type == type }
+        var removed: [String] = []
+        if type == "kafka", var properties = map["properties"] as? [String: Any] {
+            removed = properties.filter { $0.value is NSNull }.map(\.key)
+            for property in removed { properties[property] = nil }
+            map["properties"] = properties
+        }
         if type == "webhook", map["secret"] == nil || map["secret"] is NSNull {
             guard case .webhook(let settings)? = kept?.target else {
                 fail("\(path).secret", "is required (write-only: a PUT without it keeps the stored sink's)")
@@ -67,6 +75,7 @@ extension JSONInput {
             return nil
         }
         if let kept { sink.keepSecretProperties(of: kept) }
+        sink.removeProperties(removed)
         for problem in sink.violations() { fail(path, problem) }
         return sink
     }

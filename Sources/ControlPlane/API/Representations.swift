@@ -45,6 +45,7 @@ enum Representation {
             "sinks": JSON.array(record.sinks.map { JSON(foundation: $0.publicFields) }),
             "retention": retention(record.retention),
             "messages": ["prefixes": JSON.array(record.messages.prefixes.map { JSON.string($0) })],
+            "receive_timeout": record.receiveTimeout ?? PipelineConfig.defaultReceiveTimeoutSeconds,
             "desired_state": record.desiredState.rawValue, "state": state.rawValue,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]
@@ -111,7 +112,10 @@ enum Representation {
         return [
             "pipeline_id": record.id, "state": status.state.rawValue, "desired_state": record.desiredState.rawValue,
             "last_error": error, "snapshot": snapshot(status.snapshot),
-            "received_lsn": lsn(status.receivedLSN), "flushed_lsn": lsn(status.flushedLSN),
+            // What Postgres was told (capped by sinks with confirm: delivered), and what the store holds.
+            "received_lsn": lsn(status.receivedLSN),
+            "flushed_lsn": lsn(status.reportedFlushLSN),
+            "stored_lsn": lsn(status.flushedLSN),
             "server_lsn": lsn(status.serverWALEnd),
             "lag_bytes": status.lagBytes, "lag_seconds": status.lagSeconds(nowMicroseconds: now),
             "events_stored": status.eventsStored, "transactions_stored": status.transactionsStored,

@@ -22,6 +22,9 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public var retention: RetentionSettings
     /// The user's logical messages passed on as `m` events.
     public var messages: MessageFilter = .off
+    /// Seconds the pipeline waits on a silent source before reconnecting
+    /// (`PipelineConfig.receiveTimeout`); nil for the default.
+    public var receiveTimeout: Int?
     public var desiredState: DesiredState
     public var createdAt: String
     public var updatedAt: String
@@ -29,8 +32,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
     public init(
         id: String, sourceID: String, publication: String = "popsink", slotName: String? = nil,
         filters: TableFilter = .all, snapshot: SnapshotSettings = SnapshotSettings(), sinks: [SinkConfig] = [],
-        retention: RetentionSettings = .default, desiredState: DesiredState = .stopped, createdAt: String,
-        updatedAt: String
+        retention: RetentionSettings = .default, receiveTimeout: Int? = nil, desiredState: DesiredState = .stopped,
+        createdAt: String, updatedAt: String
     ) {
         self.id = id
         self.sourceID = sourceID
@@ -40,6 +43,7 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
         self.snapshot = snapshot
         self.sinks = sinks
         self.retention = retention
+        self.receiveTimeout = receiveTimeout
         self.desiredState = desiredState
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -48,8 +52,8 @@ public struct PipelineRecord: Codable, Sendable, Equatable {
 
 extension PipelineRecord {
     private enum CodingKeys: String, CodingKey {
-        case id, sourceID, publication, slotName, filters, snapshot, sinks, retention, desiredState, createdAt,
-            updatedAt, messages
+        case id, sourceID, publication, slotName, filters, snapshot, sinks, retention, receiveTimeout, desiredState,
+            createdAt, updatedAt, messages
         /// Where records before `snapshot.enabled` kept it.
         case initialLoad
     }
@@ -73,6 +77,7 @@ extension PipelineRecord {
         sinks = try container.decodeIfPresent([SinkConfig].self, forKey: .sinks) ?? []
         retention = try container.decodeIfPresent(RetentionSettings.self, forKey: .retention) ?? .default
         messages = try container.decodeIfPresent(MessageFilter.self, forKey: .messages) ?? .off
+        receiveTimeout = try container.decodeIfPresent(Int.self, forKey: .receiveTimeout)
         desiredState = try container.decode(DesiredState.self, forKey: .desiredState)
         createdAt = try container.decode(String.self, forKey: .createdAt)
         updatedAt = try container.decode(String.self, forKey: .updatedAt)
@@ -89,6 +94,7 @@ extension PipelineRecord {
         try container.encode(sinks, forKey: .sinks)
         try container.encode(retention, forKey: .retention)
         try container.encode(messages, forKey: .messages)
+        try container.encodeIfPresent(receiveTimeout, forKey: .receiveTimeout)
         try container.encode(desiredState, forKey: .desiredState)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)

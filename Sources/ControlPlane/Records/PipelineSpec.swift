@@ -17,13 +17,15 @@ public struct PipelineSpec: Sendable, Equatable {
     public var retention: RetentionSettings?
     /// The user's logical messages passed on as `m` events; nil passes none.
     public var messages: MessageFilter?
+    /// Seconds, within `PipelineConfig.receiveTimeoutSeconds`; nil for the default.
+    public var receiveTimeout: Int?
     /// nil keeps the stored desired state (`stopped` for a new pipeline).
     public var desiredState: PipelineRecord.DesiredState?
 
     public init(
         sourceID: String, publication: String? = nil, slotName: String? = nil, filters: TableFilter? = nil,
         snapshot: SnapshotSettings? = nil, sinks: [SinkConfig]? = nil, retention: RetentionSettings? = nil,
-        desiredState: PipelineRecord.DesiredState? = nil
+        receiveTimeout: Int? = nil, desiredState: PipelineRecord.DesiredState? = nil
     ) {
         self.sourceID = sourceID
         self.publication = publication
@@ -32,6 +34,7 @@ public struct PipelineSpec: Sendable, Equatable {
         self.snapshot = snapshot
         self.sinks = sinks
         self.retention = retention
+        self.receiveTimeout = receiveTimeout
         self.desiredState = desiredState
     }
 
@@ -48,6 +51,7 @@ public struct PipelineSpec: Sendable, Equatable {
         record.sinks = sinks ?? []
         record.retention = retention ?? .default
         record.messages = messages ?? .off
+        record.receiveTimeout = receiveTimeout
         if let desiredState { record.desiredState = desiredState }
         return record
     }

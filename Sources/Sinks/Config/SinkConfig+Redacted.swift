@@ -53,6 +53,13 @@ extension SinkConfig {
         target = .kafka(settings)
     }
 
+    /// Drops Kafka properties by name (a PUT that gives them as `null`).
+    public mutating func removeProperties(_ names: [String]) {
+        guard !names.isEmpty, case .kafka(var settings) = target else { return }
+        for name in names { settings.properties[name] = nil }
+        target = .kafka(settings)
+    }
+
     static func isSecretProperty(_ name: String) -> Bool {
         let lowered = name.lowercased()
         return ["password", "secret", "key", "token"].contains { lowered.contains($0) }

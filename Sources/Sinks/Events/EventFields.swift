@@ -20,27 +20,38 @@ struct EventFields: Equatable {
 
     init(json bytes: [UInt8]) throws(Malformed) {
         var scanner = JSONScanner(bytes: bytes)
-        try scanner.members { (scanner, name) throws(Malformed) in
+        var sawOp = false
+        var sawSource = false
+        let finished = try scanner.members { (scanner, name) throws(Malformed) -> Bool in
             switch name {
-            case "op": op = try scanner.stringOrNull()
+            case "op":
+                op = try scanner.stringOrNull()
+                sawOp = true
             case "key":
                 let range = try scanner.skipValue()
                 let text = Array(bytes[range])
                 key = text == Array("null".utf8) ? nil : text
+                // The encoder writes `before` and `after`, the bulk of an
+                // event, after `key`: once the routing members are read,
+                // they are not walked.
+                if sawOp && sawSource { return false }
             case "source":
-                if try scanner.isNull() { return }
-                try scanner.members { (scanner, name) throws(Malformed) in
+                sawSource = true
+                if try scanner.isNull() { return true }
+                try scanner.members { (scanner, name) throws(Malformed) -> Bool in
                     switch name {
                     case "schema": schema = try scanner.stringOrNull()
                     case "table": table = try scanner.stringOrNull()
                     case "schema_version": schemaVersion = try scanner.integerOrNull()
                     default: _ = try scanner.skipValue()
                     }
+                    return true
                 }
             default: _ = try scanner.skipValue()
             }
+            return true
         }
-        try scanner.expectEnd()
+        if finished { try scanner.expectEnd() }
     }
 }
 
@@ -56,7 +67,12 @@ struct JSONScanner {
     }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func expect(_ byte: UInt8) throws(EventFields.Malformed) {
@@ -67,21 +83,24 @@ struct JSONScanner {
         index += 1
     }
 
-    /// Calls `body` with each member's name, positioned at its value; `body` must consume the value.
+    /// Calls `body` with each member's name, positioned at its value; `body`
+    /// must consume the value, and returns false to stop there (the rest of
+    /// the object unread). Returns whether the object was read to its end.
+    @discardableResult
     mutating func members(
-        _ body: (inout JSONScanner, String) throws(EventFields.Malformed) -> Void
-    ) throws(EventFields.Malformed) {
+        _ body: (inout JSONScanner, String) throws(EventFields.Malformed) -> Bool
+    ) throws(EventFields.Malformed) -> Bool {
         try expect(0x7B)
         skipWhitespace()
         if index < bytes.count, bytes[index] == 0x7D {
             index += 1
-            return
+            return true
         }
         while true {
             skipWhitespace()
             guard let name = try string() else { throw fail("expected a member name") }
             try expect(0x3A)
-            try body(&self, name)
+            guard try body(&self, name) else { return false }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unterminated object") }
             if bytes[index] == 0x2C {
@@ -90,7 +109,7 @@ struct JSONScanner {
             }
             if bytes[index] == 0x7D {
                 index += 1
-                return
+                return true
             }
             throw fail("expected ',' or '}'")
         }
@@ -187,7 +206,11 @@ struct JSONScanner {
         let start = index
         switch bytes[index] {
         case 0x22:
-            _ = try string()
+            // Skipped strings (ids, timestamps, LSNs) are not built.
+            index += 1
+            while index < bytes.count, bytes[index] != 0x22 { index += bytes[index] == 0x5C ? 2 : 1 }
+            guard index < bytes.count else { throw fail("unterminated string") }
+            index += 1
         case 0x7B, 0x5B:
             var depth = 0
             var inString = false

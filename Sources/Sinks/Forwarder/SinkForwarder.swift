@@ -1,11 +1,27 @@
 // Follows a pipeline's event store and forwards its events to one target, in
 // store order, on a thread of its own (every target call blocks: sockets,
 // librdkafka flushes, libnats acknowledgements). A pipelined target
-// (`PipelinedSinkTarget`) has up to two batches in flight, the next sent
-// while the previous is acknowledged; others one. The position moves only
+// (`PipelinedSinkTarget`) has up to `batchesInFlight` batches in flight, the
+// next ones sent while the oldest is acknowledged; others one. The position moves only
 // over batches acknowledged whole, oldest first, and is saved in the sink's
 // own file. After any failure the target is reopened and
 // read back, so what it already holds is neither skipped nor sent twice.
+// For a pipelined target, which is always read back, the saved position is
+// only a floor: it is saved (with the retention hold) when the window
+// empties and otherwise at most once a second, because each save costs two
+// fsyncs and a write transaction in the store that waits for the
+// pipeline's writer.
+//
+// It does not follow the store through `StoreTail`, although both wake on
+// the same signal (the writer's group commit: the pipeline's `onDurable`
+// calls `durable(upTo:)` here next to `DurableSequence.advance`). StoreTail
+// is async: it reads on `Blocking` threads and waits on a continuation,
+// for tasks. The forwarder is a thread of its own that blocks in libnats,
+// librdkafka and sockets between reads; driving StoreTail from it would
+// mean a task and a bridge back per wait, and its one cursor would still
+// not say what the forwarder needs (sent, acknowledged, saved are three
+// positions). So the forwarder reads with its own `EventStoreReader` and
+// waits on its own condition, fed by the same commits.
 
 import EventStore
 import Foundation
@@ -40,11 +56,22 @@ public final class SinkForwarder: @unchecked Sendable {
         /// The last sequence sent.
         var sentThrough: Int64
         var batches: [Batch] = []
-        static let depth = 2
     }
+
+    /// Batches a pipelined target may have unacknowledged: up to 8, and no
+    /// more than about 8,000 messages (at least 2), so big batches do not
+    /// multiply what a slow target makes the service hold. Two kept a round
+    /// trip between batches but left the target idle while the forwarder
+    /// read and parsed the next one; more let libnats and librdkafka fill
+    /// their own batches and acknowledge many messages per reply.
+    public static func batchesInFlight(batchSize: Int) -> Int { max(2, min(8, 8_000 / max(batchSize, 1))) }
 
     /// Touched only by the forwarding thread.
     private nonisolated(unsafe) var consumers: EventStoreConsumers?
+    /// When the position was last saved (forwarding thread only).
+    private nonisolated(unsafe) var lastSaved = ContinuousClock.now
+    /// How long a pipelined target's saved position may lag its acknowledgements.
+    static let saveInterval = Duration.seconds(1)
 
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
@@ -292,35 +319,52 @@ public final class SinkForwarder: @unchecked Sendable {
         condition.lock()
         nextUndelivered = (first.sequence, first.commitLSN)
         condition.unlock()
-        var events: [SinkEvent] = []
-        events.reserveCapacity(stored.count)
-        for event in stored { events.append(try SinkEvent(event)) }
+        let events = try Self.sinkEvents(stored)
         try target.deliver(events)
-        // A crash does not get to record what it delivered.
-        if stopping == .abrupt { throw SinkError(.connection, "stopped abruptly") }
-        let delivered = events[events.count - 1]
-        position = SinkPosition(sequence: delivered.sequence, eventID: delivered.id)
-        try positionFile.save(position)
-        holdRetention(at: delivered.sequence)
-        let elapsed = ContinuousClock.now - began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        update {
-            $0.state = .running
-            $0.deliveredSequence = delivered.sequence
-            $0.deliveredEventID = delivered.id
-            $0.deliveredTotal += Int64(events.count)
-            $0.deliverySeconds.observe(seconds)
-        }
+        try delivered(through: events[events.count - 1], count: events.count, began: began, position: &position)
         return true
     }
 
-    /// Sends the next batch while fewer than `Window.depth` are in flight,
+    /// Moves the position over `count` events acknowledged through `last`:
+    /// saved, held for retention, shown in status.
+    private func delivered(
+        through last: SinkEvent, count: Int, began: ContinuousClock.Instant, position: inout SinkPosition,
+        save: Bool = true
+    ) throws(SinkError) {
+        // A crash does not get to record what it delivered.
+        if stopping == .abrupt { throw SinkError(.connection, "stopped abruptly") }
+        position = SinkPosition(sequence: last.sequence, eventID: last.id)
+        let now = ContinuousClock.now
+        if save || now - lastSaved >= Self.saveInterval {
+            try positionFile.save(position)
+            holdRetention(at: last.sequence)
+            lastSaved = now
+        }
+        let elapsed = now - began
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        update {
+            $0.state = .running
+            $0.deliveredSequence = last.sequence
+            $0.deliveredEventID = last.id
+            $0.deliveredTotal += Int64(count)
+            $0.deliverySeconds.observe(seconds)
+        }
+    }
+
+    private static func sinkEvents(_ stored: [StoredEvent]) throws(SinkError) -> [SinkEvent] {
+        var events: [SinkEvent] = []
+        events.reserveCapacity(stored.count)
+        for event in stored { events.append(try SinkEvent(event)) }
+        return events
+    }
+
+    /// Sends the next batch while fewer than `batchesInFlight` are in flight,
     /// else waits for the oldest one; false when there was nothing to do.
     private func forwardPipelined(
         from store: EventStoreReader, to target: any PipelinedSinkTarget, position: inout SinkPosition,
         window: inout Window
     ) throws(SinkError) -> Bool {
-        if window.batches.count < Window.depth {
+        if window.batches.count < Self.batchesInFlight(batchSize: config.batchSize) {
             let last = try storeCall { () throws(EventStoreError) in try store.lastSequence() }
             update { $0.storeSequence = last }
             if last > window.sentThrough {
@@ -334,9 +378,7 @@ public final class SinkForwarder: @unchecked Sendable {
                         nextUndelivered = (first.sequence, first.commitLSN)
                         condition.unlock()
                     }
-                    var events: [SinkEvent] = []
-                    events.reserveCapacity(stored.count)
-                    for event in stored { events.append(try SinkEvent(event)) }
+                    let events = try Self.sinkEvents(stored)
                     try target.send(events)
                     window.sentThrough = events[events.count - 1].sequence
                     window.batches.append(
@@ -365,7 +407,6 @@ public final class SinkForwarder: @unchecked Sendable {
     ) throws(SinkError) {
         let batch = window.batches[0]
         try target.waitAcknowledged(through: batch.last.sequence)
-        // A crash does not get to record what it delivered.
         if stopping == .abrupt { throw SinkError(.connection, "stopped abruptly") }
         window.batches.removeFirst()
         if let next = window.batches.first {
@@ -373,18 +414,9 @@ public final class SinkForwarder: @unchecked Sendable {
             nextUndelivered = next.first
             condition.unlock()
         }
-        position = SinkPosition(sequence: batch.last.sequence, eventID: batch.last.id)
-        try positionFile.save(position)
-        holdRetention(at: batch.last.sequence)
-        let elapsed = ContinuousClock.now - batch.began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        update {
-            $0.state = .running
-            $0.deliveredSequence = batch.last.sequence
-            $0.deliveredEventID = batch.last.id
-            $0.deliveredTotal += Int64(batch.count)
-            $0.deliverySeconds.observe(seconds)
-        }
+        try delivered(
+            through: batch.last, count: batch.count, began: batch.began, position: &position,
+            save: window.batches.isEmpty)
     }
 
     /// Acknowledges `sequence` as the sink's named consumer, so retention

@@ -23,7 +23,8 @@ final class JetStreamTarget: PipelinedSinkTarget {
     private let maxInFlight: Int
     private let acks = JetStreamAcks()
     private var connection: OpaquePointer?
-    private var context: OpaquePointer?
+    /// The JetStream context, once connected (the sink check reads through it too).
+    private(set) var context: OpaquePointer?
     /// The stream's last sequence: every message of ours is expected right after it.
     private var streamSequence: UInt64 = 0
     /// The stream sequence the last message sent will have (pipelined sends).
@@ -44,6 +45,12 @@ final class JetStreamTarget: PipelinedSinkTarget {
     private var waitMilliseconds: Int64 { Int64(settings.ackTimeoutSeconds * 1000) }
 
     func open() throws(SinkError) {
+        try connect()
+        try ensureStream()
+    }
+
+    /// Connects and opens a JetStream context, without touching the stream.
+    func connect() throws(SinkError) {
         var options: OpaquePointer?
         try check(natsOptions_Create(&options), .connection, "creating NATS options")
         defer { natsOptions_Destroy(options) }
@@ -65,13 +72,19 @@ final class JetStreamTarget: PipelinedSinkTarget {
         var jsOptions = jsOptions()
         jsOptions_Init(&jsOptions)
         jsOptions.Wait = waitMilliseconds
-        // Two batches in flight when pipelined.
-        jsOptions.PublishAsync.MaxPending = Int64(2 * maxInFlight)
+        // Every message the forwarder may have in flight, so a publish never stalls on the bound.
+        jsOptions.PublishAsync.MaxPending = Int64(maxInFlight)
         jsOptions.PublishAsync.AckHandler = JetStreamAcks.handler
         jsOptions.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(acks).toOpaque()
         try check(
             natsConnection_JetStream(&context, connection, &jsOptions), .connection, "opening a JetStream context")
-        try ensureStream()
+    }
+
+    /// The server the connection is on, as `name version at url`.
+    var connectedServer: String {
+        var url = [CChar](repeating: 0, count: 256)
+        natsConnection_GetConnectedUrl(connection, &url, url.count)
+        return String(decoding: url.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Creates the stream, or checks that the existing one takes our subjects.
@@ -208,6 +221,8 @@ final class JetStreamTarget: PipelinedSinkTarget {
 
     /// Publishes `events` asynchronously, the first expecting the stream to end at `expectedLast`.
     private func publish(_ events: [SinkEvent], after expectedLast: UInt64) throws(SinkError) {
+        var options = jsPubOptions()
+        jsPubOptions_Init(&options)
         for (index, event) in events.enumerated() {
             var message: OpaquePointer?
             let table = event.qualifiedTable
@@ -226,17 +241,25 @@ final class JetStreamTarget: PipelinedSinkTarget {
             let id = event.id.description
             natsMsgHeader_Set(message, "Popsink-Event-Id", id)
             natsMsgHeader_Set(message, "Popsink-Op", event.op)
-            natsMsgHeader_Set(message, "Popsink-Table", event.qualifiedTable)
+            natsMsgHeader_Set(message, "Popsink-Table", table)
             if let version = event.schemaVersion {
                 natsMsgHeader_Set(message, "Popsink-Schema-Version", String(version))
             }
-            if let key = event.key { natsMsgHeader_Set(message, "Popsink-Key", String(decoding: key, as: UTF8.self)) }
-            var options = jsPubOptions()
-            jsPubOptions_Init(&options)
+            if let key = event.key {
+                key.withUnsafeBufferPointer { bytes in
+                    // The key's JSON text, NUL-terminated for the C API without building a String.
+                    withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text in
+                        for (offset, byte) in bytes.enumerated() { text[offset] = CChar(bitPattern: byte) }
+                        text[bytes.count] = 0
+                        _ = natsMsgHeader_Set(message, "Popsink-Key", text.baseAddress)
+                    }
+                }
+            }
             // Sequence 0 cannot be expected: the first message into an empty stream goes without.
             options.ExpectLastSeq = expectedLast + UInt64(index)
             let published = id.withCString { idText in
                 options.MsgId = idText
+                defer { options.MsgId = nil }
                 return js_PublishMsgAsync(context, &message, &options)
             }
             if published != NATS_OK {
@@ -258,9 +281,8 @@ final class JetStreamTarget: PipelinedSinkTarget {
         guard let end = batchEnds.first(where: { $0.store == sequence }) else {
             throw SinkError(.connection, "no batch ending at \(sequence) is in flight")
         }
-        let tally = acks.wait(until: Date(timeIntervalSinceNow: settings.ackTimeoutSeconds)) {
-            !$0.failures.isEmpty || $0.duplicates > 0 || $0.highestSequence >= end.stream
-        }
+        let tally = acks.wait(
+            forSequence: end.stream, until: Date(timeIntervalSinceNow: settings.ackTimeoutSeconds))
         if let failure = tally.failures.first {
             throw SinkError(.rejected, "JetStream refused \(tally.failures.count) messages, first: \(failure)")
         }
@@ -289,9 +311,9 @@ final class JetStreamTarget: PipelinedSinkTarget {
         guard status == NATS_OK else { throw SinkError(kind, "\(action): \(Self.text(status)) \(Self.lastError())") }
     }
 
-    private static func text(_ status: natsStatus) -> String { String(cString: natsStatus_GetText(status)) }
+    static func text(_ status: natsStatus) -> String { String(cString: natsStatus_GetText(status)) }
 
-    private static func lastError() -> String {
+    static func lastError() -> String {
         var status = NATS_OK
         return nats_GetLastError(&status).map { String(cString: $0) } ?? ""
     }

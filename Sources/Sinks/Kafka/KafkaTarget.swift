@@ -41,15 +41,7 @@ final class KafkaTarget: PipelinedSinkTarget {
     private var timeoutMilliseconds: Int32 { Int32(settings.deliveryTimeoutSeconds * 1000) }
 
     func open() throws(SinkError) {
-        var producerProperties = [
-            "bootstrap.servers": settings.bootstrapServers,
-            "message.timeout.ms": String(timeoutMilliseconds),
-            "linger.ms": "5",
-        ]
-        producerProperties.merge(settings.properties) { $1 }
-        producerProperties["enable.idempotence"] = "true"
-        producerProperties["acks"] = "all"
-        producer = try Self.handle(RD_KAFKA_PRODUCER, producerProperties, deliveries: deliveries)
+        producer = try Self.handle(RD_KAFKA_PRODUCER, Self.producerProperties(settings), deliveries: deliveries)
 
         var consumerProperties = ["bootstrap.servers": settings.bootstrapServers]
         consumerProperties.merge(settings.properties) { $1 }
@@ -59,8 +51,25 @@ final class KafkaTarget: PipelinedSinkTarget {
         consumer = try Self.handle(RD_KAFKA_CONSUMER, consumerProperties, deliveries: nil)
     }
 
-    private static func handle(
-        _ type: rd_kafka_type_t, _ properties: [String: String], deliveries: KafkaDeliveries?
+    /// The producer's configuration: the user's properties over our defaults,
+    /// then the ones delivery exactly once depends on.
+    static func producerProperties(_ settings: KafkaSettings) -> [String: String] {
+        var properties = [
+            "bootstrap.servers": settings.bootstrapServers,
+            "message.timeout.ms": String(Int32(settings.deliveryTimeoutSeconds * 1000)),
+            "linger.ms": "5",
+        ]
+        properties.merge(settings.properties) { $1 }
+        properties["enable.idempotence"] = "true"
+        properties["acks"] = "all"
+        return properties
+    }
+
+    /// A client with `properties`; the opaque of its callbacks is `deliveries`
+    /// (a producer's delivery reports) or else `errors` (the sink check's).
+    static func handle(
+        _ type: rd_kafka_type_t, _ properties: [String: String], deliveries: KafkaDeliveries?,
+        errors: KafkaClientErrors? = nil
     ) throws(SinkError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()
         var errorText = [CChar](repeating: 0, count: 512)
@@ -73,6 +82,9 @@ final class KafkaTarget: PipelinedSinkTarget {
         if let deliveries {
             rd_kafka_conf_set_dr_msg_cb(conf, KafkaDeliveries.callback)
             rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(deliveries).toOpaque())
+        } else if let errors {
+            rd_kafka_conf_set_error_cb(conf, KafkaClientErrors.callback)
+            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(errors).toOpaque())
         }
         guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
@@ -119,6 +131,7 @@ final class KafkaTarget: PipelinedSinkTarget {
     ) {
         var sent: [TopicPartition: Int64] = [:]
         var produced = 0
+        let batch = events.last?.sequence ?? 0
         for event in events {
             let table = event.qualifiedTable
             let name =
@@ -132,8 +145,8 @@ final class KafkaTarget: PipelinedSinkTarget {
             let partition = KafkaPartition.murmur2(event.orderingKey, partitions: topic.partitions)
             let place = TopicPartition(topic: name, partition: partition)
             if event.sequence <= (try heldSequence(place, topic: topic.handle)) { continue }
-            deliveries.tally.withLock { _ = $0.pending.insert(event.sequence) }
-            try produce(event, topic: topic.handle, partition: partition, producer: producer)
+            deliveries.produced(batch: batch)
+            try produce(event, batch: batch, topic: topic.handle, partition: partition, producer: producer)
             sent[place] = event.sequence
             produced += 1
         }
@@ -151,15 +164,16 @@ final class KafkaTarget: PipelinedSinkTarget {
         guard let producer else { throw SinkError(.connection, "the Kafka producer is closed") }
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeoutMilliseconds))
         while true {
-            let tally = deliveries.tally.withLock { $0 }
-            if let failure = tally.failures.first {
-                throw SinkError(.rejected, "Kafka did not take \(tally.failures.count) messages, first: \(failure)")
+            let (failures, settled, left) = deliveries.tally.withLock {
+                ($0.failures, $0.settled(through: sequence), $0.pending.values.reduce(0, +))
             }
-            if !tally.pending.contains(where: { $0 <= sequence }) { break }
+            if let failure = failures.first {
+                throw SinkError(.rejected, "Kafka did not take \(failures.count) messages, first: \(failure)")
+            }
+            if settled { break }
             guard ContinuousClock.now < deadline else {
                 throw SinkError(
-                    .timeout,
-                    "\(tally.pending.count) messages not delivered within \(settings.deliveryTimeoutSeconds) s")
+                    .timeout, "\(left) messages not delivered within \(settings.deliveryTimeoutSeconds) s")
             }
             // Serves delivery reports on this thread (the callback above).
             rd_kafka_poll(producer, 10)
@@ -168,9 +182,9 @@ final class KafkaTarget: PipelinedSinkTarget {
         inFlight.removeAll { $0.store <= sequence }
     }
 
-    private func produce(_ event: SinkEvent, topic: OpaquePointer, partition: Int32, producer: OpaquePointer)
-        throws(SinkError)
-    {
+    private func produce(
+        _ event: SinkEvent, batch: Int64, topic: OpaquePointer, partition: Int32, producer: OpaquePointer
+    ) throws(SinkError) {
         let headers = rd_kafka_headers_new(4)
         func add(_ name: String, _ value: String) {
             _ = value.withCString { rd_kafka_header_add(headers, name, -1, $0, -1) }
@@ -195,10 +209,10 @@ final class KafkaTarget: PipelinedSinkTarget {
                     values[3].u.i = RD_KAFKA_MSG_F_COPY
                     values[4].vtype = RD_KAFKA_VTYPE_HEADERS
                     values[4].u.headers = headers
-                    // The delivery report names the event by its sequence.
+                    // The delivery report names the message's batch.
                     var opaque = rd_kafka_vu_t()
                     opaque.vtype = RD_KAFKA_VTYPE_OPAQUE
-                    opaque.u.ptr = UnsafeMutableRawPointer(bitPattern: Int(event.sequence))
+                    opaque.u.ptr = UnsafeMutableRawPointer(bitPattern: Int(batch))
                     values.append(opaque)
                     if event.key != nil {
                         var keyValue = rd_kafka_vu_t()

@@ -21,6 +21,14 @@ enum HTTPClient {
     static func post(
         _ url: HTTPURL, headers: [(String, String)], body: [UInt8], timeout: Double, caFile: String? = nil
     ) throws(SinkError) -> Response {
+        try request("POST", url, headers: headers, body: body, timeout: timeout, caFile: caFile)
+    }
+
+    /// One request; a `HEAD` answer ends with its head (RFC 9110 §9.3.2: it has no content).
+    static func request(
+        _ method: String, _ url: HTTPURL, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double,
+        caFile: String? = nil
+    ) throws(SinkError) -> Response {
         let deadline = Deadline(seconds: timeout)
         let socket = try connect(url, deadline: deadline)
         defer { close(socket) }
@@ -29,12 +37,12 @@ enum HTTPClient {
             tls = try TLSSession(socket: socket, host: url.host, caFile: caFile)
             try tls!.handshake(deadline: deadline)
         }
-        var head = "POST \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
-        head += "Content-Length: \(body.count)\r\n"
+        var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n"
+        if method != "HEAD" { head += "Content-Length: \(body.count)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         try send(socket, tls, Array(head.utf8) + body, deadline: deadline)
-        return try receive(socket, tls, deadline: deadline)
+        return try receive(socket, tls, headOnly: method == "HEAD", deadline: deadline)
     }
 
     struct Deadline {
@@ -150,7 +158,9 @@ enum HTTPClient {
     }
 
     /// Reads the status line and headers, then the body as far as its length says (discarded).
-    private static func receive(_ socket: Int32, _ tls: TLSSession?, deadline: Deadline) throws(SinkError) -> Response {
+    private static func receive(_ socket: Int32, _ tls: TLSSession?, headOnly: Bool, deadline: Deadline)
+        throws(SinkError) -> Response
+    {
         var buffer = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         var response: Response?
@@ -159,6 +169,7 @@ enum HTTPClient {
         var chunked = false
         while true {
             if let response {
+                if headOnly { return response }
                 let body = buffer.count - bodyStart
                 if let contentLength, body >= contentLength { return response }
                 if chunked, buffer.suffix(5).elementsEqual("0\r\n\r\n".utf8) { return response }

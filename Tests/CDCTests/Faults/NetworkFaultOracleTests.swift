@@ -80,6 +80,46 @@ extension HeavyTests {
                 .verify(try harness.allEvents(), scenario: "network resets, half-open stalls and a slow link x5")
         }
 
+        /// The first load's planner and parallel workers read through the
+        /// proxy too: a stall there must end in a reconnect and a resumed load.
+        @Test(.timeLimit(.minutes(8)))
+        func aStallDuringTheFirstLoadIsDetectedAndTheLoadResumesExactly() async throws {
+            let harness = try CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
+            defer { harness.cleanUp() }
+            let proxy = try TCPProxy(upstreamPort: harness.postgres.port)
+            defer { proxy.close() }
+            var config = try harness.config(endPosition: nil)
+            config.source["port"] = String(proxy.port)
+            config.snapshot = SnapshotOptions(workers: 2, chunkPages: 64, rowsPerGroup: 500)
+            config.receiveTimeout = .seconds(4)
+            config.retry = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(2))
+            // Slow enough that the load is still reading when the stall comes.
+            proxy.throttle(bytesPerSecond: 256 << 10)
+            let workload = OracleWorkload(postgres: harness.postgres, database: harness.database, writers: 2)
+            let pipeline = Pipeline(config: config)
+            await pipeline.start()
+            try await waitUntil("the first load stores rows") {
+                pipeline.status.state == .snapshotting && harness.storedSequence() > 2_000
+            }
+            #expect(pipeline.status.sessionsStarted == 0, "the load was not the first one")
+            proxy.stall()
+            proxy.throttle(bytesPerSecond: 0)
+            var seen: PipelineError?
+            try await waitUntil("a new session after the stall") {
+                if let error = pipeline.status.lastError { seen = error }
+                return pipeline.status.sessionsStarted > 0
+            }
+            print("stall during the first load reported: \(seen.map(String.init(describing:)) ?? "no error seen")")
+            try await waitUntil("the load finishes") { pipeline.status.state == .streaming }
+            try await workload.waitForCommits(20)
+            await workload.stop()
+            #expect(await pipeline.stop() == .stopped)
+            try harness.capture()
+            try OracleCheck(
+                ledger: workload.ledger, postgres: harness.postgres, database: harness.database, resumedLoad: true
+            ).verify(try harness.allEvents(), scenario: "network stall during the first load")
+        }
+
         /// A load resumed with watermarks reads its pieces on the replication
         /// thread: a stalled network there must end in a reconnect, not a hang.
         @Test(.timeLimit(.minutes(8)))

@@ -91,6 +91,114 @@ extension HeavyTests {
             #expect(head.contains("event: change"))
         }
 
+        /// A consumer that reads, but slowly (about 2 MB/s against a stream
+        /// the pipeline fills far faster): serve holds back rather than
+        /// buffering, and the consumer still gets every event exactly once.
+        @Test(.timeLimit(.minutes(6)))
+        func aSlowSSEConsumerGetsEverythingOnceWhileMemoryStaysBounded() async throws {
+            let harness = try CaptureHarness(
+                setup: """
+                    CREATE TABLE big (id int PRIMARY KEY, pad text NOT NULL);
+                    ALTER TABLE big REPLICA IDENTITY FULL;
+                    CREATE PUBLICATION popsink FOR TABLE big;
+                    """)
+            defer { harness.cleanUp() }
+            let serve = try PopsinkProcess.start(
+                ["serve", "--listen", "127.0.0.1:0", "--data-dir", harness.dataDirectory.path + "/serve"],
+                environment: ["POPSINK_API_TOKEN": nil])
+            let pipeline = "s\(harness.database)"
+            defer {
+                kill(serve.process.processIdentifier, SIGTERM)
+                let deadline = Date().addingTimeInterval(60)
+                while serve.isRunning && Date() < deadline { usleep(50_000) }
+                if serve.isRunning { serve.kill() }
+                _ = try? harness.execute(
+                    "SELECT pg_drop_replication_slot('popsink_\(pipeline)') FROM pg_replication_slots WHERE slot_name = 'popsink_\(pipeline)' AND NOT active"
+                )
+            }
+            var port = 0
+            try await waitUntil("serve listens") {
+                guard serve.isRunning else { throw TestPostgresError("serve exited: \(serve.output())") }
+                guard let range = serve.output().range(of: "listening on http://127.0.0.1:") else { return false }
+                port = Int(serve.output()[range.upperBound...].prefix { $0.isNumber }) ?? 0
+                return port > 0
+            }
+            let api = LoopbackHTTP(port: port)
+            let source = try api.json(
+                "POST", "/v1/sources",
+                #"{"name":"slow","host":"127.0.0.1","port":\#(harness.postgres.port),"database":"\#(harness.database)","user":"postgres","sslmode":"disable"}"#
+            )
+            let sourceID = try #require(source["id"] as? String, "\(source)")
+            _ = try api.json(
+                "PUT", "/v1/pipelines/\(pipeline)",
+                #"{"source_id":"\#(sourceID)","publication":"popsink","snapshot":{"enabled":false}}"#)
+            _ = try api.json("POST", "/v1/pipelines/\(pipeline)/start", "")
+            try await waitUntil("streaming") {
+                try api.json("GET", "/v1/pipelines/\(pipeline)/status")["state"] as? String == "streaming"
+            }
+            let baseline = try Self.residentKiB(serve.process.processIdentifier)
+
+            // The consumer reads 16 kB, then rests 8 ms, on a thread of its own.
+            let consumer = try api.open("GET", "/v1/pipelines/\(pipeline)/events/stream?after=0")
+            defer { close(consumer) }
+            var wait = timeval(tv_sec: 1, tv_usec: 0)
+            setsockopt(consumer, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            let ids = LockedValue<[String]>([])
+            let stop = LockedValue(false)
+            let reader = Thread {
+                var pending: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 16_384)
+                while !stop.withLock({ $0 }) {
+                    let count = recv(consumer, &buffer, buffer.count, 0)
+                    if count == 0 { break }
+                    if count < 0 { continue }
+                    pending += buffer[..<count]
+                    var lines: [String] = []
+                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                        let line = pending[..<newline]
+                        if line.starts(with: Array("id: ".utf8)) {
+                            lines.append(String(decoding: line.dropFirst(4), as: UTF8.self))
+                        }
+                        pending.removeSubrange(...newline)
+                    }
+                    ids.withLock { $0 += lines }
+                    usleep(8_000)
+                }
+            }
+            reader.start()
+            defer { stop.withLock { $0 = true } }
+
+            // 40,000 rows of 1 kB: about 50 MB of events, stored long before the consumer has read them.
+            for batch in 0..<4 {
+                try harness.execute(
+                    "INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(\(batch * 10_000 + 1), \((batch + 1) * 10_000)) g"
+                )
+            }
+            var peak = baseline
+            var stored = 0
+            try await waitUntil("every event stored") {
+                peak = max(peak, try Self.residentKiB(serve.process.processIdentifier))
+                stored = intValue(try api.json("GET", "/v1/pipelines/\(pipeline)/status")["events_stored"]) ?? -1
+                return stored >= 40_000
+            }
+            let readWhenStored = ids.withLock { $0.count }
+            try await waitUntil("the slow consumer has read every event") {
+                peak = max(peak, try Self.residentKiB(serve.process.processIdentifier))
+                return ids.withLock { $0.count } >= stored
+            }
+            let seen = ids.withLock { $0 }
+            print(
+                "slow SSE consumer: \(readWhenStored) of \(stored) events read when all were stored; serve resident memory \(baseline / 1024) MiB before, peak \(peak / 1024) MiB"
+            )
+            #expect(readWhenStored < stored, "the consumer was not slower than the stream")
+            #expect(seen.count == stored, "\(seen.count) ids read for \(stored) events stored")
+            #expect(Set(seen).count == seen.count, "an event was sent twice")
+            let sequences = seen.compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+            #expect(sequences == Array(1...stored), "events out of order or missing")
+            // Buffering the stream for the consumer would take about 50 MiB more.
+            #expect(peak - baseline < 32 * 1024, "serve grew by \((peak - baseline) / 1024) MiB")
+        }
+
         static func residentKiB(_ pid: Int32) throws -> Int {
             let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
             let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })

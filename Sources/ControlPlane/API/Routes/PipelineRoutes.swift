@@ -10,8 +10,8 @@ import PostgresReplication
 
 struct PipelineRoutes: Sendable {
     static let fields: Set<String> = [
-        "id", "source_id", "publication", "slot_name", "filters", "snapshot", "sinks", "retention", "desired_state",
-        "messages",
+        "id", "source_id", "publication", "slot_name", "filters", "snapshot", "sinks", "retention", "receive_timeout",
+        "desired_state", "messages",
     ]
 
     let context: APIContext
@@ -89,6 +89,11 @@ struct PipelineRoutes: Sendable {
         if let desired, PipelineRecord.DesiredState(rawValue: desired) == nil {
             input.fail("desired_state", "must be running or stopped")
         }
+        let receiveTimeout = input.integer("receive_timeout")
+        if let receiveTimeout, !PipelineConfig.receiveTimeoutSeconds.contains(receiveTimeout) {
+            let bounds = PipelineConfig.receiveTimeoutSeconds
+            input.fail("receive_timeout", "must be between \(bounds.lowerBound) and \(bounds.upperBound) seconds")
+        }
         // Secrets are write-only: a sink sent back without them keeps the stored ones.
         let stored = try await context.store.pipeline(id: id)?.sinks ?? []
         var spec = PipelineSpec(
@@ -96,7 +101,7 @@ struct PipelineRoutes: Sendable {
             filters: input.filters("filters"),
             snapshot: input.snapshotSettings("snapshot"),
             sinks: input.sinks("sinks", previous: stored), retention: input.retention("retention"),
-            desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
+            receiveTimeout: receiveTimeout, desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
         spec.messages = input.messages("messages")
         if let sourceID, try await context.store.source(id: sourceID) == nil {
             input.fail("source_id", "names no source")
