@@ -60,6 +60,7 @@ extension EventStoreWriter {
         if let subxid, subxid != xid {
             do {
                 try discardStaged(transaction: xid, onlySubtransaction: subxid)
+                try discardStagedEvents(transaction: xid, subtransaction: subxid)
             } catch {
                 // Blocks may be half rewritten: the group must not commit.
                 rollbackGroup()
@@ -72,6 +73,7 @@ extension EventStoreWriter {
             try statements.deleteStagedBlocksOfTransaction.run(operation)
             statements.deleteStagedTransaction.bind(Int64(xid), at: 1)
             try statements.deleteStagedTransaction.run(operation)
+            try discardStagedEvents(transaction: xid, subtransaction: nil)
         }
     }
 
@@ -81,7 +83,9 @@ extension EventStoreWriter {
         let alreadyOpen = isGroupOpen
         if !alreadyOpen { try beginGroup() }
         staging.removeAll()
+        stagedEvents.removeAll()
         do {
+            try statements.deleteAllStagedEvents.run("discard all staged changes")
             try statements.deleteAllStagedBlocks.run("discard all staged changes")
             try statements.deleteAllStaged.run("discard all staged changes")
         } catch {

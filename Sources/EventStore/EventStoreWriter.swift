@@ -46,8 +46,13 @@ public final class EventStoreWriter {
     /// Messages of streamed transactions not yet written as staged blocks, by
     /// transaction; written at the latest when the group commits.
     var staging: [UInt32: EventBlockBuilder] = [:]
+    /// Event templates of streamed transactions not yet written as staged
+    /// blocks, by transaction; written at the latest when the group commits.
+    var stagedEvents: [UInt32: EventBlockBuilder] = [:]
+    /// A template block's row as it moves into `event_blocks`: header, then frame.
+    var templateRow: [UInt8] = []
     /// Where the writer decompresses the blocks it reads back.
-    var scratch: [UInt8] = []
+    var scratch = BlockScratch()
 
     /// What the writer remembers about the group in progress.
     private struct OpenGroup {
@@ -160,6 +165,24 @@ public final class EventStoreWriter {
         return sequence
     }
 
+    /// Writes the events gathered so far as a block, so that what follows
+    /// (a streamed transaction's moved blocks) comes after them.
+    func flushBlock(operation: String) throws(EventStoreError) {
+        guard let open = group, !block.isEmpty else { return }
+        try storeBlock(statements.insertBlock, lastSequence: lastSequence + open.eventCount, operation: operation)
+    }
+
+    /// Counts `count` events of `bodyBytes` and commit LSN `commitLSN`
+    /// stored in the open group by other means than `append`; returns the
+    /// sequence of the last of them.
+    func appended(count: Int64, bodyBytes: Int64, commitLSN: LSN) -> Int64 {
+        group!.eventCount += count
+        group!.bodyBytes += bodyBytes
+        if commitLSN > group!.maxCommitLSN { group!.maxCommitLSN = commitLSN }
+        if commitLSN < group!.minCommitLSN { group!.minCommitLSN = commitLSN }
+        return lastSequence + group!.eventCount
+    }
+
     /// Writes the block being built as the row whose last event is
     /// `lastSequence`, through `statement` (`insertBlock`, or `updateBlock`
     /// for the block retention cuts through), and empties the builder.
@@ -244,6 +267,7 @@ public final class EventStoreWriter {
                 try storeBlock(statements.insertBlock, lastSequence: newLastSequence, operation: operation)
             }
             try writeAllStaged()
+            try writeAllStagedEvents()
             if open.eventCount > 0 {
                 let insert = statements.insertGroup
                 insert.bind(newLastSequence, at: 1)
@@ -326,6 +350,7 @@ public final class EventStoreWriter {
         group = nil
         block.removeAll()
         staging.removeAll()
+        stagedEvents.removeAll()
         if !connection.isAutocommit { try? statements.rollback.run("roll back group") }
     }
 

@@ -184,6 +184,27 @@ enum Schema {
             requested_at_us INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        """
+        -- Streamed transactions' events, encoded on arrival as templates
+        -- (EventTemplate.swift): one row per block of one transaction, the
+        -- template frame with the subtransaction id in each index entry.
+        -- event_count and body_bytes (the templates' bytes) let Stream Commit
+        -- move the blocks into event_blocks without decompressing them; there
+        -- they get codec 2 (template frame as it is) or 3 (LZ4), behind a
+        -- header that completes them. Older versions cannot read those codecs,
+        -- hence the new schema version. IF NOT EXISTS: a store taken back to
+        -- an older version by hand (the tests do) may still have the table.
+        CREATE TABLE IF NOT EXISTS staged_events (
+            position    INTEGER PRIMARY KEY,
+            xid         INTEGER NOT NULL,
+            event_count INTEGER NOT NULL,
+            body_bytes  INTEGER NOT NULL,
+            codec       INTEGER NOT NULL,
+            raw_bytes   INTEGER NOT NULL,
+            frame       BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS staged_events_by_xid ON staged_events (xid, position);
+        """,
     ]
 
     /// Brings a writable store to `latestVersion`, creating the tables in a new

@@ -26,7 +26,7 @@ final class StoreQueries {
     private var blockQueries: BlockQueries?
     private let pageCountQuery: SQLiteStatement
     /// Where LZ4 blocks are decompressed, reused from block to block.
-    private var scratch: [UInt8] = []
+    private var scratch = BlockScratch()
 
     init(_ connection: SQLiteConnection) throws(EventStoreError) {
         path = connection.path

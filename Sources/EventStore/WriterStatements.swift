@@ -27,6 +27,12 @@ final class WriterStatements {
     let deleteStagedTransaction: SQLiteStatement
     let deleteStagedSubtransaction: SQLiteStatement
     let deleteAllStaged: SQLiteStatement
+    let insertStagedEvents: SQLiteStatement
+    let selectStagedEvents: SQLiteStatement
+    let updateStagedEvents: SQLiteStatement
+    let deleteStagedEventsBlock: SQLiteStatement
+    let deleteStagedEventsOfTransaction: SQLiteStatement
+    let deleteAllStagedEvents: SQLiteStatement
     let insertLoadChunk: SQLiteStatement
     let updateLoadChunk: SQLiteStatement
 
@@ -91,6 +97,25 @@ final class WriterStatements {
         deleteStagedTransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1")
         deleteStagedSubtransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1 AND subxid = ?2")
         deleteAllStaged = try connection.prepare("DELETE FROM staged_changes")
+        // insertStagedEvents and updateStagedEvents take event_count, body_bytes, codec, raw_bytes and frame as ?2 to ?6.
+        insertStagedEvents = try connection.prepare(
+            """
+            INSERT INTO staged_events (xid, event_count, body_bytes, codec, raw_bytes, frame)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            """)
+        selectStagedEvents = try connection.prepare(
+            """
+            SELECT position, codec, raw_bytes, frame, event_count, body_bytes FROM staged_events
+            WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3
+            """)
+        updateStagedEvents = try connection.prepare(
+            """
+            UPDATE staged_events SET event_count = ?2, body_bytes = ?3, codec = ?4, raw_bytes = ?5, frame = ?6
+            WHERE position = ?1
+            """)
+        deleteStagedEventsBlock = try connection.prepare("DELETE FROM staged_events WHERE position = ?1")
+        deleteStagedEventsOfTransaction = try connection.prepare("DELETE FROM staged_events WHERE xid = ?1")
+        deleteAllStagedEvents = try connection.prepare("DELETE FROM staged_events")
         insertLoadChunk = try connection.prepare(
             """
             INSERT INTO load_chunks (
@@ -109,6 +134,8 @@ final class WriterStatements {
             insertStagedBlock, selectStagedBlocks, updateStagedBlock, deleteStagedBlock,
             deleteStagedBlocksOfTransaction,
             deleteAllStagedBlocks, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
+            insertStagedEvents, selectStagedEvents, updateStagedEvents, deleteStagedEventsBlock,
+            deleteStagedEventsOfTransaction, deleteAllStagedEvents,
             insertLoadChunk, updateLoadChunk,
         ] {
             statement.finalize()

@@ -21,6 +21,9 @@ struct ChangeAssembler {
         var watched: WatchedChange?
         /// For an `s` event: the registry row to store in the same group.
         var newSchema: StoredTableSchema?
+        /// Where the body leaves out what only the commit knows, when it is
+        /// a streamed transaction's template (`templates(of:)`).
+        var templateGaps: TemplateGaps?
     }
 
     /// A change of the table a watermark window is open on (`WatermarkSnapshot`).
@@ -119,17 +122,45 @@ struct ChangeAssembler {
     /// The commit LSN of the transaction being received.
     var openCommitLSN: LSN? { transaction?.begin.finalLSN }
 
-    mutating func register(_ schema: TableSchema) {
+    /// Returns what the registry resolved the schema to (nil without one, or
+    /// for a table not captured).
+    @discardableResult
+    mutating func register(_ schema: TableSchema) -> SchemaRegistry.Resolution? {
         guard let registry, schema.isCaptured else {
             schemas[schema.relation.oid] = schema
-            return
+            return nil
         }
         let resolution = registry.resolve(
             schema: schema.relation.namespace, table: schema.relation.name, relationOID: schema.relation.oid,
             columns: schema.columns)
         schemas[schema.relation.oid] = schema.versioned(resolution.version)
         announcements[schema.relation.oid] = resolution.announcement
+        return resolution
     }
+
+    // MARK: Streamed transactions encoded on arrival (StreamPreEncoding)
+
+    /// An assembler of the streamed transaction `xid`'s events as templates,
+    /// encoded as they arrive: the registry as it is now, no relation known yet.
+    func templates(of xid: UInt32) -> ChangeAssembler {
+        var copy = ChangeAssembler(database: "", lastStoredCommit: .zero, registry: registry)
+        copy.encoder = encoder
+        copy.transaction = OpenTransaction(
+            begin: Begin(finalLSN: .zero, commitTime: PostgresTimestamp(unixMicroseconds: 0), xid: xid), skip: false,
+            context: EventEncoder.TransactionContext(templateFor: xid))
+        return copy
+    }
+
+    /// The pending `s` event of `oid`'s version was stored some other way
+    /// (a template): the registry takes the version as announced.
+    mutating func takeAnnouncement(of oid: UInt32) -> SchemaVersion? {
+        guard let version = announcements.removeValue(forKey: oid) else { return nil }
+        registry?.announced(version)
+        return version
+    }
+
+    /// `count` events of the open transaction were stored as templates.
+    mutating func countStored(_ count: Int32) { ordinal += count }
 
     /// Handles one message.
     mutating func received(_ message: PgOutputMessage, walStart: LSN) throws -> Outcome {
@@ -228,6 +259,7 @@ struct ChangeAssembler {
         let announcement = announcements.isEmpty ? nil : announce(relationOID, schema: schema, context: open.context)
         let body = encode(&encoder, schema, open.context, ordinal)
         var record = Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: operation, body: body)
+        record.templateGaps = encoder.templateGaps
         if relationOID == watchedRelation { record.watched = watched() }
         ordinal += 1
         if let announcement { return .events([announcement, record]) }
@@ -245,6 +277,7 @@ struct ChangeAssembler {
         let body = encoder.schemaChange(version, schema: schema, transaction: context, lsn: lsn, ordinal: ordinal)
         var record = Record(commitLSN: context.commitLSN, ordinal: ordinal, operation: .schema, body: body)
         record.newSchema = version.stored(lsn: lsn, commitLSN: context.commitLSN)
+        record.templateGaps = encoder.templateGaps
         ordinal += 1
         return record
     }

@@ -4,6 +4,7 @@
 // bytes (bench/stream: building the envelope key by key cost 28% of the
 // pipeline's CPU), and nothing here allocates per event but the result.
 
+import EventStore
 import PgOutput
 import PostgresWire
 
@@ -27,6 +28,9 @@ struct EventEncoder {
         let sourceMiddle: [UInt8]
         /// `","commit_lsn":"…","commit_ts":"…","snapshot":false}`
         let sourceEnd: [UInt8]
+        /// Events of a streamed transaction encoded before its commit
+        /// (EventEncoder+Template.swift): what only the commit knows is left out.
+        private(set) var isTemplate = false
 
         init(begin: Begin) {
             commitLSN = begin.finalLSN
@@ -47,6 +51,18 @@ struct EventEncoder {
             sourceMiddle = Array(#""txid":null,"lsn":""#.utf8)
             sourceEnd = Array(#"","commit_lsn":"\#(lsn)","commit_ts":null,"snapshot":true}"#.utf8)
         }
+
+        /// A streamed transaction's events encoded before its commit: no id,
+        /// `ts_ms`, commit LSN or commit time (`EventEncoder.completion`).
+        init(templateFor xid: UInt32) {
+            commitLSN = .zero
+            idPrefix = []
+            sourceMiddle = Array(#""txid":\#(xid),"lsn":""#.utf8)
+            sourceEnd = Self.templateSourceEnd
+            isTemplate = true
+        }
+
+        static let templateSourceEnd = Array(#","snapshot":false}"#.utf8)
 
         /// A non-transactional logical message: its own LSN stands in for
         /// the commit LSN (it is decoded in WAL order, between the commits
@@ -79,6 +95,9 @@ struct EventEncoder {
     /// `"database":"…",` for the source block.
     private let databaseMember: [UInt8]
     var writer = JSONWriter(capacity: 16 * 1024)
+    /// Where the last event's commit-only bytes were left out, when its
+    /// transaction is a template; nil otherwise.
+    private(set) var templateGaps: TemplateGaps?
     var unchangedToast: [String] = []
 
     init(database: String) {
@@ -205,12 +224,13 @@ struct EventEncoder {
         _ operation: Operation, tableMembers: [UInt8], transaction: TransactionContext, lsn: LSN, ordinal: Int32?
     ) {
         writer.reset()
-        if let ordinal {
+        if let ordinal, !transaction.isTemplate {
             writer.fragment(transaction.idPrefix, endsValue: false)
             writer.fragmentDigits(UInt64(ordinal))
         }
         writer.fragment(Self.opMember(operation), endsValue: false)
-        writer.fragmentDigits(UInt64(WallClock.unixMicroseconds() / 1000))
+        let firstGap = writer.bytes.count
+        if !transaction.isTemplate { writer.fragmentDigits(UInt64(WallClock.unixMicroseconds() / 1000)) }
         writer.fragment(Self.sourceStart, endsValue: false)
         writer.fragment(databaseMember, endsValue: false)
         writer.fragment(tableMembers, endsValue: false)
@@ -218,6 +238,7 @@ struct EventEncoder {
         writer.fragmentHex(UInt32(truncatingIfNeeded: lsn.rawValue >> 32))
         writer.fragment(Self.slash, endsValue: false)
         writer.fragmentHex(UInt32(truncatingIfNeeded: lsn.rawValue))
+        templateGaps = transaction.isTemplate ? TemplateGaps(first: firstGap, second: writer.bytes.count) : nil
         writer.fragment(transaction.sourceEnd, endsValue: true)
     }
 

@@ -37,6 +37,12 @@ struct CommitGroup {
         operations.count(operation)
     }
 
+    /// `events` of a streamed transaction stored as templates, by operation.
+    mutating func appended(events: Int, operations: OperationCounts) {
+        self.events += events
+        self.operations += operations
+    }
+
     mutating func completed(commitTime: PostgresTimestamp, checkpoint: Checkpoint) {
         transactions += 1
         commitTimes.append(commitTime)

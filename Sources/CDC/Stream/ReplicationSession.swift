@@ -99,7 +99,7 @@ final class ReplicationSession {
             checkpoint: store.checkpoint ?? Checkpoint(lastCommitLSN: .zero, flushLSN: start), start: start,
             settings: .init(
                 groupCommit: config.groupCommit, statusInterval: config.statusInterval, endLSN: endLSN,
-                messages: config.messages, columnMask: config.columnMask),
+                messages: config.messages, columnMask: config.columnMask, preEncodeStreamed: true),
             watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
         )
         if machine.reachedEnd { return .reachedEnd }
@@ -238,6 +238,12 @@ final class ReplicationSession {
                 try store.stage(
                     transaction: target.transaction, subtransaction: target.subtransaction,
                     message: StreamStaging.stagedRow(walStart: walStart, message: message)[...])
+            case .stageEvent(let target, let template, let gaps):
+                try store.stageEvent(
+                    transaction: target.transaction, subtransaction: target.subtransaction, template: template,
+                    gaps: gaps)
+            case .commitStagedEvents(let move):
+                try move.perform(on: store)
             case .discardStaged(let transaction, let subtransaction):
                 try store.discardStaged(transaction: transaction, subtransaction: subtransaction)
             case .replayStaged(let commit):
@@ -257,6 +263,16 @@ final class ReplicationSession {
                         relation: relation, catalog: links.catalog,
                         captured: links.tableSet.captures(relation, ancestors: ancestors), partitionRoot: ancestors.last
                     ).masked(by: config.columnMask))
+            case .lookUpStagedSchema(let relation):
+                let ancestors = try? PartitionAncestry.ancestors(of: relation.oid, over: links.catalog.connection)
+                machine.resolvedStaged(
+                    ancestors.flatMap { ancestors in
+                        try? TableSchema(
+                            relation: relation, catalog: links.catalog,
+                            captured: links.tableSet.captures(relation, ancestors: ancestors),
+                            partitionRoot: ancestors.last
+                        ).masked(by: config.columnMask)
+                    })
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):

@@ -25,6 +25,10 @@ enum StreamAction {
     case sendStatus(StatusReport)
     /// Stage one row change of a streamed transaction, in the open group.
     case stage(StreamStaging.Target, walStart: LSN, message: [UInt8])
+    /// Stage one event template of a streamed transaction, in the open group (StreamPreEncoding).
+    case stageEvent(StreamStaging.Target, template: [UInt8], gaps: TemplateGaps)
+    /// Make a committed streamed transaction's staged templates its events, in the open group.
+    case commitStagedEvents(StreamPreEncoding.Move)
     /// Drop what a streamed transaction (or one subtransaction) staged, in the open group.
     case discardStaged(transaction: UInt32, subtransaction: UInt32?)
     /// Read back the transaction's staged rows in order, pass each to
@@ -34,6 +38,10 @@ enum StreamAction {
     /// selects it or the applied table set holds it) and pass the schema to
     /// `StreamMachine.resolved` before the next frame.
     case lookUpSchema(Relation)
+    /// `lookUpSchema` for a Relation of a streamed transaction encoded on
+    /// arrival (StreamPreEncoding): pass the schema, or nil when the catalog
+    /// cannot resolve it yet, to `StreamMachine.resolvedStaged` before the next frame.
+    case lookUpStagedSchema(Relation)
     /// Read a piece of the resumed snapshot and pass its window to `StreamMachine.pieceLoaded`.
     case readPiece(WatermarkSnapshot.PieceRequest)
     /// Record in the open group that a piece's rows are stored.

@@ -38,12 +38,15 @@ struct StreamMachine {
         var messages = MessageFilter.off
         /// Masks the tables DDL capture describes as the Relation messages' are.
         var columnMask: ColumnMask?
+        /// Encode streamed transactions' changes on arrival (`StreamPreEncoding`).
+        var preEncodeStreamed = false
     }
 
     private let settings: Settings
     private var decoder: PgOutputDecoder
     private var assembler: ChangeAssembler
     private var staging: StreamStaging
+    private var preEncoding: StreamPreEncoding
     private var group = CommitGroup()
     private(set) var watermark: WatermarkSnapshot?
     /// A change of the table set whose marker has not come through yet.
@@ -74,6 +77,7 @@ struct StreamMachine {
             messages: settings.messages)
         assembler.columnMask = settings.columnMask
         staging = StreamStaging(protocolVersion: protocolVersion)
+        preEncoding = StreamPreEncoding(isEnabled: settings.preEncodeStreamed)
         self.checkpoint = checkpoint
         self.watermark = watermark
         received = start
@@ -138,6 +142,9 @@ struct StreamMachine {
     mutating func resolved(_ schema: TableSchema) {
         assembler.register(schema)
     }
+
+    /// The schema asked for by `.lookUpStagedSchema`, nil when it could not be resolved.
+    mutating func resolvedStaged(_ schema: TableSchema?) { preEncoding.resolved(schema) }
 
     /// One staged row of the transaction asked for by `.replayStaged`.
     mutating func replayed(_ row: [UInt8], into actions: inout [StreamAction]) throws {
@@ -204,6 +211,7 @@ struct StreamMachine {
             openGroup(into: &actions)
             actions.append(.discardStaged(transaction: abort.xid, subtransaction: abort.subtransactionXid))
             staging.aborted(abort)
+            preEncoding.aborted(abort)
         case .streamCommit(let commit):
             openGroup(into: &actions)
             try staging.replayStarted(commit)
@@ -213,6 +221,8 @@ struct StreamMachine {
             if assembler.isSkippingTransaction {
                 // A replay of a stored transaction: nothing of it is read back.
                 try replayFinished(commit, into: &actions)
+            } else if preEncoding.committed(commit, assembler: &assembler, group: &group, into: &actions) {
+                try replayFinished(commit, into: &actions)
             } else {
                 actions.append(.replayStaged(commit))
             }
@@ -220,6 +230,7 @@ struct StreamMachine {
             if let target = staging.target(of: message) {
                 openGroup(into: &actions)
                 actions.append(.stage(target, walStart: walStart, message: raw))
+                preEncoding.staged(message, target: target, walStart: walStart, stream: assembler, into: &actions)
             } else {
                 try decoded(message, walStart: walStart, into: &actions)
             }
@@ -347,6 +358,7 @@ struct StreamMachine {
             }
         }
         assembler.stopCapturing(Set(change.removed))
+        preEncoding.tableSetChanged()
         openGroup(into: &actions)
         actions.append(.recordTableSet(change))
         // A load of a table that stops here stops too.

@@ -23,6 +23,8 @@ struct MachineHarness {
     private(set) var groupOpen = false
     /// Staged rows per transaction, with the subtransaction that staged them.
     private(set) var staged: [UInt32: [(sub: UInt32, row: [UInt8])]] = [:]
+    /// Event templates staged per transaction (`StreamPreEncoding`), with their subtransaction.
+    private(set) var stagedEvents: [UInt32: [(sub: UInt32, template: [UInt8], gaps: TemplateGaps)]] = [:]
     /// Rows a requested snapshot piece "reads".
     var pieceRows: [TupleData] = []
 
@@ -78,6 +80,7 @@ struct MachineHarness {
     /// `ReplicationSession` does before START_REPLICATION.
     mutating func restart(settings: StreamMachine.Settings = .init()) {
         staged = [:]
+        stagedEvents = [:]
         pending = []
         groupOpen = false
         machine = StreamMachine(
@@ -121,8 +124,21 @@ struct MachineHarness {
                 precondition(groupOpen, "discard outside a group")
                 if let subtransaction, subtransaction != transaction {
                     staged[transaction]?.removeAll { $0.sub == subtransaction }
+                    stagedEvents[transaction]?.removeAll { $0.sub == subtransaction }
                 } else {
                     staged[transaction] = nil
+                    stagedEvents[transaction] = nil
+                }
+            case .stageEvent(let target, let template, let gaps):
+                precondition(groupOpen, "stage outside a group")
+                stagedEvents[target.transaction, default: []].append((target.subtransaction, template, gaps))
+            case .commitStagedEvents(let move):
+                precondition(groupOpen, "commit staged events outside a group")
+                let templates = stagedEvents.removeValue(forKey: move.transaction) ?? []
+                precondition(templates.count == move.events, "the machine counted other templates than it staged")
+                for (ordinal, staged) in templates.enumerated() {
+                    // A template starts `","op":"c"`.
+                    pending.append(("\(move.commitLSN):\(ordinal)", String(UnicodeScalar(staged.template[8]))))
                 }
             case .replayStaged(let commit):
                 for (_, row) in staged[commit.xid] ?? [] {
@@ -139,6 +155,15 @@ struct MachineHarness {
                         relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
                         keyColumns: relation.columns.filter(\.isKey).map(\.name), isCaptured: relation.name != "ignored"
                     ))
+            case .lookUpStagedSchema(let relation):
+                machine.resolvedStaged(
+                    TableSchema(
+                        relation: relation, kinds: relation.columns.map { $0.typeOID == 23 ? .integer : .text },
+                        keyColumns: relation.columns.filter(\.isKey).map(\.name),
+                        isCaptured: relation.name != "ignored",
+                        columnFacts: relation.columns.map { _ in
+                            CatalogLookup.ColumnFacts(typeName: "", isNullable: true, defaultExpression: nil)
+                        }))
             case .readPiece(let request):
                 var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
                 for row in pieceRows { window.add(row) }
@@ -168,7 +193,10 @@ extension StreamAction {
         case .stage(let target, _, _): "stage \(target.transaction)/\(target.subtransaction)"
         case .discardStaged(let transaction, let sub): "discard \(transaction)" + (sub.map { "/\($0)" } ?? "")
         case .replayStaged(let commit): "replay \(commit.xid)"
+        case .stageEvent(let target, _, _): "stage event \(target.transaction)/\(target.subtransaction)"
+        case .commitStagedEvents(let move): "move \(move.transaction) \(move.events)"
         case .lookUpSchema(let relation): "schema \(relation.name)"
+        case .lookUpStagedSchema(let relation): "staged schema \(relation.name)"
         case .readPiece(let request): "piece \(request.piece.chunkID)"
         case .recordPieceProgress(let chunk, _, let rows, let done):
             "progress \(chunk) rows \(rows)" + (done ? " done" : "")
