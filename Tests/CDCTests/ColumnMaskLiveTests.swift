@@ -105,4 +105,49 @@ import Testing
         let onDisk = secrets.filter { files.range(of: Data($0.utf8)) != nil }
         #expect(onDisk.isEmpty, "original values in the store's files: \(onDisk.prefix(3))")
     }
+
+    /// A transaction Postgres streams before its commit is encoded as it
+    /// arrives (templates moved into the store at commit): its events are
+    /// masked like any other.
+    @Test(.timeLimit(.minutes(4)))
+    func aStreamedTransactionIsMasked() throws {
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE users (id int PRIMARY KEY, email text, ssn text NOT NULL);
+                ALTER TABLE users REPLICA IDENTITY FULL;
+                CREATE PUBLICATION popsink FOR TABLE users;
+                """)
+        defer { harness.cleanUp() }
+        var config = try harness.config()
+        config.source["options"] = HeavyTests.StreamingTests.streamEarly
+        config.columnMask = ColumnMask(exclude: ["ssn"], hash: ["email"], hashKey: Self.key)
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        try harness.execute(
+            """
+            BEGIN;
+            INSERT INTO users SELECT g, 'e' || g || '@' || md5(g::text) || '.example', 'ssn-' || md5(g::text || 's')
+            FROM generate_series(1, 5000) g;
+            UPDATE users SET email = 'x' || email WHERE id <= 100;
+            COMMIT;
+            """)
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        #expect(
+            try HeavyTests.StreamingTests.streamedTransactions(harness) >= 1, "Postgres did not stream the transaction")
+
+        let emails = Dictionary(
+            uniqueKeysWithValues: try harness.execute("SELECT id, email FROM users").rows.map {
+                (Int($0[0]!)!, $0[1]!)
+            })
+        let changes = try harness.allEvents().filter { $0.table == "users" && $0.op != "s" }
+        #expect(changes.count == 5100)
+        for event in changes {
+            for image in [event.after, event.before, event.key].compactMap({ $0 }) {
+                #expect(image["ssn"] == nil, "\(event.id) carries ssn")
+            }
+        }
+        for event in changes where event.op == "u" {
+            let id = try #require(intValue(event.after?["id"]))
+            #expect(event.after?["email"] as? String == Self.hash(emails[id]!), "id \(id)")
+        }
+    }
 }
