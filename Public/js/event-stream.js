@@ -58,17 +58,25 @@ export class Tail {
     this.onEvent = onEvent;
     this.onState = onState;
     this.controller = null;
+    this.stopped = false;
     this.lastEventID = null;
     this.retryMs = 2000;
   }
 
+  /** Connects unless connected; does nothing once stopped. */
   start() {
-    if (this.controller) return;
+    if (this.controller || this.stopped) return;
     this.controller = new AbortController();
     this.connect(this.controller);
   }
 
+  /**
+   * Ends the stream for good: a view's refresh still in flight when the view
+   * is left calls `start` afterwards, and must not open a stream nobody
+   * stops (it went on reconnecting to a pipeline deleted meanwhile).
+   */
   stop() {
+    this.stopped = true;
     if (this.controller) this.controller.abort();
     this.controller = null;
   }

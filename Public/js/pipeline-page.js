@@ -71,8 +71,14 @@ function retentionText(retention) {
   return `${age}, ${size}; ${cap} for consumers and sinks`;
 }
 
-/** The pipeline's filters as a form with the preview; saving replaces them (PUT …/filters). */
-function filtersForm(pipeline, onSaved) {
+/**
+ * The pipeline's filters as a form with the preview; saving replaces them
+ * (PUT …/filters). A running pipeline restarts with them before the answer
+ * comes, and the server stores the record first: `view`'s refresh is held
+ * meanwhile, so the page never shows the new filters beside the state of the
+ * run that still captures by the old ones.
+ */
+function filtersForm(pipeline, view, onSaved) {
   const editor = filterEditor("edit", pipeline.filters);
   const result = el("p", { role: "status", class: "muted" });
   const form = el("form", { class: "filters-form", novalidate: true },
@@ -83,15 +89,20 @@ function filtersForm(pipeline, onSaved) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
-    result.textContent = "";
+    result.textContent = "Saving; a running pipeline restarts with them…";
+    await view.hold();
     try {
       onSaved(await api("PUT", `${path.pipeline(pipeline.id)}/filters`, editor.filters()));
-      result.textContent = "Saved. A running pipeline applies them from its checkpoint; newly included tables are captured from now on.";
+      result.textContent = "Saved. A running pipeline restarted with them: newly included tables are captured from now on (their rows follow as r events when the snapshot is on).";
     } catch (failure) {
+      result.textContent = "";
       const unplaced = failure instanceof APIError ? showFieldErrors(form, failure.fieldErrors) : [];
       if (!(failure instanceof APIError) || failure.fieldErrors.length === 0 || unplaced.length > 0) {
         result.textContent = unplaced.length > 0 ? unplaced.join("; ") : failure.message;
       }
+    } finally {
+      view.release();
+      view.refresh().catch((failure) => notice(failure.message));
     }
   });
   const details = el("details", { class: "edit-filters" }, el("summary", {}, "Edit filters"), form);
@@ -200,7 +211,7 @@ export function pipelineView(main, id) {
         shown.updated = pipeline.updated_at;
         configuration.replaceChildren(renderConfiguration(pipeline));
       }
-      if (!filtersBox.firstChild) filtersBox.append(filtersForm(pipeline, (saved) => configuration.replaceChildren(renderConfiguration(saved))));
+      if (!filtersBox.firstChild) filtersBox.append(filtersForm(pipeline, view, (saved) => configuration.replaceChildren(renderConfiguration(saved))));
       follower.start();
     },
     dispose() {
@@ -217,7 +228,7 @@ export function pipelineView(main, id) {
         : el("button", { type: "button", id: "action-stop", onclick: run("stop") }, "Stop"),
       el("button", { type: "button", id: "action-restart", onclick: run("restart") }, "Restart"),
       el("button", { type: "button", class: "danger", id: "action-delete", onclick: async () => {
-        if (pipeline && await deletePipeline(pipeline, view)) location.hash = "#/pipelines";
+        if (pipeline && await deletePipeline(pipeline, view, () => follower.stop())) location.hash = "#/pipelines";
       } }, "Delete"));
   }
 

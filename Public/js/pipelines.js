@@ -44,13 +44,15 @@ export async function command(id, verb) {
  * Asks, then deletes; resolves true when the pipeline is gone. `view`'s refresh
  * is held from the confirmation on (nothing may ask for the pipeline as it goes)
  * and stays held after a delete: the caller releases it or leaves the view.
+ * `beforeDelete` runs once it is held (the pipeline page ends its event stream there).
  */
-export async function deletePipeline(pipeline, view) {
+export async function deletePipeline(pipeline, view, beforeDelete = () => {}) {
   const answer = await confirmDelete(`Delete pipeline ${pipeline.id}?`,
     "Its configuration and its stored events are deleted; a running pipeline is stopped first.", true,
     `Without dropping it, slot ${pipeline.slot_name} keeps holding WAL on the source until it is dropped by hand.`);
   if (!answer.confirmed) return false;
   await view.hold();
+  beforeDelete();
   try {
     await api("DELETE", `${path.pipeline(pipeline.id)}${answer.dropSlot ? "?drop_slot=true" : ""}`);
     forgetSamples(pipeline.id);
