@@ -1,11 +1,11 @@
 // The store's tables and how a file is brought up to the current schema.
 //
 // The schema version lives in `PRAGMA user_version`; `migrations[n]` takes a
-// store from version n to n + 1 inside one transaction, so a store is never
-// half migrated. Later changes are added as new steps, never by editing old
-// ones. `PRAGMA application_id` marks the file as a popsink event store, so a
-// pipeline pointed at some other SQLite file refuses it instead of adding
-// tables to it.
+// store from version n to n + 1, and all the steps a store needs run in one
+// transaction, so a store is never half migrated. Later changes are added as
+// new steps, never by editing old ones. `PRAGMA application_id` marks the
+// file as a popsink event store, so a pipeline pointed at some other SQLite
+// file refuses it instead of adding tables to it.
 
 enum Schema {
     /// "pops" in ASCII.
@@ -212,27 +212,25 @@ enum Schema {
     /// writer and a consumer registration may both open a new store): the
     /// version is read again once the write lock is held.
     static func migrate(_ connection: SQLiteConnection) throws(EventStoreError) {
-        var version = try check(connection, allowEmpty: true)
-        while version < latestVersion {
-            let operation = "migrate schema to version \(version + 1)"
-            try connection.execute("BEGIN IMMEDIATE", operation: operation)
-            do {
-                let current = try connection.integer("PRAGMA user_version", operation: operation)
-                if current > version {
-                    try connection.execute("COMMIT", operation: operation)
-                    version = current
-                    continue
-                }
-                try connection.execute(migrations[Int(version)], operation: operation)
-                try connection.execute(
-                    "PRAGMA application_id = \(applicationID); PRAGMA user_version = \(version + 1)",
-                    operation: operation)
-                try connection.execute("COMMIT", operation: operation)
-            } catch {
-                try? connection.execute("ROLLBACK", operation: operation)
-                throw error
+        guard try check(connection, allowEmpty: true) < latestVersion else { return }
+        // Every step in one transaction: a reader that opens the file meanwhile
+        // (the API, right after a pipeline starts) sees it empty or as it was,
+        // never at a version whose tables are not there yet.
+        let operation = "migrate schema to version \(latestVersion)"
+        try connection.execute("BEGIN IMMEDIATE", operation: operation)
+        do {
+            // Another writer may have migrated it between the check and the lock.
+            var version = try connection.integer("PRAGMA user_version", operation: operation)
+            while version < latestVersion {
+                try connection.execute(migrations[Int(version)], operation: "migrate schema to version \(version + 1)")
+                version += 1
             }
-            version += 1
+            try connection.execute(
+                "PRAGMA application_id = \(applicationID); PRAGMA user_version = \(version)", operation: operation)
+            try connection.execute("COMMIT", operation: operation)
+        } catch {
+            try? connection.execute("ROLLBACK", operation: operation)
+            throw error
         }
     }
 
