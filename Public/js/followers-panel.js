@@ -1,5 +1,5 @@
 // Who follows a pipeline's store, on its page: each sink (where it delivers,
-// how far, its lag and errors) and each named consumer (its acknowledged
+// how far, its lag and errors; editing them is sink-editor.js's) and each named consumer (its acknowledged
 // position, lag, and whether retention's hard cap cost it events).
 
 import { el, formatCount } from "./dom.js";
@@ -18,8 +18,11 @@ function table(id, columns, rows, empty) {
       : [el("tr", {}, el("td", { colspan: columns.length, class: "empty" }, empty))]));
 }
 
-/** The sinks of `pipeline` with their status (same order). */
-export function renderSinks(pipeline, statuses) {
+/**
+ * The sinks of `pipeline` with their status (same order); with `actions`
+ * (`{edit(index), remove(index)}`) each row has Edit and Remove buttons.
+ */
+export function renderSinks(pipeline, statuses, actions = null) {
   const rows = (pipeline.sinks || []).map((sink, index) => {
     const sinkStatus = statuses[index] || {};
     const errors = Object.entries(sinkStatus.errors || {}).map(([kind, count]) => `${kind} ${formatCount(count)}`).join(", ");
@@ -32,9 +35,13 @@ export function renderSinks(pipeline, statuses) {
       el("td", { "data-label": "Confirms", }, sink.confirm === "delivered" ? "on delivery" : "on storage"),
       el("td", { "data-label": "Errors" }, errors || "none",
         sinkStatus.last_error && sinkStatus.state !== "running" ? el("span", { class: "error-line" }, sinkStatus.last_error) : null,
-        sinkStatus.lost_events > 0 ? el("span", { class: "error-line" }, `${formatCount(sinkStatus.lost_events)} events lost to retention`) : null));
+        sinkStatus.lost_events > 0 ? el("span", { class: "error-line" }, `${formatCount(sinkStatus.lost_events)} events lost to retention`) : null),
+      actions ? el("td", { class: "actions" },
+        el("button", { type: "button", "data-edit-sink": sink.name, onclick: () => actions.edit(index) }, "Edit"),
+        el("button", { type: "button", class: "danger", "data-remove-sink": sink.name, onclick: () => actions.remove(index) }, "Remove")) : null);
   });
-  return table("sinks", ["Sink", "Target", "State", "Delivered up to", "Lag (events)", "Confirms", "Errors"], rows,
+  const columns = ["Sink", "Target", "State", "Delivered up to", "Lag (events)", "Confirms", "Errors"];
+  return table("sinks", actions ? [...columns, "Actions"] : columns, rows,
     "No sinks: events stay in the store for consumers to read.");
 }
 

@@ -1,6 +1,7 @@
 // One pipeline's page: state and last error, lag and throughput charts,
-// latency, slot health, snapshot progress per table, its sinks and named
-// consumers, its configuration, and a live tail of its events.
+// latency, slot health, snapshot progress per table, backfills, schema
+// history per table, its sinks and named consumers, its configuration, and a
+// live tail of its events.
 
 import { APIError, api, path } from "./api.js";
 import { drawChart, recordSample, samplesOf } from "./chart.js";
@@ -9,10 +10,13 @@ import {
   showFieldErrors, stateBadge,
 } from "./dom.js";
 import { Tail } from "./event-stream.js";
+import { backfillsPanel } from "./backfills-panel.js";
 import { filterEditor } from "./filter-editor.js";
 import { renderConsumers, renderSinks } from "./followers-panel.js";
 import { holdable } from "./holdable.js";
 import { command, deletePipeline, snapshotEnabled } from "./pipelines.js";
+import { schemaPanel } from "./schema-panel.js";
+import { removeSink, sinkForm } from "./sink-editor.js";
 import { tailPanel } from "./tail-panel.js";
 
 const OP_NAMES = { c: "inserts", u: "updates", d: "deletes", t: "truncates", r: "snapshot rows" };
@@ -130,6 +134,8 @@ export function pipelineView(main, id) {
   };
   const snapshotBox = el("div", { id: "snapshot-box", "aria-live": "polite" });
   const sinksBox = el("div", { id: "sinks-box" });
+  const sinkEditorBox = el("div", { id: "sink-editor-box" });
+  const addSink = el("button", { type: "button", id: "add-sink" }, "Add sink");
   const consumersBox = el("div", { id: "consumers-box" });
   const configuration = el("div", { id: "configuration" });
   const filtersBox = el("div");
@@ -137,6 +143,13 @@ export function pipelineView(main, id) {
   let shownState = null;
   const shown = { error: null, snapshot: null, updated: null, sinks: null, consumers: null };
 
+  // The store-backed panels are read every few refreshes, not every second, and at once after a change.
+  let refreshes = 0;
+  const schemas = schemaPanel(id);
+  const backfills = backfillsPanel(id, () => {
+    refreshes = 0;
+    view.refresh().catch((failure) => notice(failure.message));
+  });
   const tail = tailPanel();
   const follower = new Tail(id, (message) => tail.add(message), (state) => tail.setState(state));
 
@@ -200,7 +213,7 @@ export function pipelineView(main, id) {
       const sinksText = JSON.stringify([pipeline.sinks, status.sinks]);
       if (sinksText !== shown.sinks) {
         shown.sinks = sinksText;
-        sinksBox.replaceChildren(renderSinks(pipeline, status.sinks || []));
+        sinksBox.replaceChildren(renderSinks(pipeline, status.sinks || [], sinkActions));
       }
       const consumersText = JSON.stringify(status.consumers);
       if (consumersText !== shown.consumers) {
@@ -211,6 +224,10 @@ export function pipelineView(main, id) {
         shown.updated = pipeline.updated_at;
         configuration.replaceChildren(renderConfiguration(pipeline));
       }
+      if (refreshes++ % 3 === 0) {
+        await schemas.refresh();
+        await backfills.refresh(schemas.tables());
+      }
       if (!filtersBox.firstChild) filtersBox.append(filtersForm(pipeline, view, (saved) => configuration.replaceChildren(renderConfiguration(saved))));
       follower.start();
     },
@@ -218,6 +235,31 @@ export function pipelineView(main, id) {
       follower.stop();
     },
   });
+
+  // The sink form lives beside the table, which is redrawn as the sinks' status moves.
+  function editSink(index) {
+    if (!pipeline) return;
+    addSink.hidden = true;
+    const close = () => { sinkEditorBox.replaceChildren(); addSink.hidden = false; addSink.focus(); };
+    sinkEditorBox.replaceChildren(sinkForm(pipeline, index, (saved) => {
+      pipeline = saved;
+      close();
+      view.refresh().catch((failure) => notice(failure.message));
+    }, close));
+    sinkEditorBox.querySelector("input").focus();
+  }
+  const sinkActions = {
+    edit: editSink,
+    async remove(index) {
+      if (!pipeline) return;
+      try {
+        if (await removeSink(pipeline, index)) await view.refresh();
+      } catch (failure) {
+        notice(failure.message);
+      }
+    },
+  };
+  addSink.addEventListener("click", () => { if (pipeline) editSink(pipeline.sinks.length); });
 
   function renderActions(state) {
     const resting = RESTING_STATES.includes(state);
@@ -242,7 +284,10 @@ export function pipelineView(main, id) {
       el("p", { class: "muted" }, "Sampled every second while this page is open; the time axis grows to 15 minutes."),
       el("div", { class: "charts" }, charts.lagBytes, charts.lagSeconds, charts.rate)),
     el("section", { class: "panel" }, el("h2", {}, "Snapshot"), snapshotBox),
-    el("section", { class: "panel", "aria-labelledby": "sinks-heading" }, el("h2", { id: "sinks-heading" }, "Sinks"), sinksBox),
+    backfills.node,
+    schemas.node,
+    el("section", { class: "panel", "aria-labelledby": "sinks-heading" }, el("h2", { id: "sinks-heading" }, "Sinks"), sinksBox,
+      el("div", { class: "actions" }, addSink), sinkEditorBox),
     el("section", { class: "panel", "aria-labelledby": "consumers-heading" }, el("h2", { id: "consumers-heading" }, "Consumers"), consumersBox),
     tail.node,
     el("section", { class: "panel" }, el("h2", {}, "Configuration"), configuration, filtersBox));

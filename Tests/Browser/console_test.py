@@ -18,11 +18,16 @@ remediation, browses the tables, creates a pipeline with a table filter and
 its preview (wide: a bad snapshot setting first; narrow: without a
 snapshot), starts it, waits for `streaming`, inserts rows and sees them in the
 live tail (pause, op and table filters, one event's JSON), sees the lag chart
-draw, checks the list's actions stay in the viewport and keep keyboard focus
-across a refresh, stops and deletes the pipeline with its slot. The wide round
-also edits the filters of the running pipeline and sees the newly included
-table arrive, and shows a failed pipeline's error; the narrow one edits the
-source. The page's glob rules are checked against filter_cases.json, which
+draw, reads the schema history, checks the list's actions stay in the
+viewport and keep keyboard focus across a refresh, stops and deletes the
+pipeline with its slot. The wide round also edits the filters of the running
+pipeline and sees the newly included table's insert arrive in the tail (and a
+row inserted just before the save, as an insert or a backfilled row), sees an
+ALTER TABLE as a new schema version, runs a backfill to the end of its
+progress bar, adds a webhook sink (a short secret first, for its field error)
+that delivers to a loopback receiver the test runs, edits it keeping its
+write-only secret and removes it, and shows a failed pipeline's error; the
+narrow one edits the source. The page's glob rules are checked against filter_cases.json, which
 FilterParityTests checks against TableFilter.swift. The token prompt is
 answered once; at the end a refused token brings it back. Against a second
 service without a token (--url-without-token), the page's writes (with a
@@ -33,12 +38,14 @@ must hold nothing but the network errors the test provokes on purpose (the
 """
 
 import argparse
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -57,6 +64,35 @@ VIEWPORTS = [("wide", 1280, 800, False), ("narrow", 390, 844, True)]
 
 class Failure(Exception):
     pass
+
+
+class WebhookReceiver:
+    """A loopback HTTP server that answers every POST 200 and keeps the bodies, for the webhook sink."""
+
+    def __init__(self):
+        bodies = self.bodies = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                bodies.append(self.rfile.read(length).decode("utf-8", "replace"))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def received(self, text):
+        return any(text in body for body in list(self.bodies))
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Console:
@@ -455,6 +491,91 @@ class Console:
             raise Failure(f"{failure}\n{self.tail_diagnosis(pipeline_id)}")
         self.browser_log()
 
+    def schema_history(self, name):
+        """Wide: an ALTER TABLE while streaming shows as a new version of the table, with what it added.
+        Narrow (the column is there from the start): the table's one version and its columns."""
+        self.step = f"{name}: schema history"
+        table = "#schemas-box details[data-table='public.orders']"
+        if name == "wide":
+            self.psql("ALTER TABLE orders ADD COLUMN status text; INSERT INTO orders VALUES (5001, 'after alter', 'new');")
+            self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, table)
+                      and int(self.find(table).get_attribute("data-version")) >= 2, "a second version of public.orders")
+        else:
+            self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, table), "public.orders in the schema history")
+        self.click(f"{table} summary")
+        first = self.find(f"{table} tr[data-version='1']")
+        self.check("first version" in first.text, f"version 1 reads {first.text!r}")
+        if name == "wide":
+            added = f"{table} tr[data-version] li[data-change=added]"
+            self.wait(lambda: any("status text" in item.text for item in self.driver.find_elements(By.CSS_SELECTOR, added)),
+                      "the new version saying it added status text")
+        else:
+            self.check("status text" in first.text, f"version 1 does not list the status column: {first.text!r}")
+        self.fits()
+        self.screenshot(f"{name}-schemas", around=table)
+        self.browser_log()
+
+    def backfill(self, name):
+        """A backfill asked for from the page runs to the end, its progress shown as a bar."""
+        self.step = f"{name}: backfill"
+        self.wait(lambda: "public.orders" in [option.get_attribute("value") for option in
+                                             self.driver.find_elements(By.CSS_SELECTOR, "#backfill-table option")],
+                  "public.orders among the tables to backfill")
+        Select(self.find("#backfill-table")).select_by_value("public.orders")
+        self.click("#request-backfill")
+        self.wait(lambda: "asked for" in self.find("#backfill-result").text, "the backfill accepted")
+        backfill_id = self.find("#backfill-result").text.split()[1]
+        row = f"#backfills li[data-backfill='{backfill_id}']"
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, row)
+                  and self.find(row).get_attribute("data-state") == "done", "the backfill done", timeout=90)
+        bar = self.find(f"{row} progress")
+        self.check(bar.get_attribute("value") == bar.get_attribute("max"), f"a done backfill's bar is not full")
+        self.check("rows" in self.find(row).text, f"the backfill's row reads {self.find(row).text!r}")
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "#tail-events li[data-table='public.orders'][data-op=r]"),
+                  "the backfill's r events in the tail")
+        self.fits()
+        self.browser_log()
+
+    def sinks(self, name, receiver):
+        """A webhook sink added through the form delivers to a loopback receiver; edited keeping its secret; removed."""
+        self.step = f"{name}: sinks"
+        self.click("#add-sink")
+        self.type("#f-sinks-0-name", "hook")
+        Select(self.find("#f-sinks-0-type")).select_by_value("webhook")
+        self.type("#f-sinks-0-url", receiver.url)
+        self.type("#f-sinks-0-secret", "too-short")
+        self.click("#save-sink")
+        error = self.find("[data-field='sinks[0].secret'] .field-error")
+        self.check("16" in error.text, f"the short secret's error reads {error.text!r}")
+        self.browser_log(allowed=("422",))
+        self.type("#f-sinks-0-secret", "a-secret-of-at-least-16-bytes")
+        self.click("#save-sink")
+        row = "#sinks tr[data-sink='hook']"
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, row), "the sink in the panel")
+        self.wait(lambda: "running" in self.find(f"{row} .badge").text, "the sink running", timeout=90)
+        self.psql("INSERT INTO orders VALUES (5002, 'to the webhook', 'new');")
+        self.wait(lambda: receiver.received("5002"), "the webhook receiving the insert", timeout=90)
+        self.wait(lambda: self.find(f"{row} [data-label='Delivered up to']").text.strip() not in ("", "0"),
+                  "the panel showing what the sink delivered")
+        self.screenshot(f"{name}-sinks", around="#sinks")
+        # Edited: the secret is write-only, so the form says one is stored and saving without it keeps it.
+        self.click(f"{row} button[data-edit-sink='hook']")
+        hint = self.find("#f-sinks-0-secret-hint").text
+        self.check("stored" in hint, f"the secret's hint does not say one is stored: {hint!r}")
+        self.check(self.find("#f-sinks-0-secret").get_attribute("value") == "", "the form shows a secret")
+        self.type("#f-sinks-0-batch-size", "50")
+        self.click("#save-sink")
+        self.wait(lambda: not self.driver.find_elements(By.CSS_SELECTOR, "#sink-form"), "the form closed after saving")
+        sink = self.api_get(f"/v1/pipelines/console_{name}")["sinks"][0]
+        self.check(sink["batch_size"] == 50 and sink["has_secret"] and "secret" not in sink, f"the saved sink is {sink}")
+        self.wait(lambda: "running" in self.find(f"{row} .badge").text, "the edited sink running", timeout=90)
+        # Removed.
+        self.click(f"{row} button[data-remove-sink='hook']")
+        self.find("#confirm-dialog[open]")
+        self.click("#confirm-yes")
+        self.wait(lambda: "No sinks" in self.find("#sinks-box").text, "the panel without the sink")
+        self.browser_log()
+
     def api_get(self, path):
         request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {self.args.token}"})
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -587,30 +708,38 @@ class Console:
 
     def run(self):
         started = time.monotonic()
-        self.favicon()
-        for index, (name, width, height, mobile) in enumerate(VIEWPORTS):
-            self.viewport(width, height, mobile)
-            self.load(name, first=index == 0)
-            if index == 0:
-                self.filter_parity()
-            source_id = self.add_source(name)
-            self.check_source(name)
-            pipeline_id = self.create_pipeline(name, source_id)
-            self.tail(name)
-            if name == "wide":
-                self.followers(name, pipeline_id)
-            self.charts(name)
-            if name == "wide":
-                self.edit_filters(name, pipeline_id)
-            self.list_layout(name, pipeline_id)
-            self.stop_and_delete(name, pipeline_id)
-            if name == "wide":
-                self.failed_pipeline(name, source_id)
-            print(f"{name} ({width}x{height}): passed at {time.monotonic() - started:.1f} s", flush=True)
-        self.refused_token()
-        if self.args.url_without_token:
-            self.without_token()
-        print(f"console: every check passed in {time.monotonic() - started:.1f} s", flush=True)
+        receiver = WebhookReceiver()
+        try:
+            self.favicon()
+            for index, (name, width, height, mobile) in enumerate(VIEWPORTS):
+                self.viewport(width, height, mobile)
+                self.load(name, first=index == 0)
+                if index == 0:
+                    self.filter_parity()
+                source_id = self.add_source(name)
+                self.check_source(name)
+                pipeline_id = self.create_pipeline(name, source_id)
+                self.tail(name)
+                if name == "wide":
+                    self.followers(name, pipeline_id)
+                self.charts(name)
+                if name == "wide":
+                    self.edit_filters(name, pipeline_id)
+                self.schema_history(name)
+                if name == "wide":
+                    self.backfill(name)
+                    self.sinks(name, receiver)
+                self.list_layout(name, pipeline_id)
+                self.stop_and_delete(name, pipeline_id)
+                if name == "wide":
+                    self.failed_pipeline(name, source_id)
+                print(f"{name} ({width}x{height}): passed at {time.monotonic() - started:.1f} s", flush=True)
+            self.refused_token()
+            if self.args.url_without_token:
+                self.without_token()
+            print(f"console: every check passed in {time.monotonic() - started:.1f} s", flush=True)
+        finally:
+            receiver.close()
 
 
 def main():
