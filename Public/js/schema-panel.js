@@ -41,7 +41,7 @@ function versionsTable(versions) {
     el("thead", {}, el("tr", {}, ["Version", "LSN", "What changed", "Columns"].map((name) => el("th", { scope: "col" }, name)))),
     el("tbody", {}, versions.slice().reverse().map((version) => el("tr", { "data-version": version.version },
       el("td", { "data-label": "Version", class: "number" }, `v${version.version}`),
-      el("td", { "data-label": "LSN" }, el("code", {}, version.lsn), el("span", { class: "detail" }, ` commit ${version.commit_lsn}`)),
+      el("td", { "data-label": "LSN" }, el("span", {}, el("code", {}, version.lsn), el("span", { class: "detail" }, ` commit ${version.commit_lsn}`))),
       el("td", { "data-label": "What changed" }, el("ul", { class: "changes" }, changeItems(version.change))),
       el("td", { "data-label": "Columns" }, columnsText(version.columns))))));
 }
