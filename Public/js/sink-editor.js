@@ -16,17 +16,15 @@ function sendable(sink) {
   return rest;
 }
 
-/** The pipeline as a PUT body with `sinks` in place of its own. */
+/**
+ * The pipeline as a PUT body with `sinks` in place of its own. A PUT replaces
+ * the whole configuration (left out is reset to its default), so every
+ * setting is sent back as it came, only the read-only members dropped and
+ * `desired_state` left out (it then stays as it is).
+ */
 export function pipelineBody(pipeline, sinks) {
-  return {
-    source_id: pipeline.source_id,
-    publication: pipeline.publication,
-    slot_name: pipeline.slot_name,
-    filters: pipeline.filters,
-    snapshot: pipeline.snapshot,
-    retention: pipeline.retention,
-    sinks,
-  };
+  const { id: _id, state: _state, created_at: _created, updated_at: _updated, desired_state: _desired, ...settings } = pipeline;
+  return { ...settings, sinks };
 }
 
 function parseProperties(text) {
