@@ -20,7 +20,7 @@ function table(id, columns, rows, empty) {
 
 /**
  * The sinks of `pipeline` with their status (same order); with `actions`
- * (`{edit(index), remove(index)}`) each row has Edit and Remove buttons.
+ * (`{check(index), edit(index), remove(index)}`) each row has Check, Edit and Remove buttons.
  */
 export function renderSinks(pipeline, statuses, actions = null) {
   const rows = (pipeline.sinks || []).map((sink, index) => {
@@ -37,6 +37,7 @@ export function renderSinks(pipeline, statuses, actions = null) {
         sinkStatus.last_error && sinkStatus.state !== "running" ? el("span", { class: "error-line" }, sinkStatus.last_error) : null,
         sinkStatus.lost_events > 0 ? el("span", { class: "error-line" }, `${formatCount(sinkStatus.lost_events)} events lost to retention`) : null),
       actions ? el("td", { class: "actions" },
+        el("button", { type: "button", "data-check-sink": sink.name, onclick: () => actions.check(index) }, "Check"),
         el("button", { type: "button", "data-edit-sink": sink.name, onclick: () => actions.edit(index) }, "Edit"),
         el("button", { type: "button", class: "danger", "data-remove-sink": sink.name, onclick: () => actions.remove(index) }, "Remove")) : null);
   });

@@ -16,7 +16,7 @@ import { renderConsumers, renderSinks } from "./followers-panel.js";
 import { holdable } from "./holdable.js";
 import { command, deletePipeline, snapshotEnabled } from "./pipelines.js";
 import { schemaPanel } from "./schema-panel.js";
-import { removeSink, sinkForm } from "./sink-editor.js";
+import { checkSink, removeSink, sinkForm } from "./sink-editor.js";
 import { tailPanel } from "./tail-panel.js";
 
 const OP_NAMES = { c: "inserts", u: "updates", d: "deletes", t: "truncates", r: "snapshot rows" };
@@ -249,6 +249,12 @@ export function pipelineView(main, id) {
     sinkEditorBox.querySelector("input").focus();
   }
   const sinkActions = {
+    async check(index) {
+      if (!pipeline) return;
+      addSink.hidden = false;
+      sinkEditorBox.replaceChildren(el("p", { class: "muted" }, `Checking sink ${pipeline.sinks[index].name}…`));
+      sinkEditorBox.replaceChildren(await checkSink(pipeline, index));
+    },
     edit: editSink,
     async remove(index) {
       if (!pipeline) return;

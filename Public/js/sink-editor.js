@@ -7,6 +7,7 @@
 
 import { APIError, api, path } from "./api.js";
 import { clearFieldErrors, confirmDelete, el, field, showFieldErrors } from "./dom.js";
+import { renderCheckList } from "./sources.js";
 
 const TYPES = ["webhook", "kafka", "jetstream"];
 
@@ -155,4 +156,19 @@ export async function removeSink(pipeline, index) {
   if (!answer.confirmed) return null;
   const sinks = pipeline.sinks.map(sendable).filter((_, position) => position !== index);
   return api("PUT", path.pipeline(pipeline.id), pipelineBody(pipeline, sinks));
+}
+
+/** Runs sink `index`'s check (POST …/sinks/{name}/check: connects, delivers nothing) and renders its report. */
+export async function checkSink(pipeline, index) {
+  const name = pipeline.sinks[index].name;
+  try {
+    const report = await api("POST", `${path.pipeline(pipeline.id)}/sinks/${encodeURIComponent(name)}/check`);
+    return el("div", { class: "check-report", id: "sink-check", "data-sink": name },
+      el("p", { class: `verdict ${report.passed ? "pass" : "fail"}` },
+        el("span", { "aria-hidden": "true" }, report.passed ? "✓ " : "✕ "),
+        `Sink ${name} (${report.type}, ${report.target}): `, report.passed ? "ready to deliver" : "not ready"),
+      renderCheckList(report.checks));
+  } catch (failure) {
+    return el("p", { class: "error-line", id: "sink-check" }, failure.message);
+  }
 }

@@ -174,7 +174,12 @@ function renderCheck(report) {
       el("span", { "aria-hidden": "true" }, report.passed ? "✓ " : "✕ "),
       report.passed ? "Every prerequisite is met" : "Some prerequisites are not met",
       ` (publication ${report.publication}${report.server_version ? `, PostgreSQL ${report.server_version}` : ""}).`),
-    el("ul", { class: "checks" }, report.checks.map((check) => el("li", { class: `check-${check.status}`, "data-check": check.id },
+    renderCheckList(report.checks));
+}
+
+/** A check report's results, each with its status, detail and remediation (a source's or a sink's). */
+export function renderCheckList(checks) {
+  return el("ul", { class: "checks" }, checks.map((check) => el("li", { class: `check-${check.status}`, "data-check": check.id },
       el("span", { class: `badge result-${check.status}` }, el("span", { "aria-hidden": "true" }, CHECK_SYMBOL[check.status] || "?"), " ", check.status),
       el("div", {},
         el("strong", {}, check.title),
@@ -182,7 +187,7 @@ function renderCheck(report) {
         check.remediation ? el("div", { class: "remediation" },
           el("pre", {}, el("code", {}, check.remediation)),
           el("button", { type: "button", class: "copy", onclick: (event) => copyText(check.remediation, event.currentTarget) }, "Copy"))
-          : null)))));
+          : null))));
 }
 
 function renderTables(tables) {

@@ -80,6 +80,11 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_HEAD(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def log_message(self, *args):
                 pass
 
@@ -572,6 +577,11 @@ class Console:
         self.wait(lambda: receiver.received("5002"), "the webhook receiving the insert", timeout=90)
         self.wait(lambda: self.find(f"{row} [data-label='Delivered up to']").text.strip() not in ("", "0"),
                   "the panel showing what the sink delivered")
+        # The check connects and probes the receiver, delivering nothing.
+        self.click(f"{row} button[data-check-sink='hook']")
+        self.wait(lambda: "ready to deliver" in self.find("#sink-check").text, "the sink's check to pass")
+        self.check(self.driver.find_elements(By.CSS_SELECTOR, "#sink-check li[data-check=probe].check-pass"),
+                   f"the check's probe of the receiver did not pass: {self.find('#sink-check').text}")
         self.screenshot(f"{name}-sinks", around="#sinks")
         # Edited: the secret is write-only, so the form says one is stored and saving without it keeps it.
         self.click(f"{row} button[data-edit-sink='hook']")
