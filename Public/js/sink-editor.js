@@ -20,11 +20,14 @@ function sendable(sink) {
 /**
  * The pipeline as a PUT body with `sinks` in place of its own. A PUT replaces
  * the whole configuration (left out is reset to its default), so every
- * setting is sent back as it came, only the read-only members dropped and
- * `desired_state` left out (it then stays as it is).
+ * setting is sent back as it came, only the read-only members dropped
+ * (`publication_mode` among them) and `desired_state` left out (it then stays as it is).
  */
 export function pipelineBody(pipeline, sinks) {
-  const { id: _id, state: _state, created_at: _created, updated_at: _updated, desired_state: _desired, ...settings } = pipeline;
+  const {
+    id: _id, state: _state, created_at: _created, updated_at: _updated, desired_state: _desired,
+    publication_mode: _mode, ...settings
+  } = pipeline;
   return { ...settings, sinks };
 }
 
