@@ -102,6 +102,12 @@ final class ReplicationSession {
                 messages: config.messages, columnMask: config.columnMask, preEncodeStreamed: true),
             watermark: watermark, now: clock.now, schemaRegistry: try SchemaRegistry(stored: store.latestTableSchemas())
         )
+        // New filters, or tables added or removed while the pipeline was
+        // stopped: looked at before a bounded run may end at once, since its
+        // end waits for the change to be applied.
+        let tableSet = try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store)
+        let initial = try tableSet.check(store: store)
+        if let initial { machine.tableSetChanging(initial) }
         if machine.reachedEnd { return .reachedEnd }
 
         // Unfinished streamed transactions are streamed again from their start.
@@ -120,11 +126,7 @@ final class ReplicationSession {
         }
         let links = Links(
             stream: stream, catalog: catalog, poller: poller, pieces: WatermarkPieceReader(config: config),
-            tableSet: try TableSetWatch(config: config, connection: sql, catalog: catalog, store: store),
-            managedPublication: managedPublication)
-        // New filters, or tables added or removed while the pipeline was stopped.
-        let initial = try links.tableSet.check(store: store)
-        if let initial { machine.tableSetChanging(initial) }
+            tableSet: tableSet, managedPublication: managedPublication)
         progress.update { $0.tableSetCheck = initial == nil ? .unchanged : .changing }
         try backfills.refresh()
         var actions: [StreamAction] = []
