@@ -45,18 +45,8 @@ public final class EventStoreBackfillRequests: Sendable {
     /// Opens the store at `path`, creating it when it does not exist yet.
     public init(path: String) throws(EventStoreError) {
         self.path = path
-        if FileSystem.isDirectory(path) {
-            throw EventStoreError(
-                kind: .notAnEventStore, operation: "open", path: path, message: "the path is a directory")
-        }
-        try FileSystem.createParentDirectory(of: path)
-        let connection = try SQLiteConnection(path: path, mode: .readWrite(create: true))
-        try connection.execute("PRAGMA busy_timeout = 5000", operation: "configure")
-        try Schema.check(connection, allowEmpty: true)
-        _ = try connection.text("PRAGMA journal_mode = WAL", operation: "enable WAL")
         // FULL: the row is fsynced at its commit, before the API answers 202.
-        try connection.execute("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0", operation: "configure")
-        try Schema.migrate(connection)
+        let connection = try SQLiteConnection.openSideConnection(path: path, durability: .full)
         state = Mutex(Connection(connection: connection))
     }
 

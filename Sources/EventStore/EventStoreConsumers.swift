@@ -28,18 +28,7 @@ public final class EventStoreConsumers: Sendable {
     /// not exist yet, so consumers can register before the pipeline first runs.
     public init(path: String) throws(EventStoreError) {
         self.path = path
-        if FileSystem.isDirectory(path) {
-            throw EventStoreError(
-                kind: .notAnEventStore, operation: "open", path: path, message: "the path is a directory")
-        }
-        try FileSystem.createParentDirectory(of: path)
-        let connection = try SQLiteConnection(path: path, mode: .readWrite(create: true))
-        try connection.execute("PRAGMA busy_timeout = 5000", operation: "configure")
-        try Schema.check(connection, allowEmpty: true)
-        _ = try connection.text("PRAGMA journal_mode = WAL", operation: "enable WAL")
-        // The writer checkpoints the WAL; this connection only adds a row now and then.
-        try connection.execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0", operation: "configure")
-        try Schema.migrate(connection)
+        let connection = try SQLiteConnection.openSideConnection(path: path, durability: .normal)
         state = Mutex(EventStoreReader.OpenState(connection: connection, queries: try StoreQueries(connection)))
     }
 

@@ -66,7 +66,11 @@ extension SinkSuites {
                     server.stop(signal: SIGKILL)
                     try store.append(300)
                     sink.durable(upTo: store.lastSequence)
-                    Thread.sleep(forTimeInterval: 0.3)
+                    // The failure is counted, however long a loaded machine takes to see it.
+                    let deadline = Date().addingTimeInterval(60)
+                    while sink.status.errors.values.reduce(0, +) == 0, Date() < deadline {
+                        Thread.sleep(forTimeInterval: 0.05)
+                    }
                     #expect(sink.status.errors.values.reduce(0, +) > 0)
                     try server.start()
                 }

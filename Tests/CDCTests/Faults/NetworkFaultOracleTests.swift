@@ -36,7 +36,15 @@ extension HeavyTests {
             var errors: [String] = []
             for (round, fault) in ["reset", "stall", "slow link", "reset", "stall replication"].enumerated() {
                 let stored = harness.storedSequence()
-                try await waitUntil("round \(round): the pipeline stores again") {
+                try await waitUntil(
+                    "round \(round): the pipeline stores again",
+                    situation: {
+                        let status = pipeline.status
+                        return "(state \(status.state), sessions \(status.sessionsStarted), stored "
+                            + "\(harness.storedSequence()) from \(stored), last error "
+                            + "\(status.lastError.map { "\($0.code.rawValue): \($0.message)" } ?? "none"))"
+                    }
+                ) {
                     pipeline.status.state == .streaming && harness.storedSequence() > stored
                 }
                 let sessions = pipeline.status.sessionsStarted

