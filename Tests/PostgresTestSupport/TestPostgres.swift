@@ -150,7 +150,13 @@ public final class TestPostgres: Sendable {
             server=$!
             alive() { [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
             while alive \(getpid()) && kill -0 $server 2>/dev/null; do sleep 1; done
-            kill -INT $server 2>/dev/null
+            # The postmaster itself (as root $server is runuser, which passes no signal on);
+            # a fast shutdown waits for walsenders, so it escalates.
+            target=$(head -1 '\(root.path)/data/postmaster.pid' 2>/dev/null || echo $server)
+            for signal in INT QUIT KILL; do
+                kill -$signal $target 2>/dev/null || break
+                for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $target 2>/dev/null || break 2; sleep 1; done
+            done
             """
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -255,8 +261,12 @@ public final class TestPostgres: Sendable {
         guard first else { return }
         atexit {
             for (pid, root) in stopOnExit.withLock({ $0 }) {
-                kill(pid, SIGINT)  // fast shutdown: ends sessions, no waiting for clients
-                for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+                // A fast shutdown ends sessions but waits for walsenders to
+                // send what is left: after 5 s, quit at once, then kill.
+                for signal in [SIGINT, SIGQUIT, SIGKILL] where kill(pid, 0) == 0 {
+                    kill(pid, signal)
+                    for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+                }
                 try? FileManager.default.removeItem(atPath: root)
             }
         }
