@@ -150,6 +150,9 @@ public final class TestPostgres: Sendable {
             server=$!
             alive() { [ -d /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
             while alive \(getpid()) && kill -0 $server 2>/dev/null; do sleep 1; done
+            # A server stopped by the tests is theirs to restart: the pid file may
+            # already name its successor.
+            kill -0 $server 2>/dev/null || exit 0
             # The postmaster itself (as root $server is runuser, which passes no signal on);
             # a fast shutdown waits for walsenders, so it escalates.
             target=$(head -1 '\(root.path)/data/postmaster.pid' 2>/dev/null || echo $server)

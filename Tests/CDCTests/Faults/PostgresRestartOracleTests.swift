@@ -41,7 +41,15 @@ extension HeavyTests {
             var sessionsAtStop = 0
             for (index, (name, mode)) in rounds.enumerated() {
                 let stored = harness.storedSequence()
-                try await waitUntil("\(name): the pipeline stores again") {
+                try await waitUntil(
+                    "\(name): the pipeline stores again",
+                    situation: {
+                        let status = pipeline.status
+                        return "(state \(status.state), sessions \(status.sessionsStarted) at stop "
+                            + "\(sessionsAtStop), stored \(harness.storedSequence()) from \(stored), last error "
+                            + "\(status.lastError.map { "\($0.code.rawValue): \($0.message)" } ?? "none"))"
+                    }
+                ) {
                     let status = pipeline.status
                     let streaming =
                         index == 0 || (status.state == .streaming && status.sessionsStarted > sessionsAtStop)
