@@ -30,21 +30,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The pipeline's id, which names its managed publication.", valueName: "id"))
     var pipeline = "default"
 
-    @Option(
-        parsing: .upToNextOption, help: ArgumentHelp("Capture only schemas matching these globs.", valueName: "glob"))
-    var includeSchemas: [String] = []
-
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip schemas matching these globs.", valueName: "glob"))
-    var excludeSchemas: [String] = []
-
-    @Option(
-        parsing: .upToNextOption,
-        help: ArgumentHelp(
-            "Capture only tables matching these globs (schema.table, or table in any schema).", valueName: "glob"))
-    var includeTables: [String] = []
-
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
-    var excludeTables: [String] = []
+    @OptionGroup var filters: FilterOptions
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -71,9 +57,7 @@ struct CheckCommand: ParsableCommand {
                 )
             }
         }
-        let filter = TableFilter(
-            includeSchemas: includeSchemas, excludeSchemas: excludeSchemas, includeTables: includeTables,
-            excludeTables: excludeTables)
+        let filter = filters.filter
         let report = SourceChecker.run(
             settings: try source.settings(),
             publication: publication

@@ -100,21 +100,7 @@ struct RunCommand: AsyncParsableCommand {
             valueName: "lsn|current"))
     var endLSN: String?
 
-    @Option(
-        parsing: .upToNextOption, help: ArgumentHelp("Capture only schemas matching these globs.", valueName: "glob"))
-    var includeSchemas: [String] = []
-
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip schemas matching these globs.", valueName: "glob"))
-    var excludeSchemas: [String] = []
-
-    @Option(
-        parsing: .upToNextOption,
-        help: ArgumentHelp(
-            "Capture only tables matching these globs (schema.table, or table in any schema).", valueName: "glob"))
-    var includeTables: [String] = []
-
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Skip tables matching these globs.", valueName: "glob"))
-    var excludeTables: [String] = []
+    @OptionGroup var filters: FilterOptions
 
     @Option(
         help: ArgumentHelp(
@@ -215,9 +201,7 @@ struct RunCommand: AsyncParsableCommand {
             publication: publication
                 ?? (managedPublication ? PipelineConfig.defaultManagedPublication(pipelineID: pipeline) : "popsink"),
             slot: slot.flatMap { SlotName(rawValue: $0) }, storePath: storePath,
-            filter: TableFilter(
-                includeSchemas: includeSchemas, excludeSchemas: excludeSchemas,
-                includeTables: includeTables, excludeTables: excludeTables),
+            filter: filters.filter,
             endPosition: endLSN.map { $0 == "current" ? .current : .lsn(LSN($0)!) },
             snapshot: try SnapshotSettings(
                 enabled: !noSnapshot, workers: snapshotWorkers, chunkPages: Int(snapshotChunkPages),
