@@ -16,7 +16,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(3)))
         func concurrentWritersAreCapturedExactly() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             try harness.capture()
             let pipeline = Pipeline(config: try harness.config(endPosition: nil))
@@ -33,7 +33,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(5)))
         func survivesKillNineUnderWriteLoad() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             let output = harness.dataDirectory.appendingPathComponent("events.jsonl").path
             let arguments = [

@@ -20,7 +20,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(3)))
         func aFullDiskIsRetriedAndNothingIsLost() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             let volume = try SmallVolume(megabytes: 32)
             defer { volume.unmount() }

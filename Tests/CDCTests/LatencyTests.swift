@@ -45,7 +45,7 @@ import Testing
 @Suite struct LagTests {
     @Test(.timeLimit(.minutes(1)))
     func serverPositionComesFromTheServerNotTheStream() async throws {
-        let harness = try CaptureHarness(setup: CaptureHarness.singleTable)
+        let harness = try await CaptureHarness(setup: CaptureHarness.singleTable)
         defer { harness.cleanUp() }
         try harness.capture()
         let pipeline = Pipeline(config: try harness.config(endPosition: nil))

@@ -125,7 +125,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(5)))
         func killNineLosesAndRepeatsNoMessage() async throws {
-            let harness = try CaptureHarness(setup: CaptureHarness.singleTable)
+            let harness = try await CaptureHarness(setup: CaptureHarness.singleTable)
             defer { harness.cleanUp() }
             let arguments = [
                 "run", harness.connectionString, "--data-dir", harness.dataDirectory.path,

@@ -127,7 +127,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(4)))
     func aTableCreatedInAnIncludedSchemaJoinsWhileRunning() async throws {
-        let harness = try CaptureHarness(
+        let harness = try await CaptureHarness(
             setup: """
                 CREATE SCHEMA app;
                 CREATE SCHEMA other;

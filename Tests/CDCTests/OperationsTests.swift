@@ -126,7 +126,7 @@ import Testing
     }
 
     @Test func filtersSelectExactlyTheChosenTables() async throws {
-        let harness = try CaptureHarness(
+        let harness = try await CaptureHarness(
             setup: """
                 CREATE SCHEMA sales;
                 CREATE TABLE public.users (id int PRIMARY KEY);

@@ -49,7 +49,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(4)))
         func theRootsNameSelectsItsPartitionsOneAttachedLaterIncluded() async throws {
-            let harness = try CaptureHarness(setup: Self.setup(viaRoot: false))
+            let harness = try await CaptureHarness(setup: Self.setup(viaRoot: false))
             defer { harness.cleanUp() }
             let pipeline = try await Self.started(harness)
             try harness.execute(
@@ -94,7 +94,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(4)))
         func throughTheRootTheEventsAreTheRoots() async throws {
-            let harness = try CaptureHarness(setup: Self.setup(viaRoot: true))
+            let harness = try await CaptureHarness(setup: Self.setup(viaRoot: true))
             defer { harness.cleanUp() }
             let pipeline = try await Self.started(harness)
             try harness.execute(
@@ -119,7 +119,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(4)))
         func aPartitionDetachedWhileStreamingStopsBeingCapturedAfterItsLastChange() async throws {
-            let harness = try CaptureHarness(setup: Self.setup(viaRoot: false))
+            let harness = try await CaptureHarness(setup: Self.setup(viaRoot: false))
             defer { harness.cleanUp() }
             let pipeline = try await Self.started(harness)
             try harness.execute(

@@ -8,7 +8,7 @@ import Testing
 @Suite struct PipelineActorTests {
     @Test(.timeLimit(.minutes(2)))
     func concurrentStartsAndStopsLeaveOneConsistentRun() async throws {
-        let harness = try CaptureHarness(setup: CaptureHarness.singleTable)
+        let harness = try await CaptureHarness(setup: CaptureHarness.singleTable)
         defer { harness.cleanUp() }
         try harness.capture()
         let pipeline = Pipeline(config: try harness.config(endPosition: nil))

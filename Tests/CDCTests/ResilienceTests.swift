@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func idleDatabaseStillAdvancesTheSlot() async throws {
-        let harness = try CaptureHarness(setup: Self.setup)
+        let harness = try await CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try harness.capture()
         let start = try #require(try harness.confirmedFlush())
@@ -91,7 +91,7 @@ import Testing
     func keepalivesAreAnsweredSoTheWalsenderNeverTimesOut() async throws {
         // wal_sender_timeout is per session: 2 s here, so a client that does
         // not answer keepalives is cut off within seconds and has to reconnect.
-        let harness = try CaptureHarness(setup: Self.setup)
+        let harness = try await CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try harness.capture()
         var config = try harness.config(endPosition: nil)
@@ -176,7 +176,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(3)))
     func survivesTheWalsenderBeingTerminated() async throws {
-        let harness = try CaptureHarness(setup: Self.setup)
+        let harness = try await CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try harness.capture()
         let pipeline = Pipeline(config: try harness.config(endPosition: nil))

@@ -29,7 +29,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(5)), arguments: [false, true])
         func killNineBetweenDDLAndTheNextChangeLosesAndDuplicatesNoVersion(ddlCapture: Bool) async throws {
-            let harness = try CaptureHarness(setup: Evolution.setup)
+            let harness = try await CaptureHarness(setup: Evolution.setup)
             defer { harness.cleanUp() }
             if ddlCapture { try DDLCapture.install(on: harness.postgres.connect(database: harness.database)) }
             let arguments = [

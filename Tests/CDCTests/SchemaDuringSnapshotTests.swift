@@ -28,7 +28,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(3)), arguments: [false, true])
         func aDDLDuringTheLoadIsTheNextVersionAfterItsRows(ddlCapture: Bool) async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             if ddlCapture { try DDLCapture.install(on: harness.postgres.connect(database: harness.database)) }
             var config = try harness.config(filter: Evolution.filter)

@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func addColumnWithAndWithoutDefault() async throws {
-        let harness = try CaptureHarness(setup: Self.setup)
+        let harness = try await CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try await Self.evolve(
             ["ALTER TABLE t ADD COLUMN a int DEFAULT 7", "ALTER TABLE t ADD COLUMN b text"], harness: harness)
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func dropRetypeAndRename() async throws {
-        let harness = try CaptureHarness(setup: Self.setup)
+        let harness = try await CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try await Self.evolve(
             [
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func dropAndAddThePrimaryKey() async throws {
-        let harness = try CaptureHarness(setup: Self.setup)
+        let harness = try await CaptureHarness(setup: Self.setup)
         defer { harness.cleanUp() }
         try await Self.evolve(
             ["ALTER TABLE t DROP CONSTRAINT t_pkey", "ALTER TABLE t ADD PRIMARY KEY (id)"], harness: harness,

@@ -27,7 +27,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(6)))
         func aStoppedLoadResumesWithWatermarksWhileWritersRun() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             var config = try harness.config(endPosition: nil)
             config.snapshot = SnapshotOptions(workers: 2, chunkPages: 64, rowsPerGroup: 2000)
@@ -112,7 +112,7 @@ extension HeavyTests {
         /// before a kill are never loaded again, and the result is still exact.
         @Test(.timeLimit(.minutes(6)))
         func killedDuringTheLoadResumesExactly() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             let arguments = [
                 "run", harness.connectionString, "--data-dir", harness.dataDirectory.path,

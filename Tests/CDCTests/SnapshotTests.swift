@@ -26,7 +26,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(3)))
         func existingRowsAreLoadedOnceThenTheStreamContinuesExactly() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             // Writers keep changing the table while the slot is created and loaded.
             let load = WriteLoad(postgres: harness.postgres, database: harness.database, writers: 2)
@@ -82,7 +82,7 @@ extension HeavyTests {
         @Test(.timeLimit(.minutes(12)))
         func aMillionRowTableLoadsInParallelChunksWhileWritersRun() async throws {
             let existing = 200_000_001...201_000_000
-            let harness = try CaptureHarness(
+            let harness = try await CaptureHarness(
                 setup: """
                     CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, version int NOT NULL DEFAULT 0,
                                            note text NOT NULL DEFAULT '');

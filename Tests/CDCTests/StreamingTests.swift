@@ -103,7 +103,7 @@ extension HeavyTests {
         /// Issue 11 item 10: a streamed transaction that aborts must not stop
         /// the slot from advancing while nothing else happens in this database.
         @Test func theSlotKeepsAdvancingAfterAStreamedTransactionAborts() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             try Self.captureStreaming(harness)
             var config = try Self.streamingConfig(harness)
@@ -166,7 +166,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(6)))
         func killNineDuringStreamingAndDuringCommitKeepsEverythingExact() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             let source = harness.connectionString + " options='\(Self.streamEarly)'"
             let arguments = ["run", source, "--data-dir", harness.dataDirectory.path, "--pipeline", harness.pipelineID]

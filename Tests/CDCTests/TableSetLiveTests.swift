@@ -113,7 +113,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(6)))
         func aTableAddedToThePublicationIsBackfilledWhileWritersRun() async throws {
-            let harness = try CaptureHarness(setup: Self.setup)
+            let harness = try await CaptureHarness(setup: Self.setup)
             defer { harness.cleanUp() }
             var config = try harness.config()
             config.snapshot = SnapshotOptions(workers: 1, chunkPages: 16, rowsPerGroup: 2000)
@@ -161,7 +161,7 @@ extension HeavyTests {
         /// any change of it, at the poller's cadence, by a pipeline that keeps running.
         @Test(.timeLimit(.minutes(4)))
         func aTableCreatedUnderTablesInSchemaIsFoundWithoutAChangeOfIt() async throws {
-            let harness = try CaptureHarness(
+            let harness = try await CaptureHarness(
                 setup: """
                     CREATE SCHEMA app;
                     CREATE TABLE app.first (id int PRIMARY KEY);
@@ -211,7 +211,7 @@ extension HeavyTests {
         /// finished before the kill are not read again, and the copy is exact.
         @Test(.timeLimit(.minutes(6)))
         func aBackfillKilledWithMinus9Resumes() async throws {
-            let harness = try CaptureHarness(
+            let harness = try await CaptureHarness(
                 setup: """
                     CREATE TABLE seed (id int PRIMARY KEY);
                     CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, version int NOT NULL DEFAULT 0,

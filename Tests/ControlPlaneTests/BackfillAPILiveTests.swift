@@ -47,7 +47,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(5)))
     func aBackfillUnderWritersRebuildsTheTable() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

@@ -26,7 +26,7 @@ import Testing
             rows: Int, extraSQL: String = "", filters: [String: Any]? = nil,
             snapshot: [String: Any] = ["chunk_pages": 4]
         ) async throws {
-            postgres = try TestPostgres.shared()
+            postgres = try await TestPostgres.shared()
             database = try postgres.createDatabase()
             try postgres.execute(
                 """

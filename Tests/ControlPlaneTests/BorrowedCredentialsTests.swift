@@ -34,7 +34,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1)))
     func registeredSourceDoesNotUseTheServicesPasswordFile() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let (role, secret, database) = try Self.passwordRole(postgres)
         let passfile = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)")
         try "\(postgres.host):\(postgres.port):\(database):\(role):\(secret)\n"
@@ -69,7 +69,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1)))
     func registeredSourceDoesNotUseTheServicesPGPASSWORD() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let (role, secret, database) = try Self.passwordRole(postgres)
         let record = SourceRecord(
             id: "s", host: postgres.host, port: postgres.port, database: database, user: role, sslmode: "disable",

@@ -25,7 +25,7 @@ import Testing
                 "\(tool) is not installed: apt-get install chromium chromium-driver python3-selenium (.ci/run does)")
         }
 
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase(prefix: "console")
         // customers keeps the default replica identity, so the check has a failure and its remediation to show.
         try postgres.execute(

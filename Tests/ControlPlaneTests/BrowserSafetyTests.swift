@@ -35,7 +35,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aCrossSiteBodylessStopIsRefusedAndTheSameOriginOneWorks() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

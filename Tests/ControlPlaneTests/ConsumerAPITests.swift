@@ -9,7 +9,7 @@ import Testing
 @Suite struct ConsumerAPITests {
     @Test(.timeLimit(.minutes(3)))
     func consumersRegisterAcknowledgeAndGo() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

@@ -112,7 +112,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(8)))
     func aNewlyIncludedTableGetsEveryChangeMadeAfterThePut() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

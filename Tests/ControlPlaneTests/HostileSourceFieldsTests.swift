@@ -61,7 +61,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aRoleNamedAndPasswordedWithHostileStringsAuthenticates() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let role = "o'brien = \"x\" \\ host=evil \(suffix)"
         let database = "db 'quoted' = \\ dbname=postgres \(suffix)"

@@ -9,7 +9,7 @@ import Testing
 @Suite struct InternalErrorTests {
     @Test(.timeLimit(.minutes(1)))
     func aFailureInsideTheServiceAnswersWithARequestIDOnly() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let service = try APIFlowTests.Service()
         let sourceID = try await service.registerSource(postgres, database: "postgres")
         let pipelineID = "broken\(UInt32.random(in: 0...UInt32.max))"

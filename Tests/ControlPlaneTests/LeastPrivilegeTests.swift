@@ -53,7 +53,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(3)))
     func aMinimalRoleCapturesTablesWithHostileNames() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase(prefix: "lp")
         let schema = #""we""ird; schema""#
         let hostile = #"\#(schema)."x; DROP TABLE y""#
@@ -114,7 +114,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(3)))
     func aRowSecurityPolicyThatWouldHideRowsStopsTheLoadWithTheFix() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase(prefix: "rls")
         try postgres.execute(
             """

@@ -60,7 +60,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(5)))
     func racingCommandsLeaveAtMostOneWorkerAndLoseNothing() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """
@@ -134,7 +134,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aFailedPipelineStartsWithItsRecordAsStoredNow() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """
@@ -190,7 +190,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aRecordThatCannotStartFailsAloneAtBoot() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

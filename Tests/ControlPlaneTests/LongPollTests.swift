@@ -45,7 +45,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aWaitingLongPollIsAnsweredByTheNextCommit() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

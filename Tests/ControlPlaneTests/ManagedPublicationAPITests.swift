@@ -13,7 +13,7 @@ import Testing
 @Suite struct ManagedPublicationAPITests {
     @Test(.timeLimit(.minutes(3)))
     func aManagedMaskedPipelineFromPutToDelete() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         let secret = "secret-\(UUID().uuidString)"
         let hashKey = "hash-key-\(UUID().uuidString)"

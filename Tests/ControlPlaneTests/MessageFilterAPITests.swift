@@ -61,7 +61,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(3)))
     func aRunningPipelinePassesTheMessagesOfItsPrefixes() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(CaptureSetup.singleTable, database: database)
         let service = try Service()

@@ -42,7 +42,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func pemMaterialAuthenticatesWithAClientCertificateAndIsSealedAtRest() async throws {
-        let tls = try TestPostgresTLS.shared()
+        let tls = try await TestPostgresTLS.shared()
         let certificates = try TestCertificates.shared()
         let read = { (path: String) in try String(contentsOfFile: path, encoding: .utf8) }
         let key = try read(certificates.encryptedClientKey)

@@ -65,7 +65,7 @@ import Testing
     /// The pipeline the registry starts runs with the timeout.
     @Test(.timeLimit(.minutes(2)))
     func theRunningPipelineHasIt() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             "CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION popsink FOR TABLE t;", database: database)

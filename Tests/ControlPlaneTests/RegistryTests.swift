@@ -62,7 +62,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func restartedServiceResumesRunningPipelinesWithoutGapOrDouble() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

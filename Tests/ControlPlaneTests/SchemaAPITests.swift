@@ -25,7 +25,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(3)))
     func schemasListTheNewestVersionsAndATablesHistory() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """
@@ -96,7 +96,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func ddlCaptureIsInstalledBySuperusersAndRefusedWithTheSQLOtherwise() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         let role = "ddl_\(database)"
         try postgres.execute("CREATE ROLE \(role) LOGIN REPLICATION")

@@ -202,7 +202,7 @@ import Testing
     /// after a restart of the service, the stored settings start it again.
     @Test(.timeLimit(.minutes(2)))
     func theLoadRunsWithTheSettings() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

@@ -8,7 +8,7 @@ import Testing
 @Suite struct SourceDefaultsTests {
     @Test(.timeLimit(.minutes(1)))
     func sslmodeDefaultsToVerifyFullAndRefusesAServerWithoutTLS() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let service = try APIFlowTests.Service()
         let created = try await service.call(
             "POST", "/v1/sources",

@@ -9,7 +9,7 @@ import Testing
 @Suite struct SourceTablesTests {
     @Test(.timeLimit(.minutes(2)))
     func listsKeysIdentityMembershipAndEstimates() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

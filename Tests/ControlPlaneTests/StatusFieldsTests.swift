@@ -13,7 +13,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func eventsByOperationSlotAndSnapshotInStatusAndMetrics() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """
@@ -81,7 +81,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func snapshotProgressPerTableInStatusAndMetrics() async throws {
-        let postgres = try TestPostgres.shared()
+        let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()
         try postgres.execute(
             """

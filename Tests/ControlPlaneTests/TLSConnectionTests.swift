@@ -105,7 +105,7 @@ import Testing
     /// /metrics show the connection encrypted and verified.
     @Test(.timeLimit(.minutes(2)))
     func aPipelineStreamsOverVerifiedTLS() async throws {
-        let tls = try TestPostgresTLS.shared()
+        let tls = try await TestPostgresTLS.shared()
         let database = try tls.server.createDatabase(prefix: "tls")
         try tls.server.execute(
             """

@@ -42,7 +42,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(5)))
     func noKeyFileRemainsOnceAClientCertificatePipelineStreams() async throws {
-        let tls = try TestPostgresTLS.shared()
+        let tls = try await TestPostgresTLS.shared()
         let certificates = try TestCertificates.shared()
         let read = { (path: String) in try String(contentsOfFile: path, encoding: .utf8) }
         let database = try tls.server.createDatabase(prefix: "keyfile")

@@ -35,6 +35,11 @@ public struct CaptureHarness: Sendable {
         if !setup.isEmpty { try execute(setup) }
     }
 
+    /// `init(setup:)` from async code: the database and its setup are made off the cooperative pool.
+    public init(setup: String) async throws {
+        self = try await offPool { try CaptureHarness(setup: setup) }
+    }
+
     public var slotName: SlotName { PipelineConfig.defaultSlot(pipelineID: pipelineID)! }
     public var storePath: String { DataDirectory(path: dataDirectory.path).eventStorePath(pipelineID: pipelineID) }
     public var connectionString: String { postgres.connectionString(database: database) }

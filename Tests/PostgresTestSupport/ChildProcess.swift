@@ -24,10 +24,6 @@ public enum ChildProcess {
     public static func runOffPool(
         _ executable: String, _ arguments: [String]
     ) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try run(executable, arguments) })
-            }
-        }
+        try await offPool { try run(executable, arguments) }
     }
 }

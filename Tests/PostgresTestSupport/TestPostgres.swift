@@ -29,6 +29,12 @@ public final class TestPostgres: Sendable {
         try sharedServer.get()
     }
 
+    /// The shared server from async code: the first call's initdb and start (tens of
+    /// seconds when the whole suite starts at once) wait off the cooperative pool.
+    public static func shared() async throws -> TestPostgres {
+        try await offPool { try sharedServer.get() }
+    }
+
     private static let sharedServer: Result<TestPostgres, any Error> = Result { try TestPostgres() }
 
     /// - Parameters:

@@ -19,6 +19,10 @@ public final class TestPostgresTLS: Sendable {
     public static func shared() throws -> TestPostgresTLS { try valid.get() }
     /// The server presenting the same names with an expired certificate.
     public static func expired() throws -> TestPostgresTLS { try outdated.get() }
+    /// `shared()` from async code, started off the cooperative pool.
+    public static func shared() async throws -> TestPostgresTLS { try await offPool { try valid.get() } }
+    /// `expired()` from async code, started off the cooperative pool.
+    public static func expired() async throws -> TestPostgresTLS { try await offPool { try outdated.get() } }
 
     private static let valid: Result<TestPostgresTLS, any Error> = Result { try TestPostgresTLS(expired: false) }
     private static let outdated: Result<TestPostgresTLS, any Error> = Result { try TestPostgresTLS(expired: true) }

@@ -20,7 +20,7 @@ extension SinkSuites {
 
         @Test(.timeLimit(.minutes(2)))
         func invalidSinksAndRetentionAreRefusedNamingTheField() async throws {
-            let postgres = try TestPostgres.shared()
+            let postgres = try await TestPostgres.shared()
             let service = try APIService()
             let sourceID = try await service.registerSource(postgres, database: "postgres")
             func put(_ extra: [String: Any]) async throws -> APIService.Reply {
@@ -115,7 +115,7 @@ extension SinkSuites {
 
         @Test(.timeLimit(.minutes(4)))
         func aWebhookSinkRunsWithItsPipelineAndHoldsTheSlotUntilDelivered() async throws {
-            let postgres = try TestPostgres.shared()
+            let postgres = try await TestPostgres.shared()
             let database = try postgres.createDatabase()
             try postgres.execute(
                 """

@@ -169,7 +169,7 @@ extension SinkSuites {
 
         @Test(.timeLimit(.minutes(2)))
         func theCheckRouteRunsWithTheStoredSettingsSecretsIncluded() async throws {
-            let postgres = try TestPostgres.shared()
+            let postgres = try await TestPostgres.shared()
             let receiver = try WebhookReceiver(secret: Self.secret) { .accept }
             defer { receiver.stop() }
             let service = try APIService()

@@ -13,7 +13,7 @@ extension SinkSuites {
     struct SinkSecretRemovalTests {
         @Test(.timeLimit(.minutes(2)))
         func aNullPropertyRemovesAKafkaSecretEvenSealedAtRest() async throws {
-            let postgres = try TestPostgres.shared()
+            let postgres = try await TestPostgres.shared()
             let service = try APIService()
             let sourceID = try await service.registerSource(postgres, database: "postgres")
             let canary = "sasl-canary-\(UUID().uuidString)"

@@ -15,7 +15,7 @@ extension HeavyTests {
     @Suite struct DiskFullOracleTests {
         @Test(.timeLimit(.minutes(5)))
         func aFullDiskUnderTheOracleLoadLosesNothing() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup())
+            let harness = try await CaptureHarness(setup: OracleSchema.setup())
             defer { harness.cleanUp() }
             let volume = try SmallVolume(megabytes: 32)
             defer { volume.unmount() }

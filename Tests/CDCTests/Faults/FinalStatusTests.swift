@@ -16,7 +16,7 @@ extension HeavyTests {
     @Suite struct FinalStatusTests {
         @Test(.timeLimit(.minutes(5)))
         func theFinalStatusIsReadWhileTheWalsenderIsBusyWriting() async throws {
-            let harness = try CaptureHarness(
+            let harness = try await CaptureHarness(
                 setup: """
                     CREATE TABLE wide (id int, pad text);
                     CREATE PUBLICATION popsink FOR TABLE wide;

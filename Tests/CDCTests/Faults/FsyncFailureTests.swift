@@ -37,7 +37,7 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(5)))
         func aFailedFsyncFailsThePipelineAndConfirmsNothingItCovered() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup())
+            let harness = try await CaptureHarness(setup: OracleSchema.setup())
             defer { harness.cleanUp() }
             let shim = try Self.buildShim(in: harness.dataDirectory)
             let trigger = harness.dataDirectory.appendingPathComponent("fail-fsync").path

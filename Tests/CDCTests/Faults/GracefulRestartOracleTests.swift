@@ -17,7 +17,7 @@ extension HeavyTests {
     @Suite struct GracefulRestartOracleTests {
         @Test(.timeLimit(.minutes(6)))
         func gracefulRestartsUnderLoadStoreEverythingOnceAndConfirmWhatIsStored() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup())
+            let harness = try await CaptureHarness(setup: OracleSchema.setup())
             defer { harness.cleanUp() }
             try harness.capture()
             var config = try harness.config(endPosition: nil)

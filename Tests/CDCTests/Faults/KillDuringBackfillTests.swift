@@ -16,7 +16,7 @@ extension HeavyTests {
         @Test(.timeLimit(.minutes(10)))
         func killsDuringABackfillLoseNothing() async throws {
             let lateRows = 60_000
-            let harness = try CaptureHarness(
+            let harness = try await CaptureHarness(
                 setup: OracleSchema.setup() + """
 
                     CREATE TABLE late (id int PRIMARY KEY, pad text NOT NULL);

@@ -15,7 +15,7 @@ extension HeavyTests {
     @Suite struct KillNineOracleTests {
         @Test(.timeLimit(.minutes(10)))
         func twentyKillsLoseNothingAndRepeatNothing() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
+            let harness = try await CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
             defer { harness.cleanUp() }
             let output = harness.dataDirectory.appendingPathComponent("events.jsonl").path
             // Streams any transaction past 64 kB (the smallest setting) to the pipeline before its commit.

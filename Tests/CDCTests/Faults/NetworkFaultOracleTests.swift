@@ -18,7 +18,7 @@ extension HeavyTests {
     @Suite struct NetworkFaultOracleTests {
         @Test(.timeLimit(.minutes(8)))
         func resetsAndHalfOpenConnectionsAreDetectedAndResumedExactly() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup())
+            let harness = try await CaptureHarness(setup: OracleSchema.setup())
             defer { harness.cleanUp() }
             try harness.capture()
             let proxy = try TCPProxy(upstreamPort: harness.postgres.port)
@@ -92,7 +92,7 @@ extension HeavyTests {
         /// proxy too: a stall there must end in a reconnect and a resumed load.
         @Test(.timeLimit(.minutes(8)))
         func aStallDuringTheFirstLoadIsDetectedAndTheLoadResumesExactly() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
+            let harness = try await CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
             defer { harness.cleanUp() }
             let proxy = try TCPProxy(upstreamPort: harness.postgres.port)
             defer { proxy.close() }
@@ -132,7 +132,7 @@ extension HeavyTests {
         /// thread: a stalled network there must end in a reconnect, not a hang.
         @Test(.timeLimit(.minutes(8)))
         func aStallDuringAResumedLoadIsDetectedAndTheLoadFinishesExactly() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
+            let harness = try await CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
             defer { harness.cleanUp() }
             var config = try harness.config(endPosition: nil)
             config.snapshot = SnapshotOptions(workers: 1, chunkPages: 32, rowsPerGroup: 500)

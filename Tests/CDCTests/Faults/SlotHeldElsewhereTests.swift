@@ -17,7 +17,7 @@ extension HeavyTests {
     @Suite struct SlotHeldElsewhereTests {
         @Test(.timeLimit(.minutes(5)))
         func aSlotHeldByAnotherProcessIsReportedAndRecoveredFromByItself() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup())
+            let harness = try await CaptureHarness(setup: OracleSchema.setup())
             defer { harness.cleanUp() }
             try harness.capture()
             var holder: PostgresConnection? = try PostgresConnection(

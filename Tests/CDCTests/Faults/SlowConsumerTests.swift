@@ -14,7 +14,7 @@ extension HeavyTests {
     @Suite struct SlowConsumerTests {
         @Test(.timeLimit(.minutes(6)))
         func aStalledSSEConsumerNeitherGrowsMemoryNorSlowsTheStream() async throws {
-            let harness = try CaptureHarness(
+            let harness = try await CaptureHarness(
                 setup: """
                     CREATE TABLE big (id int PRIMARY KEY, pad text NOT NULL);
                     ALTER TABLE big REPLICA IDENTITY FULL;
@@ -96,7 +96,7 @@ extension HeavyTests {
         /// buffering, and the consumer still gets every event exactly once.
         @Test(.timeLimit(.minutes(6)))
         func aSlowSSEConsumerGetsEverythingOnceWhileMemoryStaysBounded() async throws {
-            let harness = try CaptureHarness(
+            let harness = try await CaptureHarness(
                 setup: """
                     CREATE TABLE big (id int PRIMARY KEY, pad text NOT NULL);
                     ALTER TABLE big REPLICA IDENTITY FULL;

@@ -13,7 +13,7 @@ extension HeavyTests {
     @Suite struct TerminatedBackendsTests {
         @Test(.timeLimit(.minutes(8)))
         func terminatedLoadConnectionsAndWalsenderAreRetriedExactly() async throws {
-            let harness = try CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
+            let harness = try await CaptureHarness(setup: OracleSchema.setup(preloadedRows: 60_000))
             defer { harness.cleanUp() }
             var config = try harness.config(endPosition: nil)
             config.snapshot = SnapshotOptions(workers: 2, chunkPages: 32, rowsPerGroup: 500)
