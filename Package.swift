@@ -107,7 +107,7 @@ let package = Package(
 
         // Test support: a throwaway Postgres cluster per test process.
         .target(
-            name: "PostgresTestSupport", dependencies: ["PostgresReplication"], path: "Tests/PostgresTestSupport",
+            name: "PostgresTestSupport", dependencies: ["Blocking", "PostgresReplication"], path: "Tests/PostgresTestSupport",
             swiftSettings: swiftSettings
         ),
 
@@ -159,7 +159,7 @@ let package = Package(
         // Test support: a database, data directory and pipeline per test, and the binary as a child process.
         .target(
             name: "PipelineTestSupport",
-            dependencies: ["CDC", "EventStore", "PostgresReplication", "PostgresTestSupport", "PostgresWire"],
+            dependencies: ["Blocking", "CDC", "EventStore", "PostgresReplication", "PostgresTestSupport", "PostgresWire"],
             path: "Tests/PipelineTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@
 // publication, a pipeline pointed at it, and helpers to run the pipeline in
 // process or as the `popsink-pg` binary and to read back what it stored.
 
+import Blocking
 import CDC
 import EventStore
 import Foundation
@@ -37,7 +38,7 @@ public struct CaptureHarness: Sendable {
 
     /// `init(setup:)` from async code: the database and its setup are made off the cooperative pool.
     public init(setup: String) async throws {
-        self = try await offPool { try CaptureHarness(setup: setup) }
+        self = try await Blocking.run { try CaptureHarness(setup: setup) }
     }
 
     public var slotName: SlotName { PipelineConfig.defaultSlot(pipelineID: pipelineID)! }

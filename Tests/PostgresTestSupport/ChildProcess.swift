@@ -1,6 +1,7 @@
 // Runs a program to completion and keeps what it printed: the tools the tests
 // drive (pg_ctl, curl, openssl, the popsink-pg binary).
 
+import Blocking
 import Foundation
 
 public enum ChildProcess {
@@ -24,6 +25,6 @@ public enum ChildProcess {
     public static func runOffPool(
         _ executable: String, _ arguments: [String]
     ) async throws -> (status: Int32, output: String) {
-        try await offPool { try run(executable, arguments) }
+        try await Blocking.run { try run(executable, arguments) }
     }
 }

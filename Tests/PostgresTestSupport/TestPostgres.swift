@@ -7,6 +7,7 @@
 // id at once (atexit). Each test makes its own database and slot, so tests run
 // in parallel against one cluster.
 
+import Blocking
 import Foundation
 import PostgresReplication
 
@@ -32,7 +33,7 @@ public final class TestPostgres: Sendable {
     /// The shared server from async code: the first call's initdb and start (tens of
     /// seconds when the whole suite starts at once) wait off the cooperative pool.
     public static func shared() async throws -> TestPostgres {
-        try await offPool { try sharedServer.get() }
+        try await Blocking.run { try sharedServer.get() }
     }
 
     private static let sharedServer: Result<TestPostgres, any Error> = Result { try TestPostgres() }

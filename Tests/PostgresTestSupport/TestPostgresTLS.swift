@@ -6,6 +6,7 @@
 // the test CA whose CN is its name (`cert`, clientcert=verify-full); everyone
 // else is trusted once on TLS.
 
+import Blocking
 import Foundation
 
 /// A TLS-only Postgres server of the test process.
@@ -20,9 +21,9 @@ public final class TestPostgresTLS: Sendable {
     /// The server presenting the same names with an expired certificate.
     public static func expired() throws -> TestPostgresTLS { try outdated.get() }
     /// `shared()` from async code, started off the cooperative pool.
-    public static func shared() async throws -> TestPostgresTLS { try await offPool { try valid.get() } }
+    public static func shared() async throws -> TestPostgresTLS { try await Blocking.run { try valid.get() } }
     /// `expired()` from async code, started off the cooperative pool.
-    public static func expired() async throws -> TestPostgresTLS { try await offPool { try outdated.get() } }
+    public static func expired() async throws -> TestPostgresTLS { try await Blocking.run { try outdated.get() } }
 
     private static let valid: Result<TestPostgresTLS, any Error> = Result { try TestPostgresTLS(expired: false) }
     private static let outdated: Result<TestPostgresTLS, any Error> = Result { try TestPostgresTLS(expired: true) }
