@@ -134,10 +134,12 @@ public final class HTTPServer: Sendable {
             cleanup.append(epoll.close)
             let inbox = try LoopInbox()
             cleanup.append(inbox.close)
+            let handlerExecutor = try HandlerExecutor.shared.get()
             let stopped = Latch()
             try SystemThread.spawn(name: "popsink-http") {
                 let loop = EventLoop(
-                    configuration: configuration, handler: handler, listener: listener, epoll: epoll, inbox: inbox)
+                    configuration: configuration, handler: handler, handlerExecutor: handlerExecutor,
+                    listener: listener, epoll: epoll, inbox: inbox)
                 loop.run()
                 stopped.open()
             }

@@ -24,6 +24,7 @@ final class EventLoop {
 
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
+    let handlerExecutor: HandlerExecutor
     let epoll: EPoll
     let inbox: LoopInbox
     var listener: Socket?
@@ -49,11 +50,12 @@ final class EventLoop {
     var isShuttingDown: Bool { shutdownDeadline != nil }
 
     init(
-        configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, listener: Socket, epoll: EPoll,
-        inbox: LoopInbox
+        configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, handlerExecutor: HandlerExecutor,
+        listener: Socket, epoll: EPoll, inbox: LoopInbox
     ) {
         self.configuration = configuration
         self.handler = handler
+        self.handlerExecutor = handlerExecutor
         self.listener = listener
         self.epoll = epoll
         self.inbox = inbox
