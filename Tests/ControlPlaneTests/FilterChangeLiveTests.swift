@@ -183,9 +183,20 @@ import Testing
             copyMatches = follower.copyOfB == source
             if !copyMatches { try await Task.sleep(for: .milliseconds(100)) }
         }
-        let differing = source.keys.filter { follower.copyOfB[$0] != source[$0] }.count
-        #expect(
-            copyMatches, "b's copy has \(follower.copyOfB.count) rows, the table \(source.count); \(differing) differ")
+        if !copyMatches {
+            // What a rerun needs to tell a slow backfill from a lost or a stale row.
+            let missingRows = source.keys.filter { follower.copyOfB[$0] == nil }.sorted()
+            let staleRows = source.keys.filter { follower.copyOfB[$0] != nil && follower.copyOfB[$0] != source[$0] }
+            let extraRows = follower.copyOfB.keys.filter { source[$0] == nil }
+            let backfills = try await service.call("GET", "/v1/pipelines/\(id)/backfills")
+            let status = try await service.call("GET", "/v1/pipelines/\(id)/status")
+            let stale = staleRows.prefix(5).map { "\($0): copy \(follower.copyOfB[$0]!) table \(source[$0]!)" }
+            let message: String =
+                "b's copy has \(follower.copyOfB.count) rows, the table \(source.count): \(missingRows.count) missing "
+                    + "(first \(missingRows.prefix(5))), \(staleRows.count) stale (\(stale)), \(extraRows.count) extra; "
+                    + "capture events \(follower.captureEvents.suffix(4)); backfills \(backfills.raw); status \(status.raw)"
+            Issue.record(Comment(rawValue: message))
+        }
         // Inclusions and exclusions of b alternate, each announced once (a run
         // stopped before its marker leaves the change to the next one, which
         // may find nothing left to change), and the last one includes it.
