@@ -52,6 +52,28 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file holding the secret key of --hash-columns.", valueName: "path"))
     var hashKeyFile: String?
 
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp("Replace these columns' values by \"[redacted]\" (same pattern forms).", valueName: "glob"))
+    var redactColumns: [String] = []
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Cut these columns' values to N characters: glob=N (same pattern forms).", valueName: "glob=N"))
+    var truncateColumns: [String] = []
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp("Keep these columns as they are (lets them through --new-columns exclude).", valueName: "glob"))
+    var keepColumns: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Columns a table with masking rules gains later: include, or exclude until a rule names them.",
+            valueName: "include|exclude"))
+    var newColumns: String = "include"
+
     @Option(help: ArgumentHelp("The pipeline's id: names its store and its default slot.", valueName: "id"))
     var pipeline = "default"
 
@@ -178,7 +200,18 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The masking of --exclude-columns and --hash-columns; nil when neither is given.
     private func columnMask() throws -> ColumnMask? {
-        guard !excludeColumns.isEmpty || !hashColumns.isEmpty else { return nil }
+        guard let newColumns = ColumnMask.NewColumns(rawValue: newColumns) else {
+            throw ValidationError("--new-columns must be include or exclude.")
+        }
+        var truncate: [String: Int] = [:]
+        for spec in truncateColumns {
+            guard let equals = spec.lastIndex(of: "="), let length = Int(spec[spec.index(after: equals)...]),
+                length >= 1, equals != spec.startIndex
+            else { throw ValidationError("--truncate-columns takes glob=N with N at least 1, not '\(spec)'.") }
+            truncate[String(spec[..<equals])] = length
+        }
+        let rules = excludeColumns + hashColumns + redactColumns + keepColumns + truncate.keys
+        guard !rules.isEmpty else { return nil }
         var key = ""
         if !hashColumns.isEmpty {
             guard let hashKeyFile else {
@@ -190,7 +223,9 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("the key in --hash-key-file must be at least 16 bytes.")
             }
         }
-        return ColumnMask(exclude: excludeColumns, hash: hashColumns, hashKey: key)
+        return ColumnMask(
+            exclude: excludeColumns, hash: hashColumns, redact: redactColumns, truncate: truncate, keep: keepColumns,
+            newColumns: newColumns, hashKey: key)
     }
 
     func run() async throws {

@@ -99,7 +99,7 @@ import Testing
         let leaked = secrets.filter { bodies.contains($0) }
         #expect(leaked.isEmpty, "original values in events: \(leaked.prefix(3))")
         var files = Data()
-        for suffix in ["", "-wal"] {
+        for suffix in ["", "-wal", "-shm"] {
             files.append((try? Data(contentsOf: URL(fileURLWithPath: harness.storePath + suffix))) ?? Data())
         }
         let onDisk = secrets.filter { files.range(of: Data($0.utf8)) != nil }
@@ -149,5 +149,80 @@ import Testing
             let id = try #require(intValue(event.after?["id"]))
             #expect(event.after?["email"] as? String == Self.hash(emails[id]!), "id \(id)")
         }
+    }
+
+    /// `redact` and `truncate` through every path: the load, streamed
+    /// updates and deletes (before images and keys), a transaction Postgres
+    /// streams before its commit (encoded on arrival), and the backfill of a
+    /// table added later; no original value in the store's files.
+    @Test(.timeLimit(.minutes(4)))
+    func redactAndTruncateInLoadStreamStreamedTransactionAndBackfill() throws {
+        let harness = try CaptureHarness(
+            setup: """
+                CREATE TABLE users (id int, ssn text, note text, PRIMARY KEY (id, ssn));
+                ALTER TABLE users REPLICA IDENTITY FULL;
+                INSERT INTO users SELECT g, 'ssn-' || md5(g::text || 'ssn'), 'nöte-' || md5(g::text || 'n')
+                FROM generate_series(1, 100) g;
+                CREATE TABLE accounts (id int PRIMARY KEY, code text);
+                ALTER TABLE accounts REPLICA IDENTITY FULL;
+                INSERT INTO accounts SELECT g, 'cöde-' || md5(g::text || 'code') FROM generate_series(1, 50) g;
+                CREATE PUBLICATION popsink FOR TABLE users;
+                """)
+        defer { harness.cleanUp() }
+        var config = try harness.config()
+        config.source["options"] = HeavyTests.StreamingTests.streamEarly
+        config.snapshot = SnapshotOptions(workers: 2, chunkPages: 1, rowsPerGroup: 50)
+        config.columnMask = ColumnMask(
+            redact: ["users.ssn"], truncate: ["note": 5, "accounts.code": 2], hashKey: Self.key)
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        try harness.execute(
+            """
+            UPDATE users SET note = 'nöte-' || md5(id::text || 'again') WHERE id <= 10;
+            DELETE FROM users WHERE id = 100;
+            BEGIN;
+            INSERT INTO users SELECT g, 'ssn-' || md5(g::text || 'ssn'), 'nöte-' || md5(g::text || 'n')
+            FROM generate_series(101, 3000) g;
+            UPDATE users SET note = 'nöte-' || md5(id::text || 'big') WHERE id BETWEEN 101 AND 150;
+            COMMIT;
+            ALTER PUBLICATION popsink ADD TABLE accounts;
+            """)
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        #expect(
+            try HeavyTests.StreamingTests.streamedTransactions(harness) >= 1, "Postgres did not stream the transaction")
+
+        let users = try harness.execute("SELECT ssn, note FROM users").rows
+        let codes = try harness.execute("SELECT code FROM accounts").rows
+        let secrets = (users.flatMap { [$0[0]!, $0[1]!] } + codes.map { $0[0]! }).map { String($0.suffix(32)) }
+
+        let events = try harness.allEvents()
+        var counts: [String: Int] = [:]
+        for event in events where event.op != "s" && event.op != "m" {
+            counts[event.table + "." + event.op, default: 0] += 1
+            for image in [event.after, event.before, event.key].compactMap({ $0 }) {
+                if event.table == "users" {
+                    #expect(image["ssn"] as? String == ColumnMask.placeholder, "\(event.id)")
+                    if let note = image["note"] { #expect(note as? String == "nöte-", "\(event.id)") }
+                } else {
+                    if let code = image["code"] { #expect(code as? String == "cö", "\(event.id)") }
+                }
+            }
+        }
+        #expect(counts["users.r"] == 100)
+        #expect(counts["users.u"] == 60)
+        #expect(counts["users.d"] == 1)
+        #expect(counts["users.c"] == 2900)
+        #expect(counts["accounts.r"] == 50)
+        let schema = try #require(events.last { $0.table == "users" && $0.op == "s" })
+        let masked = schema.json["masked"] as? [String: Any]
+        #expect(masked?["redacted"] as? [String] == ["ssn"])
+        #expect(masked?["truncated"] as? [String: Int] == ["note": 5])
+
+        var files = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            files.append((try? Data(contentsOf: URL(fileURLWithPath: harness.storePath + suffix))) ?? Data())
+        }
+        let onDisk = secrets.filter { files.range(of: Data($0.utf8)) != nil }
+        #expect(onDisk.isEmpty, "original values in the store's files: \(onDisk.prefix(3))")
     }
 }

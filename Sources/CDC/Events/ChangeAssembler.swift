@@ -130,6 +130,7 @@ struct ChangeAssembler {
             schemas[schema.relation.oid] = schema
             return nil
         }
+        let schema = registry.admittingNewColumns(schema)
         let resolution = registry.resolve(
             schema: schema.relation.namespace, table: schema.relation.name, relationOID: schema.relation.oid,
             columns: schema.columns)
@@ -145,6 +146,7 @@ struct ChangeAssembler {
     func templates(of xid: UInt32) -> ChangeAssembler {
         var copy = ChangeAssembler(database: "", lastStoredCommit: .zero, registry: registry)
         copy.encoder = encoder
+        copy.columnMask = columnMask
         copy.transaction = OpenTransaction(
             begin: Begin(finalLSN: .zero, commitTime: PostgresTimestamp(unixMicroseconds: 0), xid: xid), skip: false,
             context: EventEncoder.TransactionContext(templateFor: xid))
@@ -293,6 +295,7 @@ struct ChangeAssembler {
             registry.contains(schema: command.schema, table: command.table)
         else { return .none }
         var version: SchemaVersion?
+        let described = registry.admittingNewColumns(command.tableSchema(version: 0).masked(by: columnMask))
         if command.isTableDrop {
             version = registry.dropped(schema: command.schema, table: command.table, relationOID: command.oid)
             guard version != nil else { return .none }
@@ -300,12 +303,12 @@ struct ChangeAssembler {
             version =
                 registry.resolve(
                     schema: command.schema, table: command.table, relationOID: command.oid,
-                    columns: command.tableSchema(version: 0).masked(by: columnMask).columns
+                    columns: described.columns
                 ).announcement
         }
         var records: [Record] = []
         let current = registry.latest[SchemaRegistry.Name(schema: command.schema, table: command.table)]
-        let table = command.tableSchema(version: version?.version ?? current?.version ?? 0).masked(by: columnMask)
+        let table = described.versioned(version?.version ?? current?.version ?? 0)
         if let version {
             // A version a Relation message resolved but no change announced
             // yet is older than this one.
@@ -330,6 +333,7 @@ struct ChangeAssembler {
     mutating func versionedForLoad(_ schema: TableSchema) throws -> (schema: TableSchema, announcement: Record?) {
         guard let registry, schema.isCaptured else { return (schema, nil) }
         guard let open = transaction, !open.skip else { throw Failure.unexpected("loaded rows outside a transaction") }
+        let schema = registry.admittingNewColumns(schema)
         let relation = schema.relation
         let resolution = registry.resolve(
             schema: relation.namespace, table: relation.name, relationOID: relation.oid, columns: schema.columns)
@@ -355,6 +359,7 @@ struct ChangeAssembler {
             throw Failure.unexpected("a table set change outside a transaction")
         }
         guard let registry else { return nil }
+        let schema = registry.admittingNewColumns(schema)
         let relation = schema.relation
         let resolution = registry.resolve(
             schema: relation.namespace, table: relation.name, relationOID: relation.oid, columns: schema.columns)

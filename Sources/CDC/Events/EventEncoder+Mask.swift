@@ -1,8 +1,8 @@
 // Events of a table with masked columns (`ColumnMask`): the same envelope
-// as `change` and `loadedRow`, with each column kept, left out or replaced by
-// its keyed hash, in the key, the `before` and `after` images and loaded
-// rows alike. A separate path, so a table without masking pays one branch
-// per event and nothing per column.
+// as `change` and `loadedRow`, with each column kept, left out, replaced by
+// its keyed hash or the placeholder, or cut short, in the key, the `before`
+// and `after` images and loaded rows alike. A separate path, so a table
+// without masking pays one branch per event and nothing per column.
 
 import PgOutput
 import PostgresWire
@@ -71,7 +71,7 @@ extension EventEncoder {
             writeColumn(index, of: tuple, fallback: fallback, schema: schema, listUnchanged: listUnchanged)
         case .exclude:
             return
-        case .hash:
+        case .hash, .redact, .truncate:
             guard index < tuple.columns.count else { return }
             var value = tuple.columns[index]
             if case .unchangedToast = value, let fallback, index < fallback.columns.count {
@@ -79,15 +79,36 @@ extension EventEncoder {
             }
             switch value {
             case .unchangedToast:
-                if listUnchanged { unchangedToast.append(schema.relation.columns[index].name) }
+                // A TOASTed value is never null, so its placeholder is known.
+                if mask.action(index) == .redact {
+                    writer.key(encoded: schema.columnKeys[index])
+                    writer.string(ColumnMask.placeholder)
+                } else if listUnchanged {
+                    unchangedToast.append(schema.relation.columns[index].name)
+                }
             case .null:
                 writer.key(encoded: schema.columnKeys[index])
                 writer.null()
             case .text(let text), .binary(let text):
                 writer.key(encoded: schema.columnKeys[index])
-                let digest = text.withUnsafeBytes { mask.key.hexDigest($0) }
-                writer.string(utf8: digest[...])
+                text.withUnsafeBytes { writeMaskedValue($0, mask.action(index), mask) }
             }
+        }
+    }
+
+    /// A non-null value under `hash`, `redact` or `truncate`.
+    private mutating func writeMaskedValue(
+        _ text: UnsafeRawBufferPointer, _ action: ColumnMask.Action, _ mask: ColumnMask.Table
+    ) {
+        switch action {
+        case .redact:
+            writer.string(ColumnMask.placeholder)
+        case .truncate(let length):
+            let bytes = UnsafeBufferPointer(start: text.baseAddress?.assumingMemoryBound(to: UInt8.self), count: text.count)
+            writer.string(utf8: bytes[..<UTF8Prefix.end(of: bytes, characters: length)])
+        default:
+            let digest = mask.key.hexDigest(text)
+            writer.string(utf8: digest[...])
         }
     }
 
@@ -125,10 +146,7 @@ extension EventEncoder {
         guard action != .exclude else { return }
         writer.key(encoded: schema.columnKeys[index])
         guard let text else { return writer.null() }
-        if action == .hash {
-            let digest = text.withUnsafeBytes { mask.key.hexDigest($0) }
-            return writer.string(utf8: digest[...])
-        }
+        if action != .keep { return text.withUnsafeBytes { writeMaskedValue($0, action, mask) } }
         do {
             try ValueConverter.writeJSON(text, kind: schema.kinds[index], into: &writer)
         } catch {
@@ -136,32 +154,46 @@ extension EventEncoder {
         }
     }
 
-    /// The `s` event's `"masked":{"excluded":[names],"hashed":[names]}`: which
-    /// columns of the table never appear as they are in its events.
+    /// The `s` event's `"masked":{"excluded":[names],"hashed":[names],
+    /// "redacted":[names],"truncated":{"name":N},"new_columns":"include"|"exclude"}`:
+    /// which columns of the table never appear as they are in its events.
     mutating func maskedMember(_ mask: ColumnMask.Table) {
         writer.key("masked")
         writer.beginObject()
-        writer.key("excluded")
-        writer.beginArray()
-        for name in mask.excluded { writer.string(name) }
-        writer.endArray()
-        writer.key("hashed")
-        writer.beginArray()
-        for name in mask.hashed { writer.string(name) }
-        writer.endArray()
+        for (key, names) in [("excluded", mask.excluded), ("hashed", mask.hashed), ("redacted", mask.redacted)] {
+            writer.key(key)
+            writer.strings(names)
+        }
+        writer.key("truncated")
+        writer.beginObject()
+        for (column, length) in mask.truncated {
+            writer.key(column)
+            writer.integer(length)
+        }
+        writer.endObject()
+        writer.key("new_columns")
+        writer.string(mask.named == nil ? "include" : "exclude")
         writer.endObject()
     }
 }
 
 extension ColumnMask.Table {
-    /// The registry's columns of a masked table: excluded ones left out, hashed ones as `text` (their hex digest).
-    func masked(_ columns: [ColumnSchema]) -> [ColumnSchema] {
+    /// The registry's columns of a masked table: excluded ones left out (a
+    /// column held back as new stays, marked `excluded`, so the `s` event
+    /// says it exists), hashed and redacted ones as `text`, truncated ones
+    /// as `text` unless their values are strings already.
+    func masked(_ columns: [ColumnSchema], kinds: [ValueKind]) -> [ColumnSchema] {
         columns.indices.compactMap { index in
+            var column = columns[index]
             switch action(index) {
-            case .keep: return columns[index]
-            case .exclude: return nil
-            case .hash:
-                var column = columns[index]
+            case .keep: return column
+            case .exclude:
+                guard heldBack.contains(index) else { return nil }
+                column.isExcluded = true
+                return column
+            case .truncate where index < kinds.count && (kinds[index] == .text || kinds[index] == .other):
+                return column
+            case .hash, .redact, .truncate:
                 column.typeOID = 25
                 column.typeModifier = -1
                 column.typeName = "text"

@@ -59,7 +59,7 @@ final class TableSchema: Sendable {
                 typeName: facts?.typeName ?? "", isKey: byName.contains(index), isNullable: facts?.isNullable,
                 defaultExpression: facts?.defaultExpression, attnum: facts?.attnum)
         }
-        columns = mask?.masked(described) ?? described
+        columns = mask?.masked(described, kinds: kinds) ?? described
         self.columnFacts = columnFacts
         self.keyColumns = keyColumns
         var members = JSONWriter()
@@ -106,6 +106,13 @@ final class TableSchema: Sendable {
         return TableSchema(
             relation: relation, kinds: kinds, keyColumns: keyColumns, isCaptured: isCaptured,
             columnFacts: columnFacts, schemaVersion: schemaVersion, partitionRoot: partitionRoot, mask: table)
+    }
+
+    /// The same table under `mask`, which is one of this table's (`ColumnMask.Table.holdingBack`).
+    func remasked(_ mask: ColumnMask.Table) -> TableSchema {
+        TableSchema(
+            relation: relation, kinds: kinds, keyColumns: keyColumns, isCaptured: isCaptured,
+            columnFacts: columnFacts, schemaVersion: schemaVersion, partitionRoot: partitionRoot, mask: mask)
     }
 
     /// Resolves key columns and user-defined types from the catalog; tables

@@ -22,6 +22,9 @@ struct ColumnSchema: Equatable, Sendable, Codable {
     /// known (versions stored before it was recorded). Kept in the store,
     /// not shown in events.
     var attnum: Int16? = nil
+    /// True for a column the table gained while `new_columns: exclude` held
+    /// it back (`ColumnMask`): it exists, its values are not sent.
+    var isExcluded: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -32,6 +35,7 @@ struct ColumnSchema: Equatable, Sendable, Codable {
         case isNullable = "nullable"
         case defaultExpression = "default"
         case attnum
+        case isExcluded = "excluded"
     }
 
     /// Same name, type and key flag: what a new version is made of. Nullability
@@ -40,6 +44,7 @@ struct ColumnSchema: Equatable, Sendable, Codable {
     /// are reported but do not make versions on their own.
     func hasSameShape(as other: ColumnSchema) -> Bool {
         name == other.name && hasSameType(as: other) && isKey == other.isKey
+            && (isExcluded ?? false) == (other.isExcluded ?? false)
     }
 
     func hasSameType(as other: ColumnSchema) -> Bool {

@@ -5,7 +5,7 @@
 // that are not shown (`attnum`) and may lack ones added since (`nullable`,
 // `default`): it is decoded and written again, never passed on as it is, so
 // an old row's unknown facts come out as null.
-//   column: {"name","type","type_oid","type_modifier","key","nullable","default"}
+//   column: {"name","type","type_oid","type_modifier","key","nullable","default"[,"excluded":true]}
 //   change: {"previous_version","added":[columns],"dropped":[names],
 //            "retyped":[{"column","from","to"}],"renamed":[{"from","to"}],
 //            "key_changed":null or {"from","to"}[,"table_dropped":true]}
@@ -70,6 +70,10 @@ extension JSONWriter {
         if let nullable = column.isNullable { bool(nullable) } else { null() }
         key("default")
         if let value = column.defaultExpression { string(value) } else { null() }
+        if column.isExcluded == true {
+            key("excluded")
+            bool(true)
+        }
         endObject()
     }
 

@@ -20,11 +20,12 @@ enum SnapshotSchemas {
         var ordinal = firstOrdinal
         var versioned: [SnapshotPlan.Table] = []
         for table in tables {
-            let relation = table.schema.relation
+            let admitted = registry.admittingNewColumns(table.schema)
+            let relation = admitted.relation
             let resolution = registry.resolve(
                 schema: relation.namespace, table: relation.name, relationOID: relation.oid,
-                columns: table.schema.columns)
-            let schema = table.schema.versioned(resolution.version)
+                columns: admitted.columns)
+            let schema = admitted.versioned(resolution.version)
             if let version = resolution.announcement {
                 try store.addTableSchema(version.stored(lsn: context.commitLSN, commitLSN: context.commitLSN))
                 let body = encoder.schemaChange(

@@ -1,8 +1,9 @@
 // The `publication` and `columns` fields of a pipeline (openapi.yaml:
 // PublicationInput, ColumnMaskInput). `publication` is a name (an existing
 // publication, as before) or an object `{"mode": "existing"|"managed",
-// "name": …}`; `columns` lists the columns to exclude or hash, and a hash key
-// that is write-only like every secret.
+// "name": …}`; `columns` lists the columns to exclude, hash, redact,
+// truncate or keep, what happens to columns added later, and a hash key that
+// is write-only like every secret.
 
 import CDC
 import Foundation
@@ -47,13 +48,37 @@ extension JSONInput {
             fail(field, "must be an object")
             return nil
         }
-        for key in map.keys.sorted() where !["exclude", "hash", "hash_key"].contains(key) {
+        let known = ["exclude", "hash", "redact", "truncate", "keep", "new_columns", "hash_key"]
+        for key in map.keys.sorted() where !known.contains(key) {
             fail("\(field).\(key)", "is not a known field")
         }
         let exclude = stringList("\(field).exclude", in: map["exclude"]) ?? []
         let hash = stringList("\(field).hash", in: map["hash"]) ?? []
-        for pattern in exclude + hash where pattern.isEmpty {
+        let redact = stringList("\(field).redact", in: map["redact"]) ?? []
+        let keep = stringList("\(field).keep", in: map["keep"]) ?? []
+        var truncate: [String: Int] = [:]
+        switch map["truncate"] {
+        case nil, is NSNull: break
+        case let lengths as [String: Any]:
+            for (pattern, length) in lengths.sorted(by: { $0.key < $1.key }) {
+                guard let count = integer("\(field).truncate.\(pattern)", in: length) else { continue }
+                guard count >= 1 else {
+                    fail("\(field).truncate.\(pattern)", "must be at least 1 character")
+                    continue
+                }
+                truncate[pattern] = count
+            }
+        default: fail("\(field).truncate", "must be an object of column patterns and lengths")
+        }
+        for pattern in exclude + hash + redact + keep + truncate.keys where pattern.isEmpty {
             fail(field, "patterns must not be empty")
+        }
+        var newColumns = ColumnMask.NewColumns.include
+        switch map["new_columns"] {
+        case nil, is NSNull: break
+        case let text as String where ColumnMask.NewColumns(rawValue: text) != nil:
+            newColumns = ColumnMask.NewColumns(rawValue: text)!
+        default: fail("\(field).new_columns", "must be include or exclude")
         }
         var key = previousKey
         switch map["hash_key"] {
@@ -61,6 +86,8 @@ extension JSONInput {
         case let text as String where text.utf8.count >= 16: key = text
         default: fail("\(field).hash_key", "must be a string of at least 16 bytes")
         }
-        return ColumnMask(exclude: exclude, hash: hash, hashKey: key ?? ColumnMask.generateKey())
+        return ColumnMask(
+            exclude: exclude, hash: hash, redact: redact, truncate: truncate, keep: keep, newColumns: newColumns,
+            hashKey: key ?? ColumnMask.generateKey())
     }
 }

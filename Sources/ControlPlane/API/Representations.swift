@@ -59,7 +59,13 @@ enum Representation {
 
     /// The masked columns; the hash key is never returned.
     static func columnMask(_ mask: ColumnMask) -> JSON {
-        ["exclude": JSON.array(mask.exclude.map { .string($0) }), "hash": JSON.array(mask.hash.map { .string($0) })]
+        [
+            "exclude": JSON.array(mask.exclude.map { .string($0) }), "hash": JSON.array(mask.hash.map { .string($0) }),
+            "redact": JSON.array(mask.redact.map { .string($0) }), "keep": JSON.array(mask.keep.map { .string($0) }),
+            "truncate": JSON.object(
+                mask.truncate.sorted { $0.key < $1.key }.map { (key: $0.key, value: .integer(Int64($0.value))) }),
+            "new_columns": JSON.string(mask.newColumns.rawValue),
+        ]
     }
 
     /// The effective limits; null for none.
