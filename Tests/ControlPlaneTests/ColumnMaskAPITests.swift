@@ -70,7 +70,7 @@ import Testing
             """
             UPDATE t SET note = 'üpdated-\(secret)' WHERE id <= 5;
             DELETE FROM t WHERE id = 6;
-            ALTER TABLE t ADD COLUMN token text;
+            ALTER TABLE t ADD COLUMN token text DEFAULT 'default-\(secret)';
             INSERT INTO t VALUES (21, 'mail-\(secret)-21', 'ssn-\(secret)-21', 'n', 1, 'token-\(secret)');
             """, database: database)
         #expect(await hasEvent("c", id: 21))

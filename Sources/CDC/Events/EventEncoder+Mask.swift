@@ -182,24 +182,27 @@ extension ColumnMask.Table {
     /// column held back as new stays, marked `excluded`, so the `s` event
     /// says it exists), hashed and redacted ones as `text`, truncated ones
     /// as `text` unless their values are strings already.
+    /// A masked column's default is left out too: after `ADD COLUMN ...
+    /// DEFAULT`, it is every existing row's value.
     func masked(_ columns: [ColumnSchema], kinds: [ValueKind]) -> [ColumnSchema] {
         columns.indices.compactMap { index in
             var column = columns[index]
-            switch action(index) {
+            let action = action(index)
+            if action == .keep { return column }
+            column.defaultExpression = nil
+            switch action {
             case .keep: return column
             case .exclude:
                 guard heldBack.contains(index) else { return nil }
                 column.isExcluded = true
-                return column
             case .truncate where index < kinds.count && (kinds[index] == .text || kinds[index] == .other):
-                return column
+                break
             case .hash, .redact, .truncate:
                 column.typeOID = 25
                 column.typeModifier = -1
                 column.typeName = "text"
-                column.defaultExpression = nil
-                return column
             }
+            return column
         }
     }
 }
