@@ -96,4 +96,23 @@ extension ColumnMaskTests {
             #expect((run.events.last?["after"] as? [String: Any])?["age"] as? Int == 31)
         }
     }
+
+    /// DDL capture announces the added column as Relation messages do: held back, marked `excluded`.
+    @Test func aColumnAddedByCapturedDDLIsHeldBackToo() throws {
+        let mask = ColumnMask(hash: ["users.email"], newColumns: .exclude, hashKey: "k")
+        var assembler = ChangeAssembler(database: "app", lastStoredCommit: .zero, registry: SchemaRegistry())
+        assembler.columnMask = mask
+        let run = try Self.assemble(
+            Self.transaction(0x1000, Announcements.v1, ["1", "a"]) + [
+                ChangeAssemblerTests.begin(0x2000),
+                DDLMessageTests.message(DDLMessageTests.command(DDLMessageTests.v2Columns)),
+                ChangeAssemblerTests.commit(0x2000),
+            ] + Self.transaction(0x3000, Announcements.v2, ["2", "b", "30"]), &assembler, mask: mask)
+        #expect(run.events.map { $0["op"] as? String } == ["s", "c", "s", "m", "c"])
+        let columns = try #require((run.events[2]["schema"] as? [String: Any])?["columns"] as? [[String: Any]])
+        #expect(columns.last?["name"] as? String == "age")
+        #expect(columns.last?["excluded"] as? Bool == true)
+        #expect((run.events[4]["after"] as? [String: Any])?["age"] == nil)
+        #expect((run.events[4]["source"] as? [String: Any])?["schema_version"] as? Int == 2)
+    }
 }
