@@ -65,7 +65,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: ArgumentHelp("Keep these columns as they are (lets them through --new-columns exclude).", valueName: "glob"))
+        help: ArgumentHelp(
+            "Keep these columns as they are (lets them through --new-columns exclude).", valueName: "glob"))
     var keepColumns: [String] = []
 
     @Option(

@@ -62,7 +62,8 @@ extension ColumnMaskTests {
         // A restart: the registry as the store gives it back, the same relation again.
         var resumed = ChangeAssembler(
             database: "app", lastStoredCommit: LSN(0x2000), registry: try SchemaRegistry(stored: first.versions))
-        let again = try Self.assemble(Self.transaction(0x3000, Announcements.v2, ["3", "c", "32"]), &resumed, mask: mask)
+        let again = try Self.assemble(
+            Self.transaction(0x3000, Announcements.v2, ["3", "c", "32"]), &resumed, mask: mask)
         #expect(again.events.map { $0["op"] as? String } == ["c"])
         #expect((again.events[0]["after"] as? [String: Any])?["age"] == nil)
 
@@ -71,7 +72,8 @@ extension ColumnMaskTests {
         named.hash.append("age")
         var renamed = ChangeAssembler(
             database: "app", lastStoredCommit: LSN(0x3000), registry: try SchemaRegistry(stored: first.versions))
-        let through = try Self.assemble(Self.transaction(0x4000, Announcements.v2, ["4", "d", "33"]), &renamed, mask: named)
+        let through = try Self.assemble(
+            Self.transaction(0x4000, Announcements.v2, ["4", "d", "33"]), &renamed, mask: named)
         #expect(through.events.map { $0["op"] as? String } == ["s", "c"])
         #expect((through.events[1]["after"] as? [String: Any])?["age"] as? String == Self.hmac("33", key: "k"))
 
@@ -80,7 +82,8 @@ extension ColumnMaskTests {
         kept.keep = ["users.age"]
         var keeping = ChangeAssembler(
             database: "app", lastStoredCommit: LSN(0x3000), registry: try SchemaRegistry(stored: first.versions))
-        let plain = try Self.assemble(Self.transaction(0x4000, Announcements.v2, ["4", "d", "33"]), &keeping, mask: kept)
+        let plain = try Self.assemble(
+            Self.transaction(0x4000, Announcements.v2, ["4", "d", "33"]), &keeping, mask: kept)
         #expect((plain.events[1]["after"] as? [String: Any])?["age"] as? Int == 33)
     }
 

@@ -104,7 +104,8 @@ extension EventEncoder {
         case .redact:
             writer.string(ColumnMask.placeholder)
         case .truncate(let length):
-            let bytes = UnsafeBufferPointer(start: text.baseAddress?.assumingMemoryBound(to: UInt8.self), count: text.count)
+            let bytes = UnsafeBufferPointer(
+                start: text.baseAddress?.assumingMemoryBound(to: UInt8.self), count: text.count)
             writer.string(utf8: bytes[..<UTF8Prefix.end(of: bytes, characters: length)])
         default:
             let digest = mask.key.hexDigest(text)
