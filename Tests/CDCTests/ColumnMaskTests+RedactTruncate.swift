@@ -113,4 +113,15 @@ extension ColumnMaskTests {
         #expect(masked["truncated"] as? [String: Int] == ["id": 1, "email": 3])
         #expect(masked["new_columns"] as? String == "include")
     }
+
+    /// A pipeline record stored before these rules decodes with none of them,
+    /// and the new ones round-trip.
+    @Test func storedRulesDecodeOldAndNew() throws {
+        let old = try JSONDecoder().decode(
+            ColumnMask.self, from: Data(#"{"exclude":["ssn"],"hash":["email"],"hash_key":"k"}"#.utf8))
+        #expect(old == ColumnMask(exclude: ["ssn"], hash: ["email"], hashKey: "k"))
+        let new = ColumnMask(
+            redact: ["r"], truncate: ["t": 3], keep: ["k"], newColumns: .exclude, hashKey: "0123456789abcdef")
+        #expect(try JSONDecoder().decode(ColumnMask.self, from: JSONEncoder().encode(new)) == new)
+    }
 }
