@@ -55,13 +55,9 @@ import Testing
                 case .saveCheckpoint(let checkpoint): try store.saveCheckpoint(checkpoint)
                 case .sendStatus: break
                 case .stage(let target, let walStart, let message):
-                    try store.stage(
-                        transaction: target.transaction, subtransaction: target.subtransaction,
-                        message: StreamStaging.stagedRow(walStart: walStart, message: message)[...])
+                    try store.stage(target, walStart: walStart, message: message)
                 case .stageEvent(let target, let template, let gaps):
-                    try store.stageEvent(
-                        transaction: target.transaction, subtransaction: target.subtransaction, template: template,
-                        gaps: gaps)
+                    try store.stageEvent(target, template: template, gaps: gaps)
                 case .commitStagedEvents(let move):
                     try move.perform(on: store)
                     moves += 1
