@@ -20,8 +20,42 @@ extension EventEncoder {
         _ message: LogicalMessage, command: DDLCommand, schema: TableSchema, transaction: TransactionContext,
         lsn: LSN, ordinal: Int32
     ) -> [UInt8] {
-        beginWithoutImages(
-            .message, tableMembers: schema.tableMembers, transaction: transaction, lsn: lsn, ordinal: ordinal)
+        messageEvent(
+            message, content: .command(command), tableMembers: schema.tableMembers, transaction: transaction, lsn: lsn,
+            ordinal: ordinal)
+    }
+
+    /// The `m` event of a message of the user's, at its own LSN.
+    mutating func message(_ message: LogicalMessage, transaction: TransactionContext, ordinal: Int32) -> [UInt8] {
+        messageEvent(
+            message, content: .payload, tableMembers: Self.noTableMembers, transaction: transaction, lsn: message.lsn,
+            ordinal: ordinal)
+    }
+
+    /// The source block's table members of an event of no table.
+    static let noTableMembers = Array(#""schema":null,"table":null,"#.utf8)
+
+    /// The envelope an `m` or `s` event shares: `begin`, then no key and no images.
+    mutating func beginWithoutImages(
+        _ operation: Operation, tableMembers: [UInt8], transaction: TransactionContext, lsn: LSN, ordinal: Int32
+    ) {
+        begin(operation, tableMembers: tableMembers, transaction: transaction, lsn: lsn, ordinal: ordinal)
+        writer.fragment(Self.emptyImages, endsValue: true)
+    }
+
+    /// What an `m` event's `content` holds.
+    private enum MessageContent {
+        /// The DDL command decoded from the message.
+        case command(DDLCommand)
+        /// The message's own bytes, with their `encoding`.
+        case payload
+    }
+
+    private mutating func messageEvent(
+        _ message: LogicalMessage, content: MessageContent, tableMembers: [UInt8], transaction: TransactionContext,
+        lsn: LSN, ordinal: Int32
+    ) -> [UInt8] {
+        beginWithoutImages(.message, tableMembers: tableMembers, transaction: transaction, lsn: lsn, ordinal: ordinal)
         writer.key("message")
         writer.beginObject()
         writer.key("prefix")
@@ -29,6 +63,21 @@ extension EventEncoder {
         writer.key("transactional")
         writer.bool(message.transactional)
         writer.key("content")
+        switch content {
+        case .command(let command):
+            write(command)
+        case .payload:
+            let isText = String(validating: message.content, as: UTF8.self) != nil
+            if isText { writer.string(utf8: message.content) } else { writer.base64String(message.content) }
+            writer.key("encoding")
+            writer.string(isText ? "text" : "base64")
+        }
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
+    }
+
+    private mutating func write(_ command: DDLCommand) {
         writer.beginObject()
         writer.key("event")
         writer.string(command.event)
@@ -45,40 +94,6 @@ extension EventEncoder {
         writer.key("sql")
         optional(command.sql)
         writer.endObject()
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
-    }
-
-    /// The `m` event of a message of the user's, at its own LSN.
-    mutating func message(_ message: LogicalMessage, transaction: TransactionContext, ordinal: Int32) -> [UInt8] {
-        beginWithoutImages(
-            .message, tableMembers: Self.noTableMembers, transaction: transaction, lsn: message.lsn, ordinal: ordinal)
-        writer.key("message")
-        writer.beginObject()
-        writer.key("prefix")
-        writer.string(message.prefix)
-        writer.key("transactional")
-        writer.bool(message.transactional)
-        writer.key("content")
-        let isText = String(validating: message.content, as: UTF8.self) != nil
-        if isText { writer.string(utf8: message.content) } else { writer.base64String(message.content) }
-        writer.key("encoding")
-        writer.string(isText ? "text" : "base64")
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
-    }
-
-    /// The source block's table members of an event of no table.
-    static let noTableMembers = Array(#""schema":null,"table":null,"#.utf8)
-
-    /// The envelope an `m` or `s` event shares: `begin`, then no key and no images.
-    mutating func beginWithoutImages(
-        _ operation: Operation, tableMembers: [UInt8], transaction: TransactionContext, lsn: LSN, ordinal: Int32
-    ) {
-        begin(operation, tableMembers: tableMembers, transaction: transaction, lsn: lsn, ordinal: ordinal)
-        writer.fragment(Self.emptyImages, endsValue: true)
     }
 
     private mutating func optional(_ value: String?) {
