@@ -14,59 +14,18 @@ extension HeavyTests {
     @Suite struct SlowConsumerTests {
         @Test(.timeLimit(.minutes(6)))
         func aStalledSSEConsumerNeitherGrowsMemoryNorSlowsTheStream() async throws {
-            let harness = try await CaptureHarness(
-                setup: """
-                    CREATE TABLE big (id int PRIMARY KEY, pad text NOT NULL);
-                    ALTER TABLE big REPLICA IDENTITY FULL;
-                    CREATE PUBLICATION popsink FOR TABLE big;
-                    """)
-            defer { harness.cleanUp() }
-            let serve = try PopsinkProcess.start(
-                ["serve", "--listen", "127.0.0.1:0", "--data-dir", harness.dataDirectory.path + "/serve"],
-                environment: ["POPSINK_API_TOKEN": nil])
-            // Pipeline ids name slots, which are cluster-wide: one per test.
-            let pipeline = "s\(harness.database)"
-            defer {
-                kill(serve.process.processIdentifier, SIGTERM)
-                let deadline = Date().addingTimeInterval(60)
-                while serve.isRunning && Date() < deadline { usleep(50_000) }
-                if serve.isRunning { serve.kill() }
-                _ = try? harness.execute(
-                    "SELECT pg_drop_replication_slot('popsink_\(pipeline)') FROM pg_replication_slots WHERE slot_name = 'popsink_\(pipeline)' AND NOT active"
-                )
-            }
-            var port = 0
-            try await waitUntil("serve listens") {
-                guard serve.isRunning else { throw TestPostgresError("serve exited: \(serve.output())") }
-                guard let range = serve.output().range(of: "listening on http://127.0.0.1:") else { return false }
-                port = Int(serve.output()[range.upperBound...].prefix { $0.isNumber }) ?? 0
-                return port > 0
-            }
-            let api = LoopbackHTTP(port: port)
-            let source = try api.json(
-                "POST", "/v1/sources",
-                #"{"name":"slow","host":"127.0.0.1","port":\#(harness.postgres.port),"database":"\#(harness.database)","user":"postgres","sslmode":"disable"}"#
-            )
-            let sourceID = try #require(source["id"] as? String, "\(source)")
-            _ = try api.json(
-                "PUT", "/v1/pipelines/\(pipeline)",
-                #"{"source_id":"\#(sourceID)","publication":"popsink","snapshot":{"enabled":false}}"#)
-            _ = try api.json("POST", "/v1/pipelines/\(pipeline)/start", "")
-            try await waitUntil("streaming") {
-                try api.json("GET", "/v1/pipelines/\(pipeline)/status")["state"] as? String == "streaming"
-            }
+            let served = try await StreamingServe.start()
+            defer { served.stop() }
+            let (harness, api, pipeline) = (served.harness, served.api, served.pipeline)
 
             // The consumer asks for the stream, then never reads again.
             let stalled = try api.open("GET", "/v1/pipelines/\(pipeline)/events/stream?after=0")
             defer { close(stalled) }
-            func stored() throws -> Int {
-                intValue(try api.json("GET", "/v1/pipelines/\(pipeline)/status")["events_stored"]) ?? -1
-            }
 
             // 20,000 rows of 1 kB: several times what the socket buffers hold.
             try harness.execute("INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 20000) g")
-            try await waitUntil("the first 20,000 events stored") { try stored() >= 20_000 }
-            let baseline = try Self.residentKiB(serve.process.processIdentifier)
+            try await waitUntil("the first 20,000 events stored") { try served.stored() >= 20_000 }
+            let baseline = try served.residentKiB()
 
             // Ten times as much again, the consumer still stalled.
             for batch in 1...10 {
@@ -74,14 +33,14 @@ extension HeavyTests {
                     "INSERT INTO big SELECT g, repeat('y', 1000) FROM generate_series(\(batch * 20_000 + 1), \((batch + 1) * 20_000)) g"
                 )
             }
-            try await waitUntil("every event stored while the consumer is stalled") { try stored() >= 220_000 }
-            let after = try Self.residentKiB(serve.process.processIdentifier)
+            try await waitUntil("every event stored while the consumer is stalled") { try served.stored() >= 220_000 }
+            let after = try served.residentKiB()
             print(
                 "serve resident memory: \(baseline / 1024) MiB after 20,000 events, \(after / 1024) MiB after 220,000 (about 230 MB of events) with a stalled SSE consumer"
             )
             // Buffering the stream for the stalled consumer would take about 200 MiB more.
             #expect(after - baseline < 64 * 1024, "serve grew by \((after - baseline) / 1024) MiB")
-            #expect(serve.isRunning)
+            #expect(served.serve.isRunning)
 
             // The stalled stream was a live one: its unread bytes are the stream's start.
             var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -96,47 +55,10 @@ extension HeavyTests {
         /// buffering, and the consumer still gets every event exactly once.
         @Test(.timeLimit(.minutes(6)))
         func aSlowSSEConsumerGetsEverythingOnceWhileMemoryStaysBounded() async throws {
-            let harness = try await CaptureHarness(
-                setup: """
-                    CREATE TABLE big (id int PRIMARY KEY, pad text NOT NULL);
-                    ALTER TABLE big REPLICA IDENTITY FULL;
-                    CREATE PUBLICATION popsink FOR TABLE big;
-                    """)
-            defer { harness.cleanUp() }
-            let serve = try PopsinkProcess.start(
-                ["serve", "--listen", "127.0.0.1:0", "--data-dir", harness.dataDirectory.path + "/serve"],
-                environment: ["POPSINK_API_TOKEN": nil])
-            let pipeline = "s\(harness.database)"
-            defer {
-                kill(serve.process.processIdentifier, SIGTERM)
-                let deadline = Date().addingTimeInterval(60)
-                while serve.isRunning && Date() < deadline { usleep(50_000) }
-                if serve.isRunning { serve.kill() }
-                _ = try? harness.execute(
-                    "SELECT pg_drop_replication_slot('popsink_\(pipeline)') FROM pg_replication_slots WHERE slot_name = 'popsink_\(pipeline)' AND NOT active"
-                )
-            }
-            var port = 0
-            try await waitUntil("serve listens") {
-                guard serve.isRunning else { throw TestPostgresError("serve exited: \(serve.output())") }
-                guard let range = serve.output().range(of: "listening on http://127.0.0.1:") else { return false }
-                port = Int(serve.output()[range.upperBound...].prefix { $0.isNumber }) ?? 0
-                return port > 0
-            }
-            let api = LoopbackHTTP(port: port)
-            let source = try api.json(
-                "POST", "/v1/sources",
-                #"{"name":"slow","host":"127.0.0.1","port":\#(harness.postgres.port),"database":"\#(harness.database)","user":"postgres","sslmode":"disable"}"#
-            )
-            let sourceID = try #require(source["id"] as? String, "\(source)")
-            _ = try api.json(
-                "PUT", "/v1/pipelines/\(pipeline)",
-                #"{"source_id":"\#(sourceID)","publication":"popsink","snapshot":{"enabled":false}}"#)
-            _ = try api.json("POST", "/v1/pipelines/\(pipeline)/start", "")
-            try await waitUntil("streaming") {
-                try api.json("GET", "/v1/pipelines/\(pipeline)/status")["state"] as? String == "streaming"
-            }
-            let baseline = try Self.residentKiB(serve.process.processIdentifier)
+            let served = try await StreamingServe.start()
+            defer { served.stop() }
+            let (harness, api, pipeline) = (served.harness, served.api, served.pipeline)
+            let baseline = try served.residentKiB()
 
             // The consumer reads 16 kB, then rests 8 ms, on a thread of its own.
             let consumer = try api.open("GET", "/v1/pipelines/\(pipeline)/events/stream?after=0")
@@ -177,13 +99,13 @@ extension HeavyTests {
             var peak = baseline
             var stored = 0
             try await waitUntil("every event stored") {
-                peak = max(peak, try Self.residentKiB(serve.process.processIdentifier))
-                stored = intValue(try api.json("GET", "/v1/pipelines/\(pipeline)/status")["events_stored"]) ?? -1
+                peak = max(peak, try served.residentKiB())
+                stored = try served.stored()
                 return stored >= 40_000
             }
             let readWhenStored = ids.withLock { $0.count }
             try await waitUntil("the slow consumer has read every event") {
-                peak = max(peak, try Self.residentKiB(serve.process.processIdentifier))
+                peak = max(peak, try served.residentKiB())
                 return ids.withLock { $0.count } >= stored
             }
             let seen = ids.withLock { $0 }
@@ -198,12 +120,95 @@ extension HeavyTests {
             // Buffering the stream for the consumer would take about 50 MiB more.
             #expect(peak - baseline < 32 * 1024, "serve grew by \((peak - baseline) / 1024) MiB")
         }
+    }
+}
 
-        static func residentKiB(_ pid: Int32) throws -> Int {
-            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+/// A `serve` process whose pipeline streams table `big` of a fresh database
+/// (no snapshot), created and started through the API.
+final class StreamingServe {
+    let harness: CaptureHarness
+    let serve: PopsinkProcess
+    /// Pipeline ids name slots, which are cluster-wide: one per test.
+    let pipeline: String
+    private(set) var api = LoopbackHTTP(port: 0)
+
+    private init(harness: CaptureHarness, serve: PopsinkProcess) {
+        self.harness = harness
+        self.serve = serve
+        pipeline = "s\(harness.database)"
+    }
+
+    static func start() async throws -> StreamingServe {
+        let harness = try await CaptureHarness(
+            setup: """
+                CREATE TABLE big (id int PRIMARY KEY, pad text NOT NULL);
+                ALTER TABLE big REPLICA IDENTITY FULL;
+                CREATE PUBLICATION popsink FOR TABLE big;
+                """)
+        let served: StreamingServe
+        do {
+            served = StreamingServe(
+                harness: harness,
+                serve: try PopsinkProcess.start(
+                    ["serve", "--listen", "127.0.0.1:0", "--data-dir", harness.dataDirectory.path + "/serve"],
+                    environment: ["POPSINK_API_TOKEN": nil]))
+        } catch {
+            harness.cleanUp()
+            throw error
         }
+        do {
+            try await served.startPipeline()
+        } catch {
+            served.stop()
+            throw error
+        }
+        return served
+    }
+
+    private func startPipeline() async throws {
+        var port = 0
+        try await waitUntil("serve listens") {
+            guard serve.isRunning else { throw TestPostgresError("serve exited: \(serve.output())") }
+            guard let range = serve.output().range(of: "listening on http://127.0.0.1:") else { return false }
+            port = Int(serve.output()[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            return port > 0
+        }
+        api = LoopbackHTTP(port: port)
+        let source = try api.json(
+            "POST", "/v1/sources",
+            #"{"name":"slow","host":"127.0.0.1","port":\#(harness.postgres.port),"database":"\#(harness.database)","user":"postgres","sslmode":"disable"}"#
+        )
+        let sourceID = try #require(source["id"] as? String, "\(source)")
+        _ = try api.json(
+            "PUT", "/v1/pipelines/\(pipeline)",
+            #"{"source_id":"\#(sourceID)","publication":"popsink","snapshot":{"enabled":false}}"#)
+        _ = try api.json("POST", "/v1/pipelines/\(pipeline)/start", "")
+        try await waitUntil("streaming") {
+            try api.json("GET", "/v1/pipelines/\(pipeline)/status")["state"] as? String == "streaming"
+        }
+    }
+
+    /// The pipeline's `events_stored`, -1 when the status has none.
+    func stored() throws -> Int {
+        intValue(try api.json("GET", "/v1/pipelines/\(pipeline)/status")["events_stored"]) ?? -1
+    }
+
+    func residentKiB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(serve.process.processIdentifier)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+    }
+
+    /// Stops serve (SIGTERM, then SIGKILL after 60 s), drops the pipeline's slot and the test database.
+    func stop() {
+        kill(serve.process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(60)
+        while serve.isRunning && Date() < deadline { usleep(50_000) }
+        if serve.isRunning { serve.kill() }
+        _ = try? harness.execute(
+            "SELECT pg_drop_replication_slot('popsink_\(pipeline)') FROM pg_replication_slots WHERE slot_name = 'popsink_\(pipeline)' AND NOT active"
+        )
+        harness.cleanUp()
     }
 }
 
