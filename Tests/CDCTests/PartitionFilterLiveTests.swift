@@ -15,30 +15,42 @@ import Testing
 
 extension HeavyTests {
     @Suite struct PartitionFilterLiveTests {
-        static func setup(viaRoot: Bool) -> String {
-            """
-            CREATE TABLE m (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
-            CREATE TABLE m_eu PARTITION OF m FOR VALUES IN ('eu');
-            CREATE TABLE m_us PARTITION OF m FOR VALUES IN ('us');
-            ALTER TABLE m REPLICA IDENTITY FULL;
-            ALTER TABLE m_eu REPLICA IDENTITY FULL;
-            ALTER TABLE m_us REPLICA IDENTITY FULL;
-            INSERT INTO m SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'r' || g FROM generate_series(1, 40) g;
-            CREATE TABLE other (id int PRIMARY KEY);
-            ALTER TABLE other REPLICA IDENTITY FULL;
-            INSERT INTO other VALUES (1);
-            CREATE PUBLICATION popsink FOR TABLE m, other WITH (publish_via_partition_root = \(viaRoot));
-            """
-        }
-
         static let rootOnly = TableFilter(includeTables: ["public.m"])
 
-        static func started(_ harness: CaptureHarness) async throws -> Pipeline {
-            let pipeline = Pipeline(config: try harness.config(endPosition: nil, filter: Self.rootOnly))
-            await pipeline.start()
-            let streaming = await eventually { pipeline.status.state == .streaming }
-            try #require(streaming, "the pipeline did not start streaming: \(pipeline.status)")
-            return pipeline
+        /// A pipeline capturing by `rootOnly`, streaming: the root `m` (two
+        /// partitions, 40 rows) and `other` are published.
+        static func started(viaRoot: Bool) async throws -> (CaptureHarness, Pipeline) {
+            let harness = try await CaptureHarness(
+                setup: SchemaHardCasesTests.partitionedTable + """
+                    CREATE TABLE other (id int PRIMARY KEY);
+                    ALTER TABLE other REPLICA IDENTITY FULL;
+                    INSERT INTO other VALUES (1);
+                    CREATE PUBLICATION popsink FOR TABLE m, other WITH (publish_via_partition_root = \(viaRoot));
+                    """)
+            do {
+                let pipeline = Pipeline(config: try harness.config(endPosition: nil, filter: Self.rootOnly))
+                await pipeline.start()
+                let streaming = await eventually { pipeline.status.state == .streaming }
+                try #require(streaming, "the pipeline did not start streaming: \(pipeline.status)")
+                return (harness, pipeline)
+            } catch {
+                harness.cleanUp()
+                throw error
+            }
+        }
+
+        /// New rows of the root and of `other`, then a partition made,
+        /// attached and written to.
+        static func attachingAPartition(withRowBeforeAttach: Bool) -> String {
+            """
+            INSERT INTO m VALUES (100, 'eu', 'new'), (101, 'us', 'new');
+            INSERT INTO other VALUES (2);
+            CREATE TABLE m_ap (LIKE m INCLUDING ALL);
+            ALTER TABLE m_ap REPLICA IDENTITY FULL;
+            \(withRowBeforeAttach ? "INSERT INTO m_ap VALUES (50, 'ap', 'before attach');" : "")
+            ALTER TABLE m ATTACH PARTITION m_ap FOR VALUES IN ('ap');
+            INSERT INTO m VALUES (102, 'ap', 'after attach');
+            """
         }
 
         static func ids(_ events: [Event], table: String, op: String) -> [Int] {
@@ -49,19 +61,9 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(4)))
         func theRootsNameSelectsItsPartitionsOneAttachedLaterIncluded() async throws {
-            let harness = try await CaptureHarness(setup: Self.setup(viaRoot: false))
+            let (harness, pipeline) = try await Self.started(viaRoot: false)
             defer { harness.cleanUp() }
-            let pipeline = try await Self.started(harness)
-            try harness.execute(
-                """
-                INSERT INTO m VALUES (100, 'eu', 'new'), (101, 'us', 'new');
-                INSERT INTO other VALUES (2);
-                CREATE TABLE m_ap (LIKE m INCLUDING ALL);
-                ALTER TABLE m_ap REPLICA IDENTITY FULL;
-                INSERT INTO m_ap VALUES (50, 'ap', 'before attach');
-                ALTER TABLE m ATTACH PARTITION m_ap FOR VALUES IN ('ap');
-                INSERT INTO m VALUES (102, 'ap', 'after attach');
-                """)
+            try harness.execute(Self.attachingAPartition(withRowBeforeAttach: true))
             // The partition is captured from its first change; its marker then
             // starts a consumer's copy over and backfills its rows.
             var copy = TableCopy(table: "m_ap")
@@ -94,18 +96,9 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(4)))
         func throughTheRootTheEventsAreTheRoots() async throws {
-            let harness = try await CaptureHarness(setup: Self.setup(viaRoot: true))
+            let (harness, pipeline) = try await Self.started(viaRoot: true)
             defer { harness.cleanUp() }
-            let pipeline = try await Self.started(harness)
-            try harness.execute(
-                """
-                INSERT INTO m VALUES (100, 'eu', 'new'), (101, 'us', 'new');
-                INSERT INTO other VALUES (2);
-                CREATE TABLE m_ap (LIKE m INCLUDING ALL);
-                ALTER TABLE m_ap REPLICA IDENTITY FULL;
-                ALTER TABLE m ATTACH PARTITION m_ap FOR VALUES IN ('ap');
-                INSERT INTO m VALUES (102, 'ap', 'after attach');
-                """)
+            try harness.execute(Self.attachingAPartition(withRowBeforeAttach: false))
             let arrived = try await eventually {
                 Self.ids(try harness.allEvents(), table: "m", op: "c") == [100, 101, 102]
             }
@@ -119,9 +112,8 @@ extension HeavyTests {
 
         @Test(.timeLimit(.minutes(4)))
         func aPartitionDetachedWhileStreamingStopsBeingCapturedAfterItsLastChange() async throws {
-            let harness = try await CaptureHarness(setup: Self.setup(viaRoot: false))
+            let (harness, pipeline) = try await Self.started(viaRoot: false)
             defer { harness.cleanUp() }
-            let pipeline = try await Self.started(harness)
             try harness.execute(
                 """
                 INSERT INTO m VALUES (100, 'us', 'before detach');

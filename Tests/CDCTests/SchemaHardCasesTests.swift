@@ -19,8 +19,8 @@ import Testing
         try DDLCapture.install(on: harness.postgres.connect(database: harness.database))
     }
 
-    static func partitioned(viaRoot: Bool) -> String {
-        """
+    /// `m`, partitioned by region into `m_eu` and `m_us`, with 40 rows.
+    static let partitionedTable = """
         CREATE TABLE m (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
         CREATE TABLE m_eu PARTITION OF m FOR VALUES IN ('eu');
         CREATE TABLE m_us PARTITION OF m FOR VALUES IN ('us');
@@ -28,8 +28,11 @@ import Testing
         ALTER TABLE m_eu REPLICA IDENTITY FULL;
         ALTER TABLE m_us REPLICA IDENTITY FULL;
         INSERT INTO m SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'r' || g FROM generate_series(1, 40) g;
-        CREATE PUBLICATION popsink FOR TABLE m WITH (publish_via_partition_root = \(viaRoot));
+
         """
+
+    static func partitioned(viaRoot: Bool) -> String {
+        partitionedTable + "CREATE PUBLICATION popsink FOR TABLE m WITH (publish_via_partition_root = \(viaRoot));"
     }
 
     /// Through the root, events are the root's: loaded once, one version
