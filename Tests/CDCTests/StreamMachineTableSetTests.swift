@@ -13,16 +13,7 @@ import Testing
 @Suite struct StreamMachineTableSetTests {
     typealias F = PgOutputFrames
 
-    static func usersTable() -> SnapshotPlan.Table {
-        let relation = Relation(
-            oid: F.usersOID, namespace: "public", name: "users", replicaIdentity: .full,
-            columns: [
-                .init(isKey: true, name: "id", typeOID: 23, typeModifier: -1),
-                .init(isKey: false, name: "email", typeOID: 25, typeModifier: -1),
-            ])
-        let schema = TableSchema(relation: relation, kinds: [.integer, .text], keyColumns: ["id"], isCaptured: true)
-        return SnapshotPlan.Table(schema: schema, relfilenode: 1, pages: 10, estimatedRows: 5, isPageAddressable: true)
-    }
+    static func usersTable() -> SnapshotPlan.Table { StreamMachineWatermarkTests.usersTable() }
 
     static func change(
         token: String, added: [SnapshotPlan.Table] = [], removed: [String] = [], backfill: Bool = true
@@ -141,14 +132,21 @@ import Testing
         #expect(rows.first?.contains(#""snapshot":true,"backfill":"bf_1"}"#) == true, "\(rows)")
     }
 
-    @Test func aTableThatStopsBeingCapturedStopsItsBackfillAtTheMarker() throws {
+    /// `users` added with a backfill of one row, whose first piece's
+    /// window is open: its low watermark is through, its high one is not.
+    static func backfillWithItsWindowOpen() throws -> MachineHarness {
         var harness = Self.harness()
         harness.pieceRows = [StreamMachineWatermarkTests.row(1, "a")]
         harness.machine.tableSetChanging(Self.change(token: "k", added: [Self.usersTable()]))
         _ = try Self.marker(&harness, "tables:k", commit: 0x2000)
         try harness.drained()
-        // Its first piece's window is open when the table stops matching.
         _ = try Self.marker(&harness, "low:k-1", commit: 0x3000)
+        return harness
+    }
+
+    @Test func aTableThatStopsBeingCapturedStopsItsBackfillAtTheMarker() throws {
+        // Its first piece's window is open when the table stops matching.
+        var harness = try Self.backfillWithItsWindowOpen()
         harness.machine.tableSetChanging(Self.change(token: "gone", removed: ["public.users"]))
         let stop = try Self.marker(&harness, "tables:gone", commit: 0x4000)
         #expect(stop.map(\.name).contains("progress 0 rows 0 done"), "\(stop.map(\.name))")
@@ -161,12 +159,7 @@ import Testing
     }
 
     @Test func aCancelStopsTheBackfillAtItsMarkerAndSaysWhere() throws {
-        var harness = Self.harness()
-        harness.pieceRows = [StreamMachineWatermarkTests.row(1, "a")]
-        harness.machine.tableSetChanging(Self.change(token: "k", added: [Self.usersTable()]))
-        _ = try Self.marker(&harness, "tables:k", commit: 0x2000)
-        try harness.drained()
-        _ = try Self.marker(&harness, "low:k-1", commit: 0x3000)
+        var harness = try Self.backfillWithItsWindowOpen()
         // Cancelled while its window is open: the table stays captured, the backfill stops.
         var cancel = TableSetChange(
             token: "stop", added: [], removed: [], chunks: [], tables: CapturedTables(["public.users"]))

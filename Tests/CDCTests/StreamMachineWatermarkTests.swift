@@ -12,7 +12,8 @@ import Testing
 @Suite struct StreamMachineWatermarkTests {
     typealias F = PgOutputFrames
 
-    static func watermark() -> WatermarkSnapshot {
+    /// `public.users (id int, email text)`, key `id`, ten pages.
+    static func usersTable() -> SnapshotPlan.Table {
         let relation = Relation(
             oid: F.usersOID, namespace: "public", name: "users", replicaIdentity: .full,
             columns: [
@@ -20,10 +21,12 @@ import Testing
                 .init(isKey: false, name: "email", typeOID: 25, typeModifier: -1),
             ])
         let schema = TableSchema(relation: relation, kinds: [.integer, .text], keyColumns: ["id"], isCaptured: true)
-        let table = SnapshotPlan.Table(
-            schema: schema, relfilenode: 1, pages: 10, estimatedRows: 5, isPageAddressable: true)
+        return SnapshotPlan.Table(schema: schema, relfilenode: 1, pages: 10, estimatedRows: 5, isPageAddressable: true)
+    }
+
+    static func watermark() -> WatermarkSnapshot {
         let chunk = SnapshotChunk(id: 0, schema: "public", table: "users", relfilenode: 1, firstPage: 0, endPage: nil)
-        return WatermarkSnapshot(tables: [table], chunks: [chunk], tokenPrefix: "t")
+        return WatermarkSnapshot(tables: [usersTable()], chunks: [chunk], tokenPrefix: "t")
     }
 
     static func row(_ id: Int, _ email: String) -> TupleData {
