@@ -105,13 +105,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func sourcePipelineEventsStatusStopDelete() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY, v text, big int8);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY, v text, big int8")
         let service = try Service()
         let pipelineID = "p\(database)"
 

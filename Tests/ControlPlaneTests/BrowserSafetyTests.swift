@@ -36,13 +36,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func aCrossSiteBodylessStopIsRefusedAndTheSameOriginOneWorks() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY")
         let service = try APIFlowTests.Service()
         let port = Self.port(service)
         let sourceID = try await service.registerSource(postgres, database: database)

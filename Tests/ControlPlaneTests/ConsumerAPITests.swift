@@ -10,13 +10,7 @@ import Testing
     @Test(.timeLimit(.minutes(3)))
     func consumersRegisterAcknowledgeAndGo() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY, v text);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT()
         let service = try APIFlowTests.Service()
         let pipelineID = "consumers\(database)"
         try await service.runningPipeline(pipelineID, on: postgres, database: database)

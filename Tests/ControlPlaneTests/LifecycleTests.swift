@@ -61,12 +61,7 @@ import Testing
     @Test(.timeLimit(.minutes(5)))
     func racingCommandsLeaveAtMostOneWorkerAndLoseNothing() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY);
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)
         let service = try Service()
         let id = "p\(database)"
         let slot = PipelineConfig.defaultSlot(pipelineID: id)!.rawValue
@@ -135,12 +130,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func aFailedPipelineStartsWithItsRecordAsStoredNow() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY);
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)
         let service = try Service()
         let id = "p\(database)"
         let slot = PipelineConfig.defaultSlot(pipelineID: id)!.rawValue
@@ -191,12 +181,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func aRecordThatCannotStartFailsAloneAtBoot() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY);
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("boot-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let dataDirectory = DataDirectory(path: directory.path)

@@ -46,12 +46,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func aWaitingLongPollIsAnsweredByTheNextCommit() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY);
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)
         let service = try Service()
         let id = "p\(database)"
         defer { _ = try? postgres.execute("SELECT pg_drop_replication_slot('popsink_\(id)')") }

@@ -66,9 +66,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func theRunningPipelineHasIt() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            "CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION popsink FOR TABLE t;", database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)
         let service = try Service()
         let pipelineID = "p\(database)"
         let sourceID = try await service.registerSource(postgres, database: database)

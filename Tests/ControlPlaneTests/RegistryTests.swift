@@ -63,13 +63,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func restartedServiceResumesRunningPipelinesWithoutGapOrDouble() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT("id int PRIMARY KEY")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("svc-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let dataDirectory = DataDirectory(path: directory.path)

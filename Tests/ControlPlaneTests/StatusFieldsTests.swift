@@ -14,13 +14,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func eventsByOperationSlotAndSnapshotInStatusAndMetrics() async throws {
         let postgres = try await TestPostgres.shared()
-        let database = try postgres.createDatabase()
-        try postgres.execute(
-            """
-            CREATE TABLE t (id int PRIMARY KEY, v text);
-            ALTER TABLE t REPLICA IDENTITY FULL;
-            CREATE PUBLICATION popsink FOR TABLE t;
-            """, database: database)
+        let database = try postgres.databaseWithTableT()
         let service = try Service()
         let pipelineID = "p\(database)"
         try await service.runningPipeline(
