@@ -9,12 +9,7 @@ extension JSONInput {
     /// The filter, or nil when the object is absent or null (no messages) or
     /// has errors, which are recorded.
     mutating func messages(_ field: String) -> MessageFilter? {
-        guard let value = object[field], !(value is NSNull) else { return nil }
-        guard let map = value as? [String: Any] else {
-            fail(field, "must be an object")
-            return nil
-        }
-        for key in map.keys.sorted() where key != "prefixes" { fail("\(field).\(key)", "is not a known field") }
+        guard let map = nestedObject(field, known: ["prefixes"]) else { return nil }
         let errorsBefore = errors.count
         let prefixes = stringList("\(field).prefixes", in: map["prefixes"]) ?? []
         for prefix in prefixes where MessageFilter.reservedPrefixes.contains(prefix) {

@@ -9,14 +9,7 @@ extension JSONInput {
 
     /// The settings, or nil when the object is absent or null (defaults) or has errors, which are recorded.
     mutating func retention(_ field: String) -> RetentionSettings? {
-        guard let value = object[field], !(value is NSNull) else { return nil }
-        guard let map = value as? [String: Any] else {
-            fail(field, "must be an object")
-            return nil
-        }
-        for key in map.keys.sorted() where !Self.retentionFields.contains(key) {
-            fail("\(field).\(key)", "is not a known field")
-        }
+        guard let map = nestedObject(field, known: Self.retentionFields) else { return nil }
         let errorsBefore = errors.count
         var settings = RetentionSettings.default
         func limit(_ key: String, _ current: Int64?, most: Int64 = .max) -> Int64? {

@@ -8,13 +8,8 @@ extension JSONInput {
     /// The settings, or nil when the object is absent or null (defaults) or
     /// has errors, which are recorded.
     mutating func snapshotSettings(_ field: String) -> SnapshotSettings? {
-        guard let value = object[field], !(value is NSNull) else { return nil }
-        guard let map = value as? [String: Any] else {
-            fail(field, "must be an object")
-            return nil
-        }
         let known = Set(SnapshotSettings.Field.allCases.map(\.rawValue) + ["enabled", "backfill_max_rows_per_second"])
-        for key in map.keys.sorted() where !known.contains(key) { fail("\(field).\(key)", "is not a known field") }
+        guard let map = nestedObject(field, known: known) else { return nil }
         let errorsBefore = errors.count
         var enabled = true
         switch map["enabled"] {

@@ -86,15 +86,21 @@ struct JSONInput {
 
     /// The `filters` object: include/exclude schema and table globs.
     mutating func filters(_ field: String) -> TableFilter? {
+        guard let map = nestedObject(field, known: Self.filterFields) else { return nil }
+        return tableFilter(in: map, prefix: "\(field).")
+    }
+
+    /// The object `field`, or nil when it is absent or null, or is not an
+    /// object (recorded). A member not in `known` is recorded as an error
+    /// named by its dotted path (`snapshot.workerz`).
+    mutating func nestedObject(_ field: String, known: Set<String>) -> [String: Any]? {
         guard let value = object[field], !(value is NSNull) else { return nil }
         guard let map = value as? [String: Any] else {
-            errors.append((field, "must be an object"))
+            fail(field, "must be an object")
             return nil
         }
-        for key in map.keys.sorted() where !Self.filterFields.contains(key) {
-            errors.append(("\(field).\(key)", "is not a known field"))
-        }
-        return tableFilter(in: map, prefix: "\(field).")
+        for key in map.keys.sorted() where !known.contains(key) { fail("\(field).\(key)", "is not a known field") }
+        return map
     }
 
     /// A table filter read from `map`, its errors named `prefix` + field; absent lists are empty.
