@@ -33,9 +33,19 @@ import Testing
                 flags: 0, commitLSN: LSN(commit), endLSN: LSN(commit + 40), commitTime: PostgresTimestamp(rawValue: 0)))
     }
 
-    /// Feeds messages, registering schemas when asked; returns the events and outcomes.
+    /// Feeds messages, registering `schema` when asked; returns the events and outcomes.
     static func feed(
         _ messages: [PgOutputMessage], into assembler: inout ChangeAssembler, schema: TableSchema = schema()
+    ) throws -> (events: [[String: Any]], outcomes: [ChangeAssembler.Outcome]) {
+        try feed(messages, into: &assembler) { _ in schema }
+    }
+
+    /// Feeds messages, registering the schema `schema` gives for a relation
+    /// when asked; returns the events, each with `_record` (its commit LSN
+    /// and ordinal) and `_stores` (the schema version it stores, if any), and
+    /// the outcomes.
+    static func feed(
+        _ messages: [PgOutputMessage], into assembler: inout ChangeAssembler, schema: (Relation) -> TableSchema
     ) throws -> (events: [[String: Any]], outcomes: [ChangeAssembler.Outcome]) {
         var events: [[String: Any]] = []
         var outcomes: [ChangeAssembler.Outcome] = []
@@ -47,9 +57,10 @@ import Testing
             for record in records {
                 var object = try JSONSerialization.jsonObject(with: Data(record.body)) as! [String: Any]
                 object["_record"] = "\(record.commitLSN):\(record.ordinal)"
+                object["_stores"] = record.newSchema?.version
                 events.append(object)
             }
-            if case .needsSchema = outcome { assembler.register(schema) }
+            if case .needsSchema(let relation) = outcome { assembler.register(schema(relation)) }
             outcomes.append(outcome)
         }
         return (events, outcomes)

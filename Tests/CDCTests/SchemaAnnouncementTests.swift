@@ -34,20 +34,7 @@ import Testing
     }
 
     static func run(_ messages: [PgOutputMessage], _ assembler: inout ChangeAssembler) throws -> [[String: Any]] {
-        var events: [[String: Any]] = []
-        for message in messages {
-            let outcome = try assembler.received(message, walStart: LSN(0x100))
-            var records: [ChangeAssembler.Record] = []
-            if case .event(let record) = outcome { records = [record] }
-            if case .events(let all) = outcome { records = all }
-            for record in records {
-                var object = try JSONSerialization.jsonObject(with: Data(record.body)) as! [String: Any]
-                object["_stores"] = record.newSchema?.version
-                events.append(object)
-            }
-            if case .needsSchema(let relation) = outcome { assembler.register(Self.schema(relation)) }
-        }
-        return events
+        try ChangeAssemblerTests.feed(messages, into: &assembler, schema: Self.schema).events
     }
 
     static let v1 = relation([("id", 23), ("email", 25)])

@@ -73,12 +73,19 @@ import Testing
         #expect(harness.stored == ["0/2000:0"])
     }
 
-    @Test func aTableAnnouncedBeforeIsAnnouncedAgainWithoutANewVersion() throws {
+    /// A harness whose stream has announced `users` (version 1) with a
+    /// transaction committed at 0/1000.
+    static func harnessWithUsersAnnounced() throws -> MachineHarness {
         var harness = Self.harness()
         try harness.feed(F.begin(commit: 0x1000), at: 0xff0)
         try harness.feed(F.relation(), at: 0xff4)
         try harness.feed(F.insert(1), at: 0xff8)
         try harness.feed(F.commit(0x1000), at: 0x1000)
+        return harness
+    }
+
+    @Test func aTableAnnouncedBeforeIsAnnouncedAgainWithoutANewVersion() throws {
+        var harness = try Self.harnessWithUsersAnnounced()
         harness.machine.tableSetChanging(Self.change(token: "k", added: [Self.usersTable()], backfill: false))
         let actions = try Self.marker(&harness, "tables:k", commit: 0x2000)
         // No "version" action: the registry has version 1 already.
@@ -89,11 +96,7 @@ import Testing
     }
 
     @Test func aRemovedTableGetsAStoppedEventOnlyWhenItWasAnnounced() throws {
-        var harness = Self.harness()
-        try harness.feed(F.begin(commit: 0x1000), at: 0xff0)
-        try harness.feed(F.relation(), at: 0xff4)
-        try harness.feed(F.insert(1), at: 0xff8)
-        try harness.feed(F.commit(0x1000), at: 0x1000)
+        var harness = try Self.harnessWithUsersAnnounced()
         harness.machine.tableSetChanging(Self.change(token: "k", removed: ["public.users", "public.never_seen"]))
         let actions = try Self.marker(&harness, "tables:k", commit: 0x2000)
         let bodies = Self.bodies(actions)

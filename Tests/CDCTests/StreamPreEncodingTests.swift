@@ -143,6 +143,13 @@ import Testing
         return (decoded, moved)
     }
 
+    /// An ordinary transaction inserting `id`, committed at `commit`, its messages just before.
+    static func transaction(_ driver: StoreDriver, inserting id: Int, commit: UInt64) throws {
+        try driver.feed(F.begin(commit: commit), at: commit - 0x80)
+        try driver.feed(F.insert(id), at: commit - 0x40)
+        try driver.feed(F.commit(commit), at: commit)
+    }
+
     static func chunk(
         _ driver: StoreDriver, xid: UInt32, first: Bool, inserts: [(id: Int, sub: UInt32)], at lsn: UInt64,
         relation: [UInt8]? = nil
@@ -168,15 +175,11 @@ import Testing
     @Test func ordinaryAndStreamedTransactionsInterleaveInOneGroup() throws {
         let (_, moved) = try Self.compare { driver in
             try driver.feed(F.relation(), at: 0x500)
-            try driver.feed(F.begin(commit: 0x800), at: 0x600)
-            try driver.feed(F.insert(1), at: 0x700)
-            try driver.feed(F.commit(0x800), at: 0x800)
+            try Self.transaction(driver, inserting: 1, commit: 0x800)
             try Self.chunk(driver, xid: 9, first: true, inserts: [(2, 9), (3, 9)], at: 0x1000)
             try Self.chunk(driver, xid: 10, first: true, inserts: [(20, 10)], at: 0x2000)
             try Self.chunk(driver, xid: 9, first: false, inserts: [(4, 9)], at: 0x3000)
-            try driver.feed(F.begin(commit: 0x3900), at: 0x3800)
-            try driver.feed(F.insert(5), at: 0x3880)
-            try driver.feed(F.commit(0x3900), at: 0x3900)
+            try Self.transaction(driver, inserting: 5, commit: 0x3900)
             try driver.feed(F.streamCommit(xid: 10, commit: 0x4000), at: 0x4000)
             try driver.feed(F.streamCommit(xid: 9, commit: 0x5000), at: 0x5000)
         }
@@ -186,9 +189,7 @@ import Testing
     @Test func aRolledBackSubtransactionIsDroppedFromTheMovedEvents() throws {
         let (_, moved) = try Self.compare { driver in
             try driver.feed(F.relation(), at: 0x500)
-            try driver.feed(F.begin(commit: 0x800), at: 0x600)
-            try driver.feed(F.insert(1), at: 0x700)
-            try driver.feed(F.commit(0x800), at: 0x800)
+            try Self.transaction(driver, inserting: 1, commit: 0x800)
             try Self.chunk(
                 driver, xid: 9, first: true, inserts: (2...900).map { ($0, $0 % 3 == 0 ? 11 : 9) }, at: 0x1000)
             try driver.feed(F.streamAbort(xid: 9, subtransaction: 11), at: 0x9000)

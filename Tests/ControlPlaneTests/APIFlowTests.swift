@@ -87,6 +87,17 @@ import Testing
             return try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
         }
 
+        /// Pipeline `id`'s status once its state is `state`, or the last one
+        /// read when that does not come in time.
+        func status(_ id: String, once state: String) async throws -> [String: Any] {
+            var current: [String: Any] = [:]
+            _ = try await eventually {
+                current = try #require(try await call("GET", "/v1/pipelines/\(id)/status").body as? [String: Any])
+                return current["state"] as? String == state
+            }
+            return current
+        }
+
         /// Registers `database` as a source and creates pipeline `id` on it,
         /// running, with `settings` added to the pipeline's body; returns the
         /// source's id once the PUT has answered 201.

@@ -51,6 +51,20 @@ import Testing
         return (role, password)
     }
 
+    /// Registers `database` as a source that logs in as `role`; returns its id.
+    static func registerSource(
+        _ service: APIFlowTests.Service, _ postgres: TestPostgres, database: String,
+        as role: (name: String, password: String)
+    ) async throws -> String {
+        let created = try await service.call(
+            "POST", "/v1/sources",
+            json: [
+                "name": "least-privilege", "host": postgres.host, "port": postgres.port, "database": database,
+                "user": role.name, "password": role.password, "sslmode": "disable",
+            ])
+        return try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func aMinimalRoleCapturesTablesWithHostileNames() async throws {
         let postgres = try await TestPostgres.shared()
@@ -77,13 +91,7 @@ import Testing
         #expect(attributes.rows == [["false", "false", "true"]])
 
         let service = try APIFlowTests.Service()
-        let created = try await service.call(
-            "POST", "/v1/sources",
-            json: [
-                "name": "lp", "host": postgres.host, "port": postgres.port, "database": database, "user": role.name,
-                "password": role.password, "sslmode": "disable",
-            ])
-        let sourceID = try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
+        let sourceID = try await Self.registerSource(service, postgres, database: database, as: role)
         let pipelineID = "p\(database)"
         let put = try await service.call(
             "PUT", "/v1/pipelines/\(pipelineID)",
@@ -127,13 +135,7 @@ import Testing
             """, database: database)
         let role = try Self.minimalRole(postgres, database: database, schema: "public", tables: ["t"])
         let service = try APIFlowTests.Service()
-        let created = try await service.call(
-            "POST", "/v1/sources",
-            json: [
-                "name": "rls", "host": postgres.host, "port": postgres.port, "database": database, "user": role.name,
-                "password": role.password, "sslmode": "disable",
-            ])
-        let sourceID = try #require((created.body as? [String: Any])?["id"] as? String, "\(created.raw)")
+        let sourceID = try await Self.registerSource(service, postgres, database: database, as: role)
         let pipelineID = "p\(database)"
         _ = try await service.call(
             "PUT", "/v1/pipelines/\(pipelineID)", json: ["source_id": sourceID, "desired_state": "running"])

@@ -225,12 +225,7 @@ import Testing
         let expected = SnapshotOptions(workers: 3, chunkPages: 4, rowsPerGroup: 700)
         #expect(service.registry.config(pipelineID)?.snapshot == expected)
 
-        var current: [String: Any] = [:]
-        _ = try await eventually {
-            current = try #require(
-                try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
-            return current["state"] as? String == "streaming"
-        }
+        let current = try await service.status(pipelineID, once: "streaming")
         #expect(current["state"] as? String == "streaming", "\(current)")
         let table = try #require(
             ((current["snapshot"] as? [String: Any])?["tables"] as? [[String: Any]])?.first, "\(current)")

@@ -23,11 +23,7 @@ import Testing
         func status() async throws -> [String: Any] {
             try #require(try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
         }
-        var current: [String: Any] = [:]
-        _ = try await eventually {
-            current = try await status()
-            return current["state"] as? String == "streaming"
-        }
+        var current = try await service.status(pipelineID, once: "streaming")
         #expect(current["state"] as? String == "streaming")
 
         try postgres.execute(
@@ -92,12 +88,7 @@ import Testing
         let pipelineID = "p\(database)"
         try await service.runningPipeline(pipelineID, on: postgres, database: database)
 
-        var current: [String: Any] = [:]
-        _ = try await eventually {
-            current = try #require(
-                try await service.call("GET", "/v1/pipelines/\(pipelineID)/status").body as? [String: Any])
-            return current["state"] as? String == "streaming"
-        }
+        let current = try await service.status(pipelineID, once: "streaming")
         #expect(current["state"] as? String == "streaming", "\(current)")
         #expect((current["events_by_op"] as? [String: Int])?["r"] == 32, "\(current)")
         let snapshot = try #require(current["snapshot"] as? [String: Any], "\(current)")
