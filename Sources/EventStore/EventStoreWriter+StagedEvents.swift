@@ -1,10 +1,13 @@
 // A streamed transaction's events, staged as templates as they arrive
-// (EventTemplate.swift) and made the transaction's events at its Stream
-// Commit by moving the staged blocks into `event_blocks` as they are: no
-// decompression, no decoding or encoding of a single change. Like the staged
-// messages, staged templates ride in the open group, so what a group staged
-// commits and rolls back with it, and the move commits in the group that
-// holds the transaction's commit, with its checkpoint.
+// (EventTemplate.swift, through the staging of EventStoreWriter+Staging.swift)
+// and made the transaction's events at its Stream Commit by reference: each
+// staged block becomes an `event_blocks` row that holds only the header
+// completing its templates and points at the staged frame, which stays where
+// staging wrote it. So the commit writes a small row per block whatever the
+// transaction's size, and copies no frame (docs/STORE.md has the figures).
+// The move commits in the group that holds the transaction's commit, with
+// its checkpoint: after a crash the blocks point at their frames and nothing
+// is staged any more, or the staged rows are there as they were.
 
 import PostgresWire
 
@@ -14,12 +17,13 @@ extension EventStoreWriter {
     public func stageEvent(
         transaction xid: UInt32, subtransaction subxid: UInt32, template: [UInt8], gaps: TemplateGaps
     ) throws(EventStoreError) {
-        try requireGroup("stage a streamed event")
-        template.withUnsafeBytes { bytes in
-            stagedEvents[xid, default: EventBlockBuilder()].add(
-                commitLSN: LSN(UInt64(subxid)), ordinal: gaps.packed, body: bytes)
-        }
-        if stagedEvents[xid]?.isFull == true { try writeStagedEvents(xid) }
+        try template.withUnsafeBytes { bytes in
+            Result { () throws(EventStoreError) in
+                try gather(
+                    StagedKey(transaction: xid, kind: .templates), subtransaction: subxid, ordinal: gaps.packed,
+                    body: bytes)
+            }
+        }.get()
     }
 
     /// Appends the events `xid` staged to the open group, completed by
@@ -30,136 +34,80 @@ extension EventStoreWriter {
     {
         let operation = "commit the staged events of transaction \(xid)"
         try requireGroup(operation)
-        try writeStagedEvents(xid)
+        let key = StagedKey(transaction: xid, kind: .templates)
+        try writeStaged(key)
         var ordinal = Int64(completion.firstOrdinal)
         do throws(EventStoreError) {
             try flushBlock(operation: operation)
-            let select = statements.selectStagedEvents
             var after: Int64 = 0
-            while true {
-                select.bind(Int64(xid), at: 1)
-                select.bind(after, at: 2)
-                select.bind(1, at: 3)
-                defer { select.reset() }
-                guard try select.step(operation) else { break }
-                after = select.int64(0)
-                let count = select.int64(4)
-                guard count > 0, ordinal + count - 1 <= Int64(Int32.max) else {
-                    throw EventStoreError(
-                        kind: .corrupt, operation: operation, path: path,
-                        message: "the staged block at position \(after) holds \(count) events")
-                }
-                templateRow = completion.header(firstOrdinal: Int32(ordinal))
-                select.withBytes(3) { frame in templateRow.append(contentsOf: frame) }
-                let bodyBytes = select.int64(5) + completion.addedBytes(firstOrdinal: ordinal, count: count)
-                let lastSequence = appended(count: count, bodyBytes: bodyBytes, commitLSN: completion.commitLSN)
-                let insert = statements.insertBlock
-                insert.bind(lastSequence, at: 1)
-                insert.bind(lastSequence - count + 1, at: 2)
-                insert.bind(select.int64(1) + StoredBlock.templateCodecOffset, at: 3)
-                insert.bind(select.int64(2), at: 4)
-                try templateRow.withUnsafeBytes { bytes in
-                    Result { () throws(EventStoreError) in
-                        insert.bindNoCopy(bytes, at: 5)
-                        try insert.run(operation)
+            while let blocks = try stagedBlockSizes(key, after: after, operation: operation) {
+                for block in blocks {
+                    guard block.eventCount > 0, ordinal + block.eventCount - 1 <= Int64(Int32.max) else {
+                        throw EventStoreError(
+                            kind: .corrupt, operation: operation, path: path,
+                            message: "the staged block \(block.frameID) holds \(block.eventCount) events")
                     }
-                }.get()
-                ordinal += count
+                    let bodyBytes =
+                        block.bodyBytes + completion.addedBytes(firstOrdinal: ordinal, count: block.eventCount)
+                    let lastSequence = appended(
+                        count: block.eventCount, bodyBytes: bodyBytes, commitLSN: completion.commitLSN)
+                    let header = completion.header(firstOrdinal: Int32(ordinal))
+                    let insert = statements.insertReferencedBlock
+                    insert.bind(lastSequence, at: 1)
+                    insert.bind(lastSequence - block.eventCount + 1, at: 2)
+                    insert.bind(block.codec + StoredBlock.templateCodecOffset, at: 3)
+                    insert.bind(block.rawBytes, at: 4)
+                    insert.bind(block.frameID, at: 6)
+                    try header.withUnsafeBytes { bytes in
+                        Result { () throws(EventStoreError) in
+                            insert.bindNoCopy(bytes, at: 5)
+                            try insert.run(operation)
+                        }
+                    }.get()
+                    ordinal += block.eventCount
+                    after = block.frameID
+                }
             }
-            statements.deleteStagedEventsOfTransaction.bind(Int64(xid), at: 1)
-            try statements.deleteStagedEventsOfTransaction.run(operation)
+            // The frames now belong to event_blocks: only the staged rows go.
+            statements.deleteStagedOfKind.bind(Int64(xid), at: 1)
+            statements.deleteStagedOfKind.bind(StagedKind.templates.rawValue, at: 2)
+            try statements.deleteStagedOfKind.run(operation)
         } catch {
             rollbackGroup()
             throw error
         }
-        stagedEvents[xid] = nil
+        staging[key] = nil
         return ordinal - Int64(completion.firstOrdinal)
     }
 
-    /// Writes every transaction's gathered templates, before the group commits.
-    func writeAllStagedEvents() throws(EventStoreError) {
-        for xid in stagedEvents.keys.sorted() { try writeStagedEvents(xid) }
+    /// What the move needs of one staged template block: not its frame.
+    private struct StagedBlockSize {
+        let frameID: Int64
+        let codec: Int64
+        let rawBytes: Int64
+        let eventCount: Int64
+        let bodyBytes: Int64
     }
 
-    /// Drops what `xid` staged as templates, or only `subxid`'s part.
-    func discardStagedEvents(transaction xid: UInt32, subtransaction subxid: UInt32?) throws(EventStoreError) {
-        guard let subxid, subxid != xid else {
-            stagedEvents[xid] = nil
-            statements.deleteStagedEventsOfTransaction.bind(Int64(xid), at: 1)
-            try statements.deleteStagedEventsOfTransaction.run("discard staged events of transaction \(xid)")
-            return
+    /// The next staged blocks of `key` after frame id `after`, a batch at a
+    /// time (the inserts run with no statement open on `staged`); nil when
+    /// there are none.
+    private func stagedBlockSizes(_ key: StagedKey, after: Int64, operation: String) throws(EventStoreError)
+        -> [StagedBlockSize]?
+    {
+        let select = statements.selectStagedSizes
+        select.bind(Int64(key.transaction), at: 1)
+        select.bind(key.kind.rawValue, at: 2)
+        select.bind(after, at: 3)
+        select.bind(1_024, at: 4)
+        defer { select.reset() }
+        var blocks: [StagedBlockSize] = []
+        while try select.step(operation) {
+            blocks.append(
+                StagedBlockSize(
+                    frameID: select.int64(0), codec: select.int64(1), rawBytes: select.int64(2),
+                    eventCount: select.int64(3), bodyBytes: select.int64(4)))
         }
-        let operation = "discard staged events of subtransaction \(subxid)"
-        let tag = LSN(UInt64(subxid))
-        if let gathered = stagedEvents.removeValue(forKey: xid) {
-            var kept = EventBlockBuilder()
-            gathered.forEachEntry { lsn, gaps, body in
-                if lsn != tag { kept.add(commitLSN: lsn, ordinal: gaps, body: body) }
-            }
-            stagedEvents[xid] = kept
-        }
-        let select = statements.selectStagedEvents
-        var after: Int64 = 0
-        while true {
-            select.bind(Int64(xid), at: 1)
-            select.bind(after, at: 2)
-            select.bind(1, at: 3)
-            defer { select.reset() }
-            guard try select.step(operation) else { return }
-            let position = select.int64(0)
-            var kept = EventBlockBuilder()
-            var dropped = false
-            let decoded = select.withBytes(3) { stored in
-                StoredBlock.withFrame(
-                    codec: select.int64(1), rawBytes: select.int64(2), stored: stored, eventCount: select.int64(4),
-                    scratch: &scratch
-                ) { frame in
-                    for entry in 0..<frame.count {
-                        if frame.commitLSN(entry) == tag {
-                            dropped = true
-                        } else {
-                            kept.add(
-                                commitLSN: frame.commitLSN(entry), ordinal: frame.ordinal(entry),
-                                body: frame.body(entry))
-                        }
-                    }
-                }
-            }
-            guard decoded != nil else {
-                throw EventStoreError(
-                    kind: .corrupt, operation: operation, path: path,
-                    message: "the staged block at position \(position) does not decode (its bytes are damaged)")
-            }
-            select.reset()
-            after = position
-            guard dropped else { continue }
-            if kept.isEmpty {
-                statements.deleteStagedEventsBlock.bind(position, at: 1)
-                try statements.deleteStagedEventsBlock.run(operation)
-            } else {
-                let update = statements.updateStagedEvents
-                update.bind(position, at: 1)
-                update.bind(Int64(kept.count), at: 2)
-                update.bind(Int64(kept.bodies.count), at: 3)
-                try run(update, withFrameOf: &kept, parametersFrom: 4, operation: operation)
-            }
-        }
-    }
-
-    /// Writes what `xid` has gathered as one staged block of templates.
-    private func writeStagedEvents(_ xid: UInt32) throws(EventStoreError) {
-        guard var builder = stagedEvents.removeValue(forKey: xid), !builder.isEmpty else { return }
-        defer { stagedEvents[xid] = builder }
-        let insert = statements.insertStagedEvents
-        insert.bind(Int64(xid), at: 1)
-        insert.bind(Int64(builder.count), at: 2)
-        insert.bind(Int64(builder.bodies.count), at: 3)
-        do {
-            try run(insert, withFrameOf: &builder, parametersFrom: 4, operation: "stage events of transaction \(xid)")
-        } catch {
-            // The gathered templates are gone: the group must not commit without them.
-            rollbackGroup()
-            throw error
-        }
+        return blocks.isEmpty ? nil : blocks
     }
 }

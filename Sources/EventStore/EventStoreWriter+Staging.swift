@@ -1,16 +1,33 @@
-// Staging for streamed transactions (DESIGN §4 invariant 6): the messages of
-// a transaction Postgres streams before it commits are kept here, on disk,
-// not in memory, until its Stream Commit turns them into events or its
-// Stream Abort drops them. Staged blocks ride in the open group, so they need
-// no transaction of their own.
+// Staging for streamed transactions (DESIGN §4 invariant 6): what a
+// transaction Postgres streams before it commits is kept here, on disk, not
+// in memory, until its Stream Commit turns it into events or its Stream Abort
+// drops it. One mechanism for both kinds of staged data (`StagedKind`): the
+// raw messages and the event templates encoded on arrival.
 //
-// Messages are gathered per transaction into blocks (the event blocks' frame,
-// with the subtransaction id in the commit LSN's place), written when a block
-// is full and, for the rest, when the group commits: so what a group staged is
-// in the file when it commits, and gone with it when it rolls back, as with a
-// row per message, at a fraction of the cost per message (docs/STORE.md).
+// Each kind is gathered per transaction into blocks (the event blocks' frame,
+// with the subtransaction id in the commit LSN's place), written as a row of
+// `block_frames` plus its row of `staged` when a block is full and, for the
+// rest, when the group commits. Staged rows ride in the open group, so what a
+// group staged commits and rolls back with it, and a kill -9 leaves either
+// both rows or neither. Stream Commit hands template frames over to
+// `event_blocks` by reference (EventStoreWriter+StagedEvents.swift).
 
 import PostgresWire
+
+/// What a staged block holds; the `kind` column of `staged`.
+enum StagedKind: Int64 {
+    /// The streamed messages as they arrived, replayed at commit when the
+    /// events encoded on arrival cannot be used.
+    case messages = 0
+    /// Event templates (EventTemplate.swift); the index entry's ordinal holds the gaps.
+    case templates = 1
+}
+
+/// One transaction's staged blocks of one kind.
+struct StagedKey: Hashable {
+    let transaction: UInt32
+    let kind: StagedKind
+}
 
 extension EventStoreWriter {
     /// Stages one message of the streamed transaction `xid`, made by
@@ -18,12 +35,11 @@ extension EventStoreWriter {
     public func stage(transaction xid: UInt32, subtransaction subxid: UInt32, message: ArraySlice<UInt8>)
         throws(EventStoreError)
     {
-        try requireGroup("stage a streamed change")
-        message.withUnsafeBytes { bytes in
-            staging[xid, default: EventBlockBuilder()].add(
-                commitLSN: LSN(UInt64(subxid)), ordinal: 0, body: bytes)
-        }
-        if staging[xid]?.isFull == true { try writeStaged(xid) }
+        try message.withUnsafeBytes { bytes in
+            Result { () throws(EventStoreError) in
+                try gather(StagedKey(transaction: xid, kind: .messages), subtransaction: subxid, ordinal: 0, body: bytes)
+            }
+        }.get()
     }
 
     /// Visits the staged messages of `xid` in arrival order, a few blocks at a
@@ -31,24 +47,15 @@ extension EventStoreWriter {
     public func forEachStaged(
         transaction xid: UInt32, _ visit: ([UInt8]) throws -> Void
     ) throws {
-        try writeStaged(xid)
-        let select = statements.selectStagedBlocks
+        let key = StagedKey(transaction: xid, kind: .messages)
+        try writeStaged(key)
         var after: Int64 = 0
         while true {
             var messages: [[UInt8]] = []
-            var last: Int64?
-            select.bind(Int64(xid), at: 1)
-            select.bind(after, at: 2)
-            select.bind(16, at: 3)
-            defer { select.reset() }
-            while try select.step("read staged changes of transaction \(xid)") {
-                last = select.int64(0)
-                try withStagedFrame(of: select) { frame in
-                    for position in 0..<frame.count { messages.append(Array(frame.body(position))) }
-                }
+            let last = try forEachStagedBlock(key, after: after, limit: 16) { _, frame, _ in
+                for position in 0..<frame.count { messages.append(Array(frame.body(position))) }
             }
             guard let last else { return }
-            select.reset()
             for message in messages { try visit(message) }
             after = last
         }
@@ -57,23 +64,24 @@ extension EventStoreWriter {
     /// Drops what a transaction staged, or only one aborted subtransaction's part.
     public func discardStaged(transaction xid: UInt32, subtransaction subxid: UInt32? = nil) throws(EventStoreError) {
         try requireGroup("discard staged changes")
-        if let subxid, subxid != xid {
-            do {
-                try discardStaged(transaction: xid, onlySubtransaction: subxid)
-                try discardStagedEvents(transaction: xid, subtransaction: subxid)
-            } catch {
-                // Blocks may be half rewritten: the group must not commit.
-                rollbackGroup()
-                throw error
+        do {
+            if let subxid, subxid != xid {
+                for kind in [StagedKind.messages, .templates] {
+                    try discardStaged(StagedKey(transaction: xid, kind: kind), onlySubtransaction: subxid)
+                }
+            } else {
+                let operation = "discard staged changes of transaction \(xid)"
+                staging[StagedKey(transaction: xid, kind: .messages)] = nil
+                staging[StagedKey(transaction: xid, kind: .templates)] = nil
+                statements.deleteFramesOfTransaction.bind(Int64(xid), at: 1)
+                try statements.deleteFramesOfTransaction.run(operation)
+                statements.deleteStagedOfTransaction.bind(Int64(xid), at: 1)
+                try statements.deleteStagedOfTransaction.run(operation)
             }
-        } else {
-            staging[xid] = nil
-            let operation = "discard staged changes of transaction \(xid)"
-            statements.deleteStagedBlocksOfTransaction.bind(Int64(xid), at: 1)
-            try statements.deleteStagedBlocksOfTransaction.run(operation)
-            statements.deleteStagedTransaction.bind(Int64(xid), at: 1)
-            try statements.deleteStagedTransaction.run(operation)
-            try discardStagedEvents(transaction: xid, subtransaction: nil)
+        } catch {
+            // Blocks may be half rewritten: the group must not commit.
+            rollbackGroup()
+            throw error
         }
     }
 
@@ -83,10 +91,8 @@ extension EventStoreWriter {
         let alreadyOpen = isGroupOpen
         if !alreadyOpen { try beginGroup() }
         staging.removeAll()
-        stagedEvents.removeAll()
         do {
-            try statements.deleteAllStagedEvents.run("discard all staged changes")
-            try statements.deleteAllStagedBlocks.run("discard all staged changes")
+            try statements.deleteAllStagedFrames.run("discard all staged changes")
             try statements.deleteAllStaged.run("discard all staged changes")
         } catch {
             rollbackGroup()
@@ -103,89 +109,120 @@ extension EventStoreWriter {
         guard isGroupOpen else { throw .misuse("\(operation) needs an open group", operation: operation, path: path) }
     }
 
-    /// Writes every transaction's gathered messages, before the group commits.
-    func writeAllStaged() throws(EventStoreError) {
-        for xid in staging.keys.sorted() { try writeStaged(xid) }
+    /// Adds one entry to what `key` gathers, writing the block once it is full.
+    func gather(_ key: StagedKey, subtransaction subxid: UInt32, ordinal: Int32, body: UnsafeRawBufferPointer)
+        throws(EventStoreError)
+    {
+        try requireGroup(key.kind == .messages ? "stage a streamed change" : "stage a streamed event")
+        staging[key, default: EventBlockBuilder()].add(commitLSN: LSN(UInt64(subxid)), ordinal: ordinal, body: body)
+        if staging[key]?.isFull == true { try writeStaged(key) }
     }
 
-    /// Writes what `xid` has gathered as one staged block.
-    private func writeStaged(_ xid: UInt32) throws(EventStoreError) {
-        guard var builder = staging.removeValue(forKey: xid), !builder.isEmpty else { return }
+    /// Writes every transaction's gathered blocks, before the group commits.
+    func writeAllStaged() throws(EventStoreError) {
+        for key in staging.keys.sorted(by: { ($0.transaction, $0.kind.rawValue) < ($1.transaction, $1.kind.rawValue) })
+        {
+            try writeStaged(key)
+        }
+    }
+
+    /// Writes what `key` has gathered as one staged block.
+    func writeStaged(_ key: StagedKey) throws(EventStoreError) {
+        guard var builder = staging.removeValue(forKey: key), !builder.isEmpty else { return }
         // Put the (emptied) builder back whatever happens, to reuse its buffers.
-        defer { staging[xid] = builder }
-        let insert = statements.insertStagedBlock
-        insert.bind(Int64(xid), at: 1)
+        defer { staging[key] = builder }
+        let operation = "stage \(key.kind == .messages ? "changes" : "events") of transaction \(key.transaction)"
+        let insert = statements.insertStaged
+        insert.bind(Int64(key.transaction), at: 1)
+        insert.bind(key.kind.rawValue, at: 2)
+        insert.bind(Int64(builder.count), at: 3)
+        insert.bind(Int64(builder.bodies.count), at: 4)
         do {
-            try run(insert, withFrameOf: &builder, parametersFrom: 2, operation: "stage changes of transaction \(xid)")
+            try run(statements.insertFrame, withFrameOf: &builder, parametersFrom: 1, operation: operation)
+            try insert.run(operation)
         } catch {
-            // The gathered messages are gone: the group must not commit without them.
+            // The gathered entries are gone: the group must not commit without them.
             rollbackGroup()
             throw error
         }
     }
 
-    /// Rewrites `xid`'s blocks without the messages of `subxid`, one block at
+    /// Calls `visit` with up to `limit` staged blocks of `key` after frame id
+    /// `after`, in order (frame id, frame, its staged body bytes); returns the
+    /// last frame id visited, nil when there was none.
+    private func forEachStagedBlock(
+        _ key: StagedKey, after: Int64, limit: Int64, _ visit: (Int64, EventBlockFrame, Int64) -> Void
+    ) throws(EventStoreError) -> Int64? {
+        let operation = "read staged blocks of transaction \(key.transaction)"
+        let select = statements.selectStaged
+        select.bind(Int64(key.transaction), at: 1)
+        select.bind(key.kind.rawValue, at: 2)
+        select.bind(after, at: 3)
+        select.bind(limit, at: 4)
+        defer { select.reset() }
+        var last: Int64?
+        while try select.step(operation) {
+            let frameID = select.int64(0)
+            let bodyBytes = select.int64(5)
+            let decoded = select.withBytes(3) { stored in
+                StoredBlock.withFrame(
+                    codec: select.int64(1), rawBytes: select.int64(2), stored: stored, referenced: nil,
+                    eventCount: select.int64(4), scratch: &scratch
+                ) { frame in visit(frameID, frame, bodyBytes) }
+            }
+            guard decoded != nil else {
+                throw EventStoreError(
+                    kind: .corrupt, operation: operation, path: path,
+                    message: "the staged block \(frameID) does not decode (its bytes are damaged)")
+            }
+            last = frameID
+        }
+        return last
+    }
+
+    /// Rewrites `key`'s blocks without the entries of `subxid`, one block at
     /// a time, dropping blocks left empty.
-    private func discardStaged(transaction xid: UInt32, onlySubtransaction subxid: UInt32) throws(EventStoreError) {
+    private func discardStaged(_ key: StagedKey, onlySubtransaction subxid: UInt32) throws(EventStoreError) {
         let operation = "discard staged changes of subtransaction \(subxid)"
         let tag = LSN(UInt64(subxid))
-        statements.deleteStagedSubtransaction.bind(Int64(xid), at: 1)
-        statements.deleteStagedSubtransaction.bind(Int64(subxid), at: 2)
-        try statements.deleteStagedSubtransaction.run(operation)
-        if let gathered = staging.removeValue(forKey: xid) {
+        if let gathered = staging.removeValue(forKey: key) {
             var kept = EventBlockBuilder()
             gathered.forEachEntry { lsn, ordinal, body in
                 if lsn != tag { kept.add(commitLSN: lsn, ordinal: ordinal, body: body) }
             }
-            staging[xid] = kept
+            staging[key] = kept
         }
-        let select = statements.selectStagedBlocks
         var after: Int64 = 0
         while true {
-            select.bind(Int64(xid), at: 1)
-            select.bind(after, at: 2)
-            select.bind(1, at: 3)
-            defer { select.reset() }
-            guard try select.step(operation) else { return }
-            let position = select.int64(0)
             var kept = EventBlockBuilder()
             var dropped = false
-            try withStagedFrame(of: select) { frame in
-                for entry in 0..<frame.count {
-                    if frame.commitLSN(entry) == tag {
-                        dropped = true
-                    } else {
-                        kept.add(commitLSN: frame.commitLSN(entry), ordinal: 0, body: frame.body(entry))
+            guard
+                let frameID = try forEachStagedBlock(key, after: after, limit: 1, { _, frame, _ in
+                    for entry in 0..<frame.count {
+                        if frame.commitLSN(entry) == tag {
+                            dropped = true
+                        } else {
+                            kept.add(commitLSN: frame.commitLSN(entry), ordinal: frame.ordinal(entry), body: frame.body(entry))
+                        }
                     }
-                }
-            }
-            select.reset()
-            after = position
+                })
+            else { return }
+            after = frameID
             guard dropped else { continue }
             if kept.isEmpty {
-                statements.deleteStagedBlock.bind(position, at: 1)
-                try statements.deleteStagedBlock.run(operation)
+                statements.deleteStaged.bind(frameID, at: 1)
+                try statements.deleteStaged.run(operation)
+                statements.deleteFrame.bind(frameID, at: 1)
+                try statements.deleteFrame.run(operation)
             } else {
-                statements.updateStagedBlock.bind(position, at: 1)
-                try run(statements.updateStagedBlock, withFrameOf: &kept, parametersFrom: 2, operation: operation)
+                let counts = statements.updateStagedCounts
+                counts.bind(frameID, at: 1)
+                counts.bind(Int64(kept.count), at: 2)
+                counts.bind(Int64(kept.bodies.count), at: 3)
+                try counts.run(operation)
+                statements.updateFrame.bind(frameID, at: 1)
+                try run(statements.updateFrame, withFrameOf: &kept, parametersFrom: 2, operation: operation)
             }
-        }
-    }
-
-    /// Runs `body` with the frame of the staged block `statement` is on
-    /// (columns position, codec, raw_bytes, frame).
-    private func withStagedFrame(of statement: SQLiteStatement, _ body: (EventBlockFrame) -> Void)
-        throws(EventStoreError)
-    {
-        let decoded = statement.withBytes(3) { stored in
-            StoredBlock.withFrame(
-                codec: statement.int64(1), rawBytes: statement.int64(2), stored: stored, eventCount: nil,
-                scratch: &scratch, body)
-        }
-        guard decoded != nil else {
-            throw EventStoreError(
-                kind: .corrupt, operation: "read staged changes", path: path,
-                message: "the staged block at position \(statement.int64(0)) does not decode (its bytes are damaged)")
         }
     }
 }

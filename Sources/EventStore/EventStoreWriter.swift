@@ -43,14 +43,9 @@ public final class EventStoreWriter {
     /// buffer their compressed frame goes to; both reused from block to block.
     var block = EventBlockBuilder()
     var compressedBlock: [UInt8] = []
-    /// Messages of streamed transactions not yet written as staged blocks, by
-    /// transaction; written at the latest when the group commits.
-    var staging: [UInt32: EventBlockBuilder] = [:]
-    /// Event templates of streamed transactions not yet written as staged
-    /// blocks, by transaction; written at the latest when the group commits.
-    var stagedEvents: [UInt32: EventBlockBuilder] = [:]
-    /// A template block's row as it moves into `event_blocks`: header, then frame.
-    var templateRow: [UInt8] = []
+    /// What streamed transactions staged and is not yet written as staged
+    /// blocks, by transaction and kind; written at the latest when the group commits.
+    var staging: [StagedKey: EventBlockBuilder] = [:]
     /// Where the writer decompresses the blocks it reads back.
     var scratch = BlockScratch()
 
@@ -267,7 +262,6 @@ public final class EventStoreWriter {
                 try storeBlock(statements.insertBlock, lastSequence: newLastSequence, operation: operation)
             }
             try writeAllStaged()
-            try writeAllStagedEvents()
             if open.eventCount > 0 {
                 let insert = statements.insertGroup
                 insert.bind(newLastSequence, at: 1)
@@ -350,7 +344,6 @@ public final class EventStoreWriter {
         group = nil
         block.removeAll()
         staging.removeAll()
-        stagedEvents.removeAll()
         if !connection.isAutocommit { try? statements.rollback.run("roll back group") }
     }
 

@@ -205,6 +205,52 @@ enum Schema {
         );
         CREATE INDEX IF NOT EXISTS staged_events_by_xid ON staged_events (xid, position);
         """,
+        """
+        -- Block frames in rows of their own, so a streamed transaction's
+        -- staged templates become its events at Stream Commit by reference:
+        -- the commit inserts one small event_blocks row per staged block,
+        -- pointing at the frame, and copies no frame (docs/STORE.md). codec
+        -- and raw_bytes describe the frame as in event_blocks.
+        CREATE TABLE block_frames (
+            id        INTEGER PRIMARY KEY,
+            codec     INTEGER NOT NULL,
+            raw_bytes INTEGER NOT NULL,
+            frame     BLOB NOT NULL
+        );
+
+        -- frame_id NULL: the block's frame is in its own frame column. Else
+        -- frame holds only the template header and the frame is that row of
+        -- block_frames, which goes when the block goes (retention deletes or
+        -- rewrites it), so no frame outlives every reference to it.
+        ALTER TABLE event_blocks ADD COLUMN frame_id INTEGER;
+        CREATE TRIGGER event_blocks_free_frame AFTER DELETE ON event_blocks
+        WHEN old.frame_id IS NOT NULL
+        BEGIN DELETE FROM block_frames WHERE id = old.frame_id; END;
+        CREATE TRIGGER event_blocks_replace_frame AFTER UPDATE OF frame_id ON event_blocks
+        WHEN old.frame_id IS NOT NULL AND new.frame_id IS NOT old.frame_id
+        BEGIN DELETE FROM block_frames WHERE id = old.frame_id; END;
+
+        -- What streamed transactions staged, one table for both kinds (0: the
+        -- raw messages, 1: event templates): a row per block, its frame the
+        -- row of block_frames with the same id, so the staged order is the
+        -- order of frame_id. Stream Commit hands a template block's frame to
+        -- event_blocks and deletes only this row; an abort deletes both.
+        CREATE TABLE staged (
+            frame_id    INTEGER PRIMARY KEY,
+            xid         INTEGER NOT NULL,
+            kind        INTEGER NOT NULL,
+            event_count INTEGER NOT NULL,
+            body_bytes  INTEGER NOT NULL
+        );
+        CREATE INDEX staged_by_transaction ON staged (xid, kind, frame_id);
+
+        -- Rows staged by older versions belong to transactions Postgres
+        -- streams again from their start when the next session begins (the
+        -- session start always discarded them), so they are dropped here.
+        DROP TABLE IF EXISTS staged_changes;
+        DROP TABLE IF EXISTS staged_blocks;
+        DROP TABLE IF EXISTS staged_events;
+        """,
     ]
 
     /// Brings a writable store to `latestVersion`, creating the tables in a new

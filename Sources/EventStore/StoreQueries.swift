@@ -45,7 +45,7 @@ final class StoreQueries {
         firstSequenceQuery = try connection.prepare("SELECT min(seq) FROM events")
         self.connection = connection
         blocksTableQuery = try connection.prepare(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'event_blocks'")
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('event_blocks', 'block_frames')")
         pageCountQuery = try connection.prepare(
             "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
     }
@@ -60,13 +60,21 @@ final class StoreQueries {
         blockQueries?.finalize()
     }
 
-    /// The block queries; nil while the store has no `event_blocks` table yet.
+    /// The block queries; nil while the store has no `event_blocks` table
+    /// yet. Prepared again once `block_frames` appears (a reader opened on a
+    /// store of schema 8 that a writer then migrates), so blocks that point
+    /// at their frame are read with it.
     private func blocks() throws(EventStoreError) -> BlockQueries? {
-        if let blockQueries { return blockQueries }
+        if let blockQueries, blockQueries.readsReferencedFrames { return blockQueries }
         defer { blocksTableQuery.reset() }
-        guard try blocksTableQuery.step("look for event blocks") else { return nil }
+        var tables: Set<String> = []
+        while try blocksTableQuery.step("look for event blocks") { tables.insert(blocksTableQuery.text(0) ?? "") }
+        guard tables.contains("event_blocks") else { return nil }
+        let withFrames = tables.contains("block_frames")
+        if let blockQueries, !withFrames { return blockQueries }
         blocksTableQuery.reset()
-        blockQueries = try BlockQueries(connection)
+        blockQueries?.finalize()
+        blockQueries = try BlockQueries(connection, referencedFrames: withFrames)
         return blockQueries
     }
 
@@ -147,7 +155,8 @@ final class StoreQueries {
     }
 
     /// Runs `body` with the frame of the block `statement` is on (columns
-    /// first_seq, last_seq, codec, raw_bytes, frame), decompressed when stored
+    /// first_seq, last_seq, codec, raw_bytes, frame, and the referenced
+    /// frame or NULL), decompressed when stored
     /// with LZ4. Throws `.corrupt` when the row does not decode to a frame of
     /// last_seq - first_seq + 1 events.
     func withFrame<R>(
@@ -156,9 +165,12 @@ final class StoreQueries {
         let first = statement.int64(0)
         let last = statement.int64(1)
         let decoded = statement.withBytes(4) { stored in
-            StoredBlock.withFrame(
-                codec: statement.int64(2), rawBytes: statement.int64(3), stored: stored,
-                eventCount: last - first + 1, scratch: &scratch, body)
+            statement.withBytes(5) { referenced in
+                StoredBlock.withFrame(
+                    codec: statement.int64(2), rawBytes: statement.int64(3), stored: stored,
+                    referenced: statement.isNull(5) ? nil : referenced, eventCount: last - first + 1,
+                    scratch: &scratch, body)
+            }
         }
         guard let decoded else {
             throw EventStoreError(
@@ -264,7 +276,8 @@ extension LSN {
     var storedValue: Int64 { Int64(bitPattern: rawValue) }
 }
 
-/// The queries of `event_blocks`.
+/// The queries of `event_blocks`, each giving first_seq, last_seq, codec,
+/// raw_bytes, frame and the frame a block points at (NULL when it holds its own).
 private final class BlockQueries {
     /// The blocks holding events after ?1, in order.
     let after: SQLiteStatement
@@ -274,16 +287,21 @@ private final class BlockQueries {
     let inRange: SQLiteStatement
     /// The oldest block's first sequence: the first block by last_seq also has the lowest first_seq.
     let first: SQLiteStatement
+    /// False on a store of schema 8, which has no `block_frames` yet.
+    let readsReferencedFrames: Bool
 
-    init(_ connection: SQLiteConnection) throws(EventStoreError) {
-        after = try connection.prepare(
-            "SELECT first_seq, last_seq, codec, raw_bytes, frame FROM event_blocks WHERE last_seq > ?1 ORDER BY last_seq"
-        )
-        inRange = try connection.prepare(
+    init(_ connection: SQLiteConnection, referencedFrames: Bool) throws(EventStoreError) {
+        readsReferencedFrames = referencedFrames
+        let columns =
+            referencedFrames
+            ? """
+            b.first_seq, b.last_seq, b.codec, b.raw_bytes, b.frame, f.frame
+            FROM event_blocks b LEFT JOIN block_frames f ON f.id = b.frame_id
             """
-            SELECT first_seq, last_seq, codec, raw_bytes, frame FROM event_blocks
-            WHERE last_seq BETWEEN ?1 AND ?2 ORDER BY last_seq
-            """)
+            : "b.first_seq, b.last_seq, b.codec, b.raw_bytes, b.frame, NULL FROM event_blocks b"
+        after = try connection.prepare("SELECT \(columns) WHERE b.last_seq > ?1 ORDER BY b.last_seq")
+        inRange = try connection.prepare(
+            "SELECT \(columns) WHERE b.last_seq BETWEEN ?1 AND ?2 ORDER BY b.last_seq")
         first = try connection.prepare("SELECT first_seq FROM event_blocks ORDER BY last_seq LIMIT 1")
     }
 

@@ -18,21 +18,20 @@ final class WriterStatements {
     let deleteGroups: SQLiteStatement
     let selectNewlyLostConsumers: SQLiteStatement
     let markConsumersLost: SQLiteStatement
-    let insertStagedBlock: SQLiteStatement
-    let selectStagedBlocks: SQLiteStatement
-    let updateStagedBlock: SQLiteStatement
-    let deleteStagedBlock: SQLiteStatement
-    let deleteStagedBlocksOfTransaction: SQLiteStatement
-    let deleteAllStagedBlocks: SQLiteStatement
-    let deleteStagedTransaction: SQLiteStatement
-    let deleteStagedSubtransaction: SQLiteStatement
+    let insertReferencedBlock: SQLiteStatement
+    let insertFrame: SQLiteStatement
+    let updateFrame: SQLiteStatement
+    let deleteFrame: SQLiteStatement
+    let insertStaged: SQLiteStatement
+    let selectStaged: SQLiteStatement
+    let selectStagedSizes: SQLiteStatement
+    let updateStagedCounts: SQLiteStatement
+    let deleteStaged: SQLiteStatement
+    let deleteStagedOfKind: SQLiteStatement
+    let deleteFramesOfTransaction: SQLiteStatement
+    let deleteStagedOfTransaction: SQLiteStatement
+    let deleteAllStagedFrames: SQLiteStatement
     let deleteAllStaged: SQLiteStatement
-    let insertStagedEvents: SQLiteStatement
-    let selectStagedEvents: SQLiteStatement
-    let updateStagedEvents: SQLiteStatement
-    let deleteStagedEventsBlock: SQLiteStatement
-    let deleteStagedEventsOfTransaction: SQLiteStatement
-    let deleteAllStagedEvents: SQLiteStatement
     let insertLoadChunk: SQLiteStatement
     let updateLoadChunk: SQLiteStatement
 
@@ -46,13 +45,17 @@ final class WriterStatements {
         insertBlock = try connection.prepare(
             "INSERT INTO event_blocks (last_seq, first_seq, codec, raw_bytes, frame) VALUES (?1, ?2, ?3, ?4, ?5)")
         updateBlock = try connection.prepare(
-            "UPDATE event_blocks SET first_seq = ?2, codec = ?3, raw_bytes = ?4, frame = ?5 WHERE last_seq = ?1")
+            """
+            UPDATE event_blocks SET first_seq = ?2, codec = ?3, raw_bytes = ?4, frame = ?5, frame_id = NULL
+            WHERE last_seq = ?1
+            """)
         countBlockEvents = try connection.prepare(
             "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM event_blocks WHERE last_seq <= ?1")
         selectBlockAfter = try connection.prepare(
             """
-            SELECT first_seq, last_seq, codec, raw_bytes, frame FROM event_blocks
-            WHERE last_seq > ?1 ORDER BY last_seq LIMIT 1
+            SELECT b.first_seq, b.last_seq, b.codec, b.raw_bytes, b.frame, f.frame
+            FROM event_blocks b LEFT JOIN block_frames f ON f.id = b.frame_id
+            WHERE b.last_seq > ?1 ORDER BY b.last_seq LIMIT 1
             """)
         deleteBlocks = try connection.prepare("DELETE FROM event_blocks WHERE last_seq <= ?1")
         insertGroup = try connection.prepare(
@@ -81,41 +84,45 @@ final class WriterStatements {
             UPDATE consumers SET lost_through = max(coalesce(lost_through, 0), ?1), updated_at_us = ?2
             WHERE acked_seq < ?1
             """)
-        // insertStagedBlock and updateStagedBlock take codec, raw_bytes and frame as ?2, ?3, ?4.
-        insertStagedBlock = try connection.prepare(
-            "INSERT INTO staged_blocks (xid, codec, raw_bytes, frame) VALUES (?1, ?2, ?3, ?4)")
-        selectStagedBlocks = try connection.prepare(
+        insertReferencedBlock = try connection.prepare(
             """
-            SELECT position, codec, raw_bytes, frame FROM staged_blocks
-            WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3
-            """)
-        updateStagedBlock = try connection.prepare(
-            "UPDATE staged_blocks SET codec = ?2, raw_bytes = ?3, frame = ?4 WHERE position = ?1")
-        deleteStagedBlock = try connection.prepare("DELETE FROM staged_blocks WHERE position = ?1")
-        deleteStagedBlocksOfTransaction = try connection.prepare("DELETE FROM staged_blocks WHERE xid = ?1")
-        deleteAllStagedBlocks = try connection.prepare("DELETE FROM staged_blocks")
-        deleteStagedTransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1")
-        deleteStagedSubtransaction = try connection.prepare("DELETE FROM staged_changes WHERE xid = ?1 AND subxid = ?2")
-        deleteAllStaged = try connection.prepare("DELETE FROM staged_changes")
-        // insertStagedEvents and updateStagedEvents take event_count, body_bytes, codec, raw_bytes and frame as ?2 to ?6.
-        insertStagedEvents = try connection.prepare(
-            """
-            INSERT INTO staged_events (xid, event_count, body_bytes, codec, raw_bytes, frame)
+            INSERT INTO event_blocks (last_seq, first_seq, codec, raw_bytes, frame, frame_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             """)
-        selectStagedEvents = try connection.prepare(
+        // insertFrame binds codec, raw_bytes and frame as ?1 to ?3, updateFrame as ?2 to ?4.
+        insertFrame = try connection.prepare("INSERT INTO block_frames (codec, raw_bytes, frame) VALUES (?1, ?2, ?3)")
+        updateFrame = try connection.prepare(
+            "UPDATE block_frames SET codec = ?2, raw_bytes = ?3, frame = ?4 WHERE id = ?1")
+        deleteFrame = try connection.prepare("DELETE FROM block_frames WHERE id = ?1")
+        // Right after insertFrame: the staged row of the frame just inserted.
+        insertStaged = try connection.prepare(
             """
-            SELECT position, codec, raw_bytes, frame, event_count, body_bytes FROM staged_events
-            WHERE xid = ?1 AND position > ?2 ORDER BY position LIMIT ?3
+            INSERT INTO staged (frame_id, xid, kind, event_count, body_bytes)
+            VALUES (last_insert_rowid(), ?1, ?2, ?3, ?4)
             """)
-        updateStagedEvents = try connection.prepare(
+        selectStaged = try connection.prepare(
             """
-            UPDATE staged_events SET event_count = ?2, body_bytes = ?3, codec = ?4, raw_bytes = ?5, frame = ?6
-            WHERE position = ?1
+            SELECT s.frame_id, f.codec, f.raw_bytes, f.frame, s.event_count, s.body_bytes
+            FROM staged s JOIN block_frames f ON f.id = s.frame_id
+            WHERE s.xid = ?1 AND s.kind = ?2 AND s.frame_id > ?3 ORDER BY s.frame_id LIMIT ?4
             """)
-        deleteStagedEventsBlock = try connection.prepare("DELETE FROM staged_events WHERE position = ?1")
-        deleteStagedEventsOfTransaction = try connection.prepare("DELETE FROM staged_events WHERE xid = ?1")
-        deleteAllStagedEvents = try connection.prepare("DELETE FROM staged_events")
+        // The same without the frame, whose overflow pages SQLite then does not read.
+        selectStagedSizes = try connection.prepare(
+            """
+            SELECT s.frame_id, f.codec, f.raw_bytes, s.event_count, s.body_bytes
+            FROM staged s JOIN block_frames f ON f.id = s.frame_id
+            WHERE s.xid = ?1 AND s.kind = ?2 AND s.frame_id > ?3 ORDER BY s.frame_id LIMIT ?4
+            """)
+        updateStagedCounts = try connection.prepare(
+            "UPDATE staged SET event_count = ?2, body_bytes = ?3 WHERE frame_id = ?1")
+        deleteStaged = try connection.prepare("DELETE FROM staged WHERE frame_id = ?1")
+        deleteStagedOfKind = try connection.prepare("DELETE FROM staged WHERE xid = ?1 AND kind = ?2")
+        deleteFramesOfTransaction = try connection.prepare(
+            "DELETE FROM block_frames WHERE id IN (SELECT frame_id FROM staged WHERE xid = ?1)")
+        deleteStagedOfTransaction = try connection.prepare("DELETE FROM staged WHERE xid = ?1")
+        deleteAllStagedFrames = try connection.prepare(
+            "DELETE FROM block_frames WHERE id IN (SELECT frame_id FROM staged)")
+        deleteAllStaged = try connection.prepare("DELETE FROM staged")
         insertLoadChunk = try connection.prepare(
             """
             INSERT INTO load_chunks (
@@ -131,11 +138,9 @@ final class WriterStatements {
             begin, commit, rollback, insertBlock, updateBlock, countBlockEvents, selectBlockAfter, deleteBlocks,
             insertGroup, upsertCheckpoint,
             upsertMetadata, deleteMetadata, deleteEvents, deleteGroups, selectNewlyLostConsumers, markConsumersLost,
-            insertStagedBlock, selectStagedBlocks, updateStagedBlock, deleteStagedBlock,
-            deleteStagedBlocksOfTransaction,
-            deleteAllStagedBlocks, deleteStagedTransaction, deleteStagedSubtransaction, deleteAllStaged,
-            insertStagedEvents, selectStagedEvents, updateStagedEvents, deleteStagedEventsBlock,
-            deleteStagedEventsOfTransaction, deleteAllStagedEvents,
+            insertReferencedBlock, insertFrame, updateFrame, deleteFrame, insertStaged, selectStaged,
+            selectStagedSizes, updateStagedCounts, deleteStaged, deleteStagedOfKind, deleteFramesOfTransaction,
+            deleteStagedOfTransaction, deleteAllStagedFrames, deleteAllStaged,
             insertLoadChunk, updateLoadChunk,
         ] {
             statement.finalize()

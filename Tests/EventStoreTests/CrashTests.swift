@@ -69,12 +69,15 @@
             }
         }
 
-        static func startChild(storePath: String) throws -> Process {
+        /// Runs the child test `filter` selects, which writes the store named by `variable`.
+        static func startChild(
+            storePath: String, filter: String = "crashingWriterChild", variable: String = storeVariable
+        ) throws -> Process {
             let child = Process()
             child.executableURL = URL(
                 fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            child.arguments = ["--testing-library", "swift-testing", "--filter", "crashingWriterChild"]
-            child.environment = ProcessInfo.processInfo.environment.merging([storeVariable: storePath]) { $1 }
+            child.arguments = ["--testing-library", "swift-testing", "--filter", filter]
+            child.environment = ProcessInfo.processInfo.environment.merging([variable: storePath]) { $1 }
             child.standardOutput = FileHandle.nullDevice
             child.standardError = FileHandle.nullDevice
             try child.run()

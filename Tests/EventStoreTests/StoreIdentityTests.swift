@@ -69,13 +69,14 @@ import Testing
                 let writer = try EventStoreWriter(path: path)
                 writer.close()
             }
-            // Undo migrations 4 to 7, and store 3 events one per row, as a store of version 3 looks.
+            // Undo migrations 4 to 9, and store 3 events one per row, as a store of version 3 looks.
             do {
                 let connection = try SQLiteConnection(path: path, mode: .readWrite(create: false))
                 try connection.execute(
                     """
                     DELETE FROM metadata WHERE key = 'store_id'; DROP TABLE consumers; DROP TABLE table_schemas;
-                    DROP TABLE event_blocks; DROP TABLE staged_blocks; DROP TABLE backfill_requests;
+                    DROP TABLE event_blocks; DROP TABLE backfill_requests; DROP TABLE block_frames;
+                    DROP TABLE staged; CREATE TABLE staged_changes (x INTEGER);
                     PRAGMA user_version = 3;
                     INSERT INTO events (seq, commit_lsn, ordinal, body) VALUES (1, 4096, 0, x'7B7D'), (2, 4352, 0, x'7B7D'),
                         (3, 4608, 0, x'7B7D');

@@ -1,6 +1,8 @@
 // A block as a row of `event_blocks` holds it: the frame, maybe compressed,
 // maybe a streamed transaction's templates behind a header that completes
 // them (EventTemplate.swift), with its raw size and the sequences it covers.
+// A template block moved at Stream Commit by reference holds only the header;
+// its frame is the row of `block_frames` that staging wrote.
 // Turning the row back into a frame is shared by the readers and by
 // retention, which rewrites the block it cuts through.
 
@@ -17,18 +19,21 @@ enum StoredBlock {
     /// Runs `body` with the frame `stored` holds, decompressing (and, for a
     /// template block, completing) it into `scratch` when needed; nil when
     /// the bytes do not decode to a frame (of exactly `eventCount` entries,
-    /// when given).
+    /// when given). `referenced`: the frame of a template block whose
+    /// `stored` bytes are only its header.
     static func withFrame<R>(
-        codec: Int64, rawBytes: Int64, stored: UnsafeRawBufferPointer, eventCount: Int64?, scratch: inout BlockScratch,
-        _ body: (EventBlockFrame) -> R
+        codec: Int64, rawBytes: Int64, stored: UnsafeRawBufferPointer, referenced: UnsafeRawBufferPointer?,
+        eventCount: Int64?, scratch: inout BlockScratch, _ body: (EventBlockFrame) -> R
     ) -> R? {
         guard codec >= templateCodecOffset else {
+            guard referenced == nil else { return nil }
             return withPlainFrame(
                 codec: codec, rawBytes: rawBytes, stored: stored, eventCount: eventCount,
                 scratch: &scratch.decompressed, body)
         }
         guard let header = TemplateHeader(stored) else { return nil }
-        let frame = UnsafeRawBufferPointer(rebasing: stored[header.headerBytes...])
+        if referenced != nil && header.headerBytes != stored.count { return nil }
+        let frame = referenced ?? UnsafeRawBufferPointer(rebasing: stored[header.headerBytes...])
         var expanded = scratch.expanded
         defer { scratch.expanded = expanded }
         // The frame's own buffer must not be the one expanded into.
