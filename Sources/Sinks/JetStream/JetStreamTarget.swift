@@ -1,10 +1,12 @@
 // A JetStream sink over libnats (the NATS authors' C client, Debian's
 // libnats-dev). Each event is one message on its table's subject, with
-// `Nats-Msg-Id` = the event id. Messages are published asynchronously, a
-// batch at a time, each expecting the stream's previous sequence
+// `Nats-Msg-Id` = the event id. Messages are published a batch at a time,
+// each expecting the stream's previous sequence
 // (`Nats-Expected-Last-Sequence`): if one is lost, the ones after it are
 // refused rather than stored out of order, and the batch is resent from what
-// reading the stream back shows. The duplicate window stays as a second guard.
+// reading the stream back shows. Only a batch's first and last messages ask
+// for an acknowledgement (see `publish`). The duplicate window stays as a
+// second guard.
 // Pipelined, a batch is published while the previous one is acknowledged:
 // an acknowledged stream sequence then proves every message before it is
 // stored too, since each one expected its predecessor.
@@ -46,6 +48,7 @@ final class JetStreamTarget: PipelinedSinkTarget {
 
     func open() throws(SinkError) {
         try connect()
+        try requireJetStream()
         try ensureStream()
     }
 
@@ -85,6 +88,38 @@ final class JetStreamTarget: PipelinedSinkTarget {
         var url = [CChar](repeating: 0, count: 256)
         natsConnection_GetConnectedUrl(connection, &url, url.count)
         return String(decoding: url.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// What fixes a server or account without JetStream.
+    static let jetStreamRemedy =
+        "Start nats-server with JetStream (nats-server -js, or jetstream {} in its configuration) and enable it for this user's account."
+
+    /// Why the account has no JetStream, and whether that is for good; nil
+    /// when it has. The sink check's `jetstream` step and a sink started
+    /// against such a server say the same.
+    func jetStreamAbsence() -> (reason: String, lasting: Bool)? {
+        var code = jsErrCode(0)
+        var account: UnsafeMutablePointer<jsAccountInfo>?
+        let status = js_GetAccountInfo(&account, context, nil, &code)
+        if let account { jsAccountInfo_Destroy(account) }
+        guard status != NATS_OK else { return nil }
+        // Nobody answering the JetStream API, or a server saying it is off,
+        // will not change by retrying; a timeout or a cluster electing its
+        // leader may.
+        let lasting = status == NATS_NO_RESPONDERS || code == JSNotEnabledForAccountErr || code == JSNotEnabledErr
+        return (
+            "The account has no JetStream: \(Self.text(status)) (JetStream error \(code.rawValue)) \(Self.lastError())",
+            lasting
+        )
+    }
+
+    /// Throws when the account has no JetStream, for good (the sink parks)
+    /// when the server says so: the sink would otherwise retry a stream
+    /// lookup that cannot succeed, saying only "no responders".
+    func requireJetStream() throws(SinkError) {
+        guard let absence = jetStreamAbsence() else { return }
+        throw SinkError(
+            absence.lasting ? .refused : .connection, "\(absence.reason). \(Self.jetStreamRemedy)")
     }
 
     /// Creates the stream, or checks that the existing one takes our subjects.
@@ -194,78 +229,84 @@ final class JetStreamTarget: PipelinedSinkTarget {
     }
 
     func deliver(_ events: [SinkEvent]) throws(SinkError) {
-        acks.reset()
-        try publish(events, after: streamSequence)
-        var waitOptions = jsPubOptions()
-        jsPubOptions_Init(&waitOptions)
-        waitOptions.MaxWait = waitMilliseconds
-        let completed = js_PublishAsyncComplete(context, &waitOptions)
-        let tally = acks.tally.withLock { $0 }
-        if let failure = tally.failures.first {
-            throw SinkError(
-                .rejected, "JetStream refused \(tally.failures.count) of \(events.count) messages, first: \(failure)")
-        }
-        guard completed == NATS_OK, tally.acknowledged == events.count else {
-            throw SinkError(
-                completed == NATS_TIMEOUT ? .timeout : .connection,
-                "\(tally.acknowledged) of \(events.count) messages acknowledged within \(settings.ackTimeoutSeconds) s: \(Self.text(completed))"
-            )
-        }
-        if tally.duplicates > 0 {
-            throw SinkError(
-                .rejected, "the stream already held \(tally.duplicates) of the events sent: reading it back again")
-        }
-        streamSequence = tally.highestSequence
-        sentSequence = streamSequence
+        guard let last = events.last else { return }
+        try send(events)
+        try waitAcknowledged(through: last.sequence)
     }
 
-    /// Publishes `events` asynchronously, the first expecting the stream to end at `expectedLast`.
+    /// Publishes `events`, the first expecting the stream to end at `expectedLast`.
+    ///
+    /// Only the first and the last message of a batch ask for an
+    /// acknowledgement. Each message expects its predecessor's stream
+    /// sequence, so the last one's acknowledgement proves the whole batch
+    /// stored in order, and a message refused (or lost, or a duplicate)
+    /// makes every later one refused, the last included. The first one's
+    /// answer says why when a batch resent after a read back (which starts
+    /// at the refused message) is refused again. An acknowledgement per
+    /// message cost both processes more than the messages themselves.
     private func publish(_ events: [SinkEvent], after expectedLast: UInt64) throws(SinkError) {
         var options = jsPubOptions()
         jsPubOptions_Init(&options)
         for (index, event) in events.enumerated() {
             var message: OpaquePointer?
-            let table = event.qualifiedTable
-            let subject =
-                subjects[table]
-                ?? {
-                    let expanded = settings.subject(pipeline: pipelineID, event: event)
-                    subjects[table] = expanded
-                    return expanded
-                }()
+            let subject = subject(for: event)
             let status = event.body.withUnsafeBytes { body in
                 natsMsg_Create(
                     &message, subject, nil, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(body.count))
             }
             try check(status, .rejected, "creating a message for \(subject)")
             let id = event.id.description
-            natsMsgHeader_Set(message, "Popsink-Event-Id", id)
-            natsMsgHeader_Set(message, "Popsink-Op", event.op)
-            natsMsgHeader_Set(message, "Popsink-Table", table)
-            if let version = event.schemaVersion {
-                natsMsgHeader_Set(message, "Popsink-Schema-Version", String(version))
-            }
-            if let key = event.key {
-                key.withUnsafeBufferPointer { bytes in
-                    // The key's JSON text, NUL-terminated for the C API without building a String.
-                    withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text in
-                        for (offset, byte) in bytes.enumerated() { text[offset] = CChar(bitPattern: byte) }
-                        text[bytes.count] = 0
-                        _ = natsMsgHeader_Set(message, "Popsink-Key", text.baseAddress)
-                    }
-                }
-            }
+            setPopsinkHeaders(message, event, id: id)
             // Sequence 0 cannot be expected: the first message into an empty stream goes without.
-            options.ExpectLastSeq = expectedLast + UInt64(index)
-            let published = id.withCString { idText in
-                options.MsgId = idText
-                defer { options.MsgId = nil }
-                return js_PublishMsgAsync(context, &message, &options)
+            let expected = expectedLast + UInt64(index)
+            let published: natsStatus
+            let acknowledged = index == 0 || index == events.count - 1
+            if acknowledged {
+                options.ExpectLastSeq = expected
+                published = id.withCString { idText in
+                    options.MsgId = idText
+                    defer { options.MsgId = nil }
+                    return js_PublishMsgAsync(context, &message, &options)
+                }
+            } else {
+                natsMsgHeader_Set(message, "Nats-Msg-Id", id)
+                if expected > 0 { natsMsgHeader_Set(message, "Nats-Expected-Last-Sequence", String(expected)) }
+                published = natsConnection_PublishMsg(connection, message)
             }
+            // An accepted asynchronous publish owns its message (and set ours to nil); a plain one copied it.
+            if message != nil { natsMsg_Destroy(message) }
             if published != NATS_OK {
-                if message != nil { natsMsg_Destroy(message) }
                 throw SinkError(
                     .connection, "publishing event \(id) to \(subject): \(Self.text(published)) \(Self.lastError())")
+            }
+        }
+    }
+
+    /// The event's subject; expanding the template per event cost more than publishing it.
+    private func subject(for event: SinkEvent) -> String {
+        let table = event.qualifiedTable
+        if let known = subjects[table] { return known }
+        let expanded = settings.subject(pipeline: pipelineID, event: event)
+        subjects[table] = expanded
+        return expanded
+    }
+
+    /// The headers every sink sets: event id, op, table, schema version, row key.
+    private func setPopsinkHeaders(_ message: OpaquePointer?, _ event: SinkEvent, id: String) {
+        natsMsgHeader_Set(message, "Popsink-Event-Id", id)
+        natsMsgHeader_Set(message, "Popsink-Op", event.op)
+        natsMsgHeader_Set(message, "Popsink-Table", event.qualifiedTable)
+        if let version = event.schemaVersion {
+            natsMsgHeader_Set(message, "Popsink-Schema-Version", String(version))
+        }
+        if let key = event.key {
+            key.withUnsafeBufferPointer { bytes in
+                // The key's JSON text, NUL-terminated for the C API without building a String.
+                withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text in
+                    for (offset, byte) in bytes.enumerated() { text[offset] = CChar(bitPattern: byte) }
+                    text[bytes.count] = 0
+                    _ = natsMsgHeader_Set(message, "Popsink-Key", text.baseAddress)
+                }
             }
         }
     }
