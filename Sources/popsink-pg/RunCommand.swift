@@ -9,6 +9,7 @@ import Logging
 import PostgresReplication
 import PostgresWire
 import Sinks
+import Synchronization
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -250,8 +251,14 @@ struct RunCommand: AsyncParsableCommand {
         config.columnMask = try columnMask()
 
         let tailer = try output.map { try makeTailer(output: $0, storePath: storePath) }
+        // A sink that stops for good (refused, diverged) stops the run: run has no other way to say so.
+        let running = Mutex<Pipeline?>(nil)
         let sinks = PipelineSinks(
-            try sink.map { try SinkConfig(spec: $0) }, pipelineID: config.id, storePath: storePath)
+            try sink.map { try SinkConfig(spec: $0) }, pipelineID: config.id, storePath: storePath,
+            onParked: { name, error in
+                FileHandle.standardError.write(Data("popsink-pg: sink \(name) stopped: \(error)\n".utf8))
+                if let pipeline = running.withLock({ $0 }) { Task { await pipeline.stop() } }
+            })
         if sinks.boundsConfirmation { config.confirmLimit = { sinks.confirmLimit(storeLast: $0) } }
         let pipeline = Pipeline(
             config: config,
@@ -263,6 +270,7 @@ struct RunCommand: AsyncParsableCommand {
             Task { await pipeline.stop() }
         }
         defer { signals.cancel() }
+        running.withLock { $0 = pipeline }
 
         await pipeline.start()
         tailer?.start()
@@ -292,6 +300,7 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("popsink-pg: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        if sinks.statuses.contains(where: { $0.state == .parked }) { throw ExitCode(1) }
     }
 
     private func makeTailer(output: String, storePath: String) throws -> OutputTailer {

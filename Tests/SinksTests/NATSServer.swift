@@ -1,5 +1,6 @@
-// A real nats-server (Debian's package) with JetStream, on a loopback port
-// chosen by the test, in a temporary store directory; stopped by pid.
+// A real nats-server (Debian's package), with JetStream unless told
+// otherwise, on a loopback port chosen by the test, in a temporary store
+// directory; stopped by pid.
 
 import CNATS
 import Foundation
@@ -11,12 +12,14 @@ final class NATSServer {
     let storeDirectory: String
     /// Further arguments: a cluster node's name, cluster port and routes.
     private let extraArguments: [String]
+    private let jetStream: Bool
     private var process: Process?
 
     var url: String { "nats://127.0.0.1:\(port)" }
 
-    init(port: UInt16 = freeLoopbackPort(), extraArguments: [String] = []) throws {
+    init(port: UInt16 = freeLoopbackPort(), jetStream: Bool = true, extraArguments: [String] = []) throws {
         self.port = port
+        self.jetStream = jetStream
         self.extraArguments = extraArguments
         storeDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nats-\(UUID().uuidString)").path
         try start()
@@ -37,7 +40,8 @@ final class NATSServer {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDirectory] + extraArguments
+        process.arguments =
+            (jetStream ? ["-js"] : []) + ["-a", "127.0.0.1", "-p", String(port), "-sd", storeDirectory] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -98,6 +98,33 @@ extension SinkSuites {
             #expect(SinkChecker.run(jetstream(wrong), pipelineID: "orders")["connect"]?.status == .fail)
         }
 
+        @Test func withoutJetStreamTheCheckFailsAtItsStepAndASinkParksWithTheSameMessage() throws {
+            let server = try NATSServer(jetStream: false)
+            let report = SinkChecker.run(jetstream(server.url), pipelineID: "orders")
+            #expect(
+                statuses(report) == ["connect": .pass, "jetstream": .fail, "stream": .skip, "publish": .skip],
+                "\(report)")
+            let failure = try #require(report["jetstream"])
+            #expect(failure.detail.hasPrefix("The account has no JetStream"), "\(failure.detail)")
+            #expect(failure.remediation?.contains("nats-server -js") == true, "\(failure)")
+
+            // A sink against the same server stops for good with the same words, rather than retrying.
+            let store = try StoreFixture()
+            let last = try store.append(20)
+            let sink = SinkForwarder(
+                config: jetstream(server.url), pipelineID: "orders", storePath: store.storePath,
+                positionPath: store.positionPath, idleWait: 0.05)
+            sink.start()
+            defer { sink.stop() }
+            #expect(!sink.waitUntilDelivered(last, timeout: 20))
+            let status = sink.status
+            #expect(status.state == .parked, "\(status)")
+            let reason = try #require(failure.detail.components(separatedBy: " (JetStream error").first)
+            #expect(status.lastError?.contains("refused: \(reason)") == true, "\(status.lastError ?? "no error")")
+            #expect(status.lastError?.contains(failure.remediation ?? "-") == true)
+            #expect(status.errors[.refused] == 1 && status.retries == 0, "\(status)")
+        }
+
         @Test func kafkaChecksTheBrokersAndTheTopics() throws {
             let cluster = try KafkaMockCluster()
             func kafka(_ servers: String, topic: String) -> SinkConfig {

@@ -34,19 +34,11 @@ struct JetStreamCheck {
         }
         guard let context = target.context else { return results }
 
-        var code = jsErrCode(0)
-        var account: UnsafeMutablePointer<jsAccountInfo>?
-        let accountStatus = js_GetAccountInfo(&account, context, nil, &code)
-        if let account { jsAccountInfo_Destroy(account) }
-        if accountStatus != NATS_OK {
+        if let absence = target.jetStreamAbsence() {
             results.append(
                 .init(
-                    id: "jetstream", title: "JetStream", status: .fail,
-                    detail:
-                        "The account has no JetStream: \(JetStreamTarget.text(accountStatus)) (JetStream error \(code.rawValue)) \(JetStreamTarget.lastError())",
-                    remediation:
-                        "Start nats-server with JetStream (nats-server -js, or jetstream {} in its configuration) and enable it for this user's account."
-                ))
+                    id: "jetstream", title: "JetStream", status: .fail, detail: absence.reason,
+                    remediation: JetStreamTarget.jetStreamRemedy))
             results.append(.skipped("stream", "Stream", because: "JetStream is not available"))
             results.append(.skipped("publish", "Publish", because: "JetStream is not available"))
             return results
@@ -54,6 +46,7 @@ struct JetStreamCheck {
         results.append(
             .init(id: "jetstream", title: "JetStream", status: .pass, detail: "JetStream is enabled for the account."))
 
+        var code = jsErrCode(0)
         let wanted = settings.streamSubject(pipeline: pipelineID)
         var info: UnsafeMutablePointer<jsStreamInfo>?
         let streamStatus = js_GetStreamInfo(&info, context, settings.stream, nil, &code)

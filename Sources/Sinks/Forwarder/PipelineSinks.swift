@@ -9,12 +9,18 @@ import PostgresWire
 public final class PipelineSinks: Sendable {
     public let forwarders: [SinkForwarder]
 
-    /// - Parameter storePath: the pipeline's event store; each sink's position file sits beside it.
-    public init(_ configs: [SinkConfig], pipelineID: String, storePath: String) {
+    /// - Parameters:
+    ///   - storePath: the pipeline's event store; each sink's position file sits beside it.
+    ///   - onParked: told when a sink stops for good (`run` stops with it).
+    public init(
+        _ configs: [SinkConfig], pipelineID: String, storePath: String,
+        onParked: SinkForwarder.ParkedHandler? = nil
+    ) {
         forwarders = configs.map { config in
             SinkForwarder(
                 config: config, pipelineID: pipelineID, storePath: storePath,
-                positionPath: SinkForwarder.positionPath(storePath: storePath, sinkName: config.name))
+                positionPath: SinkForwarder.positionPath(storePath: storePath, sinkName: config.name),
+                onParked: onParked)
         }
     }
 

@@ -30,11 +30,14 @@ import PostgresWire
 /// Forwards one pipeline's events to one sink.
 public final class SinkForwarder: @unchecked Sendable {
     public typealias TargetFactory = @Sendable () throws(SinkError) -> any SinkTarget
+    /// Told, once, that sink `name` stopped for good with `error` (the sink is parked).
+    public typealias ParkedHandler = @Sendable (_ name: String, _ error: SinkError) -> Void
 
     public let config: SinkConfig
     private let storePath: String
     private let positionFile: SinkPositionFile
     private let targetFactory: TargetFactory?
+    private let onParked: ParkedHandler?
     private let pipelineID: String
     /// Without a wake-up from the writer (a store written by another process),
     /// how long to wait before looking at the store again.
@@ -86,10 +89,12 @@ public final class SinkForwarder: @unchecked Sendable {
     /// - Parameters:
     ///   - positionPath: the sink's position file, beside the store (`SinkForwarder.positionPath`).
     ///   - makeTarget: the target to deliver to; by default the one `config` describes.
+    ///   - onParked: called on the forwarding thread when the sink parks.
     public init(
         config: SinkConfig, pipelineID: String, storePath: String, positionPath: String, idleWait: Double = 1,
-        makeTarget: TargetFactory? = nil
+        makeTarget: TargetFactory? = nil, onParked: ParkedHandler? = nil
     ) {
+        self.onParked = onParked
         self.config = config
         self.storePath = storePath
         self.positionFile = SinkPositionFile(path: positionPath)
@@ -276,6 +281,7 @@ public final class SinkForwarder: @unchecked Sendable {
             }
         } catch {
             update { $0.state = .parked }
+            onParked?(config.name, error)
             condition.lock()
             while stopRequest == nil { condition.wait() }
             condition.unlock()
