@@ -36,6 +36,12 @@ final class KafkaMockCluster {
         if up { rd_kafka_mock_broker_set_up(cluster, id) } else { rd_kafka_mock_broker_set_down(cluster, id) }
     }
 
+    /// Makes the next `count` requests of Kafka API `apiKey` (0: Produce) fail with `error`, on any broker.
+    func failRequests(apiKey: Int16, count: Int, with error: rd_kafka_resp_err_t) {
+        let errors = [rd_kafka_resp_err_t](repeating: error, count: count)
+        rd_kafka_mock_push_request_errors_array(cluster, apiKey, count, errors)
+    }
+
     /// Every message of every partition of `topic`: partition → event ids in offset order.
     func contents(of topic: String, partitions: Int32) throws -> [Int32: [String]] {
         var errorText = [CChar](repeating: 0, count: 512)

@@ -2,6 +2,7 @@
 // at random moments and a broker failure, then every partition compared with
 // the store: each event once, in its key's partition, in store order.
 
+import CRdKafka
 import Foundation
 import Testing
 
@@ -79,6 +80,31 @@ extension SinkSuites {
             let sink = forwarder(store, cluster)
             sink.start()
             #expect(sink.waitUntilDelivered(store.lastSequence, timeout: 90))
+            sink.stop()
+            try expectMatchesStore(store, cluster)
+        }
+
+        /// What the check does not prove (produce permission) shows at the
+        /// first delivery, loudly, and the sink goes on once it is granted.
+        @Test func aTopicTheUserMayNotProduceToPassesTheCheckAndFailsTheDeliveryVisibly() throws {
+            let cluster = try KafkaMockCluster()
+            for topic in Self.topics { cluster.createTopic(topic, partitions: Self.partitions) }
+            let store = try StoreFixture()
+            let last = try store.append(300)
+            let sink = forwarder(store, cluster)
+            let report = SinkChecker.run(sink.config, pipelineID: "orders")
+            #expect(report.passed, "\(report)")
+            #expect(report.checks.map(\.id) == ["brokers", "topics"])
+
+            // The brokers refuse produce requests until the ACL is granted (the errors run out).
+            cluster.failRequests(apiKey: 0, count: 40, with: RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+            sink.start()
+            let denied = eventually(30) {
+                sink.status.lastError?.contains("Topic authorization failed") == true
+            }
+            #expect(denied, "\(sink.status)")
+            #expect(sink.status.errors[.rejected, default: 0] >= 1, "\(sink.status)")
+            #expect(sink.waitUntilDelivered(last, stalledFor: 60), "\(sink.status)")
             sink.stop()
             try expectMatchesStore(store, cluster)
         }
