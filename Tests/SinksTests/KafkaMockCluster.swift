@@ -63,6 +63,10 @@ final class KafkaMockCluster {
                 rd_kafka_query_watermark_offsets(consumer, topic, partition, &low, &high, 10_000)
                     == RD_KAFKA_RESP_ERR_NO_ERROR
             else { throw TestFailure("no offsets for \(topic)[\(partition)]") }
+            // The mock keeps a few MB per partition and drops the oldest messages past that.
+            guard low == 0 else {
+                throw TestFailure("the mock cluster dropped \(low) old messages of \(topic)[\(partition)]: the test wrote too much")
+            }
             var ids: [String] = []
             if high > low {
                 rd_kafka_consume_start(handle, partition, low)
