@@ -18,6 +18,14 @@ struct PureTests {
         #expect(fields.table == "us.ers")
         #expect(fields.schemaVersion == 2)
         #expect(fields.key.map { String(decoding: $0, as: UTF8.self) } == #"{"id":1,"s":"}"}"#)
+
+        // Member names are matched on their bytes; one written with escapes is matched on its text.
+        let escapedNames = try EventFields(
+            json: Array(#"{"op":"d","source":{"table":"t","schema":"s"},"key":{"id":2},"opx":"c"}"#.utf8))
+        #expect(escapedNames.op == "d" && escapedNames.table == "t" && escapedNames.schema == "s")
+        #expect(escapedNames.key == Array(#"{"id":2}"#.utf8))
+        let prefixes = try EventFields(json: Array(#"{"o":"x","opp":"y","op":"c","source":null}"#.utf8))
+        #expect(prefixes.op == "c" && prefixes.table == nil)
     }
 
     @Test func eventFieldsTakesANullKeyAndRefusesMalformedJSON() throws {

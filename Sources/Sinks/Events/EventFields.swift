@@ -23,35 +23,51 @@ struct EventFields: Equatable {
         var sawOp = false
         var sawSource = false
         let finished = try scanner.members { (scanner, name) throws(Malformed) -> Bool in
-            switch name {
-            case "op":
+            if name == "op" {
                 op = try scanner.stringOrNull()
                 sawOp = true
-            case "key":
+            } else if name == "key" {
                 let range = try scanner.skipValue()
-                let text = Array(bytes[range])
-                key = text == Array("null".utf8) ? nil : text
+                key = bytes[range].elementsEqual("null".utf8) ? nil : Array(bytes[range])
                 // The encoder writes `before` and `after`, the bulk of an
                 // event, after `key`: once the routing members are read,
                 // they are not walked.
                 if sawOp && sawSource { return false }
-            case "source":
+            } else if name == "source" {
                 sawSource = true
                 if try scanner.isNull() { return true }
                 try scanner.members { (scanner, name) throws(Malformed) -> Bool in
-                    switch name {
-                    case "schema": schema = try scanner.stringOrNull()
-                    case "table": table = try scanner.stringOrNull()
-                    case "schema_version": schemaVersion = try scanner.integerOrNull()
-                    default: _ = try scanner.skipValue()
+                    if name == "schema" {
+                        schema = try scanner.stringOrNull()
+                    } else if name == "table" {
+                        table = try scanner.stringOrNull()
+                    } else if name == "schema_version" {
+                        schemaVersion = try scanner.integerOrNull()
+                    } else {
+                        _ = try scanner.skipValue()
                     }
                     return true
                 }
-            default: _ = try scanner.skipValue()
+            } else {
+                _ = try scanner.skipValue()
             }
             return true
         }
         if finished { try scanner.expectEnd() }
+    }
+}
+
+/// A member's name as read: its bytes when written without escapes (every
+/// name the encoder writes), so comparing it builds no String; else its text.
+struct MemberName {
+    let bytes: ArraySlice<UInt8>?
+    let text: String?
+
+    static func == (name: MemberName, literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { wanted in
+            if let bytes = name.bytes { return bytes.elementsEqual(wanted) }
+            return name.text.map { $0.utf8.elementsEqual(wanted) } ?? false
+        }
     }
 }
 
@@ -88,7 +104,7 @@ struct JSONScanner {
     /// the object unread). Returns whether the object was read to its end.
     @discardableResult
     mutating func members(
-        _ body: (inout JSONScanner, String) throws(EventFields.Malformed) -> Bool
+        _ body: (inout JSONScanner, MemberName) throws(EventFields.Malformed) -> Bool
     ) throws(EventFields.Malformed) -> Bool {
         try expect(0x7B)
         skipWhitespace()
@@ -98,7 +114,7 @@ struct JSONScanner {
         }
         while true {
             skipWhitespace()
-            guard let name = try string() else { throw fail("expected a member name") }
+            let name = try memberName()
             try expect(0x3A)
             guard try body(&self, name) else { return false }
             skipWhitespace()
@@ -113,6 +129,21 @@ struct JSONScanner {
             }
             throw fail("expected ',' or '}'")
         }
+    }
+
+    /// The member name at the cursor.
+    private mutating func memberName() throws(EventFields.Malformed) -> MemberName {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x22 else { throw fail("expected a member name") }
+        var end = index + 1
+        while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5C { end += 1 }
+        if end < bytes.count, bytes[end] == 0x22 {
+            let name = bytes[(index + 1)..<end]
+            index = end + 1
+            return MemberName(bytes: name, text: nil)
+        }
+        guard let text = try string() else { throw fail("expected a member name") }
+        return MemberName(bytes: nil, text: text)
     }
 
     mutating func isNull() throws(EventFields.Malformed) -> Bool {
