@@ -73,6 +73,7 @@ extension SinkSuites {
             case .backfill:
                 #expect(outcome.inPhase >= 1, "no kill landed while the backfill was pending")
                 let loaded = Set(outcome.stored.filter { $0.table == "late" && $0.op == "r" }.compactMap(\.key))
+                print("kill -9 during a backfill: \(outcome.kills) kills, \(outcome.inPhase) while it was pending, \(outcome.stored.count) events, \(loaded.count) rows of late")
                 #expect(loaded.count == SinkCrashRun.lateRows, "\(loaded.count) rows of late were loaded")
             }
         }

@@ -34,7 +34,7 @@ struct SinkCrashOutcome {
 }
 
 struct SinkCrashRun {
-    static let lateRows = 20_000
+    static let lateRows = 30_000
     static let bigRows = 2_000
     /// Big transactions at most: librdkafka's mock cluster keeps only about
     /// 5 MB of each partition, and drops the oldest messages past it.
@@ -59,7 +59,7 @@ struct SinkCrashRun {
             CREATE PUBLICATION popsink FOR TABLE accounts;
             CREATE TABLE late (id int PRIMARY KEY, pad text NOT NULL);
             ALTER TABLE late REPLICA IDENTITY FULL;
-            INSERT INTO late SELECT g, repeat('l', 200) FROM generate_series(1, \(Self.lateRows)) g;
+            INSERT INTO late SELECT g, repeat('l', 20) FROM generate_series(1, \(Self.lateRows)) g;
             """, database: database)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "runsink-\(UUID().uuidString)"
@@ -119,7 +119,15 @@ struct SinkCrashRun {
                 try postgres.execute("ALTER PUBLICATION popsink ADD TABLE late", database: database)
                 try waitFor(process, log: log) { Self.loadState(storePath) == "pending" }
             }
-            Thread.sleep(forTimeInterval: Double.random(in: 0.4...1.5))
+            if phase == .backfill && Self.loadState(storePath) == "pending" {
+                // Killed once more of the table is stored (and being forwarded), while its load is still pending.
+                let target = Self.lastSequence(storePath) + Int64.random(in: 500...2_000)
+                try waitFor(process, log: log) {
+                    Self.lastSequence(storePath) > target || Self.loadState(storePath) != "pending"
+                }
+            } else {
+                Thread.sleep(forTimeInterval: Double.random(in: 0.4...1.5))
+            }
             if process.isRunning {
                 if Self.loadState(storePath) == "pending" { killsWhileLoading += 1 }
                 kill(process.processIdentifier, SIGKILL)
