@@ -65,7 +65,8 @@ final class KafkaMockCluster {
             else { throw TestFailure("no offsets for \(topic)[\(partition)]") }
             // The mock keeps a few MB per partition and drops the oldest messages past that.
             guard low == 0 else {
-                throw TestFailure("the mock cluster dropped \(low) old messages of \(topic)[\(partition)]: the test wrote too much")
+                throw TestFailure(
+                    "the mock cluster dropped \(low) old messages of \(topic)[\(partition)]: the test wrote too much")
             }
             var ids: [String] = []
             if high > low {

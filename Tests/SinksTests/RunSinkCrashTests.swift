@@ -68,12 +68,16 @@ extension SinkSuites {
             case .bigTransaction:
                 #expect(outcome.inPhase > 0, "Postgres streamed no transaction before its commit")
                 let largest = Dictionary(grouping: outcome.stored, by: \.id.commitLSN).values.map(\.count).max() ?? 0
-                print("kill -9 during big transactions: \(outcome.kills) kills, \(outcome.inPhase) streamed by Postgres, \(outcome.stored.count) events, the largest transaction \(largest)")
+                print(
+                    "kill -9 during big transactions: \(outcome.kills) kills, \(outcome.inPhase) streamed by Postgres, \(outcome.stored.count) events, the largest transaction \(largest)"
+                )
                 #expect(largest >= SinkCrashRun.bigRows, "no big transaction was stored: the largest has \(largest)")
             case .backfill:
                 #expect(outcome.inPhase >= 1, "no kill landed while the backfill was pending")
                 let loaded = Set(outcome.stored.filter { $0.table == "late" && $0.op == "r" }.compactMap(\.key))
-                print("kill -9 during a backfill: \(outcome.kills) kills, \(outcome.inPhase) while it was pending, \(outcome.stored.count) events, \(loaded.count) rows of late")
+                print(
+                    "kill -9 during a backfill: \(outcome.kills) kills, \(outcome.inPhase) while it was pending, \(outcome.stored.count) events, \(loaded.count) rows of late"
+                )
                 #expect(loaded.count == SinkCrashRun.lateRows, "\(loaded.count) rows of late were loaded")
             }
         }

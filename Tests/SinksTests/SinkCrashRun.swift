@@ -161,7 +161,8 @@ struct SinkCrashRun {
         while Date() < deadline {
             if condition() { return }
             guard process.isRunning else {
-                throw TestFailure("popsink-pg exited early: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+                throw TestFailure(
+                    "popsink-pg exited early: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             }
             usleep(20_000)
         }
