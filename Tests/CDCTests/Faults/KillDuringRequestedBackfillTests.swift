@@ -43,31 +43,38 @@ extension HeavyTests {
 
             let workload = OracleWorkload(postgres: harness.postgres, database: harness.database, writers: 2)
             try await workload.waitForCommits(20)
-            // No condition: the request's format for conditions is not what this test is about.
+            // No condition: the request's format for conditions is not what this test is about. The
+            // read cap stretches the backfill over seconds, so that the kills land inside it.
             let requested = try serve.api.json(
-                "POST", "/v1/pipelines/\(pipeline)/backfills", #"{"tables":["public.oracle_items"]}"#)
+                "POST", "/v1/pipelines/\(pipeline)/backfills",
+                #"{"tables":["public.oracle_items"],"max_rows_per_second":4000}"#)
             let backfillID = try #require(requested["id"] as? String, "\(requested)")
 
             var kills: [(sequence: Int64, chunksDone: Int, chunksTotal: Int)] = []
+            let before = try liveBackfill(serve, pipeline, backfillID)
             for round in 0..<4 {
                 // Some progress since the (re)start, then a random moment within about half a second.
-                let before = try storedBackfill(harness, backfillID)?.chunksDone ?? 0
-                let minimum = before + Int.random(in: 1...4)
+                let minimum = (kills.last?.chunksDone ?? 0) + Int.random(in: 1...3)
+                var live: [String: Any] = [:]
                 try await waitUntil(
                     "round \(round): the backfill stores chunk \(minimum)",
-                    situation: { "\(serve.process.output().suffix(2_000))" }
+                    situation: { "\(live) \(serve.process.output().suffix(2_000))" }
                 ) {
-                    guard serve.process.isRunning else { throw TestPostgresError("serve exited: \(serve.process.output())") }
-                    let backfill = try storedBackfill(harness, backfillID)
-                    return (backfill?.chunksDone ?? 0) >= minimum || backfill?.state == .done
+                    guard serve.process.isRunning else {
+                        throw TestPostgresError("serve exited: \(serve.process.output())")
+                    }
+                    live = try liveBackfill(serve, pipeline, backfillID)
+                    return (intValue(live["chunks_done"]) ?? 0) >= minimum || live["state"] as? String == "done"
                 }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...500)))
-                guard try storedBackfill(harness, backfillID)?.state != .done else { break }
                 serve.process.kill()
-                let stored = try #require(try storedBackfill(harness, backfillID))
-                kills.append((harness.storedSequence(), stored.chunksDone, stored.chunks.count))
+                let progress = try storedChunkProgress(harness, backfillID)
+                guard progress.done < progress.total else { break }
+                // The restart must not go back: its first pieces start where this progress ends.
+                kills.append((harness.storedSequence(), progress.done, progress.total))
                 serve = try await ServeUnderTest.start(dataDirectory: dataDirectory)
             }
+            #expect(before["state"] as? String != "done", "the backfill was done before the first kill")
             #expect(kills.count >= 3, "only \(kills.count) kills landed before the backfill finished")
 
             try await waitUntil("the backfill is done", situation: { "\(serve.process.output().suffix(2_000))" }) {
@@ -121,12 +128,20 @@ extension HeavyTests {
             ).verify(events, scenario: "kill -9 during an API backfill")
         }
 
-        /// The backfill as the store last recorded it (read while `serve` is running or dead).
-        func storedBackfill(_ harness: CaptureHarness, _ id: String) throws -> Backfill? {
-            guard FileManager.default.fileExists(atPath: harness.storePath) else { return nil }
-            let reader = try EventStoreReader(path: harness.storePath)
-            defer { reader.close() }
-            return Backfill.decode(try reader.metadata(Backfill.metadataKey)).first { $0.id == id }
+        /// The backfill as the running pipeline reports it.
+        func liveBackfill(_ serve: ServeUnderTest, _ pipeline: String, _ id: String) throws -> [String: Any] {
+            let list = try serve.api.json("GET", "/v1/pipelines/\(pipeline)/backfills")
+            return (list["backfills"] as? [[String: Any]])?.first { $0["id"] as? String == id } ?? [:]
+        }
+
+        /// The backfill's chunks done and planned, from the store (`serve` killed).
+        func storedChunkProgress(_ harness: CaptureHarness, _ id: String) throws -> (done: Int, total: Int) {
+            let store = try EventStoreWriter(path: harness.storePath)
+            defer { store.close() }
+            let backfill = try #require(Backfill.decode(try store.metadata(Backfill.metadataKey)).first { $0.id == id })
+            let mine = Set(backfill.chunks)
+            let chunks = try store.snapshotChunks().filter { mine.contains($0.id) }
+            return (chunks.count { $0.isDone }, chunks.count)
         }
     }
 }
