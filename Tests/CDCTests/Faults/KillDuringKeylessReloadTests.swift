@@ -99,8 +99,9 @@ extension HeavyTests {
             let expected = Dictionary(source.map { ($0, 1) }, uniquingKeysWith: +)
             let actual = Dictionary(rebuilt.map { ($0, 1) }, uniquingKeysWith: +)
             let differing = Set(expected.keys).union(actual.keys).filter { expected[$0] != actual[$0] }
+            let equal = differing.isEmpty
             #expect(
-                differing.isEmpty,
+                equal,
                 "\(differing.count) rows differ, first: \(differing.sorted().prefix(3).map { "\($0): source \(expected[$0] ?? 0), rebuilt \(actual[$0] ?? 0)" })"
             )
         }
