@@ -88,8 +88,11 @@ final class WatermarkPieceReader {
         held = Held(connection: snapshot, token: request.token, request: request, lease: lease)
         snapshot.queryTimeout = config.receiveTimeout
         try SnapshotWorker.prepareForPageOrder(snapshot)
-        // Idle between the watermarks while the stream catches up: not to be ended for it.
-        try snapshot.query("SET idle_in_transaction_session_timeout = 0")
+        // Idle between the watermarks while the stream catches up, but not for
+        // ever: a reload whose table stopped being captured meanwhile is not
+        // read, and its snapshot must not hold back vacuum for the session's life.
+        let idle = max(600, 10 * Int(config.receiveTimeout.components.seconds))
+        try snapshot.query("SET idle_in_transaction_session_timeout = '\(idle)s'")
         try emitWatermark("low:\(request.token)", on: connection)
         try snapshot.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         try snapshot.query(RowSecurity.off)
