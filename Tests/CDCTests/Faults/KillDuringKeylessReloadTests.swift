@@ -75,8 +75,17 @@ extension HeavyTests {
             await writers.stop()
             #expect(writers.committed > 50, "the writers committed only \(writers.committed) transactions")
 
-            let final = try PopsinkProcess.run(arguments + ["--end-lsn", "current"], timeout: 300)
-            #expect(final.status == 0, "final run failed: \(final.output.suffix(2_000))")
+            // The last run reloads the table whole; its peak memory is sampled while it runs.
+            let last = try PopsinkProcess.start(arguments + ["--end-lsn", "current"])
+            var peakKiB = 0
+            let deadline = Date().addingTimeInterval(300)
+            while last.isRunning && Date() < deadline {
+                peakKiB = max(peakKiB, Self.peakResidentKiB(last.process.processIdentifier))
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            if last.isRunning { last.kill() }
+            last.process.waitUntilExit()
+            #expect(last.process.terminationStatus == 0, "final run failed: \(last.output().suffix(2_000))")
             #expect(try loadState(harness) == "done")
 
             let events = try harness.events()
@@ -100,7 +109,8 @@ extension HeavyTests {
             print(
                 "kill -9 during keyless reloads: \(killsDuringAReload) kills during a reload, \(markers) reload markers, "
                     + "\(writers.committed) writer transactions, \(streamed) streamed changes, "
-                    + "\(events.count { $0.op == "r" }) rows loaded; rebuilt \(rebuilt.count) rows, the source has \(source.count)"
+                    + "\(events.count { $0.op == "r" }) rows loaded; rebuilt \(rebuilt.count) rows, the source has \(source.count); "
+                    + "peak RSS of the last run (a whole reload) \(peakKiB / 1024) MiB"
             )
             #expect(markers >= 1, "no reload marker: the table was never reloaded")
             let expected = Dictionary(source.map { ($0, 1) }, uniquingKeysWith: +)
@@ -111,6 +121,14 @@ extension HeavyTests {
                 equal,
                 "\(differing.count) rows differ, first: \(differing.sorted().prefix(3).map { "\($0): source \(expected[$0] ?? 0), rebuilt \(actual[$0] ?? 0)" })"
             )
+        }
+
+        /// VmHWM of a running process, 0 once it is gone.
+        static func peakResidentKiB(_ pid: Int32) -> Int {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+            else { return 0 }
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
         }
 
         /// Backends of the pipeline holding a reload's snapshot.
