@@ -2,8 +2,9 @@
 // connections whole or not at all, load workers take what is left, and the
 // refusal names the budget and who holds it.
 
-@testable import CDC
 import Testing
+
+@testable import CDC
 
 @Suite struct ConnectionBudgetLedgerTests {
     @Test func sessionsTakeWholeReservationsOrNothing() {

@@ -5,9 +5,10 @@
 // lost an unrelated equal row when an insert the snapshot did not see
 // matched one it held.
 
-@testable import CDC
 import PgOutput
 import Testing
+
+@testable import CDC
 
 @Suite struct KeylessReloadRuleTests {
     static func row(_ values: String?...) -> TupleData {
