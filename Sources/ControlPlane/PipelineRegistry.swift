@@ -345,6 +345,7 @@ public actor PipelineRegistry {
         if let seconds = record.receiveTimeout { config.receiveTimeout = .seconds(seconds) }
         config.publicationMode = record.publicationMode
         config.columnMask = record.columns
+        config.connectionBudget = source.connectionBudget
         return config
     }
 

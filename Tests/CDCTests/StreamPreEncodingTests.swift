@@ -86,7 +86,7 @@ import Testing
                         machine.resolvedStaged(Self.schema(relation, visible: false))
                     default: machine.resolvedStaged(Self.schema(relation))
                     }
-                case .readPiece, .recordPieceProgress, .markSnapshotDone, .recordTableSet:
+                case .readPiece, .readHeldRows, .recordPieceProgress, .markSnapshotDone, .recordTableSet:
                     Issue.record("unexpected action \(action.name)")
                 }
             }

@@ -31,6 +31,8 @@ struct ChangeAssembler {
         let old: TupleData?
         let new: TupleData?
         let isTruncate: Bool
+        /// The transaction's xid, told against a held snapshot (`SnapshotVisibility`).
+        var xid: UInt32 = 0
     }
 
     struct CommittedTransaction: Equatable {
@@ -262,7 +264,11 @@ struct ChangeAssembler {
         let body = encode(&encoder, schema, open.context, ordinal)
         var record = Record(commitLSN: open.begin.finalLSN, ordinal: ordinal, operation: operation, body: body)
         record.templateGaps = encoder.templateGaps
-        if relationOID == watchedRelation { record.watched = watched() }
+        if relationOID == watchedRelation {
+            var change = watched()
+            change.xid = open.begin.xid
+            record.watched = change
+        }
         ordinal += 1
         if let announcement { return .events([announcement, record]) }
         return .event(record)

@@ -48,6 +48,9 @@ public struct PipelineConfig: Sendable {
     public var publicationMode: PublicationMode = .existing
     /// Columns left out of or hashed in every event; nil masks nothing.
     public var columnMask: ColumnMask?
+    /// The connections this pipeline may open to its source, shared with the
+    /// other pipelines of the same source; nil opens as many as it needs.
+    public var connectionBudget: SourceConnectionBudget?
 
     public init(
         id: String, source: ConnectionSettings, publication: String = "popsink", slot: SlotName? = nil,

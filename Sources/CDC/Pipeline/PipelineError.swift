@@ -32,6 +32,9 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable, Equatable
         /// The store's file was locked by another connection too long; retried.
         case storeBusy = "store_busy"
         case protocolViolation = "protocol_violation"
+        /// The source's connection budget or a server limit (`max_connections`,
+        /// the role's `CONNECTION LIMIT`) leaves no connection: retried.
+        case connectionLimit = "connection_limit"
     }
 
     public var code: Code

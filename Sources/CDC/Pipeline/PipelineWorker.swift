@@ -82,6 +82,10 @@ public final class PipelineWorker: Sendable {
                 },
                 onIdle: { retention.stepIfDue() })
             do {
+                let lease = try config.connectionBudget?.reserve(
+                    SourceConnectionBudget.sessionConnections, for: config.id,
+                    purpose: "its replication, catalog and load connections")
+                defer { lease?.release() }
                 let end = try session.run()
                 progress.update { $0.state = end == .reachedEnd ? .finished : .stopped }
                 return end == .reachedEnd ? .reachedEnd : .stopped
@@ -120,6 +124,8 @@ public final class PipelineWorker: Sendable {
     static func pipelineError(_ error: any Error) -> PipelineError {
         switch error {
         case let error as PipelineError: error
+        case let error as PostgresError where ServerConnectionLimit.isRefusal(error):
+            ServerConnectionLimit.pipelineError(error)
         case let error as PostgresError: PipelineError(error)
         case let error as EventStoreError: StoreFailure.pipelineError(error)
         case let error as ReplicationFrameError: PipelineError(.protocolViolation, "\(error)", retryable: true)

@@ -72,7 +72,11 @@ enum SnapshotLoad {
         // Room for each worker to read on while the writer waits on an fsync.
         let queue = SnapshotQueue(capacity: 4 * config.snapshot.workers)
         let dispenser = ChunkDispenser(chunks)
-        let workerCount = max(1, min(config.snapshot.workers, chunks.count))
+        let workers = try workerConnections(
+            config: config, wanted: max(1, min(config.snapshot.workers, chunks.count)), shouldStop: shouldStop)
+        defer { workers.release() }
+        let workerCount = workers.count
+        guard workerCount > 0 else { return .stopped }  // asked to stop while waiting for a connection
         let worker = SnapshotWorker(
             settings: config.source, receiveTimeout: config.receiveTimeout, snapshot: snapshot, tables: tables,
             database: database, consistentPoint: consistentPoint)
@@ -84,6 +88,7 @@ enum SnapshotLoad {
             store: store, checkpoint: checkpoint, context: context, maxEvents: config.snapshot.rowsPerGroup,
             firstOrdinal: announced.events)
         var running = workerCount
+        var refused: [any Error] = []
         var failure: (any Error)?
         var stopped = false
         while running > 0 {
@@ -115,6 +120,14 @@ enum SnapshotLoad {
                 break
             case .workerFinished:
                 running -= 1
+            case .workerFailed(let error) where ServerConnectionLimit.isRefusal(error):
+                // Postgres had no room for this worker: the others read its chunks.
+                running -= 1
+                refused.append(error)
+                if refused.count == workerCount, failure == nil {
+                    failure = error
+                    queue.cancel()
+                }
             case .workerFailed(let error):
                 running -= 1
                 if failure == nil && !(error is SnapshotWorker.Cancelled) {
@@ -131,6 +144,23 @@ enum SnapshotLoad {
         if let committed = try writer.commitIfDue(force: true) { publish(committed, &tracker, progress) }
         try planner.query("COMMIT")
         return stopped ? .stopped : .finished
+    }
+
+    /// Connections for `wanted` workers, or as many as the source's budget
+    /// has free (at least one, waited for up to the receive timeout).
+    private static func workerConnections(
+        config: PipelineConfig, wanted: Int, shouldStop: () -> Bool
+    ) throws -> SourceConnectionBudget.Lease {
+        guard let budget = config.connectionBudget else { return .unbudgeted(wanted) }
+        let deadline = ContinuousClock.now + config.receiveTimeout
+        while true {
+            let lease = budget.reserveUpTo(wanted, for: config.id)
+            if lease.count > 0 || shouldStop() { return lease }
+            guard ContinuousClock.now < deadline else {
+                return try budget.reserve(1, for: config.id, purpose: "a load worker")
+            }
+            usleep(100_000)
+        }
     }
 
     private static func publish(

@@ -2,19 +2,36 @@
 // on a SQL connection of its own: the low watermark, the piece's rows (only
 // those matching the backfill's condition, if it has one), the high
 // watermark, in that order and each committed before the next starts.
+//
+// A table without a key is reloaded from a snapshot held open on a second
+// connection between its watermarks, and read only when its high watermark
+// comes through the stream (`forEachHeldRow`); see `WatermarkSnapshot`.
 
+import PgOutput
 import PostgresReplication
 
 final class WatermarkPieceReader {
     private let config: PipelineConfig
     private var connection: PostgresConnection?
+    /// The open snapshot of a table reloaded whole, until its rows are read.
+    private var held: Held?
+
+    private struct Held {
+        let connection: PostgresConnection
+        let token: String
+        let request: WatermarkSnapshot.PieceRequest
+        let lease: SourceConnectionBudget.Lease?
+    }
 
     init(config: PipelineConfig) {
         self.config = config
     }
 
+    deinit { held?.lease?.release() }
+
     /// The piece's rows in a window that opens when its low watermark comes through the stream.
     func read(_ request: WatermarkSnapshot.PieceRequest) throws -> WatermarkWindow {
+        if request.piece.reloadsTable { return try holdSnapshot(request) }
         let connection = try loadConnection()
         var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
         try emitWatermark("low:\(request.token)", on: connection)
@@ -33,6 +50,71 @@ final class WatermarkPieceReader {
         if request.condition != nil { try connection.query("COMMIT") }
         try emitWatermark("high:\(request.token)", on: connection)
         return window
+    }
+
+    /// Calls `row` for each row of the held snapshot of `window`'s table,
+    /// with the window's difference applied, then ends that snapshot.
+    func forEachHeldRow(of window: WatermarkWindow, _ row: (TupleData) throws -> Void) throws {
+        guard let held, held.token == window.token else {
+            throw PipelineError(
+                .protocolViolation, "the snapshot of reload \(window.token) is not held: its rows cannot be read",
+                retryable: true)
+        }
+        defer { release() }
+        var delta = window.delta
+        try ChunkReader(connection: held.connection).read(
+            held.request.chunk, of: held.request.table, from: 0, filter: held.request.condition
+        ) { _, values in
+            let tuple = values.tuple()
+            if delta.admits(tuple) { try row(tuple) }
+        }
+        for added in delta.additions { try row(added) }
+        try held.connection.query("COMMIT")
+    }
+
+    /// Low watermark, a snapshot taken and held on a connection of its own, high watermark.
+    private func holdSnapshot(_ request: WatermarkSnapshot.PieceRequest) throws -> WatermarkWindow {
+        release()
+        let connection = try loadConnection()
+        let lease = try config.connectionBudget?.reserve(1, for: config.id, purpose: "the snapshot of a reload")
+        let snapshot: PostgresConnection
+        do {
+            snapshot = try PostgresConnection(
+                settings: config.source, mode: .sql, applicationName: "popsink-pg reload")
+        } catch {
+            lease?.release()
+            throw error
+        }
+        held = Held(connection: snapshot, token: request.token, request: request, lease: lease)
+        snapshot.queryTimeout = config.receiveTimeout
+        try SnapshotWorker.prepareForPageOrder(snapshot)
+        // Idle between the watermarks while the stream catches up, but not for
+        // ever: a reload whose table stopped being captured meanwhile is not
+        // read, and its snapshot must not hold back vacuum for the session's life.
+        let idle = max(600, 10 * Int(config.receiveTimeout.components.seconds))
+        try snapshot.query("SET idle_in_transaction_session_timeout = '\(idle)s'")
+        try emitWatermark("low:\(request.token)", on: connection)
+        try snapshot.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        try snapshot.query(RowSecurity.off)
+        // Before the snapshot is taken: a rewrite (VACUUM FULL, CLUSTER) waits for the reload's end.
+        try snapshot.query(
+            "LOCK TABLE \(request.table.qualifiedName) IN ACCESS SHARE MODE", [],
+            timeout: .seconds(60) + config.receiveTimeout)
+        let text = try snapshot.query("SELECT pg_current_snapshot()::text").rows.first?.first ?? nil
+        guard let text, let visibility = SnapshotVisibility(text) else {
+            throw PipelineError(
+                .protocolViolation, "pg_current_snapshot() answered \(text ?? "nothing"), not a snapshot",
+                retryable: true)
+        }
+        try emitWatermark("high:\(request.token)", on: connection)
+        return WatermarkWindow(
+            token: request.token, piece: request.piece, keyColumns: request.keyColumns, heldSnapshot: visibility)
+    }
+
+    private func release() {
+        guard let held else { return }
+        self.held = nil  // the connection closes with its last reference
+        held.lease?.release()
     }
 
     private func loadConnection() throws -> PostgresConnection {

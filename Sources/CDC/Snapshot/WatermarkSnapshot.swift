@@ -29,11 +29,34 @@
 //
 // Rows loaded this way may appear as `r` more than once for one key (a row
 // that an update moved from a page already loaded to one still to load is
-// read again); with a key that is an upsert of the same value. A table
-// without a primary key or replica identity index has no key to reconcile
-// on: there the whole row is the key, the table is reloaded whole in one
-// window, and a truncate marked `snapshot: true` goes first, at the low
-// watermark, so what was loaded of it before does not count twice.
+// read again); with a key that is an upsert of the same value.
+//
+// A table without a primary key or replica identity index has no key to
+// reconcile on, and pieces cannot work for it: equal rows cannot be told
+// apart, and a row an update moves across a piece boundary would be read
+// twice or never, which without a key is a wrong row count. It is reloaded
+// whole, from one snapshot held open for the reload, and bounded in memory:
+//
+//   1. low watermark; then, on a second connection, a REPEATABLE READ
+//      transaction takes its snapshot (`pg_current_snapshot()`, kept as
+//      `SnapshotVisibility`) and stays open; then the high watermark;
+//   2. until the high watermark comes through the stream, each change of
+//      the table is told against that snapshot by its transaction's xid:
+//      one the snapshot does not see is kept as a row difference
+//      (`ReloadDelta`), one it sees is already in its rows;
+//   3. at the high watermark a truncate marked `snapshot: true` goes out,
+//      then the snapshot's rows, read by one COPY straight into the open
+//      group (never held in memory), with the difference applied: the table
+//      exactly as of the high watermark. Changes after it follow in order.
+//
+// Telling changes by xid, not by their place in the WAL, keeps this exact
+// when commit records reach the WAL in another order than the snapshot saw
+// them (Postgres makes a commit visible after writing its record). The
+// reload is one piece: a crash in the middle of it stores nothing of it
+// (the group is not committed before the high watermark's transaction
+// ends), and the restart reloads the table from the start with a new
+// snapshot, after a new marker.
+//
 // Watermarks of an earlier process (their token is unknown) are ignored;
 // its piece is simply read again.
 
@@ -72,10 +95,11 @@ struct WatermarkSnapshot {
     /// What the stream must do for a watermark it received.
     enum Step {
         case none
-        /// The low watermark of a table reloaded whole: emit the marker.
-        case reloadMarker(TableSchema)
         /// The high watermark: emit these rows, record the piece's progress.
         case emitRows(WatermarkWindow)
+        /// The high watermark of a table reloaded whole: emit the marker, then
+        /// the held snapshot's rows with the window's difference applied.
+        case reloadHeld(WatermarkWindow)
     }
 
     private var tables: [SnapshotPlan.Table]
@@ -261,11 +285,11 @@ struct WatermarkSnapshot {
         if content == "low:\(window.token)" {
             window.open()
             self.window = window
-            return window.piece.reloadsTable ? .reloadMarker(tables[window.piece.table].schema) : .none
+            return .none
         }
         guard content == "high:\(window.token)", window.isOpen else { return .none }
         self.window = nil
-        return .emitRows(window)
+        return window.heldSnapshot == nil ? .emitRows(window) : .reloadHeld(window)
     }
 
     /// A change of the watched table, inside the window or before it opened.

@@ -167,6 +167,20 @@ final class ReplicationSession {
                 machine.resolvedStaged(try? links.relations.schema(of: relation))
             case .readPiece(let request):
                 machine.pieceLoaded(try links.pieces.read(request))
+            case .readHeldRows(let window):
+                var read: [StreamAction] = []
+                var rows = 0
+                try links.pieces.forEachHeldRow(of: window) { row in
+                    read.removeAll(keepingCapacity: true)
+                    try machine.heldRow(row, into: &read)
+                    rows += 1
+                    // Status updates go on while the stream waits: the walsender must not time us out.
+                    if rows & 0xFFF == 0 { machine.tick(now: clock.now, into: &read) }
+                    try perform(read, on: &machine, links)
+                }
+                read.removeAll(keepingCapacity: true)
+                machine.heldRowsFinished(into: &read)
+                try perform(read, on: &machine, links)
             case .recordPieceProgress(let chunk, let nextPage, let rows, let done):
                 try store.recordSnapshotProgress(chunk: chunk, nextPage: nextPage, rows: rows, done: done)
             case .markSnapshotDone:

@@ -44,6 +44,9 @@ enum StreamAction {
     case lookUpStagedSchema(Relation)
     /// Read a piece of the resumed snapshot and pass its window to `StreamMachine.pieceLoaded`.
     case readPiece(WatermarkSnapshot.PieceRequest)
+    /// Pass each row of the window's held snapshot to `StreamMachine.heldRow`,
+    /// then call `heldRowsFinished` (a table without a key, reloaded whole).
+    case readHeldRows(WatermarkWindow)
     /// Record in the open group that a piece's rows are stored.
     case recordPieceProgress(chunk: Int64, nextPage: UInt32, rows: Int64, done: Bool)
     /// Record in the open group that the snapshot is complete.

@@ -51,6 +51,8 @@ struct StreamMachine {
     private(set) var watermark: WatermarkSnapshot?
     /// A change of the table set whose marker has not come through yet.
     private(set) var tableSetChange: TableSetChange?
+    /// A table reloaded whole whose rows `.readHeldRows` is reading.
+    private var heldReload: (window: WatermarkWindow, schema: TableSchema, walStart: LSN, rows: Int)?
 
     /// What the store holds: the last checkpoint committed or saved.
     private(set) var checkpoint: Checkpoint
@@ -170,6 +172,23 @@ struct StreamMachine {
     mutating func pieceLoaded(_ window: WatermarkWindow) {
         watermark?.loaded(window)
         assembler.watchedRelation = watermark?.watchedRelation
+    }
+
+    /// A row of the held snapshot asked for by `.readHeldRows`.
+    mutating func heldRow(_ row: TupleData, into actions: inout [StreamAction]) throws {
+        guard let held = heldReload else { return }
+        let backfill = watermark?.backfill(of: held.window.piece)
+        emit(
+            try assembler.loadedRow(row, schema: held.schema, walStart: held.walStart, backfill: backfill),
+            into: &actions)
+        heldReload!.rows += 1
+    }
+
+    /// Every row of the held snapshot was passed to `heldRow`.
+    mutating func heldRowsFinished(into actions: inout [StreamAction]) {
+        guard let held = heldReload else { return }
+        heldReload = nil
+        recordPiece(held.window.piece, rows: held.rows, into: &actions)
     }
 
     /// The table set changed: `change`'s marker is written, and the change
@@ -310,10 +329,12 @@ struct StreamMachine {
         switch watermark!.received(message) {
         case .none:
             break
-        case .reloadMarker(let schema):
-            let loaded = try assembler.versionedForLoad(schema)
+        case .reloadHeld(let window):
+            let loaded = try assembler.versionedForLoad(watermark!.schema(of: window.piece))
             if let announcement = loaded.announcement { emit(announcement, into: &actions) }
             emit(try assembler.reloadMarker(schema: loaded.schema, walStart: walStart), into: &actions)
+            heldReload = (window, loaded.schema, walStart, 0)
+            actions.append(.readHeldRows(window))
         case .emitRows(let window):
             let loaded = try assembler.versionedForLoad(watermark!.schema(of: window.piece))
             if let announcement = loaded.announcement { emit(announcement, into: &actions) }
@@ -326,16 +347,20 @@ struct StreamMachine {
                 )
                 rows += 1
             }
-            openGroup(into: &actions)
-            let piece = window.piece
-            actions.append(
-                .recordPieceProgress(
-                    chunk: piece.chunkID, nextPage: WatermarkSnapshot.nextPage(after: piece), rows: Int64(rows),
-                    done: piece.finishesChunk))
-            watermark!.stored(piece, rows: rows)
-            if watermark!.isFinished { actions.append(.markSnapshotDone) }
+            recordPiece(window.piece, rows: rows, into: &actions)
         }
         assembler.watchedRelation = watermark!.watchedRelation
+    }
+
+    private mutating func recordPiece(_ piece: WatermarkSnapshot.Piece, rows: Int, into actions: inout [StreamAction]) {
+        guard watermark != nil else { return }
+        openGroup(into: &actions)
+        actions.append(
+            .recordPieceProgress(
+                chunk: piece.chunkID, nextPage: WatermarkSnapshot.nextPage(after: piece), rows: Int64(rows),
+                done: piece.finishesChunk))
+        watermark!.stored(piece, rows: rows)
+        if watermark!.isFinished { actions.append(.markSnapshotDone) }
     }
 
     /// At the marker: the `s` events of the tables that stop and start being

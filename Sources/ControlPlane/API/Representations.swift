@@ -17,6 +17,7 @@ enum Representation {
             "has_sslrootcert_pem": record.sslrootcertPEM != nil, "has_sslcert_pem": record.sslcertPEM != nil,
             "has_sslkey_pem": record.sslkeyPEM != nil, "has_sslpassword": record.sslpassword != nil,
             "options": record.options,
+            "max_connections": record.maxConnections ?? SourceConnectionBudget.defaultLimit,
             "created_at": record.createdAt, "updated_at": record.updatedAt,
         ]
     }

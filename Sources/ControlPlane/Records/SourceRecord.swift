@@ -27,6 +27,9 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     public var sslpassword: String?
     /// Extra libpq keywords, only from `allowedOptions`.
     public var options: [String: String]
+    /// The connections popsink-pg may open to this database, shared by every
+    /// pipeline of it (`SourceConnectionBudget`); nil is the default budget.
+    public var maxConnections: Int?
     public var createdAt: String
     public var updatedAt: String
 
@@ -39,6 +42,14 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     /// Encrypted, with the server's certificate and name verified: anything
     /// weaker (`require` or lower) must be asked for, and check and status warn about it.
     public static let defaultSSLMode = "verify-full"
+    /// A running pipeline's own connections plus one load worker, up to what a server could have.
+    public static let maxConnectionsRange = (SourceConnectionBudget.sessionConnections + 1)...262_143
+
+    /// The process-wide budget of this source's database (`host:port/database`).
+    public var connectionBudget: SourceConnectionBudget {
+        SourceConnectionBudgets.shared.budget(
+            source: "\(host):\(port)/\(database)", limit: maxConnections ?? SourceConnectionBudget.defaultLimit)
+    }
     public static let sslModes: Set<String> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
     public init(
@@ -95,6 +106,14 @@ public struct SourceRecord: Codable, Sendable, Equatable {
         }
         for key in options.keys.sorted() where !Self.allowedOptions.contains(key) {
             errors.append(("options.\(key)", "is not an allowed libpq option"))
+        }
+        if let maxConnections, !Self.maxConnectionsRange.contains(maxConnections) {
+            errors.append(
+                (
+                    "max_connections",
+                    "must be between \(Self.maxConnectionsRange.lowerBound) and \(Self.maxConnectionsRange.upperBound): "
+                        + "a pipeline needs \(SourceConnectionBudget.sessionConnections) connections and one load worker"
+                ))
         }
         return errors
     }

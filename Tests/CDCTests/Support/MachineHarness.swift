@@ -27,6 +27,8 @@ struct MachineHarness {
     private(set) var stagedEvents: [UInt32: [(sub: UInt32, template: [UInt8], gaps: TemplateGaps)]] = [:]
     /// Rows a requested snapshot piece "reads".
     var pieceRows: [TupleData] = []
+    /// The snapshot a reload of a table without a key "holds" (its rows are `pieceRows`).
+    var heldSnapshot: SnapshotVisibility?
 
     init(
         checkpoint: Checkpoint = Checkpoint(lastCommitLSN: .zero, flushLSN: LSN(0x100)),
@@ -165,9 +167,18 @@ struct MachineHarness {
                             CatalogLookup.ColumnFacts(typeName: "", isNullable: true, defaultExpression: nil)
                         }))
             case .readPiece(let request):
-                var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
-                for row in pieceRows { window.add(row) }
+                var window = WatermarkWindow(
+                    token: request.token, piece: request.piece, keyColumns: request.keyColumns,
+                    heldSnapshot: request.piece.reloadsTable ? heldSnapshot : nil)
+                if window.heldSnapshot == nil { for row in pieceRows { window.add(row) } }
                 machine.pieceLoaded(window)
+            case .readHeldRows(let window):
+                var delta = window.delta
+                var read: [StreamAction] = []
+                for row in pieceRows where delta.admits(row) { try machine.heldRow(row, into: &read) }
+                for row in delta.additions { try machine.heldRow(row, into: &read) }
+                machine.heldRowsFinished(into: &read)
+                done += try perform(read)
             case .recordPieceProgress, .markSnapshotDone:
                 precondition(groupOpen, "snapshot progress outside a group")
             case .recordSchema:
@@ -198,6 +209,7 @@ extension StreamAction {
         case .lookUpSchema(let relation): "schema \(relation.name)"
         case .lookUpStagedSchema(let relation): "staged schema \(relation.name)"
         case .readPiece(let request): "piece \(request.piece.chunkID)"
+        case .readHeldRows(let window): "held rows \(window.piece.chunkID)"
         case .recordPieceProgress(let chunk, _, let rows, let done):
             "progress \(chunk) rows \(rows)" + (done ? " done" : "")
         case .markSnapshotDone: "snapshot done"

@@ -70,6 +70,7 @@ enum SourceFields {
     static let allowed: Set<String> = [
         "name", "host", "port", "database", "user", "password", "sslmode", "sslrootcert", "sslcert", "sslkey",
         "sslrootcert_pem", "sslcert_pem", "sslkey_pem", "sslpassword", "options",
+        "max_connections",
     ]
     /// Fields that name a file on the service's machine.
     static let pathFields = ["sslrootcert", "sslcert", "sslkey"]
@@ -99,6 +100,7 @@ enum SourceFields {
         for (field, path) in nullable where input.has(field) { record[keyPath: path] = input.string(field) }
         if let port = input.integer("port") { record.port = port }
         if let options = input.stringMap("options") { record.options = options }
+        if input.has("max_connections") { record.maxConnections = input.integer("max_connections") }
         var givenPaths = pathFields.filter { input.has($0) }.compactMap { field in
             record[keyPath: nullable.first { $0.0 == field }!.1].map { (field, $0) }
         }
