@@ -1,5 +1,5 @@
-// What a backfill request means for a pipeline, apart from HTTP: a request
-// is checked (its conditions by Postgres), then stored in the pipeline's
+// What a backfill request means for a pipeline, apart from HTTP: a request's
+// conditions are checked against the tables and made SQL, then it is stored in the pipeline's
 // store before it is accepted, so it is never lost once answered; a cancel
 // likewise. The running pipeline takes both from its store at its next poll
 // (`BackfillDesk`); a stopped one at its next start. Listing merges the
@@ -18,7 +18,7 @@ struct PipelineBackfills: Sendable {
     enum Requested: Sendable {
         case accepted(Backfill)
         case notRunning
-        /// Postgres (or the lexical check) refused a condition.
+        /// A condition does not fit its table.
         case refused(BackfillCondition.Refusal)
     }
 
@@ -28,17 +28,21 @@ struct PipelineBackfills: Sendable {
         case finished(Backfill)
     }
 
-    /// Checks and stores `backfill` for the running pipeline `id`.
+    /// Renders the conditions of `backfill` and stores it for the running pipeline `id`.
     func request(_ id: String, _ backfill: Backfill) async throws -> Requested {
         let state = registry.status(id).state
         guard let config = registry.config(id), state.isActive || state == .created else { return .notRunning }
-        if !backfill.conditions.isEmpty {
-            let conditions = backfill.conditions
+        var backfill = backfill
+        if !backfill.predicates.isEmpty {
+            let predicates = backfill.predicates
             let (source, timeout) = (config.source, config.receiveTimeout)
-            let refusal: Result<BackfillCondition.Refusal?, any Error> = await Blocking.run {
-                Result { try BackfillCondition.check(conditions, source: source, timeout: timeout) }
+            let rendered: Result<Result<[String: String], BackfillCondition.Refusal>, any Error> = await Blocking.run {
+                Result { try BackfillCondition.render(predicates, source: source, timeout: timeout) }
             }
-            if let refusal = try refusal.get() { return .refused(refusal) }
+            switch try rendered.get() {
+            case .success(let conditions): backfill.conditions = conditions
+            case .failure(let refusal): return .refused(refusal)
+            }
         }
         let path = storePath(id)
         let row = BackfillRequestRow(

@@ -1,9 +1,10 @@
 // Backfill requests through a live service: a request accepted with 202 is
 // carried out even when the pipeline stops right after it; a cancel stops a
-// running backfill at a marker whose LSN bounds its rows; conditions read
-// only the matching rows and a condition Postgres refuses is a 422 with its
-// SQLSTATE; the automatic backfill of a table added to the publication has
-// an id like an on-demand one.
+// running backfill at a marker whose LSN bounds its rows; structured
+// conditions read only the matching rows, a hostile value is a harmless
+// literal, and SQL text, an unknown column or operator, or a value the
+// column's type cannot read is a 422 naming what is wrong; the automatic
+// backfill of a table added to the publication has an id like an on-demand one.
 
 import CDC
 import Foundation
@@ -66,6 +67,11 @@ import Testing
         func eventsThroughMarker() async throws -> [[String: Any]] {
             try postgres.execute(
                 "INSERT INTO t VALUES (-1, 0) ON CONFLICT (id) DO UPDATE SET v = t.v + 1", database: database)
+            return try await events(throughRowOf: "t")
+        }
+
+        /// Every stored event up to the first change that writes row -1 of `table`.
+        func events(throughRowOf table: String) async throws -> [[String: Any]] {
             var events: [[String: Any]] = []
             var after = 0
             var sawMarker = false
@@ -76,7 +82,9 @@ import Testing
                     guard let event = entry["event"] as? [String: Any] else { continue }
                     events.append(event)
                     let op = event["op"] as? String
-                    if op == "c" || op == "u", (event["after"] as? [String: Any])?["id"] as? Int == -1 {
+                    if op == "c" || op == "u", BackfillRequestLiveTests.table(event) == table,
+                        (event["after"] as? [String: Any])?["id"] as? Int == -1
+                    {
                         sawMarker = true
                     }
                 }
@@ -97,6 +105,22 @@ import Testing
 
     static func backfillOf(_ event: [String: Any]) -> String? {
         (event["source"] as? [String: Any])?["backfill"] as? String
+    }
+
+    static func table(_ event: [String: Any]) -> String? {
+        (event["source"] as? [String: Any])?["table"] as? String
+    }
+
+    /// A second table, `(id int PRIMARY KEY, <column>)`, filled with rows
+    /// 1...rows from `value` (an expression of `g`), published or not.
+    static func tableSQL(_ name: String, column: String = "v int NOT NULL", rows: Int, value: String = "g",
+                         published: Bool = true) -> String {
+        """
+        CREATE TABLE \(name) (id int PRIMARY KEY, \(column));
+        ALTER TABLE \(name) REPLICA IDENTITY FULL;
+        INSERT INTO \(name) SELECT g, \(value) FROM generate_series(1, \(rows)) g;
+        \(published ? "ALTER PUBLICATION popsink ADD TABLE \(name);" : "")
+        """
     }
 
     static func lsn(_ text: String?) -> UInt64? {
@@ -176,59 +200,82 @@ import Testing
         await setup.finish()
     }
 
+    static let hostile = #"it's \ "quoted" ✓"#
+
     @Test(.timeLimit(.minutes(5)))
-    func conditionsReadOnlyMatchingRowsAndRefusedOnesAre422() async throws {
+    func structuredConditionsReadOnlyMatchingRowsAndWrongOnesAre422() async throws {
         let setup = try await Setup(
             rows: 3000,
-            extraSQL: """
-                CREATE TABLE u (id int PRIMARY KEY, tag text NOT NULL);
-                ALTER TABLE u REPLICA IDENTITY FULL;
-                INSERT INTO u SELECT g, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END FROM generate_series(1, 500) g;
-                ALTER PUBLICATION popsink ADD TABLE u;
-                """)
+            extraSQL: Self.tableSQL(
+                "u", column: "tag text NOT NULL", rows: 500, value: "CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END")
+                + "INSERT INTO u VALUES (1000, $h$\(Self.hostile)$h$);")
+        let evenUpTo100: [[String: Any]] = [
+            ["column": "tag", "op": "=", "value": "even"], ["column": "id", "op": "<=", "value": 100],
+        ]
         let posted = try await setup.service.call(
             "POST", setup.backfills,
             json: [
-                "tables": ["public.t", ["name": "public.u", "where": "tag = 'even' AND id <= 100"]],
-                "where": "id % 3 = 0",
+                "tables": ["public.t", ["name": "public.u", "where": evenUpTo100]],
+                "where": [["column": "id", "op": ">", "value": "100"], ["column": "id", "op": "<=", "value": 300]],
             ] as [String: Any])
         #expect(posted.status == 202, "\(posted.raw)")
         let body = posted.body as? [String: Any]
         let backfillID = try #require(body?["id"] as? String)
+        let shown = body?["where"] as? [String: [[String: Any]]]
+        #expect(shown?["public.u"]?.map { $0["column"] as? String } == ["tag", "id"], "\(posted.raw)")
+        #expect(shown?["public.u"]?.last?["value"] as? Int == 100 && shown?["public.t"]?.first?["value"] as? String == "100")
         #expect(
-            (body?["where"] as? [String: String]) == [
-                "public.t": "id % 3 = 0", "public.u": "tag = 'even' AND id <= 100",
-            ]
-        )
+            (body?["where_sql"] as? [String: String])?["public.u"]
+                == #"("tag" = 'even'::text) AND ("id" <= '100'::integer)"#, "\(posted.raw)")
         let done = try await setup.waitFor(backfillID, "done")
         #expect(done["state"] as? String == "done", "\(done)")
-        let reads = try await setup.eventsThroughMarker().filter { Self.backfillOf($0) == backfillID }
-        let tKeys = reads.filter { ($0["source"] as? [String: Any])?["table"] as? String == "t" }
-            .compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
-        let uKeys = reads.filter { ($0["source"] as? [String: Any])?["table"] as? String == "u" }
-            .compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
-        #expect(Set(tKeys) == Set(stride(from: 3, through: 3000, by: 3)) && tKeys.count == 1000)
-        #expect(Set(uKeys) == Set(stride(from: 2, through: 100, by: 2)) && uKeys.count == 50)
-
-        // Postgres refuses it: 422 with its SQLSTATE.
-        let unknownColumn = try await setup.service.call(
-            "POST", setup.backfills, json: ["tables": ["public.t"], "where": "nope > 1"])
-        #expect(unknownColumn.status == 422, "\(unknownColumn.raw)")
-        let problem = unknownColumn.body as? [String: Any]
-        #expect(problem?["type"] as? String == "urn:popsink:problem:invalid-condition")
-        #expect(problem?["sqlstate"] as? String == "42703", "\(unknownColumn.raw)")
-        #expect(problem?["table"] as? String == "public.t")
-        let badType = try await setup.service.call(
-            "POST", setup.backfills, json: ["tables": ["public.t"], "where": "id + 1"])
-        #expect(badType.status == 422 && (badType.body as? [String: Any])?["sqlstate"] as? String == "42804")
-        // Text that would leave its parentheses never reaches Postgres.
-        for escape in ["1=1) UNION SELECT 1, 2 FROM u WHERE (true", "true; DROP TABLE t", "true -- comment", "((true)"]
-        {
-            let refused = try await setup.service.call(
-                "POST", setup.backfills, json: ["tables": ["public.t"], "where": escape])
-            #expect(refused.status == 422, "\(escape): \(refused.raw)")
+        var reads = try await setup.eventsThroughMarker().filter { Self.backfillOf($0) == backfillID }
+        func keys(_ table: String) -> [Int] {
+            reads.filter { Self.table($0) == table }.compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
         }
-        #expect(try setup.postgres.execute("SELECT count(*) FROM t", database: setup.database).rows.first?[0] != nil)
+        #expect(keys("t").sorted() == Array(101...300))
+        #expect(keys("u").sorted() == Array(stride(from: 2, through: 100, by: 2)))
+
+        // Hostile values are literals: one matches its row, the other nothing, and every table is intact.
+        let hostile = try await setup.service.call(
+            "POST", setup.backfills,
+            json: ["tables": ["public.u"], "where": [["column": "tag", "op": "in", "value": [Self.hostile, "'); DROP TABLE t; --"]]]]
+                as [String: Any])
+        #expect(hostile.status == 202, "\(hostile.raw)")
+        let hostileID = try #require((hostile.body as? [String: Any])?["id"] as? String)
+        #expect(try await setup.waitFor(hostileID, "done")["rows"] as? Int == 1)
+        reads = try await setup.eventsThroughMarker().filter { Self.backfillOf($0) == hostileID }
+        #expect(keys("u") == [1000] && (reads.first?["after"] as? [String: Any])?["tag"] as? String == Self.hostile)
+        let counts = try setup.postgres.execute(
+            "SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM u)", database: setup.database)
+        #expect(counts.rows.first == ["3001", "501"], "t (with the marker row) and u are intact")
+
+        func refusal(_ body: [String: Any]) async throws -> (status: Int, problem: [String: Any], raw: String) {
+            let answer = try await setup.service.call("POST", setup.backfills, json: body)
+            return (answer.status, answer.body as? [String: Any] ?? [:], answer.raw)
+        }
+        func fields(_ problem: [String: Any]) -> [String] {
+            (problem["errors"] as? [[String: Any]] ?? []).map { "\($0["field"] ?? ""): \($0["message"] ?? "")" }
+        }
+        // SQL text: refused, with the form to use.
+        let text = try await refusal(["tables": ["public.t"], "where": "id > 1"])
+        #expect(text.status == 422 && fields(text.problem).first?.hasPrefix("where: SQL text is not accepted") == true)
+        #expect(text.raw.contains(#"{\"column\": \"region\", \"op\": \"=\", \"value\": \"eu\"}"#), "\(text.raw)")
+        // An operator outside the list, named by its field.
+        let op = try await refusal(
+            ["tables": [["name": "public.t", "where": [["column": "id", "op": "; DROP TABLE t", "value": 1]]]]])
+        #expect(op.status == 422 && fields(op.problem).first?.hasPrefix("tables[0].where[0].op: must be one of =") == true)
+        // A column the table lacks: the column, the table and its columns.
+        let column = try await refusal(["tables": ["public.t"], "where": [["column": "nope", "op": "=", "value": 1]]])
+        #expect(column.status == 422, "\(column.raw)")
+        #expect(column.problem["type"] as? String == "urn:popsink:problem:invalid-condition")
+        #expect(column.problem["table"] as? String == "public.t" && column.problem["column"] as? String == "nope")
+        #expect((column.problem["detail"] as? String)?.contains(#"public.t has no column "nope"; its columns are id, v"#) == true)
+        // A value the column's type cannot read, and an operator the type lacks: Postgres's SQLSTATE.
+        let value = try await refusal(["tables": ["public.t"], "where": [["column": "id", "op": "=", "value": "abc"]]])
+        #expect(value.status == 422 && value.problem["sqlstate"] as? String == "22P02", "\(value.raw)")
+        let like = try await refusal(["tables": ["public.t"], "where": [["column": "id", "op": "like", "value": "1%"]]])
+        #expect(like.status == 422 && like.problem["sqlstate"] as? String == "42883", "\(like.raw)")
         await setup.finish()
     }
 
@@ -236,11 +283,7 @@ import Testing
     func theBackfillOfATableAddedToThePublicationHasAnID() async throws {
         let setup = try await Setup(
             rows: 10,
-            extraSQL: """
-                CREATE TABLE w (id int PRIMARY KEY, v int NOT NULL);
-                ALTER TABLE w REPLICA IDENTITY FULL;
-                INSERT INTO w SELECT g, g FROM generate_series(1, 700) g;
-                """, snapshot: ["chunk_pages": 4, "backfill_max_rows_per_second": 100_000])
+            extraSQL: Self.tableSQL("w", rows: 700, published: false), snapshot: ["chunk_pages": 4, "backfill_max_rows_per_second": 100_000])
         try setup.postgres.execute("ALTER PUBLICATION popsink ADD TABLE w", database: setup.database)
         var automatic: [String: Any] = [:]
         #expect(
@@ -254,9 +297,7 @@ import Testing
         #expect(automatic["tables"] as? [String] == ["public.w"])
         #expect(automatic["max_rows_per_second"] as? Int == 100_000, "the pipeline's default cap")
         let backfillID = try #require(automatic["id"] as? String)
-        let reads = try await setup.eventsThroughMarker().filter {
-            $0["op"] as? String == "r" && ($0["source"] as? [String: Any])?["table"] as? String == "w"
-        }
+        let reads = try await setup.eventsThroughMarker().filter { $0["op"] as? String == "r" && Self.table($0) == "w" }
         #expect(reads.count == 700 && reads.allSatisfy { Self.backfillOf($0) == backfillID })
         #expect(automatic["rows"] as? Int == 700)
         await setup.finish()
@@ -266,12 +307,7 @@ import Testing
     func theFiltersAnswerGivesTheCutOffAndTheNewTablesBackfill() async throws {
         let setup = try await Setup(
             rows: 50,
-            extraSQL: """
-                CREATE TABLE u (id int PRIMARY KEY, v int NOT NULL);
-                ALTER TABLE u REPLICA IDENTITY FULL;
-                INSERT INTO u SELECT g, g FROM generate_series(1, 300) g;
-                ALTER PUBLICATION popsink ADD TABLE u;
-                """, filters: ["include_tables": ["public.t"]])
+            extraSQL: Self.tableSQL("u", rows: 300), filters: ["include_tables": ["public.t"]])
         let put = try await setup.service.call(
             "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u", "public.t"]])
         #expect(put.status == 200, "\(put.raw)")
@@ -296,17 +332,8 @@ import Testing
             "PUT", "/v1/pipelines/\(setup.id)/filters", json: ["include_tables": ["public.u"]])
         #expect(same.status == 200 && (same.body as? [String: Any])?["capture_change"] is NSNull, "\(same.raw)")
 
-        var events: [[String: Any]] = []
-        var after = 0
-        _ = try await eventually {
-            let page = try await setup.service.call("GET", "/v1/pipelines/\(setup.id)/events?after=\(after)&limit=5000")
-            for entry in (page.body as? [String: Any])?["events"] as? [[String: Any]] ?? [] {
-                after = max(after, entry["seq"] as? Int ?? after)
-                if let event = entry["event"] as? [String: Any] { events.append(event) }
-            }
-            return events.contains { ($0["after"] as? [String: Any])?["id"] as? Int == -1 }
-        }
-        func table(_ event: [String: Any]) -> String? { (event["source"] as? [String: Any])?["table"] as? String }
+        let events = try await setup.events(throughRowOf: "u")
+        let table = Self.table
         func commitLSN(_ event: [String: Any]) -> UInt64 {
             Self.lsn((event["source"] as? [String: Any])?["commit_lsn"] as? String) ?? 0
         }

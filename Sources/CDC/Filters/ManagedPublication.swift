@@ -11,6 +11,15 @@
 // the captured set the store recorded (its `capture: stopped` marker went
 // through): until then the stream still captures it, and must still receive
 // its changes, so its stop LSN is the marker's.
+//
+// Row filters (PostgreSQL 15+, `TableFilter.rows`) go into the publication as
+// `ADD TABLE t WHERE (…)`, rendered from their structured form
+// (`RowCondition+SQL.swift`). Postgres then sends a change only when its row
+// matches: an UPDATE whose old row matched and new row does not arrives as a
+// DELETE, one the other way as an INSERT. Filters change with the pipeline's
+// filters, which restart its session: the first step of a session sets every
+// table's filter again (`SET TABLE`) and keeps that only when Postgres's own
+// rendering of the filters changed.
 
 import PostgresReplication
 
@@ -27,28 +36,40 @@ struct ManagedPublicationPlan: Equatable {
     /// `schema.table` names to add.
     var add: [QualifiedName] = []
     var drop: [QualifiedName] = []
+    /// The row filter (SQL) of each table added with one.
+    var filters: [QualifiedName: String] = [:]
 
     var isEmpty: Bool { add.isEmpty && drop.isEmpty }
 
     /// What `published` lacks of `selected`, and what it holds that is
     /// neither selected nor still captured (`keep`).
-    init(selected: [QualifiedName], published: [QualifiedName], keep: Set<String>) {
+    init(
+        selected: [QualifiedName], published: [QualifiedName], keep: Set<String>,
+        filters: [QualifiedName: String] = [:]
+    ) {
         let have = Set(published)
         let want = Set(selected)
         add = selected.filter { !have.contains($0) }.sorted()
         drop = published.filter { !want.contains($0) && !keep.contains($0.dotted) }.sorted()
+        self.filters = filters.filter { add.contains($0.key) }
     }
 
     func statements(publication: String) -> [String] {
         let name = PostgresConnection.quoteIdentifier(publication)
         var sql: [String] = []
         if !add.isEmpty {
-            sql.append("ALTER PUBLICATION \(name) ADD TABLE \(add.map(\.quoted).joined(separator: ", "))")
+            sql.append("ALTER PUBLICATION \(name) ADD TABLE \(Self.list(add, filters: filters))")
         }
         if !drop.isEmpty {
             sql.append("ALTER PUBLICATION \(name) DROP TABLE \(drop.map(\.quoted).joined(separator: ", "))")
         }
         return sql
+    }
+
+    /// `"s"."t" WHERE (…), "s"."u"`: tables, each with its row filter.
+    static func list(_ tables: [QualifiedName], filters: [QualifiedName: String]) -> String {
+        tables.map { table in filters[table].map { "\(table.quoted) WHERE (\($0))" } ?? table.quoted }
+            .joined(separator: ", ")
     }
 }
 
@@ -104,9 +125,26 @@ struct ManagedPublication {
     }
 
     /// The tables the publication holds now; nil when it does not exist.
-    func publishedTables(_ connection: PostgresConnection) throws(PostgresError) -> [QualifiedName]? {
-        guard !(try connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [name])).rows.isEmpty else {
-            return nil
+    /// Throws when it publishes all tables or whole schemas: popsink did not
+    /// make it, and Postgres refuses to add single tables to it.
+    func publishedTables(_ connection: PostgresConnection) throws -> [QualifiedName]? {
+        let schemas =
+            connection.serverVersion >= 150000
+            ? "(SELECT count(*) FROM pg_publication_namespace pn WHERE pn.pnpubid = p.oid)" : "0"
+        guard
+            let row = try connection.query(
+                "SELECT p.puballtables, \(schemas) FROM pg_publication p WHERE p.pubname = $1", [name]
+            ).rows.first
+        else { return nil }
+        if row[0] == "t" || (row[1] ?? "0") != "0" {
+            let kind = row[0] == "t" ? "FOR ALL TABLES" : "FOR TABLES IN SCHEMA"
+            throw PipelineError(
+                .invalidConfiguration,
+                "the managed publication \(name) exists and was created \(kind): popsink cannot keep it holding "
+                    + "exactly the tables the filters select",
+                remediation: "Drop it (DROP PUBLICATION \(PostgresConnection.quoteIdentifier(name));) and start the "
+                    + "pipeline again: popsink creates it FOR TABLE with the tables the filters select. Or read it "
+                    + "as it is, with \"publication\": {\"mode\": \"existing\", \"name\": \"\(name)\"}.")
         }
         // pg_publication_rel, not pg_publication_tables: the latter shows a
         // partitioned root's partitions (or the root) depending on the option.
@@ -125,27 +163,41 @@ struct ManagedPublication {
 
     /// Creates the publication when it is missing, else adds what the filter
     /// selects and drops what is neither selected nor in `keep` (`schema.table`
-    /// names still captured). Returns the plan carried out.
+    /// names still captured). With `syncRowFilters` the row filters of the
+    /// tables already published are brought in step too. Returns the plan carried out.
     @discardableResult
-    func reconcile(_ connection: PostgresConnection, keep: Set<String>) throws(PipelineError) -> ManagedPublicationPlan
+    func reconcile(_ connection: PostgresConnection, keep: Set<String>, syncRowFilters: Bool = true)
+        throws(PipelineError) -> ManagedPublicationPlan
     {
-        do throws(PostgresError) {
+        do {
             let selected = try Self.selectedTables(filter: filter, connection: connection)
+            let filters = try rowFilters(of: selected, connection: connection)
             guard let published = try publishedTables(connection) else {
-                try connection.query(createStatement(selected, serverVersion: connection.serverVersion))
-                return ManagedPublicationPlan(selected: selected, published: [], keep: [])
+                try connection.query(
+                    createStatement(selected, serverVersion: connection.serverVersion, filters: filters))
+                return ManagedPublicationPlan(selected: selected, published: [], keep: [], filters: filters)
             }
-            let plan = ManagedPublicationPlan(selected: selected, published: published, keep: keep)
+            let plan = ManagedPublicationPlan(selected: selected, published: published, keep: keep, filters: filters)
             for statement in plan.statements(publication: name) { try connection.query(statement) }
+            if syncRowFilters {
+                let now = published.filter { !plan.drop.contains($0) } + plan.add
+                try setRowFilters(now.sorted(), filters: filters, connection: connection)
+            }
             return plan
-        } catch {
+        } catch let error as PipelineError {
+            throw error
+        } catch let error as PostgresError {
             throw failure(error, connection: connection)
+        } catch {
+            throw PipelineError(.invalidConfiguration, "cannot maintain the managed publication \(name): \(error)")
         }
     }
 
-    func createStatement(_ tables: [QualifiedName], serverVersion: Int) -> String {
+    func createStatement(_ tables: [QualifiedName], serverVersion: Int, filters: [QualifiedName: String] = [:])
+        -> String
+    {
         var sql = "CREATE PUBLICATION \(PostgresConnection.quoteIdentifier(name))"
-        if !tables.isEmpty { sql += " FOR TABLE " + tables.map(\.quoted).joined(separator: ", ") }
+        if !tables.isEmpty { sql += " FOR TABLE " + ManagedPublicationPlan.list(tables, filters: filters) }
         // Every kind of change (the default), and partitions' changes under
         // their root's name where a root is published (13+).
         if serverVersion >= 130000 { sql += " WITH (publish_via_partition_root = true)" }

@@ -4,6 +4,10 @@
 // includes everything) and matches no exclude pattern. Table patterns with a
 // dot match `schema.table`; without one they match the bare table name in any
 // schema.
+//
+// `rows` holds row filters (`RowCondition`) by exact `schema.table`: they are
+// pushed into a managed publication (PostgreSQL 15+), so Postgres sends only
+// the changes of matching rows (`ManagedPublication`).
 
 /// Include and exclude patterns on schemas and tables.
 public struct TableFilter: Sendable, Hashable, Codable {
@@ -11,15 +15,32 @@ public struct TableFilter: Sendable, Hashable, Codable {
     public var excludeSchemas: [String]
     public var includeTables: [String]
     public var excludeTables: [String]
+    /// Row filters by `schema.table`; a managed publication's only.
+    public var rows: [String: RowCondition]
 
     public init(
         includeSchemas: [String] = [], excludeSchemas: [String] = [],
-        includeTables: [String] = [], excludeTables: [String] = []
+        includeTables: [String] = [], excludeTables: [String] = [], rows: [String: RowCondition] = [:]
     ) {
         self.includeSchemas = includeSchemas
         self.excludeSchemas = excludeSchemas
         self.includeTables = includeTables
         self.excludeTables = excludeTables
+        self.rows = rows
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case includeSchemas, excludeSchemas, includeTables, excludeTables, rows
+    }
+
+    /// Records written before row filters lack `rows`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        includeSchemas = try container.decode([String].self, forKey: .includeSchemas)
+        excludeSchemas = try container.decode([String].self, forKey: .excludeSchemas)
+        includeTables = try container.decode([String].self, forKey: .includeTables)
+        excludeTables = try container.decode([String].self, forKey: .excludeTables)
+        rows = try container.decodeIfPresent([String: RowCondition].self, forKey: .rows) ?? [:]
     }
 
     /// Captures everything the publication sends.

@@ -35,7 +35,9 @@ public struct Backfill: Sendable, Equatable, Codable {
     /// Microseconds since 1970.
     public let requestedAt: Int64
     public var trigger: Trigger
-    /// The condition (SQL, checked by Postgres when asked for) of each table that has one.
+    /// The condition of each table that has one, as asked for.
+    public var predicates: [String: RowCondition]
+    /// The same conditions as SQL (`BackfillCondition.render`), what its chunk queries read.
     public var conditions: [String: String]
     /// The read cap; nil reads as fast as the stream allows.
     public var maxRowsPerSecond: Int?
@@ -52,12 +54,13 @@ public struct Backfill: Sendable, Equatable, Codable {
 
     public init(
         id: String, tables: [String], requestedAt: Int64, trigger: Trigger = .request,
-        conditions: [String: String] = [:], maxRowsPerSecond: Int? = nil
+        predicates: [String: RowCondition] = [:], conditions: [String: String] = [:], maxRowsPerSecond: Int? = nil
     ) {
         self.id = id
         self.tables = tables
         self.requestedAt = requestedAt
         self.trigger = trigger
+        self.predicates = predicates
         self.conditions = conditions
         self.maxRowsPerSecond = maxRowsPerSecond
         state = .pending
@@ -71,17 +74,18 @@ public struct Backfill: Sendable, Equatable, Codable {
     public static func newID() -> String { "bf_" + String(UInt64.random(in: 0...UInt64.max), radix: 36) }
 
     private enum CodingKeys: String, CodingKey {
-        case id, tables, requestedAt, trigger, conditions, maxRowsPerSecond, state, chunks, chunksDone, rows, error
+        case id, tables, requestedAt, trigger, predicates, conditions, maxRowsPerSecond, state, chunks, chunksDone, rows, error
         case cancelRequested, stoppedAt
     }
 
-    /// Stores written before triggers, conditions and cancels lack those keys.
+    /// Stores written before triggers, conditions, cancels and structured conditions lack those keys.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         tables = try container.decode([String].self, forKey: .tables)
         requestedAt = try container.decode(Int64.self, forKey: .requestedAt)
         trigger = try container.decodeIfPresent(Trigger.self, forKey: .trigger) ?? .request
+        predicates = try container.decodeIfPresent([String: RowCondition].self, forKey: .predicates) ?? [:]
         conditions = try container.decodeIfPresent([String: String].self, forKey: .conditions) ?? [:]
         maxRowsPerSecond = try container.decodeIfPresent(Int.self, forKey: .maxRowsPerSecond)
         state = try container.decode(State.self, forKey: .state)

@@ -12,7 +12,7 @@ struct ChunkReader {
     /// Calls `row` for each row of `table` in pages `from..<chunk.endPage`,
     /// in page order. The page is nil for tables not read by page. The row
     /// is borrowed from the line being read, valid only during the call.
-    /// `filter`, a backfill's condition, must have passed `BackfillCondition.check`.
+    /// `filter`, a backfill's condition, is SQL rendered by `BackfillCondition.render`.
     func read(
         _ chunk: SnapshotChunk, of table: SnapshotPlan.Table, from firstPage: UInt32, filter: String? = nil,
         row: (_ page: UInt32?, _ values: CopyRow) throws -> Void

@@ -82,7 +82,9 @@ struct JSONInput {
     }
 
     /// The fields of a table filter (`TableFilter` in openapi.yaml).
-    static let filterFields: Set<String> = ["include_schemas", "exclude_schemas", "include_tables", "exclude_tables"]
+    static let filterFields: Set<String> = [
+        "include_schemas", "exclude_schemas", "include_tables", "exclude_tables", "row_filters",
+    ]
 
     /// The `filters` object: include/exclude schema and table globs.
     mutating func filters(_ field: String) -> TableFilter? {
@@ -109,7 +111,8 @@ struct JSONInput {
             includeSchemas: stringList(prefix + "include_schemas", in: map["include_schemas"]) ?? [],
             excludeSchemas: stringList(prefix + "exclude_schemas", in: map["exclude_schemas"]) ?? [],
             includeTables: stringList(prefix + "include_tables", in: map["include_tables"]) ?? [],
-            excludeTables: stringList(prefix + "exclude_tables", in: map["exclude_tables"]) ?? [])
+            excludeTables: stringList(prefix + "exclude_tables", in: map["exclude_tables"]) ?? [],
+            rows: rowFilters(prefix + "row_filters", in: map["row_filters"]))
     }
 
     mutating func fail(_ field: String, _ message: String) { errors.append((field, message)) }

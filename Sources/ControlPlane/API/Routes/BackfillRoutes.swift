@@ -2,7 +2,8 @@
 // running pipeline to read tables' rows again (all, or those matching a
 // condition), as `r` events, while streaming goes on; GET shows each
 // backfill's progress, the automatic ones of new tables included; DELETE
-// cancels one. Requests and cancels are stored in the pipeline's store
+// cancels one. A condition is a list of {column, op, value} predicates
+// (`RowCondition`), never SQL text. Requests and cancels are stored in the pipeline's store
 // before the answer (`PipelineBackfills`).
 
 import CDC
@@ -56,12 +57,11 @@ struct BackfillRoutes: Sendable {
     private func create(_ id: String, _ request: HTTPRequest) async throws -> HTTPResponse {
         _ = try await context.pipeline(id)
         var input = try JSONInput(request, allowed: ["tables", "where", "max_rows_per_second"])
-        let shared = input.string("where")
-        if let shared, shared.isEmpty { input.fail("where", "must not be empty") }
+        let shared = input.rowCondition("where", in: input.object["where"])
         let cap = input.integer("max_rows_per_second")
         if let cap, cap < 1 { input.fail("max_rows_per_second", "must be at least 1") }
         var tables: [String] = []
-        var conditions: [String: String] = [:]
+        var predicates: [String: RowCondition] = [:]
         if let list = input.object["tables"] as? [Any], !list.isEmpty {
             for (index, item) in list.enumerated() {
                 let field = "tables[\(index)]"
@@ -75,13 +75,7 @@ struct BackfillRoutes: Sendable {
                     }
                     name = object["name"] as? String
                     if name == nil { input.fail("\(field).name", "must be a schema.table name") }
-                    if let own = object["where"] {
-                        guard let own = own as? String, !own.isEmpty else {
-                            input.fail("\(field).where", "must be a non-empty string")
-                            continue
-                        }
-                        condition = own
-                    }
+                    if let own = input.rowCondition("\(field).where", in: object["where"]) { condition = own }
                 default:
                     input.fail(field, "must be a schema.table name or an object with name and where")
                 }
@@ -89,25 +83,20 @@ struct BackfillRoutes: Sendable {
                 if !name.contains(".") { input.fail(field, "must be schema.table") }
                 if tables.contains(name) { input.fail(field, "names \(name) twice") }
                 tables.append(name)
-                if let condition {
-                    if let problem = BackfillCondition.lexicalProblem(condition) {
-                        input.fail(item is String ? "where" : "\(field).where", problem)
-                    }
-                    conditions[name] = condition
-                }
+                if let condition { predicates[name] = condition }
             }
         } else {
             input.fail("tables", "must be a non-empty list of schema.table names (or {name, where} objects)")
         }
         try input.validate()
         let backfill = Backfill(
-            id: Backfill.newID(), tables: tables, requestedAt: WallClock.unixMicroseconds(), conditions: conditions,
+            id: Backfill.newID(), tables: tables, requestedAt: WallClock.unixMicroseconds(), predicates: predicates,
             maxRowsPerSecond: cap)
         let requested: PipelineBackfills.Requested
         do {
             requested = try await backfills.request(id, backfill)
         } catch let error as PostgresError {
-            // The conditions could not be checked: the source is down or refused the connection.
+            // The conditions could not be checked against the tables: the source is down or refused the connection.
             throw Problem.sourceUnavailable(error)
         }
         switch requested {
@@ -123,6 +112,7 @@ struct BackfillRoutes: Sendable {
                 detail: "the condition on \(refusal.table) was refused: \(refusal.message)",
                 type: "urn:popsink:problem:invalid-condition")
             problem.extensions = [("table", .string(refusal.table))]
+            if let column = refusal.column { problem.extensions.append(("column", .string(column))) }
             if let sqlState = refusal.sqlState { problem.extensions.append(("sqlstate", .string(sqlState))) }
             throw problem
         }
@@ -133,7 +123,8 @@ struct BackfillRoutes: Sendable {
         .object([
             ("id", .string(backfill.id)), ("tables", .array(backfill.tables.map { .string($0) })),
             ("trigger", .string(backfill.trigger.rawValue)),
-            ("where", .object(backfill.conditions.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("where", .object(backfill.predicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value.representation) })),
+            ("where_sql", .object(backfill.conditions.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("max_rows_per_second", backfill.maxRowsPerSecond.map { .integer(Int64($0)) } ?? .null),
             ("state", .string(backfill.state.rawValue)),
             ("cancel_requested", .bool(backfill.cancelRequested)),

@@ -66,8 +66,10 @@ struct PipelineRoutes: Sendable {
             return try await Respond.only("PUT", request) {
                 var input = try JSONInput(request, allowed: JSONInput.filterFields)
                 let filters = input.tableFilter(in: input.object)
+                let pipeline = try await context.pipeline(id)
+                input.rowFiltersNeedManagedPublication(filters, mode: pipeline.publicationMode, field: "row_filters")
                 try input.validate()
-                let previous = try await context.pipeline(id).filters
+                let previous = pipeline.filters
                 let record = try await registry.setFilters(id, filters)
                 let change = filters == previous ? nil : await CaptureChangeWait.first(registry, id)
                 return Respond.json(
@@ -110,6 +112,8 @@ struct PipelineRoutes: Sendable {
             receiveTimeout: receiveTimeout, desiredState: desired.flatMap(PipelineRecord.DesiredState.init))
         spec.messages = input.messages("messages")
         spec.publicationMode = publication?.mode
+        input.rowFiltersNeedManagedPublication(
+            spec.filters ?? .all, mode: spec.publicationMode ?? .existing, field: "filters.row_filters")
         spec.columns = input.columnMask("columns", previousKey: previous?.columns?.hashKey)
         if let sourceID, try await context.store.source(id: sourceID) == nil {
             input.fail("source_id", "names no source")
