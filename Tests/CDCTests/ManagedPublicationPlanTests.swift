@@ -1,6 +1,6 @@
 // The managed publication's plan without Postgres: what is added, what is
-// dropped, and that a table still captured (its stop marker not through yet)
-// stays published.
+// dropped, that a table still captured (its stop marker not through yet)
+// stays published, and that an added table carries its row filter.
 
 import Testing
 
@@ -51,5 +51,22 @@ import Testing
 
     @Test func theDefaultNameIsThePipelines() {
         #expect(PipelineConfig.defaultManagedPublication(pipelineID: "orders") == "popsink_orders")
+    }
+
+    @Test func addedTablesCarryTheirRowFilters() {
+        let filters = [Self.names("a.x")[0]: #"("region" = 'eu'::text)"#, Self.names("a.old")[0]: "(true)"]
+        let plan = ManagedPublicationPlan(
+            selected: Self.names("a.x", "a.y"), published: Self.names("a.old"), keep: ["a.old"], filters: filters)
+        #expect(plan.filters == [Self.names("a.x")[0]: #"("region" = 'eu'::text)"#], "only the added tables' filters")
+        #expect(
+            plan.statements(publication: "p") == [
+                #"ALTER PUBLICATION "p" ADD TABLE "a"."x" WHERE (("region" = 'eu'::text)), "a"."y""#
+            ])
+        let create = ManagedPublication(name: "p", filter: .all).createStatement(
+            Self.names("a.x", "a.y"), serverVersion: 150000, filters: filters)
+        #expect(
+            create
+                == #"CREATE PUBLICATION "p" FOR TABLE "a"."x" WHERE (("region" = 'eu'::text)), "a"."y" WITH (publish_via_partition_root = true)"#
+        )
     }
 }

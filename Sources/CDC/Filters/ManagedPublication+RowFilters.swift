@@ -2,7 +2,7 @@
 // structured conditions against each table's catalog entry, refused before
 // Postgres sees them when they would break the source (a filter outside the
 // replica identity makes the table's own UPDATEs and DELETEs fail), and set
-// again at the start of each session, kept only when they changed.
+// again at the start of each session.
 
 import PostgresReplication
 
@@ -41,33 +41,22 @@ extension ManagedPublication {
     }
 
     /// Sets the row filter of every table of `tables` (none where `filters`
-    /// has none) in one transaction, and commits it only when Postgres's
-    /// rendering of the publication's filters changed: so a session start
-    /// with the same filters changes nothing, and the walsender's caches stay.
+    /// has none) with one SET TABLE. Postgres leaves a table whose filter is
+    /// unchanged as it is (no catalog write), so a session start with the
+    /// same filters changes nothing. Skipped when no table has or had one.
     func setRowFilters(_ tables: [QualifiedName], filters: [QualifiedName: String], connection: PostgresConnection)
         throws(PostgresError)
     {
         guard connection.serverVersion >= 150000, !tables.isEmpty else { return }
-        let current = """
-            SELECT n.nspname, c.relname, pg_get_expr(pr.prqual, pr.prrelid) FROM pg_publication_rel pr
-            JOIN pg_publication p ON p.oid = pr.prpubid
-            JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE p.pubname = $1 ORDER BY 1, 2
-            """
-        try connection.query("BEGIN")
-        do throws(PostgresError) {
-            let before = try connection.query(current, [name]).rows
-            if filters.isEmpty, before.allSatisfy({ $0[2] == nil }) {
-                try connection.query("ROLLBACK")
-                return
-            }
-            let list = ManagedPublicationPlan.list(tables, filters: filters)
-            try connection.query("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(name)) SET TABLE \(list)")
-            let after = try connection.query(current, [name]).rows
-            try connection.query(before == after ? "ROLLBACK" : "COMMIT")
-        } catch {
-            _ = try? connection.query("ROLLBACK")
-            throw error
+        if filters.isEmpty {
+            let filtered = try connection.query(
+                """
+                SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+                WHERE p.pubname = $1 AND pr.prqual IS NOT NULL
+                """, [name])
+            guard !filtered.rows.isEmpty else { return }
         }
+        let list = ManagedPublicationPlan.list(tables, filters: filters)
+        try connection.query("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(name)) SET TABLE \(list)")
     }
 }

@@ -18,8 +18,7 @@
 // matches: an UPDATE whose old row matched and new row does not arrives as a
 // DELETE, one the other way as an INSERT. Filters change with the pipeline's
 // filters, which restart its session: the first step of a session sets every
-// table's filter again (`SET TABLE`) and keeps that only when Postgres's own
-// rendering of the filters changed.
+// table's filter again (`SET TABLE`, which leaves unchanged ones alone).
 
 import PostgresReplication
 
