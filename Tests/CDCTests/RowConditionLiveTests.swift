@@ -5,6 +5,7 @@
 // The catalog gives the columns, their types without modifiers, and the
 // replica identity's columns.
 
+import Blocking
 import CDC
 import PostgresReplication
 import PostgresTestSupport
@@ -19,7 +20,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)), arguments: ["on", "off"])
     func hostileValuesAreLiterals(_ standardStrings: String) async throws {
         let postgres = try await TestPostgres.shared()
-        try await offPool {
+        try await Blocking.run { () throws(any Error) in
             let database = try postgres.createDatabase()
             let connection = try postgres.connect(database: database)
             try connection.query(
@@ -58,7 +59,7 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func theCatalogGivesTheReplicaIdentity() async throws {
         let postgres = try await TestPostgres.shared()
-        try await offPool {
+        try await Blocking.run { () throws(any Error) in
             let database = try postgres.createDatabase()
             let connection = try postgres.connect(database: database)
             try connection.query(

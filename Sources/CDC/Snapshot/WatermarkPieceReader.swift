@@ -35,7 +35,7 @@ final class WatermarkPieceReader {
         let connection = try loadConnection()
         var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
         try emitWatermark("low:\(request.token)", on: connection)
-        // A condition is the user's SQL: it runs where it can change nothing.
+        // Rendered from a structured condition (`BackfillCondition`); read-only all the same.
         if request.condition != nil { try connection.query("BEGIN TRANSACTION READ ONLY") }
         do {
             try ChunkReader(connection: connection).read(
