@@ -74,9 +74,9 @@ for name in "${targets[@]}"; do
         # JSONInput reads table filters: CDC's filter files that need nothing
         # else (the others talk to Postgres or OpenSSL) stand in for CDC.
         module CDC Sources/CDC/Filters/TableFilter.swift Sources/CDC/Filters/TableFilter+Partitions.swift \
-            Sources/CDC/Filters/Glob.swift
+            Sources/CDC/Filters/Glob.swift Sources/CDC/Filters/RowCondition.swift Sources/CDC/Filters/RowCondition+JSON.swift
         target json-body "$out/objects/Blocking.o $out/objects/JSONText.o $out/objects/HTTPServer.o $out/objects/CDC.o" \
-            Sources/ControlPlane/API/JSONInput.swift \
+            Sources/ControlPlane/API/JSONInput.swift Sources/ControlPlane/API/JSONInput+RowCondition.swift \
             Sources/ControlPlane/API/JSONDuplicateKeys.swift Sources/ControlPlane/API/Problem.swift \
             Sources/ControlPlane/API/JSON.swift ;;
     *)

@@ -15,7 +15,9 @@ import PostgresTestSupport
 import Testing
 
 @Suite(.serialized) struct ManagedPublicationRowFilterLiveTests {
-    static func region(_ value: String) -> RowCondition { RowCondition([RowPredicate("region", .equal, .string(value))]) }
+    static func region(_ value: String) -> RowCondition {
+        RowCondition([RowPredicate("region", .equal, .string(value))])
+    }
 
     /// The row filter of each table of the publication, as Postgres renders it, and its catalog row's xmin.
     static func rowFilters(_ harness: CaptureHarness, _ publication: String) throws -> [String: String] {
@@ -30,6 +32,15 @@ import Testing
             filters[row[0]!] = row[1]!
         }
         return filters
+    }
+
+    /// How a bounded run of `config` failed; nil (recorded as `what` accepted) when it did not.
+    static func failure(of config: PipelineConfig, _ what: String) -> PipelineError? {
+        guard case .failed(let error) = PipelineWorker(config: config).run() else {
+            Issue.record("\(what) was accepted")
+            return nil
+        }
+        return error
     }
 
     /// The stream's change events of table `o` (not the load's), as `op id region`.
@@ -75,10 +86,15 @@ import Testing
         #expect(try Self.rowFilters(harness, publication) == first)
 
         // Another filter: set at the next session, for the changes after it.
-        config.filter.rows = ["public.o": RowCondition([RowPredicate(column: "region", op: .in, values: [.string("us"), .string("it's")])])]
+        config.filter.rows = [
+            "public.o": RowCondition([
+                RowPredicate(column: "region", op: .in, values: [.string("us"), .string("it's")])
+            ])
+        ]
         #expect(PipelineWorker(config: config).run() == .reachedEnd)
         let second = try Self.rowFilters(harness, publication)
-        #expect(second["o"]?.contains("'us'::text") == true && second["o"]?.contains("'it''s'::text") == true, "\(second)")
+        #expect(
+            second["o"]?.contains("'us'::text") == true && second["o"]?.contains("'it''s'::text") == true, "\(second)")
         try harness.execute("INSERT INTO o VALUES (200, 'eu'), (201, 'us'), (202, 'it''s')")
         #expect(PipelineWorker(config: config).run() == .reachedEnd)
         #expect(Array(try Self.changes(harness).suffix(2)) == ["c 201 us", "c 202 it's"])
@@ -103,10 +119,7 @@ import Testing
         let publication = PipelineConfig.defaultManagedPublication(pipelineID: harness.pipelineID)
         var config = try ManagedPublicationLiveTests.managedConfig(
             harness, filter: TableFilter(includeTables: ["k"], rows: ["public.k": Self.region("eu")]))
-        guard case .failed(let error) = PipelineWorker(config: config).run() else {
-            Issue.record("a row filter outside the replica identity was accepted")
-            return
-        }
+        guard let error = Self.failure(of: config, "a row filter outside the replica identity") else { return }
         #expect(error.code == .invalidConfiguration && !error.isRetryable)
         #expect(error.message.contains(#"reads "region", outside its replica identity"#), "\(error)")
         #expect(error.remediation?.contains(#"ALTER TABLE "public"."k" REPLICA IDENTITY FULL;"#) == true, "\(error)")
@@ -124,10 +137,7 @@ import Testing
 
         // An unknown column names itself and the table.
         config.filter.rows = ["public.k": RowCondition([RowPredicate("nope", .equal, .number("1"))])]
-        guard case .failed(let unknown) = PipelineWorker(config: config).run() else {
-            Issue.record("a row filter on an unknown column was accepted")
-            return
-        }
+        guard let unknown = Self.failure(of: config, "a row filter on an unknown column") else { return }
         #expect(unknown.message.contains(#"public.k has no column "nope"; its columns are id, region"#), "\(unknown)")
     }
 
@@ -141,10 +151,7 @@ import Testing
                 """)
         defer { harness.cleanUp() }
         let config = try harness.config(filter: TableFilter(rows: ["public.o": Self.region("eu")]))
-        guard case .failed(let error) = PipelineWorker(config: config).run() else {
-            Issue.record("row filters were accepted with an existing publication")
-            return
-        }
+        guard let error = Self.failure(of: config, "a row filter with an existing publication") else { return }
         #expect(error.code == .invalidConfiguration)
         #expect(error.message.contains("row filters need a managed publication"), "\(error)")
     }
@@ -160,10 +167,7 @@ import Testing
         let publication = PipelineConfig.defaultManagedPublication(pipelineID: harness.pipelineID)
         try harness.execute("CREATE PUBLICATION \(publication) FOR ALL TABLES")
         let config = try ManagedPublicationLiveTests.managedConfig(harness, filter: TableFilter(includeTables: ["t"]))
-        guard case .failed(let error) = PipelineWorker(config: config).run() else {
-            Issue.record("a managed publication FOR ALL TABLES was used")
-            return
-        }
+        guard let error = Self.failure(of: config, "a managed publication FOR ALL TABLES") else { return }
         #expect(error.code == .invalidConfiguration && !error.isRetryable)
         #expect(error.message.contains("exists and was created FOR ALL TABLES"), "\(error)")
         #expect(error.remediation?.contains(#"DROP PUBLICATION "\#(publication)";"#) == true, "\(error)")

@@ -29,7 +29,10 @@ import Testing
             """)
         #expect(errors.isEmpty, "\(errors)")
         let predicates = condition?.predicates ?? []
-        #expect(predicates.map(\.op.rawValue) == ["=", "<>", "<", "<=", ">", ">=", "is_null", "is_not_null", "in", "not_in", "like"])
+        #expect(
+            predicates.map(\.op.rawValue) == [
+                "=", "<>", "<", "<=", ">", ">=", "is_null", "is_not_null", "in", "not_in", "like",
+            ])
         #expect(predicates[0].values == [.string("eu")] && predicates[1].values == [.number("3")])
         #expect(predicates[2].values == [.number("2.5")] && predicates[5].values == [.bool(true)])
         #expect(predicates[6].values.isEmpty && predicates[7].values.isEmpty)
@@ -120,9 +123,12 @@ import Testing
 
     @Test func aRowFilterMayReadOnlyTheReplicaIdentity() {
         let onKey = RowCondition([RowPredicate("id", .greater, .number("1"))])
-        let offKey = RowCondition([RowPredicate("id", .greater, .number("1")), RowPredicate("amount", .less, .number("5"))])
+        let offKey = RowCondition([
+            RowPredicate("id", .greater, .number("1")), RowPredicate("amount", .less, .number("5")),
+        ])
         #expect(onKey.identityProblem(on: Self.table) == nil)
-        #expect(offKey.identityProblem(on: Self.table)?.contains(#"reads "amount", outside its replica identity"#) == true)
+        #expect(
+            offKey.identityProblem(on: Self.table)?.contains(#"reads "amount", outside its replica identity"#) == true)
         let full = TableColumns(table: "public.t", columns: Self.table.columns, identityFull: true)
         #expect(offKey.identityProblem(on: full) == nil)
     }

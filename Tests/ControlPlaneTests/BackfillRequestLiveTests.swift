@@ -113,8 +113,10 @@ import Testing
 
     /// A second table, `(id int PRIMARY KEY, <column>)`, filled with rows
     /// 1...rows from `value` (an expression of `g`), published or not.
-    static func tableSQL(_ name: String, column: String = "v int NOT NULL", rows: Int, value: String = "g",
-                         published: Bool = true) -> String {
+    static func tableSQL(
+        _ name: String, column: String = "v int NOT NULL", rows: Int, value: String = "g",
+        published: Bool = true
+    ) -> String {
         """
         CREATE TABLE \(name) (id int PRIMARY KEY, \(column));
         ALTER TABLE \(name) REPLICA IDENTITY FULL;
@@ -223,7 +225,9 @@ import Testing
         let backfillID = try #require(body?["id"] as? String)
         let shown = body?["where"] as? [String: [[String: Any]]]
         #expect(shown?["public.u"]?.map { $0["column"] as? String } == ["tag", "id"], "\(posted.raw)")
-        #expect(shown?["public.u"]?.last?["value"] as? Int == 100 && shown?["public.t"]?.first?["value"] as? String == "100")
+        #expect(
+            shown?["public.u"]?.last?["value"] as? Int == 100 && shown?["public.t"]?.first?["value"] as? String == "100"
+        )
         #expect(
             (body?["where_sql"] as? [String: String])?["public.u"]
                 == #"("tag" = 'even'::text) AND ("id" <= '100'::integer)"#, "\(posted.raw)")
@@ -239,7 +243,10 @@ import Testing
         // Hostile values are literals: one matches its row, the other nothing, and every table is intact.
         let hostile = try await setup.service.call(
             "POST", setup.backfills,
-            json: ["tables": ["public.u"], "where": [["column": "tag", "op": "in", "value": [Self.hostile, "'); DROP TABLE t; --"]]]]
+            json: [
+                "tables": ["public.u"],
+                "where": [["column": "tag", "op": "in", "value": [Self.hostile, "'); DROP TABLE t; --"]]],
+            ]
                 as [String: Any])
         #expect(hostile.status == 202, "\(hostile.raw)")
         let hostileID = try #require((hostile.body as? [String: Any])?["id"] as? String)
@@ -264,17 +271,22 @@ import Testing
         // An operator outside the list, named by its field.
         let op = try await refusal(
             ["tables": [["name": "public.t", "where": [["column": "id", "op": "; DROP TABLE t", "value": 1]]]]])
-        #expect(op.status == 422 && fields(op.problem).first?.hasPrefix("tables[0].where[0].op: must be one of =") == true)
+        #expect(
+            op.status == 422 && fields(op.problem).first?.hasPrefix("tables[0].where[0].op: must be one of =") == true)
         // A column the table lacks: the column, the table and its columns.
         let column = try await refusal(["tables": ["public.t"], "where": [["column": "nope", "op": "=", "value": 1]]])
         #expect(column.status == 422, "\(column.raw)")
         #expect(column.problem["type"] as? String == "urn:popsink:problem:invalid-condition")
         #expect(column.problem["table"] as? String == "public.t" && column.problem["column"] as? String == "nope")
-        #expect((column.problem["detail"] as? String)?.contains(#"public.t has no column "nope"; its columns are id, v"#) == true)
+        #expect(
+            (column.problem["detail"] as? String)?.contains(#"public.t has no column "nope"; its columns are id, v"#)
+                == true)
         // A value the column's type cannot read, and an operator the type lacks: Postgres's SQLSTATE.
         let value = try await refusal(["tables": ["public.t"], "where": [["column": "id", "op": "=", "value": "abc"]]])
         #expect(value.status == 422 && value.problem["sqlstate"] as? String == "22P02", "\(value.raw)")
-        let like = try await refusal(["tables": ["public.t"], "where": [["column": "id", "op": "like", "value": "1%"]]])
+        let like = try await refusal([
+            "tables": ["public.t"], "where": [["column": "id", "op": "like", "value": "1%"]],
+        ])
         #expect(like.status == 422 && like.problem["sqlstate"] as? String == "42883", "\(like.raw)")
         await setup.finish()
     }
@@ -283,7 +295,8 @@ import Testing
     func theBackfillOfATableAddedToThePublicationHasAnID() async throws {
         let setup = try await Setup(
             rows: 10,
-            extraSQL: Self.tableSQL("w", rows: 700, published: false), snapshot: ["chunk_pages": 4, "backfill_max_rows_per_second": 100_000])
+            extraSQL: Self.tableSQL("w", rows: 700, published: false),
+            snapshot: ["chunk_pages": 4, "backfill_max_rows_per_second": 100_000])
         try setup.postgres.execute("ALTER PUBLICATION popsink ADD TABLE w", database: setup.database)
         var automatic: [String: Any] = [:]
         #expect(

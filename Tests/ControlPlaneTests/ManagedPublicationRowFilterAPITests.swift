@@ -35,7 +35,9 @@ import Testing
             "PUT", "/v1/pipelines/\(id)",
             json: ["source_id": sourceID, "filters": ["row_filters": ["public.o": eu]]] as [String: Any])
         #expect(existing.status == 422)
-        #expect(errors((existing.status, existing.raw, existing.body)).first?.hasPrefix("filters.row_filters: needs a managed publication") == true, "\(existing.raw)")
+        #expect(
+            errors((existing.status, existing.raw, existing.body)).first?.hasPrefix(
+                "filters.row_filters: needs a managed publication") == true, "\(existing.raw)")
         let malformed = try await service.call(
             "PUT", "/v1/pipelines/\(id)",
             json: [
@@ -78,7 +80,10 @@ import Testing
 
         let changed = try await service.call(
             "PUT", "/v1/pipelines/\(id)/filters",
-            json: ["include_tables": ["public.o"], "row_filters": ["public.o": [["column": "region", "op": "in", "value": ["us"]]]]]
+            json: [
+                "include_tables": ["public.o"],
+                "row_filters": ["public.o": [["column": "region", "op": "in", "value": ["us"]]]],
+            ]
                 as [String: Any])
         #expect(changed.status == 200, "\(changed.raw)")
         // The changes after the new session set the filter are filtered by it.

@@ -21,9 +21,11 @@ extension RowCondition {
     public static func parse(_ json: Any, field: String, errors: inout FieldErrors) -> RowCondition? {
         if json is String {
             errors.append(
-                (field,
-                 "SQL text is not accepted; give a list of {column, op, value} predicates, all of which a row must "
-                    + "meet, e.g. \(example)"))
+                (
+                    field,
+                    "SQL text is not accepted; give a list of {column, op, value} predicates, all of which a row must "
+                        + "meet, e.g. \(example)"
+                ))
             return nil
         }
         guard let list = json as? [Any], !list.isEmpty else {
@@ -75,19 +77,23 @@ extension RowPredicate {
                     }
                 } else {
                     errors.append(
-                        ("\(field).value",
-                         "must be a list of 1 to \(RowCondition.maxListValues) strings, numbers or booleans"))
+                        (
+                            "\(field).value",
+                            "must be a list of 1 to \(RowCondition.maxListValues) strings, numbers or booleans"
+                        ))
                 }
             } else if let value, !(value is NSNull) {
                 if let scalar = Value.parse(value, field: "\(field).value", errors: &errors) {
                     values.append(scalar)
-                    if op == .like, case .string = scalar {} else if op == .like {
+                    if op == .like, case .string = scalar {
+                    } else if op == .like {
                         errors.append(("\(field).value", "must be a string pattern for like"))
                     }
                 }
             } else {
                 errors.append(
-                    ("\(field).value", "is required for \(op.rawValue); to test for NULL use op is_null or is_not_null"))
+                    ("\(field).value", "is required for \(op.rawValue); to test for NULL use op is_null or is_not_null")
+                )
             }
         }
         guard errors.count == before, let column, let op else { return nil }

@@ -74,7 +74,8 @@ public struct Backfill: Sendable, Equatable, Codable {
     public static func newID() -> String { "bf_" + String(UInt64.random(in: 0...UInt64.max), radix: 36) }
 
     private enum CodingKeys: String, CodingKey {
-        case id, tables, requestedAt, trigger, predicates, conditions, maxRowsPerSecond, state, chunks, chunksDone, rows, error
+        case id, tables, requestedAt, trigger, predicates, conditions, maxRowsPerSecond, state, chunks, chunksDone,
+            rows, error
         case cancelRequested, stoppedAt
     }
 

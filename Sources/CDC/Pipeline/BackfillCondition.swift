@@ -36,13 +36,15 @@ public enum BackfillCondition {
             guard parts.count == 2,
                 let columns = try TableColumns.read(schema: parts[0], table: parts[1], connection: connection)
             else {
-                return .failure(Refusal(table: table, column: nil, message: "there is no table \(table)", sqlState: nil))
+                return .failure(
+                    Refusal(table: table, column: nil, message: "there is no table \(table)", sqlState: nil))
             }
             let sql: String
             do {
                 sql = try condition.sql(on: columns) { try connection.escapeLiteral($0) }
             } catch let mismatch as RowCondition.Mismatch {
-                return .failure(Refusal(table: table, column: mismatch.column, message: mismatch.message, sqlState: nil))
+                return .failure(
+                    Refusal(table: table, column: mismatch.column, message: mismatch.message, sqlState: nil))
             }
             do throws(PostgresError) {
                 _ = try connection.query("SELECT 1 FROM \(qualified(parts)) WHERE \(sql) LIMIT 0")

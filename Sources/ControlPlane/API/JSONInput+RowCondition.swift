@@ -33,14 +33,4 @@ extension JSONInput {
         }
         return filters
     }
-
-    /// Row filters are pushed into a publication popsink owns; an existing
-    /// one is the user's, and popsink does not filter rows itself.
-    mutating func rowFiltersNeedManagedPublication(_ filters: TableFilter, mode: PublicationMode, field: String) {
-        guard mode != .managed, !filters.rows.isEmpty else { return }
-        fail(
-            field,
-            "needs a managed publication (\"publication\": {\"mode\": \"managed\"}): row filters are set in the "
-                + "publication popsink creates, and an existing publication is the user's to change")
-    }
 }

@@ -26,7 +26,8 @@ enum Representation {
         [
             "include_schemas": filter.includeSchemas, "exclude_schemas": filter.excludeSchemas,
             "include_tables": filter.includeTables, "exclude_tables": filter.excludeTables,
-            "row_filters": JSON.object(filter.rows.sorted { $0.key < $1.key }.map { ($0.key, $0.value.representation) }),
+            "row_filters": JSON.object(
+                filter.rows.sorted { $0.key < $1.key }.map { ($0.key, $0.value.representation) }),
         ]
     }
 

@@ -123,7 +123,10 @@ struct BackfillRoutes: Sendable {
         .object([
             ("id", .string(backfill.id)), ("tables", .array(backfill.tables.map { .string($0) })),
             ("trigger", .string(backfill.trigger.rawValue)),
-            ("where", .object(backfill.predicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value.representation) })),
+            (
+                "where",
+                .object(backfill.predicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value.representation) })
+            ),
             ("where_sql", .object(backfill.conditions.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("max_rows_per_second", backfill.maxRowsPerSecond.map { .integer(Int64($0)) } ?? .null),
             ("state", .string(backfill.state.rawValue)),
