@@ -1,7 +1,8 @@
 // Row filters through the API: `filters.row_filters` is read with an error
 // per wrong field and refused with an existing publication; a managed
 // pipeline delivers only the matching rows' changes, shows the filters as it
-// was given them, and a `PUT …/filters` with another filter takes effect.
+// was given them; a `PUT …/filters` on it checks the filters against the
+// source first (422), and one with another filter takes effect.
 
 import CDC
 import Foundation
@@ -18,6 +19,7 @@ import Testing
             CREATE TABLE o (id int PRIMARY KEY, region text NOT NULL);
             ALTER TABLE o REPLICA IDENTITY FULL;
             INSERT INTO o VALUES (1, 'eu'), (2, 'us');
+            CREATE TABLE k (id int PRIMARY KEY, region text);
             """, database: database)
         let service = try APIFlowTests.Service()
         let sourceID = try await service.registerSource(postgres, database: database)
@@ -77,6 +79,30 @@ import Testing
         }
         try postgres.execute("INSERT INTO o VALUES (10, 'us'), (11, 'eu'), (12, 'us')", database: database)
         #expect(try await inserts(until: 11) == ["11 eu"])
+
+        // Checked against the running pipeline's source before it is taken: the replica identity
+        // rule, the table's columns, and what the columns' types accept.
+        let refused = try await service.call(
+            "PUT", "/v1/pipelines/\(id)/filters",
+            json: [
+                "include_tables": ["public.o", "public.k"],
+                "row_filters": [
+                    "public.k": [["column": "region", "op": "=", "value": "eu"]],
+                    "public.o": [["column": "nope", "op": "=", "value": 1]],
+                ],
+            ] as [String: Any])
+        #expect(refused.status == 422, "\(refused.raw)")
+        let refusedErrors = errors((refused.status, refused.raw, refused.body))
+        #expect(
+            refusedErrors.contains {
+                $0.hasPrefix("row_filters.public.k: ") && $0.contains(#"reads "region", outside its replica identity"#)
+                    && $0.contains("REPLICA IDENTITY FULL")
+            }, "\(refusedErrors)")
+        #expect(refusedErrors.contains { $0.contains(#"public.o has no column "nope""#) }, "\(refusedErrors)")
+        let badValue = try await service.call(
+            "PUT", "/v1/pipelines/\(id)/filters",
+            json: ["row_filters": ["public.o": [["column": "id", "op": ">", "value": "x"]]]] as [String: Any])
+        #expect(badValue.status == 422 && badValue.raw.contains("22P02"), "\(badValue.raw)")
 
         let changed = try await service.call(
             "PUT", "/v1/pipelines/\(id)/filters",

@@ -19,25 +19,34 @@ extension ManagedPublication {
         }
         var rendered: [QualifiedName: String] = [:]
         for (table, condition) in wanted {
-            guard let columns = try TableColumns.read(schema: table.schema, table: table.table, connection: connection)
-            else { continue }
-            let change = "Change the row filter of \(table.dotted) (PUT /v1/pipelines/{id}/filters, row_filters)"
-            if let problem = condition.identityProblem(on: columns) {
-                throw PipelineError(
-                    .invalidConfiguration, "cannot set the row filter of \(table.dotted): \(problem)",
-                    remediation: "Make the table's replica identity cover every column "
-                        + "(ALTER TABLE \(table.quoted) REPLICA IDENTITY FULL;), or \(change.lowercased()) to "
-                        + "read only columns of its replica identity.")
-            }
-            do {
-                rendered[table] = try condition.sql(on: columns) { try connection.escapeLiteral($0) }
-            } catch let mismatch as RowCondition.Mismatch {
-                throw PipelineError(
-                    .invalidConfiguration, "cannot set the row filter of \(table.dotted): \(mismatch.message)",
-                    remediation: change + ".")
-            }
+            rendered[table] = try Self.rowFilterSQL(condition, of: table, connection: connection)
         }
         return rendered
+    }
+
+    /// The SQL of `condition` as the row filter of `table`, or nil when
+    /// there is no such table. Throws a `PipelineError` when it reads a
+    /// column the table lacks or one outside its replica identity.
+    static func rowFilterSQL(_ condition: RowCondition, of table: QualifiedName, connection: PostgresConnection)
+        throws -> String?
+    {
+        guard let columns = try TableColumns.read(schema: table.schema, table: table.table, connection: connection)
+        else { return nil }
+        let change = "Change the row filter of \(table.dotted) (PUT /v1/pipelines/{id}/filters, row_filters)"
+        if let problem = condition.identityProblem(on: columns) {
+            throw PipelineError(
+                .invalidConfiguration, "cannot set the row filter of \(table.dotted): \(problem)",
+                remediation: "Make the table's replica identity cover every column "
+                    + "(ALTER TABLE \(table.quoted) REPLICA IDENTITY FULL;), or \(change.lowercased()) to "
+                    + "read only columns of its replica identity.")
+        }
+        do {
+            return try condition.sql(on: columns) { try connection.escapeLiteral($0) }
+        } catch let mismatch as RowCondition.Mismatch {
+            throw PipelineError(
+                .invalidConfiguration, "cannot set the row filter of \(table.dotted): \(mismatch.message)",
+                remediation: change + ".")
+        }
     }
 
     /// Sets the row filter of every table of `tables` (none where `filters`

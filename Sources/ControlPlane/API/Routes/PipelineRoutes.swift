@@ -69,6 +69,12 @@ struct PipelineRoutes: Sendable {
                 let pipeline = try await context.pipeline(id)
                 input.rowFiltersNeedManagedPublication(filters, mode: pipeline.publicationMode, field: "row_filters")
                 try input.validate()
+                do {
+                    let refused = try await RowFilterAcceptance.problems(filters, config: registry.config(id))
+                    if !refused.isEmpty { throw Problem.invalid(refused) }
+                } catch let error as PostgresError {
+                    throw Problem.sourceUnavailable(error)
+                }
                 let previous = pipeline.filters
                 let record = try await registry.setFilters(id, filters)
                 let change = filters == previous ? nil : await CaptureChangeWait.first(registry, id)
