@@ -35,6 +35,7 @@ import Testing
             ])
         #expect(predicates[0].values == [.string("eu")] && predicates[1].values == [.number("3")])
         #expect(predicates[2].values == [.number("2.5")] && predicates[5].values == [.bool(true)])
+        #expect(predicates[3].values == [.number("-1")] && predicates[4].values == [.number("1000")])
         #expect(predicates[6].values.isEmpty && predicates[7].values.isEmpty)
         #expect(predicates[8].values == [.number("1"), .string("2"), .bool(false)])
         #expect(condition?.columns == ["region", "n", "ok", "d", "s"])
@@ -74,6 +75,15 @@ import Testing
         let (condition, errors) = Self.parse(json)
         #expect(condition == nil)
         #expect(errors.contains { $0.hasPrefix(expected) }, "\(errors)")
+    }
+
+    @Test func wholeNumbersAreIntegersAndLargeOnesKeepTheirDigits() {
+        let (condition, _) = Self.parse(
+            #"[{"column": "n", "op": "in", "value": [1000.0, 9007199254740993, 0.1, 1e20, -0.0]}]"#)
+        #expect(
+            condition?.predicates.first?.values == [
+                .number("1000"), .number("9007199254740993"), .number("0.1"), .number("1e+20"), .number("0"),
+            ])
     }
 
     @Test func aLongInListIsRefused() {

@@ -117,9 +117,12 @@ extension RowPredicate.Value {
         case let number as NSNumber where type(of: number) == booleanType:
             return .bool(number.boolValue)
         case let number as NSNumber:
-            // Beyond 2^53 a JSON number may not survive parsing exactly: such
+            // A whole number as an integer (`1e3` and `1000.0` as `1000`, which
+            // an integer column reads), whole or not as Swift prints a Double.
+            // Beyond 2^53 a fraction may not survive parsing exactly: such
             // values go as strings, which are cast to the column's type all the same.
-            return .number(number.description)
+            let whole = number.int64Value
+            return .number(number.isEqual(to: NSNumber(value: whole)) ? String(whole) : "\(number.doubleValue)")
         default:
             errors.append((field, "must be a string, a number or a boolean (null: use op is_null)"))
             return nil
