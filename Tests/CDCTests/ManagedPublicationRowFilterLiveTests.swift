@@ -1,5 +1,6 @@
 // Row filters in a managed publication against the throwaway Postgres
-// (PostgreSQL 15+): only the changes of matching rows leave the server; an
+// (PostgreSQL 15+): only the changes of matching rows leave the server, and
+// the load and backfills read only matching rows; an
 // UPDATE that makes a row stop matching arrives as a delete of the old row,
 // one that makes it match as an insert; a changed filter takes effect at the
 // next session, and the same filter changes nothing in the catalog; a filter
@@ -64,6 +65,7 @@ import Testing
         var config = try ManagedPublicationLiveTests.managedConfig(
             harness, filter: TableFilter(includeTables: ["o"], rows: ["public.o": Self.region("eu")]))
         #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        #expect(try Self.loaded(harness, "o") == [2, 4, 6, 8, 10], "the load reads the matching rows only")
         let first = try Self.rowFilters(harness, publication)
         #expect(first["o"]?.hasPrefix("(region = 'eu'::text) @") == true, "\(first)")
 
@@ -106,6 +108,24 @@ import Testing
         try harness.execute("INSERT INTO o VALUES (300, 'eu')")
         #expect(PipelineWorker(config: config).run() == .reachedEnd)
         #expect(try Self.changes(harness).last == "c 300 eu")
+
+        // A table that starts to be captured is backfilled with its filter.
+        try harness.execute(
+            """
+            CREATE TABLE p (id int PRIMARY KEY, region text NOT NULL);
+            ALTER TABLE p REPLICA IDENTITY FULL;
+            INSERT INTO p SELECT g, CASE WHEN g % 3 = 0 THEN 'eu' ELSE 'us' END FROM generate_series(1, 30) g;
+            """)
+        config.filter = TableFilter(includeTables: ["o", "p"], rows: ["public.p": Self.region("eu")])
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        #expect(PipelineWorker(config: config).run() == .reachedEnd)
+        #expect(try Self.loaded(harness, "p") == Array(stride(from: 3, through: 30, by: 3)))
+    }
+
+    /// The ids of the `r` events of `table`, sorted.
+    static func loaded(_ harness: CaptureHarness, _ table: String) throws -> [Int] {
+        try harness.events().filter { $0.table == table && $0.op == "r" }.compactMap { intValue($0.after?["id"]) }
+            .sorted()
     }
 
     @Test(.timeLimit(.minutes(3)))

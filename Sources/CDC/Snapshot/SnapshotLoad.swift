@@ -77,9 +77,10 @@ enum SnapshotLoad {
         defer { workers.release() }
         let workerCount = workers.count
         guard workerCount > 0 else { return .stopped }  // asked to stop while waiting for a connection
-        let worker = SnapshotWorker(
+        var worker = SnapshotWorker(
             settings: config.source, receiveTimeout: config.receiveTimeout, snapshot: snapshot, tables: tables,
             database: database, consistentPoint: consistentPoint)
+        if config.publicationMode == .managed { worker.rowFilters = config.filter.rows }
         for number in 0..<workerCount {
             worker.start(name: "popsink-load-\(config.id)-\(number)", dispenser: dispenser, queue: queue)
         }

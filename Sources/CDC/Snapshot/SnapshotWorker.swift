@@ -37,6 +37,8 @@ struct SnapshotWorker: Sendable {
     let tables: [SnapshotPlan.Table]
     let database: String
     let consistentPoint: LSN
+    /// A managed publication's row filters, which the load reads with (`RowFilterReads`).
+    var rowFilters: [String: RowCondition] = [:]
 
     struct Cancelled: Error {}
 
@@ -64,6 +66,7 @@ struct SnapshotWorker: Sendable {
         try Self.lockTables(tables, connection)
         try Self.prepareForPageOrder(connection)
         let reader = ChunkReader(connection: connection)
+        var filters = RowFilterReads(rows: rowFilters)
         var encoder = EventEncoder(database: database)
         let context = EventEncoder.TransactionContext(snapshotAt: consistentPoint)
         let tableIndex = SnapshotPlan.index(tables)
@@ -72,7 +75,9 @@ struct SnapshotWorker: Sendable {
             let table = tables[index]
             var batch = SnapshotBatch(chunk: chunk.id, nextPage: chunk.nextPage, capacity: Self.batchBytes)
             var lastPage: UInt32?
-            try reader.read(chunk, of: table, from: chunk.nextPage) { page, row in
+            let relation = table.schema.relation
+            let filter = try filters.sql(schema: relation.namespace, table: relation.name, connection: connection)
+            try reader.read(chunk, of: table, from: chunk.nextPage, filter: filter) { page, row in
                 if let page, page != lastPage, batch.count >= Self.batchRows || batch.tails.count >= Self.batchBytes {
                     batch.nextPage = page
                     guard queue.put(batch) else { throw Cancelled() }

@@ -1,7 +1,8 @@
 // Reads one piece of a resumed snapshot or a backfill for `WatermarkSnapshot`,
 // on a SQL connection of its own: the low watermark, the piece's rows (only
-// those matching the backfill's condition, if it has one), the high
-// watermark, in that order and each committed before the next starts.
+// those matching the backfill's condition and the table's row filter, if it
+// has them), the high watermark, in that order and each committed before the
+// next starts.
 //
 // A table without a key is reloaded from a snapshot held open on a second
 // connection between its watermarks, and read only when its high watermark
@@ -22,9 +23,11 @@ final class WatermarkPieceReader {
         let request: WatermarkSnapshot.PieceRequest
         let lease: SourceConnectionBudget.Lease?
     }
+    private var rowFilters: RowFilterReads
 
     init(config: PipelineConfig) {
         self.config = config
+        rowFilters = RowFilterReads(config)
     }
 
     deinit { held?.lease?.release() }
@@ -34,20 +37,24 @@ final class WatermarkPieceReader {
         if request.piece.reloadsTable { return try holdSnapshot(request) }
         let connection = try loadConnection()
         var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
+        let relation = request.table.schema.relation
+        let filter = RowFilterReads.and(
+            request.condition,
+            try rowFilters.sql(schema: relation.namespace, table: relation.name, connection: connection))
         try emitWatermark("low:\(request.token)", on: connection)
-        // Rendered from a structured condition (`BackfillCondition`); read-only all the same.
-        if request.condition != nil { try connection.query("BEGIN TRANSACTION READ ONLY") }
+        // Rendered from structured conditions (`RowCondition`); read-only all the same.
+        if filter != nil { try connection.query("BEGIN TRANSACTION READ ONLY") }
         do {
             try ChunkReader(connection: connection).read(
-                request.chunk, of: request.table, from: request.piece.firstPage, filter: request.condition
+                request.chunk, of: request.table, from: request.piece.firstPage, filter: filter
             ) { _, row in
                 window.add(row.tuple())
             }
         } catch {
-            if request.condition != nil { _ = try? connection.query("ROLLBACK") }
+            if filter != nil { _ = try? connection.query("ROLLBACK") }
             throw error
         }
-        if request.condition != nil { try connection.query("COMMIT") }
+        if filter != nil { try connection.query("COMMIT") }
         try emitWatermark("high:\(request.token)", on: connection)
         return window
     }
@@ -62,8 +69,12 @@ final class WatermarkPieceReader {
         }
         defer { release() }
         var delta = window.delta
+        let relation = held.request.table.schema.relation
+        let filter = RowFilterReads.and(
+            held.request.condition,
+            try rowFilters.sql(schema: relation.namespace, table: relation.name, connection: held.connection))
         try ChunkReader(connection: held.connection).read(
-            held.request.chunk, of: held.request.table, from: 0, filter: held.request.condition
+            held.request.chunk, of: held.request.table, from: 0, filter: filter
         ) { _, values in
             let tuple = values.tuple()
             if delta.admits(tuple) { try row(tuple) }
