@@ -54,7 +54,13 @@ export function filterEditor(prefix, initial = {}) {
   let publication = "popsink";
   let ticket = 0;
 
-  const filters = () => Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, patternList(input.value)]));
+  // What the editor has no field for (row_filters) is sent back as it came: a PUT replaces
+  // the whole filters object, and saving the lists must not drop a pipeline's row filters.
+  const kept = Object.fromEntries(Object.entries(initial).filter(([name]) => !(name in inputs)));
+  const filters = () => ({
+    ...kept,
+    ...Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, patternList(input.value)])),
+  });
   const update = () => { if (tables) renderPreview(preview, tables, filters(), publication); };
   for (const input of Object.values(inputs)) input.addEventListener("input", update);
 

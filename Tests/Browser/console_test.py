@@ -273,6 +273,18 @@ class Console:
         wrong = [(case["filters"], f"{case['schema']}.{case['table']}", answer)
                  for case, answer in zip(cases, answers) if answer != case["selected"]]
         self.check(not wrong, f"filters.js answers differently from TableFilter.swift: {wrong}")
+        # The filter editor shows the four lists; what it has no field for goes back unchanged.
+        rows = {"public.orders": [{"column": "region", "op": "=", "value": "eu"}]}
+        edited = self.driver.execute_async_script("""
+            const [rows, done] = arguments;
+            import("/js/filter-editor.js").then(({ filterEditor }) => {
+              const editor = filterEditor("parity", { include_tables: ["public.orders"], row_filters: rows });
+              done(editor.filters());
+            }, (error) => done(String(error)));
+            """, rows)
+        self.check(isinstance(edited, dict) and edited.get("row_filters") == rows
+                   and edited.get("include_tables") == ["public.orders"],
+                   f"the filter editor does not send row_filters back: {edited}")
 
     def add_source(self, name):
         self.step = f"{name}: add source"
