@@ -210,7 +210,8 @@ import Testing
             rows: 3000,
             extraSQL: Self.tableSQL(
                 "u", column: "tag text NOT NULL", rows: 500, value: "CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END")
-                + "INSERT INTO u VALUES (1000, $h$\(Self.hostile)$h$);")
+                + "INSERT INTO u VALUES (1000, $h$\(Self.hostile)$h$);"
+                + "CREATE TABLE k (id int, v int); INSERT INTO k VALUES (1, 1), (1, 1);")
         let evenUpTo100: [[String: Any]] = [
             ["column": "tag", "op": "=", "value": "even"], ["column": "id", "op": "<=", "value": 100],
         ]
@@ -288,6 +289,11 @@ import Testing
             "tables": ["public.t"], "where": [["column": "id", "op": "like", "value": "1%"]],
         ])
         #expect(like.status == 422 && like.problem["sqlstate"] as? String == "42883", "\(like.raw)")
+        // A table without a key is reloaded whole, replacing a consumer's copy: no condition.
+        let keyless = try await refusal(["tables": ["public.k"], "where": [["column": "id", "op": "=", "value": 1]]])
+        #expect(
+            keyless.status == 422 && (keyless.problem["detail"] as? String)?.contains("neither a primary key") == true,
+            "\(keyless.raw)")
         await setup.finish()
     }
 

@@ -39,6 +39,15 @@ public enum BackfillCondition {
                 return .failure(
                     Refusal(table: table, column: nil, message: "there is no table \(table)", sqlState: nil))
             }
+            guard try hasKey(parts, connection: connection) else {
+                return .failure(
+                    Refusal(
+                        table: table, column: nil,
+                        message: "\(table) has neither a primary key nor a replica identity index, so a backfill "
+                            + "reloads it whole and its reload marker replaces a consumer's copy of the table: with a "
+                            + "condition only the matching rows would be left. Ask for it without where, or give the "
+                            + "table a primary key", sqlState: nil))
+            }
             let sql: String
             do {
                 sql = try condition.sql(on: columns) { try connection.escapeLiteral($0) }
@@ -55,6 +64,19 @@ public enum BackfillCondition {
             rendered[table] = sql
         }
         return .success(rendered)
+    }
+
+    /// Whether the watermark load has a key to read the table by (`WatermarkSnapshot`'s rule).
+    private static func hasKey(_ parts: [String], connection: PostgresConnection) throws(PostgresError) -> Bool {
+        let rows = try connection.query(
+            """
+            SELECT EXISTS (
+                SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND c.relname = $2 AND (i.indisprimary OR i.indisreplident))
+            """, parts
+        ).rows
+        return rows.first?[0] == "t"
     }
 
     private static func qualified(_ parts: [String]) -> String {
