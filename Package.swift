@@ -91,7 +91,7 @@ let package = Package(
         // Forwarders of a pipeline's stored events to NATS JetStream, Kafka and webhooks.
         .target(
             name: "Sinks",
-            dependencies: ["EventStore", "PostgresWire", "CNATS", "CRdKafka", "COpenSSLCrypto"],
+            dependencies: ["EventStore", "JSONText", "PostgresWire", "CNATS", "CRdKafka", "COpenSSLCrypto"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -9,6 +9,7 @@
 
 import EventStore
 import Foundation
+import JSONText
 
 final class WebhookTarget: SinkTarget {
     private let settings: WebhookSettings
@@ -75,7 +76,8 @@ final class WebhookTarget: SinkTarget {
     func close(abrupt: Bool) {}
 
     private static func jsonString(_ text: String) -> [UInt8] {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return Array(data)
+        var writer = JSONWriter(capacity: text.utf8.count + 2)
+        writer.string(text)
+        return writer.bytes
     }
 }
