@@ -37,7 +37,8 @@ extension EventStoreWriter {
     {
         try message.withUnsafeBytes { bytes in
             Result { () throws(EventStoreError) in
-                try gather(StagedKey(transaction: xid, kind: .messages), subtransaction: subxid, ordinal: 0, body: bytes)
+                try gather(
+                    StagedKey(transaction: xid, kind: .messages), subtransaction: subxid, ordinal: 0, body: bytes)
             }
         }.get()
     }
@@ -197,15 +198,19 @@ extension EventStoreWriter {
             var kept = EventBlockBuilder()
             var dropped = false
             guard
-                let frameID = try forEachStagedBlock(key, after: after, limit: 1, { _, frame, _ in
-                    for entry in 0..<frame.count {
-                        if frame.commitLSN(entry) == tag {
-                            dropped = true
-                        } else {
-                            kept.add(commitLSN: frame.commitLSN(entry), ordinal: frame.ordinal(entry), body: frame.body(entry))
+                let frameID = try forEachStagedBlock(
+                    key, after: after, limit: 1,
+                    { _, frame, _ in
+                        for entry in 0..<frame.count {
+                            if frame.commitLSN(entry) == tag {
+                                dropped = true
+                            } else {
+                                kept.add(
+                                    commitLSN: frame.commitLSN(entry), ordinal: frame.ordinal(entry),
+                                    body: frame.body(entry))
+                            }
                         }
-                    }
-                })
+                    })
             else { return }
             after = frameID
             guard dropped else { continue }

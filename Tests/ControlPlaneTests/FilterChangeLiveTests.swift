@@ -193,8 +193,8 @@ import Testing
             let stale = staleRows.prefix(5).map { "\($0): copy \(follower.copyOfB[$0]!) table \(source[$0]!)" }
             let message: String =
                 "b's copy has \(follower.copyOfB.count) rows, the table \(source.count): \(missingRows.count) missing "
-                    + "(first \(missingRows.prefix(5))), \(staleRows.count) stale (\(stale)), \(extraRows.count) extra; "
-                    + "capture events \(follower.captureEvents.suffix(4)); backfills \(backfills.raw); status \(status.raw)"
+                + "(first \(missingRows.prefix(5))), \(staleRows.count) stale (\(stale)), \(extraRows.count) extra; "
+                + "capture events \(follower.captureEvents.suffix(4)); backfills \(backfills.raw); status \(status.raw)"
             Issue.record(Comment(rawValue: message))
         }
         // Inclusions and exclusions of b alternate, each announced once (a run

@@ -58,7 +58,9 @@ import Testing
             defer { connection.close() }
             let blocks = try connection.integer("SELECT count(*) FROM event_blocks", operation: "count")
             #expect(blocks > 5)
-            #expect(try connection.integer("SELECT count(*) FROM event_blocks WHERE frame_id IS NULL", operation: "count") == 0)
+            #expect(
+                try connection.integer("SELECT count(*) FROM event_blocks WHERE frame_id IS NULL", operation: "count")
+                    == 0)
             // Each moved row holds only the header that completes its templates.
             #expect(try connection.integer("SELECT max(length(frame)) FROM event_blocks", operation: "size") < 100)
             let state = try Self.frames(path)
@@ -83,7 +85,8 @@ import Testing
             for group in 0..<2 {
                 try writer.beginGroup()
                 for n in (group * 1500)..<((group + 1) * 1500) {
-                    try writer.stage(transaction: 5, subtransaction: n % 3 == 0 ? 6 : 5, message: Array("m\(n)".utf8)[...])
+                    try writer.stage(
+                        transaction: 5, subtransaction: n % 3 == 0 ? 6 : 5, message: Array("m\(n)".utf8)[...])
                     try writer.stageEvent(
                         transaction: 5, subtransaction: n % 3 == 0 ? 6 : 5, template: StagedEventsTests.template(n),
                         gaps: StagedEventsTests.gaps)
@@ -118,7 +121,8 @@ import Testing
                 #expect(try Self.bigTransaction(writer, xid: UInt32(100 + round), count: 3000, lsn: lsn) == 3000)
                 // Keep only the newest transaction, as size retention would.
                 try writer.deleteEvents(upTo: writer.lastSequence - 3000)
-                let first = try #require(try EventStoreReader(path: path).events(after: writer.lastSequence - 3000, limit: 1).first)
+                let first = try #require(
+                    try EventStoreReader(path: path).events(after: writer.lastSequence - 3000, limit: 1).first)
                 #expect(first.body == StagedEventsTests.completed(0, ordinal: 0, lsn: lsn))
                 let state = try Self.frames(path)
                 #expect(state.orphans == 0 && state.staged == 0)
