@@ -15,7 +15,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aBlockedCallHoldsUpNoOther() async throws {
         let release = DispatchSemaphore(value: 0)
         let blocked = Task {

@@ -43,7 +43,7 @@ import Testing
 }
 
 @Suite struct LagTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func serverPositionComesFromTheServerNotTheStream() async throws {
         let harness = try await CaptureHarness(setup: CaptureHarness.singleTable)
         defer { harness.cleanUp() }

@@ -6,7 +6,7 @@ import PipelineTestSupport
 import Testing
 
 @Suite struct PipelineActorTests {
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func concurrentStartsAndStopsLeaveOneConsistentRun() async throws {
         let harness = try await CaptureHarness(setup: CaptureHarness.singleTable)
         defer { harness.cleanUp() }

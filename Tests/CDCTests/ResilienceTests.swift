@@ -87,7 +87,7 @@ import Testing
         try harness.capture()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func keepalivesAreAnsweredSoTheWalsenderNeverTimesOut() async throws {
         // wal_sender_timeout is per session: 2 s here, so a client that does
         // not answer keepalives is cut off within seconds and has to reconnect.

@@ -7,7 +7,7 @@ import PipelineTestSupport
 import Testing
 
 @Suite struct RetentionLiveTests {
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aPipelineKeepsItsStoreWithinTheSizeLimit() throws {
         let harness = try CaptureHarness(
             setup: """
@@ -38,7 +38,7 @@ import Testing
 
     /// Aged events go on a quiet database too: retention is not only a
     /// follow-up of group commits, which stop when the writes do.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func agedEventsAreDeletedWhileThePipelineIsIdle() throws {
         let harness = try CaptureHarness(
             setup: """

@@ -17,7 +17,7 @@ import Testing
         "ünïcødé ✓ 𝄞", "line\nbreak\ttab", "%_like", "",
     ]
 
-    @Test(.timeLimit(.minutes(2)), arguments: ["on", "off"])
+    @Test(.timeLimit(.minutes(5)), arguments: ["on", "off"])
     func hostileValuesAreLiterals(_ standardStrings: String) async throws {
         let postgres = try await TestPostgres.shared()
         try await Blocking.run { () throws(any Error) in
@@ -56,7 +56,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func theCatalogGivesTheReplicaIdentity() async throws {
         let postgres = try await TestPostgres.shared()
         try await Blocking.run { () throws(any Error) in

@@ -199,7 +199,7 @@ import Testing
 
     /// A key file named by POPSINK_SECRET_KEY_FILE (or the flag) must exist: a
     /// mistyped path does not quietly start a new key; rotate-key uses the same file.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aNamedKeyFileMustExistAndRotateKeyUsesIt() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

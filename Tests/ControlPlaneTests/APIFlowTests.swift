@@ -113,7 +113,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func sourcePipelineEventsStatusStopDelete() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT("id int PRIMARY KEY, v text, big int8")

@@ -32,7 +32,7 @@ import Testing
         return try await body()
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func registeredSourceDoesNotUseTheServicesPasswordFile() async throws {
         let postgres = try await TestPostgres.shared()
         let (role, secret, database) = try Self.passwordRole(postgres)
@@ -67,7 +67,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func registeredSourceDoesNotUseTheServicesPGPASSWORD() async throws {
         let postgres = try await TestPostgres.shared()
         let (role, secret, database) = try Self.passwordRole(postgres)

@@ -12,7 +12,7 @@ import Testing
 @Suite struct BrowserSafetyTests {
     static func port(_ service: APIFlowTests.Service) -> Int { Int(service.base.split(separator: ":").last!)! }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aRebindingHostIsRefusedAndTheServicesOwnNamesAreNot() async throws {
         let service = try APIFlowTests.Service()
         let port = Self.port(service)
@@ -33,7 +33,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aCrossSiteBodylessStopIsRefusedAndTheSameOriginOneWorks() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT("id int PRIMARY KEY")
@@ -90,7 +90,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func theBearerSchemeIsCaseInsensitiveAndNeverACookie() async throws {
         let token = "t0ken-\(UUID().uuidString)"
         let service = try APIFlowTests.Service(token: token)

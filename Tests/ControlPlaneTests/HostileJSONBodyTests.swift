@@ -47,7 +47,7 @@ import Testing
         ("empty", []),
     ]
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func hostileBodiesGet4xx() async throws {
         let service = try APIFlowTests.Service()
         for body in Self.bodies {

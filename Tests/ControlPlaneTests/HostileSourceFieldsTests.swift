@@ -28,7 +28,7 @@ import Testing
         SourceCredentialFiles(dataDirectory: DataDirectory(path: service.directory.path))
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func hostileFieldsSmuggleNoKeyword() async throws {
         let service = try APIFlowTests.Service()
         for value in Self.hostile {
@@ -59,7 +59,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aRoleNamedAndPasswordedWithHostileStringsAuthenticates() async throws {
         let postgres = try await TestPostgres.shared()
         let suffix = UUID().uuidString.prefix(8).lowercased()

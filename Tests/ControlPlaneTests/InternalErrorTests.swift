@@ -7,7 +7,7 @@ import PostgresTestSupport
 import Testing
 
 @Suite struct InternalErrorTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aFailureInsideTheServiceAnswersWithARequestIDOnly() async throws {
         let postgres = try await TestPostgres.shared()
         let service = try APIFlowTests.Service()

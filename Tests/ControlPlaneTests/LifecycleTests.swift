@@ -127,7 +127,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aFailedPipelineStartsWithItsRecordAsStoredNow() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)
@@ -178,7 +178,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aRecordThatCannotStartFailsAloneAtBoot() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)

@@ -17,7 +17,7 @@ import Testing
         }.reduce(0) { $0 + (Int(Double($1.split(separator: " ").last ?? "") ?? 0)) }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aLongPollEndsWhenItsClientLeaves() async throws {
         let service = try Service()
         let source = try await service.call(
@@ -43,7 +43,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aWaitingLongPollIsAnsweredByTheNextCommit() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)

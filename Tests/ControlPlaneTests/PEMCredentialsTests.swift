@@ -40,7 +40,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func pemMaterialAuthenticatesWithAClientCertificateAndIsSealedAtRest() async throws {
         let tls = try await TestPostgresTLS.shared()
         let certificates = try TestCertificates.shared()

@@ -63,7 +63,7 @@ import Testing
     }
 
     /// The pipeline the registry starts runs with the timeout.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func theRunningPipelineHasIt() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT("id int PRIMARY KEY", replicaIdentityFull: false)

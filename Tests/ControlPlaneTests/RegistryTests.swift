@@ -60,7 +60,7 @@ import Testing
         #expect(tricky.connectionSettings["user"] == "u")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func restartedServiceResumesRunningPipelinesWithoutGapOrDouble() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT("id int PRIMARY KEY")

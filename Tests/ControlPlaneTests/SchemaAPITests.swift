@@ -94,7 +94,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func ddlCaptureIsInstalledBySuperusersAndRefusedWithTheSQLOtherwise() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()

@@ -200,7 +200,7 @@ import Testing
     /// The settings reach the pipeline the registry starts: its configuration
     /// carries them, and the load is cut into chunks of `chunk_pages` pages;
     /// after a restart of the service, the stored settings start it again.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func theLoadRunsWithTheSettings() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()

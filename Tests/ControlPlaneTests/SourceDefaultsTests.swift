@@ -6,7 +6,7 @@ import PostgresTestSupport
 import Testing
 
 @Suite struct SourceDefaultsTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func sslmodeDefaultsToVerifyFullAndRefusesAServerWithoutTLS() async throws {
         let postgres = try await TestPostgres.shared()
         let service = try APIFlowTests.Service()

@@ -8,7 +8,7 @@ import Testing
 @Suite struct SourceDeletionTests {
     typealias Service = APIFlowTests.Service
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aSourceIsNeverDeletedUnderAPipelineCreatedForIt() async throws {
         let service = try Service()
         for round in 0..<20 {

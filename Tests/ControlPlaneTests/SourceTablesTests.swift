@@ -7,7 +7,7 @@ import PostgresTestSupport
 import Testing
 
 @Suite struct SourceTablesTests {
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func listsKeysIdentityMembershipAndEstimates() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()

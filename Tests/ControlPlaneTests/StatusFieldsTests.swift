@@ -11,7 +11,7 @@ import Testing
 @Suite struct StatusFieldsTests {
     typealias Service = APIFlowTests.Service
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func eventsByOperationSlotAndSnapshotInStatusAndMetrics() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.databaseWithTableT()
@@ -69,7 +69,7 @@ import Testing
         await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func snapshotProgressPerTableInStatusAndMetrics() async throws {
         let postgres = try await TestPostgres.shared()
         let database = try postgres.createDatabase()

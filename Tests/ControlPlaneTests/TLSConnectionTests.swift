@@ -103,7 +103,7 @@ import Testing
 
     /// A pipeline over verify-full streams a change, and status, check and
     /// /metrics show the connection encrypted and verified.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aPipelineStreamsOverVerifiedTLS() async throws {
         let tls = try await TestPostgresTLS.shared()
         let database = try tls.server.createDatabase(prefix: "tls")

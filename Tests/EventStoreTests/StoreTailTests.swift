@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 @Suite struct StoreTailTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aWaitingTailWakesOnTheNextCommitAndNotBefore() async throws {
         try await withTemporaryDirectoryAsync { directory in
             let path = directory + "/events.db"
@@ -40,7 +40,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aWaitEndsWhenItsWaiterIsAbandonedOrCancelled() async throws {
         try await withTemporaryDirectoryAsync { directory in
             let path = directory + "/events.db"

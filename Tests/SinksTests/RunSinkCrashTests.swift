@@ -82,7 +82,7 @@ extension SinkSuites {
             }
         }
 
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func aRunWhoseServerHasNoJetStreamStopsWithTheReasonAndTheRemedy() throws {
             let server = try NATSServer(jetStream: false)
             let postgres = try TestPostgres.shared()

@@ -18,7 +18,7 @@ extension SinkSuites {
             (reply.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
         }
 
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func invalidSinksAndRetentionAreRefusedNamingTheField() async throws {
             let postgres = try await TestPostgres.shared()
             let service = try APIService()

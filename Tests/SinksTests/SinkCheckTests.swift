@@ -194,7 +194,7 @@ extension SinkSuites {
             #expect(report["connect"]?.remediation?.contains("ca_file") == true)
         }
 
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func theCheckRouteRunsWithTheStoredSettingsSecretsIncluded() async throws {
             let postgres = try await TestPostgres.shared()
             let receiver = try WebhookReceiver(secret: Self.secret) { .accept }

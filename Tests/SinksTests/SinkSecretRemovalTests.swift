@@ -11,7 +11,7 @@ import Testing
 extension SinkSuites {
     @Suite("Removing a sink's secret property", .serialized)
     struct SinkSecretRemovalTests {
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func aNullPropertyRemovesAKafkaSecretEvenSealedAtRest() async throws {
             let postgres = try await TestPostgres.shared()
             let service = try APIService()
