@@ -29,6 +29,30 @@ import Testing
         #expect(Self.survivors(window) == [["1", "a"]])
     }
 
+    /// Before the low watermark a change counts only if the piece's snapshot does not see
+    /// it: its commit was streamed, but the rows were read without it.
+    @Test func changesBeforeTheLowWatermarkThePieceDidNotSeeCount() {
+        let snapshot = SnapshotVisibility(xmin: 100, xmax: 110, inProgress: [104])
+        var window = WatermarkWindow(token: "t", piece: Self.piece, keyColumns: [0], chunkSnapshot: snapshot)
+        for id in 1...3 { window.add(Self.row(String(id), "v")) }
+        window.reconcile(.init(old: nil, new: Self.row("1", "seen"), isTruncate: false, xid: 103))
+        window.reconcile(.init(old: nil, new: Self.row("2", "unseen"), isTruncate: false, xid: 104))
+        #expect(Self.survivors(window) == [["1", "v"], ["3", "v"]])
+    }
+
+    /// A transaction the stream committed that a piece's snapshot still shows in progress.
+    @Test func recentCommitsTellAPieceItMissedAStreamedTransaction() {
+        var recent = RecentCommits()
+        for xid in UInt32(90)...UInt32(103) { recent.add(xid) }
+        #expect(!recent.containsUnseen(by: SnapshotVisibility(xmin: 100, xmax: 110, inProgress: [105])))
+        #expect(recent.containsUnseen(by: SnapshotVisibility(xmin: 100, xmax: 110, inProgress: [102, 105])))
+        // Bounded: the oldest commits are forgotten.
+        for xid in 0..<UInt32(RecentCommits.capacity) { recent.add(1_000_000 + xid) }
+        #expect(!recent.containsUnseen(by: SnapshotVisibility(xmin: 90, xmax: 110, inProgress: [102])))
+        #expect(
+            recent.containsUnseen(by: SnapshotVisibility(xmin: 1_000_000, xmax: 2_000_000, inProgress: [1_000_001])))
+    }
+
     @Test func rowsTheWindowTouchesAreDroppedByKey() {
         var window = WatermarkWindow(token: "t", piece: Self.piece, keyColumns: [0])
         for id in 1...5 { window.add(Self.row(String(id), "v")) }

@@ -41,6 +41,8 @@ struct ChangeAssembler {
         let commitTime: PostgresTimestamp
         /// Events produced (zero when every row was filtered out).
         let events: Int
+        /// The transaction's xid (0 for a non-transactional message).
+        var xid: UInt32 = 0
     }
 
     enum Outcome: Equatable {
@@ -188,7 +190,7 @@ struct ChangeAssembler {
             return .committed(
                 CommittedTransaction(
                     commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTime: commit.commitTime,
-                    events: Int(ordinal)))
+                    events: Int(ordinal), xid: open.begin.xid))
         case .relation(let relation):
             return .needsSchema(relation)
         case .insert(let insert):

@@ -36,25 +36,29 @@ final class WatermarkPieceReader {
     func read(_ request: WatermarkSnapshot.PieceRequest) throws -> WatermarkWindow {
         if request.piece.reloadsTable { return try holdSnapshot(request) }
         let connection = try loadConnection()
-        var window = WatermarkWindow(token: request.token, piece: request.piece, keyColumns: request.keyColumns)
         let relation = request.table.schema.relation
         let filter = RowFilterReads.and(
             request.condition,
             try rowFilters.sql(schema: relation.namespace, table: relation.name, connection: connection))
         try emitWatermark("low:\(request.token)", on: connection)
-        // Rendered from structured conditions (`RowCondition`); read-only all the same.
-        if filter != nil { try connection.query("BEGIN TRANSACTION READ ONLY") }
+        // The rows and the snapshot they were read in, which `RecentCommits` and the
+        // window check against the stream; read-only, as the conditions are rendered.
+        try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        var window: WatermarkWindow
         do {
+            window = WatermarkWindow(
+                token: request.token, piece: request.piece, keyColumns: request.keyColumns,
+                chunkSnapshot: try Self.snapshot(of: connection))
             try ChunkReader(connection: connection).read(
                 request.chunk, of: request.table, from: request.piece.firstPage, filter: filter
             ) { _, row in
                 window.add(row.tuple())
             }
         } catch {
-            if filter != nil { _ = try? connection.query("ROLLBACK") }
+            _ = try? connection.query("ROLLBACK")
             throw error
         }
-        if filter != nil { try connection.query("COMMIT") }
+        try connection.query("COMMIT")
         try emitWatermark("high:\(request.token)", on: connection)
         return window
     }
@@ -111,15 +115,21 @@ final class WatermarkPieceReader {
         try snapshot.query(
             "LOCK TABLE \(request.table.qualifiedName) IN ACCESS SHARE MODE", [],
             timeout: .seconds(60) + config.receiveTimeout)
-        let text = try snapshot.query("SELECT pg_current_snapshot()::text").rows.first?.first ?? nil
+        let visibility = try Self.snapshot(of: snapshot)
+        try emitWatermark("high:\(request.token)", on: connection)
+        return WatermarkWindow(
+            token: request.token, piece: request.piece, keyColumns: request.keyColumns, heldSnapshot: visibility)
+    }
+
+    /// The snapshot of the transaction open on `connection`.
+    private static func snapshot(of connection: PostgresConnection) throws -> SnapshotVisibility {
+        let text = try connection.query("SELECT pg_current_snapshot()::text").rows.first?.first ?? nil
         guard let text, let visibility = SnapshotVisibility(text) else {
             throw PipelineError(
                 .protocolViolation, "pg_current_snapshot() answered \(text ?? "nothing"), not a snapshot",
                 retryable: true)
         }
-        try emitWatermark("high:\(request.token)", on: connection)
-        return WatermarkWindow(
-            token: request.token, piece: request.piece, keyColumns: request.keyColumns, heldSnapshot: visibility)
+        return visibility
     }
 
     private func release() {

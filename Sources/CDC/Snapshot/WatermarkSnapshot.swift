@@ -111,6 +111,12 @@ struct WatermarkSnapshot {
     /// Tells this process's watermarks from an earlier one's.
     private let tokenPrefix: String
     private var piecesStarted = 0
+    /// A piece read again waits this long first: what its snapshot missed
+    /// becomes visible within moments (or once a synchronous standby answers).
+    static let readAgainDelay = Duration.milliseconds(100)
+    private var readAgainAt: ContinuousClock.Instant?
+    /// Pieces whose rows were thrown away and read again (`RecentCommits`).
+    private(set) var piecesReadAgain = 0
     /// Indexes in `tables` of tables that stopped being captured.
     private var dropped: Set<Int> = []
     /// The backfill each of its chunks reads, if any.
@@ -225,6 +231,10 @@ struct WatermarkSnapshot {
     /// read cap says to wait.
     mutating func nextPiece(now: ContinuousClock.Instant) -> PieceRequest? {
         guard window == nil, !reading, let chunkID = chunks.first(where: { !$0.isDone })?.id else { return nil }
+        if let readAgainAt {
+            guard now >= readAgainAt else { return nil }
+            self.readAgainAt = nil
+        }
         let backfill = backfillOfChunk[chunkID]
         var pages = Self.piecePages
         if let backfill, let pacer = pacers[backfill] {
@@ -243,6 +253,14 @@ struct WatermarkSnapshot {
         return PieceRequest(
             piece: piece, token: "\(tokenPrefix)-\(piecesStarted)", table: table, keyColumns: keyColumns, chunk: chunk,
             condition: backfill.flatMap { conditions[$0]?[table.name] })
+    }
+
+    /// The piece's rows missed a transaction the stream already brought: they
+    /// are not stored, and the same pages are read again, after a pause.
+    mutating func readAgain(_ window: WatermarkWindow, now: ContinuousClock.Instant) {
+        reading = false
+        piecesReadAgain += 1
+        readAgainAt = now + Self.readAgainDelay
     }
 
     /// The piece's rows were read and its high watermark written.

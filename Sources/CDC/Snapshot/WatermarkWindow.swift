@@ -23,16 +23,21 @@ struct WatermarkWindow {
     /// For a table reloaded whole: the snapshot its rows are read from at the
     /// high watermark, held open by `WatermarkPieceReader`.
     let heldSnapshot: SnapshotVisibility?
+    /// The snapshot a piece of a table with a key was read in: a change it does
+    /// not see is newer than the rows even before the low watermark comes through.
+    let chunkSnapshot: SnapshotVisibility?
     /// The changes `heldSnapshot` does not see.
     private(set) var delta = ReloadDelta()
 
     init(
-        token: String, piece: WatermarkSnapshot.Piece, keyColumns: [Int], heldSnapshot: SnapshotVisibility? = nil
+        token: String, piece: WatermarkSnapshot.Piece, keyColumns: [Int], heldSnapshot: SnapshotVisibility? = nil,
+        chunkSnapshot: SnapshotVisibility? = nil
     ) {
         self.token = token
         self.piece = piece
         self.keyColumns = keyColumns
         self.heldSnapshot = heldSnapshot
+        self.chunkSnapshot = chunkSnapshot
     }
 
     var rowCount: Int { rows.count }
@@ -56,7 +61,7 @@ struct WatermarkWindow {
             if let new = change.new { delta.added(Self.filled(new, from: change.old)) }
             return
         }
-        guard isOpen else { return }
+        guard isOpen || chunkSnapshot.map({ !$0.sees(committed: change.xid) }) == true else { return }
         if change.isTruncate {
             rows.removeAll()
             positions.removeAll()

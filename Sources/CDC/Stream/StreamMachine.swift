@@ -49,6 +49,8 @@ struct StreamMachine {
     private var preEncoding: StreamPreEncoding
     private var group = CommitGroup()
     private(set) var watermark: WatermarkSnapshot?
+    /// What a piece's snapshot must see before its rows may be stored (`RecentCommits`).
+    private var recentCommits = RecentCommits()
     /// A change of the table set whose marker has not come through yet.
     private(set) var tableSetChange: TableSetChange?
     /// A table reloaded whole whose rows `.readHeldRows` is reading.
@@ -170,7 +172,12 @@ struct StreamMachine {
 
     /// The window of the piece asked for by `.readPiece`.
     mutating func pieceLoaded(_ window: WatermarkWindow) {
-        watermark?.loaded(window)
+        if let snapshot = window.chunkSnapshot, recentCommits.containsUnseen(by: snapshot) {
+            // A transaction already streamed is not in these rows: they would undo it.
+            watermark?.readAgain(window, now: now)
+        } else {
+            watermark?.loaded(window)
+        }
         assembler.watchedRelation = watermark?.watchedRelation
     }
 
@@ -275,6 +282,7 @@ struct StreamMachine {
             isInTransaction = false
         case .committed(let transaction):
             isInTransaction = false
+            recentCommits.add(transaction.xid)
             committed(transaction, into: &actions)
         case .watermark(let message):
             try watermarkReceived(message, walStart: walStart, into: &actions)
