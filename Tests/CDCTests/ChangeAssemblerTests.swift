@@ -86,7 +86,7 @@ import Testing
                 == .committed(
                     .init(
                         commitLSN: LSN(0x2000), endLSN: LSN(0x2000 + 40), commitTime: PostgresTimestamp(rawValue: 0),
-                        events: 3)))
+                        events: 3, xid: 7)))
     }
 
     @Test func skipsTransactionsAtOrBelowTheStoredCommit() throws {
