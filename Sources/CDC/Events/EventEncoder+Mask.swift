@@ -42,14 +42,7 @@ extension EventEncoder {
         } else {
             writer.null()
         }
-        if !unchangedToast.isEmpty {
-            writer.key(encoded: Self.unchangedToastKey)
-            writer.beginArray()
-            for name in unchangedToast { writer.string(name) }
-            writer.endArray()
-        }
-        writer.endObject()
-        return writer.bytes
+        return endChange()
     }
 
     private mutating func maskedImage(

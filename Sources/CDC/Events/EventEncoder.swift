@@ -150,6 +150,11 @@ struct EventEncoder {
         } else {
             writer.null()
         }
+        return endChange()
+    }
+
+    /// Lists the unchanged TOASTed columns the after image left out and closes the event.
+    mutating func endChange() -> [UInt8] {
         if !unchangedToast.isEmpty {
             writer.key(encoded: Self.unchangedToastKey)
             writer.beginArray()

@@ -257,7 +257,7 @@ struct WatermarkSnapshot {
 
     /// The piece's rows missed a transaction the stream already brought: they
     /// are not stored, and the same pages are read again, after a pause.
-    mutating func readAgain(_ window: WatermarkWindow, now: ContinuousClock.Instant) {
+    mutating func readAgain(now: ContinuousClock.Instant) {
         reading = false
         piecesReadAgain += 1
         readAgainAt = now + Self.readAgainDelay

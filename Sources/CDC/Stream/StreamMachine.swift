@@ -174,7 +174,7 @@ struct StreamMachine {
     mutating func pieceLoaded(_ window: WatermarkWindow) {
         if let snapshot = window.chunkSnapshot, recentCommits.containsUnseen(by: snapshot) {
             // A transaction already streamed is not in these rows: they would undo it.
-            watermark?.readAgain(window, now: now)
+            watermark?.readAgain(now: now)
         } else {
             watermark?.loaded(window)
         }
